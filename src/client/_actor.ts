@@ -1,0 +1,305 @@
+// Internal: the driver. It owns the transport, the timers and the mailbox, runs the callbacks
+// one at a time, and performs the effects the machine returns.
+
+import { ClientStoppedError, describeStop, UnsupportedError } from "./errors.ts";
+import type { Frame } from "./frame.ts";
+import type { Config } from "./_options.ts";
+import {
+  type CallbackName,
+  createMachine,
+  type Effect,
+  type Event,
+  type Machine,
+  type Reply,
+  step,
+} from "./_machine.ts";
+import { Mailbox } from "./_mailbox.ts";
+import type { StopReason } from "./reasons.ts";
+import type { Connector, Transport } from "../transport/transport.ts";
+
+/** The timer functions the driver uses; tests pass a fake clock. */
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as number),
+};
+
+type Callbacks = Partial<Record<CallbackName, (...args: never[]) => unknown>>;
+
+/** One running client. */
+export class Actor {
+  readonly machine: Machine;
+  readonly connector: Connector;
+  readonly stopped: Promise<StopReason>;
+  #config: Config;
+  #callbacks: Callbacks;
+  #clock: Clock;
+  #label: string;
+  #mailbox = new Mailbox<Event>();
+  #transport: Transport | undefined;
+  #transportConn = 0;
+  #connectTimer: unknown;
+  #timers = new Map<number, unknown>();
+  #releasing = new Set<Promise<void>>();
+  #resolveStopped!: (reason: StopReason) => void;
+  #onTerminate: (reason: StopReason) => void;
+  #finalReason: StopReason | undefined;
+  #stopReason: StopReason | undefined;
+
+  constructor(
+    userState: unknown,
+    callbacks: Callbacks,
+    config: Config,
+    connector: Connector,
+    clock: Clock,
+    label: string,
+    onTerminate: (reason: StopReason) => void,
+  ) {
+    this.machine = createMachine(userState, config);
+    this.connector = connector;
+    this.#config = config;
+    this.#callbacks = callbacks;
+    this.#clock = clock;
+    this.#label = label;
+    this.#onTerminate = onTerminate;
+    this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+  }
+
+  /** The stop reason once the client has fully stopped. */
+  get finalReason(): StopReason | undefined {
+    return this.#finalReason;
+  }
+
+  /** Starts the loop with the first connect. */
+  run(): void {
+    // The first connect comes before anything posted while init ran.
+    this.#mailbox.postFirst({ type: "connect" });
+    this.#loop().catch((error) => {
+      // Only a bug in the driver itself lands here; stop rather than hang.
+      this.#config.logger.error(`${this.#label} internal error`, error);
+      this.#finish({ kind: "error", error });
+    });
+  }
+
+  /** Queues an event. */
+  post(event: Event): void {
+    this.#mailbox.post(event);
+  }
+
+  /** Logs a warning with the client's label. */
+  warn(message: string): void {
+    this.#config.logger.warn(`${this.#label} ${message}`);
+  }
+
+  /** Stops a client whose `run` never began (init refused); settles whatever was posted. */
+  abandon(reason: StopReason): void {
+    this.machine.phase = "stopped";
+    this.#terminate(reason);
+  }
+
+  /** Throws when the transport cannot carry `frame`. */
+  checkSupported(frame: Frame): void {
+    if (
+      (frame.type === "ping" || frame.type === "pong") && !this.connector.capabilities.controlFrames
+    ) {
+      throw new UnsupportedError(
+        `Cannot send a ${frame.type} frame as the ${this.connector.name} transport has no API for it`,
+      );
+    }
+  }
+
+  async #loop(): Promise<void> {
+    for await (const event of this.#mailbox) {
+      let effects = step(this.machine, event);
+      for (;;) {
+        const call = this.#perform(effects);
+        if (call === undefined) break;
+        let outcome: Event;
+        try {
+          const fn = this.#callbacks[call.callback] as
+            | ((...args: unknown[]) => unknown)
+            | undefined;
+          let value = fn === undefined ? undefined : fn.apply(this.#callbacks, call.args);
+          if (isThenable(value)) value = await value;
+          outcome = { type: "result", value };
+        } catch (error) {
+          outcome = { type: "threw", error };
+        }
+        effects = step(this.machine, outcome);
+      }
+      if (this.machine.phase === "connecting" || this.#connectTimer === undefined) continue;
+      this.#clock.clearTimeout(this.#connectTimer);
+      this.#connectTimer = undefined;
+    }
+  }
+
+  /** Performs effects in order; returns the callback to run, which is always last. */
+  #perform(effects: Effect[]): Extract<Effect, { type: "call" }> | undefined {
+    for (const fx of effects) {
+      switch (fx.type) {
+        case "open":
+          this.#open(fx.conn, fx.timeout);
+          break;
+        case "send":
+          this.#send(fx.frame, fx.reply, fx.origin);
+          break;
+        case "close":
+          this.#release((t) => t.close(fx.code, fx.reason));
+          break;
+        case "drop":
+          this.#release((t) => t.abort());
+          break;
+        case "call":
+          return fx;
+        case "arm": {
+          const token = fx.token;
+          this.#timers.set(
+            token,
+            this.#clock.setTimeout(() => {
+              this.#timers.delete(token);
+              this.#mailbox.post({ type: "timer", token });
+            }, fx.delay),
+          );
+          break;
+        }
+        case "disarm": {
+          const id = this.#timers.get(fx.token);
+          if (id !== undefined) this.#clock.clearTimeout(id);
+          this.#timers.delete(fx.token);
+          break;
+        }
+        case "settle":
+          if (fx.error === undefined) fx.reply.resolve();
+          else fx.reply.reject(fx.error);
+          break;
+        case "log":
+          this.#config.logger[fx.level](`${this.#label} ${fx.message}`);
+          break;
+        case "terminate":
+          this.#terminate(fx.reason);
+          break;
+      }
+    }
+    return undefined;
+  }
+
+  #open(conn: number, timeout: number): void {
+    this.#transportConn = conn;
+    const post = (event: Event) => {
+      if (this.#transportConn === conn) this.#mailbox.post(event);
+    };
+    if (timeout !== Infinity) {
+      this.#connectTimer = this.#clock.setTimeout(() => {
+        this.#connectTimer = undefined;
+        post({ type: "connectTimeout", conn });
+      }, timeout);
+    }
+    const config = this.#config;
+    this.#transport = this.connector.connect(
+      {
+        url: config.url,
+        headers: config.headers,
+        subprotocols: config.subprotocols,
+        closeTimeout: config.closeTimeout,
+      },
+      {
+        opened: (info) => post({ type: "opened", conn, info }),
+        frame: (frame) => post({ type: "frame", conn, frame }),
+        ping: (payload) => post({ type: "ping", conn, payload }),
+        remoteClose: (code, reason) => post({ type: "remoteClose", conn, code, reason }),
+        failed: (error) => post({ type: "failed", conn, error }),
+      },
+    );
+  }
+
+  #send(frame: Frame, reply: Reply | undefined, origin: string): void {
+    const transport = this.#transport;
+    const conn = this.#transportConn;
+    const fail = (error: unknown) => {
+      if (error instanceof UnsupportedError) {
+        // The frame was refused, the connection is fine.
+        if (reply) reply.reject(error);
+        else {this.#config.logger.warn(
+            `${this.#label} Dropping frame from ${origin}: ${error.message}`,
+          );}
+        return;
+      }
+      const err = error instanceof Error ? error : new Error(String(error));
+      if (reply) reply.reject(err);
+      else {this.#config.logger.warn(
+          `${this.#label} A frame from ${origin} could not be sent: ${err.message}`,
+        );}
+      if (this.#transportConn === conn) {
+        this.#mailbox.postFirst({ type: "failed", conn, error: err });
+      }
+    };
+    if (transport === undefined) {
+      fail(new Error("Cannot send frame as there is no connection"));
+      return;
+    }
+    try {
+      this.checkSupported(frame);
+      const written = transport.send(frame);
+      if (isThenable(written)) {
+        (written as Promise<void>).then(() => reply?.resolve(), fail);
+      } else reply?.resolve();
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  #release(how: (t: Transport) => void): void {
+    const t = this.#transport;
+    if (t === undefined) return;
+    this.#transport = undefined;
+    this.#transportConn = 0;
+    try {
+      how(t);
+    } catch { /* the transport is going away regardless */ }
+    const done = t.done;
+    this.#releasing.add(done);
+    done.then(() => this.#releasing.delete(done));
+  }
+
+  #terminate(reason: StopReason): void {
+    this.#stopReason = reason;
+    for (const event of this.#mailbox.close()) {
+      if ("reply" in event && event.reply !== undefined) {
+        event.reply.reject(new ClientStoppedError(reason));
+      }
+    }
+    if (this.#connectTimer !== undefined) this.#clock.clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
+    for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
+    this.#timers.clear();
+    this.#release((t) => t.abort());
+    if (reason.kind === "error" || reason.kind === "max_retries_exceeded") {
+      this.#config.logger.error(`${this.#label} stopped: ${describeStop(reason)}`, reason);
+    } else {
+      this.#config.logger.debug(`${this.#label} stopped: ${describeStop(reason)}`);
+    }
+    this.#onTerminate(reason);
+    Promise.all([...this.#releasing]).then(() => this.#finish(reason));
+  }
+
+  #finish(reason: StopReason): void {
+    if (this.#finalReason !== undefined) return;
+    this.#finalReason = reason;
+    this.#resolveStopped(reason);
+  }
+
+  /** An error for callers of a stopped client. */
+  stoppedError(): ClientStoppedError {
+    return new ClientStoppedError(this.#stopReason ?? { kind: "normal" });
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function";
+}

@@ -1,0 +1,514 @@
+// Internal: Parley's state machine as a deterministic transition function.
+//
+// `step(m, event)` updates the machine record `m` and returns the effects to perform, in order.
+// It does no I/O, reads no clock and draws no randomness except through the policy's injected
+// `random`: sockets, timers, callbacks and promises are the driver's (`_actor.ts`). A user
+// callback is an effect too: the driver runs it and feeds its outcome back as a `result` or
+// `threw` event before anything else, so callbacks never interleave.
+
+import { backoffDelay } from "./backoff.ts";
+import {
+  ClientStoppedError,
+  ConnectionError,
+  DisconnectedError,
+  QueueFullError,
+} from "./errors.ts";
+import type { BinaryFrame, Frame, PongFrame, TextFrame } from "./frame.ts";
+import { describe, frameShapeError, frameSizeError } from "./_frame_check.ts";
+import { DEFAULT_RECONNECT, type ReconnectPolicy } from "./_options.ts";
+import type { DisconnectReason, StopReason } from "./reasons.ts";
+
+/** The client's state; `stopped` is final. */
+export type Phase = "disconnected" | "connecting" | "connected" | "stopped";
+
+/** The names of the callbacks the machine calls after `init`. */
+export type CallbackName =
+  | "handleConnect"
+  | "handleFrame"
+  | "handlePing"
+  | "handleInfo"
+  | "handleDisconnect";
+
+/** A caller waiting for an answer. Opaque to the machine: it only hands it to `settle`. */
+export interface Reply {
+  resolve(value?: unknown): void;
+  reject(error: unknown): void;
+}
+
+/** A frame received from the server, as `handleFrame` sees it. */
+export type ReceivedFrame = TextFrame | BinaryFrame | PongFrame;
+
+/** What `handleConnect` learns about the connection. */
+export interface ConnectInfo {
+  /** The URL connected to. */
+  readonly url: string;
+  /** The subprotocol the server chose, or `""`. */
+  readonly protocol: string;
+  /** The extensions the server chose, or `""`. */
+  readonly extensions: string;
+}
+
+interface Queued {
+  readonly frame: Frame;
+  readonly bytes: number;
+  readonly reply: Reply | undefined;
+}
+
+/** Settings the machine reads. */
+export interface MachineConfig {
+  readonly reconnect: ReconnectPolicy | null;
+  readonly connectTimeout: number;
+  readonly maxQueuedFrames: number;
+  readonly maxQueuedBytes: number;
+}
+
+/** The machine's record. Mutated by `step` only. */
+export interface Machine {
+  phase: Phase;
+  /** The user's state. */
+  user: unknown;
+  /** The id of the current (or last) connection attempt; transport events carry it. */
+  conn: number;
+  /** Reconnect retries scheduled since the last successful connect. */
+  retries: number;
+  /** The token of the pending reconnect timer, 0 when none. */
+  timer: number;
+  nextToken: number;
+  /** Frames sent while connecting, in order. */
+  queue: Queued[];
+  queuedBytes: number;
+  /** `connect()` callers waiting for the connection. */
+  waiters: Reply[];
+  /** Set by `disconnect()`: a plain `ok` from `handleDisconnect` then does not reconnect. */
+  hold: boolean;
+  /** The callback whose outcome the machine waits for. */
+  pending: CallbackName | null;
+  /** The reason handed to the pending `handleDisconnect`. */
+  lastReason: DisconnectReason | null;
+  readonly config: MachineConfig;
+}
+
+/** Inputs to the machine. */
+export type Event =
+  | { readonly type: "connect"; readonly reply?: Reply }
+  | { readonly type: "timer"; readonly token: number }
+  | { readonly type: "opened"; readonly conn: number; readonly info: ConnectInfo }
+  | { readonly type: "frame"; readonly conn: number; readonly frame: ReceivedFrame }
+  | { readonly type: "ping"; readonly conn: number; readonly payload: Uint8Array }
+  | {
+    readonly type: "remoteClose";
+    readonly conn: number;
+    readonly code: number;
+    readonly reason: string;
+  }
+  | { readonly type: "failed"; readonly conn: number; readonly error: Error }
+  | { readonly type: "connectTimeout"; readonly conn: number }
+  | {
+    readonly type: "send";
+    readonly frame: Frame;
+    readonly bytes: number;
+    readonly reply?: Reply;
+  }
+  | {
+    readonly type: "disconnect";
+    readonly code: number;
+    readonly reason: string;
+    readonly reply?: Reply;
+  }
+  | { readonly type: "info"; readonly message: unknown }
+  | { readonly type: "stop"; readonly reason: StopReason }
+  | { readonly type: "result"; readonly value: unknown }
+  | { readonly type: "threw"; readonly error: unknown };
+
+/** Outputs of the machine, performed by the driver in order. */
+export type Effect =
+  | { readonly type: "open"; readonly conn: number; readonly timeout: number }
+  | {
+    readonly type: "send";
+    readonly frame: Frame;
+    readonly reply?: Reply;
+    /** Who sent it, for messages: "sendFrame", "handleFrame", "auto-pong"... */
+    readonly origin: string;
+  }
+  | { readonly type: "close"; readonly code: number; readonly reason: string }
+  | { readonly type: "drop" }
+  | { readonly type: "call"; readonly callback: CallbackName; readonly args: unknown[] }
+  | { readonly type: "arm"; readonly token: number; readonly delay: number }
+  | { readonly type: "disarm"; readonly token: number }
+  | { readonly type: "settle"; readonly reply: Reply; readonly error?: unknown }
+  | {
+    readonly type: "log";
+    readonly level: "debug" | "info" | "warn" | "error";
+    readonly message: string;
+  }
+  | { readonly type: "terminate"; readonly reason: StopReason };
+
+/** A new machine, disconnected, before its first connect. */
+export function createMachine(user: unknown, config: MachineConfig): Machine {
+  return {
+    phase: "disconnected",
+    user,
+    conn: 0,
+    retries: 0,
+    timer: 0,
+    nextToken: 1,
+    queue: [],
+    queuedBytes: 0,
+    waiters: [],
+    hold: false,
+    pending: null,
+    lastReason: null,
+    config,
+  };
+}
+
+/** Applies `event` to `m`, returning the effects to perform in order. */
+export function step(m: Machine, event: Event): Effect[] {
+  if (m.phase === "stopped") return staleAfterStop(event);
+  if (m.pending !== null && event.type !== "result" && event.type !== "threw") {
+    throw new Error(`Internal error: event ${event.type} while ${m.pending} runs`);
+  }
+  const fx: Effect[] = [];
+  switch (event.type) {
+    case "connect":
+      if (m.phase === "connected") {
+        if (event.reply) fx.push({ type: "settle", reply: event.reply });
+      } else {
+        if (event.reply) m.waiters.push(event.reply);
+        if (m.phase === "disconnected") {
+          cancelTimer(m, fx);
+          startAttempt(m, fx);
+        }
+      }
+      return fx;
+    case "timer":
+      if (event.token !== m.timer || m.phase !== "disconnected") return fx; // stale (B13)
+      m.timer = 0;
+      startAttempt(m, fx);
+      return fx;
+    case "opened":
+      if (event.conn !== m.conn || m.phase !== "connecting") return fx;
+      m.phase = "connected";
+      m.retries = 0;
+      return call(m, fx, "handleConnect", [m.user, event.info]);
+    case "frame":
+      if (event.conn !== m.conn || m.phase !== "connected") return fx;
+      return call(m, fx, "handleFrame", [event.frame, m.user]);
+    case "ping":
+      if (event.conn !== m.conn || m.phase !== "connected") return fx;
+      fx.push({ type: "send", frame: { type: "pong", data: event.payload }, origin: "auto-pong" });
+      return call(m, fx, "handlePing", [event.payload, m.user]);
+    case "remoteClose":
+      if (event.conn !== m.conn) return fx;
+      if (m.phase === "connected") {
+        return enterDisconnected(m, fx, {
+          kind: "remote_close",
+          code: event.code,
+          reason: event.reason,
+        });
+      }
+      if (m.phase === "connecting") {
+        fx.push({ type: "drop" });
+        return enterDisconnected(m, fx, {
+          kind: "error",
+          error: new Error(
+            `The server closed the connection with ${event.code} during the handshake`,
+          ),
+        });
+      }
+      return fx;
+    case "failed":
+      if (event.conn !== m.conn || m.phase === "disconnected") return fx;
+      fx.push({ type: "drop" });
+      return enterDisconnected(m, fx, { kind: "error", error: event.error });
+    case "connectTimeout":
+      if (event.conn !== m.conn || m.phase !== "connecting") return fx;
+      fx.push({ type: "drop" });
+      return enterDisconnected(m, fx, {
+        kind: "connect_timeout",
+        timeout: m.config.connectTimeout,
+      });
+    case "send":
+      return send(m, fx, event.frame, event.bytes, event.reply);
+    case "disconnect":
+      m.hold = true;
+      if (m.phase === "disconnected") {
+        cancelTimer(m, fx);
+        if (event.reply) fx.push({ type: "settle", reply: event.reply });
+        return fx;
+      }
+      fx.push(
+        m.phase === "connected"
+          ? { type: "close", code: event.code, reason: event.reason }
+          : { type: "drop" },
+      );
+      // The caller hears back before handleDisconnect runs, as in gen_statem.
+      if (event.reply) fx.push({ type: "settle", reply: event.reply });
+      return enterDisconnected(m, fx, { kind: "closed" });
+    case "info":
+      return call(m, fx, "handleInfo", [event.message, m.user]);
+    case "stop":
+      return terminate(m, fx, event.reason);
+    case "result":
+      return result(m, fx, event.value);
+    case "threw":
+      m.pending = null;
+      return terminate(m, fx, { kind: "error", error: event.error });
+  }
+}
+
+function staleAfterStop(event: Event): Effect[] {
+  // The handle refuses work after a stop; whatever still arrives is answered here.
+  if (
+    (event.type === "send" || event.type === "connect" || event.type === "disconnect") &&
+    event.reply
+  ) {
+    return [{
+      type: "settle",
+      reply: event.reply,
+      error: new ClientStoppedError({ kind: "normal" }),
+    }];
+  }
+  return [];
+}
+
+function startAttempt(m: Machine, fx: Effect[]): void {
+  m.conn++;
+  m.phase = "connecting";
+  m.hold = false;
+  fx.push({ type: "open", conn: m.conn, timeout: m.config.connectTimeout });
+}
+
+function cancelTimer(m: Machine, fx: Effect[]): void {
+  if (m.timer !== 0) {
+    fx.push({ type: "disarm", token: m.timer });
+    m.timer = 0;
+  }
+}
+
+function call(m: Machine, fx: Effect[], callback: CallbackName, args: unknown[]): Effect[] {
+  m.pending = callback;
+  fx.push({ type: "call", callback, args });
+  return fx;
+}
+
+function send(
+  m: Machine,
+  fx: Effect[],
+  frame: Frame,
+  bytes: number,
+  reply: Reply | undefined,
+): Effect[] {
+  const origin = reply ? "sendFrame" : "sendFrameAsync";
+  if (m.phase === "connected") {
+    fx.push({ type: "send", frame, reply, origin });
+  } else if (m.phase === "connecting") {
+    const cfg = m.config;
+    if (m.queue.length >= cfg.maxQueuedFrames || m.queuedBytes + bytes > cfg.maxQueuedBytes) {
+      const error = new QueueFullError(
+        m.queue.length >= cfg.maxQueuedFrames
+          ? `Cannot queue frame as ${m.queue.length} frames already wait for the connection (maxQueuedFrames)`
+          : `Cannot queue frame of ${bytes} bytes as ${m.queuedBytes} of ${cfg.maxQueuedBytes} bytes already wait for the connection (maxQueuedBytes)`,
+      );
+      if (reply) fx.push({ type: "settle", reply, error });
+      else {fx.push({
+          type: "log",
+          level: "warn",
+          message: `Dropping frame from sendFrameAsync: ${error.message}`,
+        });}
+    } else {
+      m.queue.push({ frame, bytes, reply });
+      m.queuedBytes += bytes;
+    }
+  } else {
+    const error = new DisconnectedError();
+    if (reply) fx.push({ type: "settle", reply, error });
+    else {fx.push({
+        type: "log",
+        level: "warn",
+        message: `Dropping frame from sendFrameAsync: ${error.message}`,
+      });}
+  }
+  return fx;
+}
+
+function flushQueue(m: Machine, fx: Effect[]): void {
+  for (const q of m.queue) {
+    fx.push({
+      type: "send",
+      frame: q.frame,
+      reply: q.reply,
+      origin: q.reply ? "sendFrame" : "sendFrameAsync",
+    });
+  }
+  m.queue = [];
+  m.queuedBytes = 0;
+}
+
+function failQueue(m: Machine, fx: Effect[], error: () => Error, what: string): void {
+  for (const q of m.queue) {
+    if (q.reply) fx.push({ type: "settle", reply: q.reply, error: error() });
+  }
+  const dropped = m.queue.filter((q) => !q.reply).length;
+  if (dropped > 0) {
+    fx.push({
+      type: "log",
+      level: "warn",
+      message: `Dropping ${dropped} frame(s) from sendFrameAsync as ${what}`,
+    });
+  }
+  m.queue = [];
+  m.queuedBytes = 0;
+  for (const w of m.waiters) fx.push({ type: "settle", reply: w, error: error() });
+  m.waiters = [];
+}
+
+function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): Effect[] {
+  m.phase = "disconnected";
+  failQueue(m, fx, () => new ConnectionError(reason), "the connection ended before it was up");
+  m.lastReason = reason;
+  return call(m, fx, "handleDisconnect", [reason, m.user]);
+}
+
+function terminate(m: Machine, fx: Effect[], reason: StopReason): Effect[] {
+  if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
+  else if (m.phase === "connecting") fx.push({ type: "drop" });
+  m.phase = "stopped";
+  cancelTimer(m, fx);
+  failQueue(m, fx, () => new ClientStoppedError(reason), "the client stopped");
+  fx.push({ type: "terminate", reason });
+  return fx;
+}
+
+function schedule(m: Machine, fx: Effect[], policy: ReconnectPolicy | null): Effect[] {
+  if (policy === null) return fx;
+  if (m.retries >= policy.maxRetries) {
+    return terminate(m, fx, {
+      kind: "max_retries_exceeded",
+      retries: m.retries,
+      lastReason: m.lastReason ?? { kind: "closed" },
+    });
+  }
+  const delay = backoffDelay(m.retries, policy, policy.random);
+  m.retries++;
+  m.timer = m.nextToken++;
+  fx.push({ type: "arm", token: m.timer, delay });
+  fx.push({
+    type: "log",
+    level: "debug",
+    message: `Reconnecting in ${delay} ms (retry ${m.retries}${
+      policy.maxRetries === Infinity ? "" : ` of ${policy.maxRetries}`
+    })`,
+  });
+  return fx;
+}
+
+const ACTIVE_RESULTS =
+  "ok(state), push(frame, state), disconnect(reason, state) or stop(reason, state)";
+const DISCONNECT_RESULTS = "ok(state), reconnect(state) or stayDisconnected(state)";
+
+function badResult(callback: CallbackName, value: unknown, detail?: string): TypeError {
+  const expected = callback === "handleDisconnect" ? DISCONNECT_RESULTS : ACTIVE_RESULTS;
+  return new TypeError(
+    detail
+      ? `${callback} returned an invalid result: ${detail}`
+      : `${callback} returned an invalid result: expected ${expected} or nothing, got ${
+        describeResult(value)
+      }`,
+  );
+}
+
+function describeResult(value: unknown): string {
+  if (value !== null && typeof value === "object" && "action" in value) {
+    return `{ action: ${describe((value as { action: unknown }).action)} }`;
+  }
+  return describe(value);
+}
+
+function result(m: Machine, fx: Effect[], value: unknown): Effect[] {
+  const callback = m.pending!;
+  m.pending = null;
+  if (value === undefined) value = { action: "ok", state: m.user };
+  if (value === null || typeof value !== "object" || !("action" in value)) {
+    return terminate(m, fx, { kind: "error", error: badResult(callback, value) });
+  }
+  const r = value as { action: unknown; state?: unknown; frame?: unknown; reason?: unknown };
+  if (callback === "handleDisconnect") {
+    if (r.action !== "ok" && r.action !== "reconnect" && r.action !== "disconnect") {
+      return terminate(m, fx, { kind: "error", error: badResult(callback, value) });
+    }
+    if ("state" in r) m.user = r.state;
+    const policy = r.action === "disconnect"
+      ? null
+      : r.action === "reconnect"
+      ? m.config.reconnect ?? DEFAULT_RECONNECT
+      : m.hold
+      ? null
+      : m.config.reconnect;
+    return schedule(m, fx, policy);
+  }
+  let frames: Frame[] = [];
+  switch (r.action) {
+    case "ok":
+      break;
+    case "push": {
+      const list = Array.isArray(r.frame) ? r.frame : [r.frame];
+      for (const f of list) {
+        const problem = frameShapeError(f) ?? frameSizeError(f as Frame);
+        if (problem) {
+          return terminate(m, fx, {
+            kind: "error",
+            error: badResult(callback, value, `push got a bad frame: ${problem}`),
+          });
+        }
+      }
+      frames = list as Frame[];
+      break;
+    }
+    case "disconnect":
+    case "stop":
+      break;
+    default:
+      return terminate(m, fx, { kind: "error", error: badResult(callback, value) });
+  }
+  if ("state" in r) m.user = r.state;
+  if (r.action === "stop") {
+    return terminate(
+      m,
+      fx,
+      r.reason === "normal" ? { kind: "normal" } : { kind: "user", reason: r.reason },
+    );
+  }
+  if (callback === "handleConnect") {
+    if (r.action === "disconnect") {
+      // Queued frames are refused, never sent after our close frame (B11).
+      fx.push({ type: "close", code: 1000, reason: "" });
+      return enterDisconnected(m, fx, { kind: "user", reason: r.reason });
+    }
+    for (const frame of frames) fx.push({ type: "send", frame, origin: "handleConnect" });
+    flushQueue(m, fx);
+    for (const w of m.waiters) fx.push({ type: "settle", reply: w });
+    m.waiters = [];
+    return fx;
+  }
+  if (r.action === "push") {
+    if (m.phase === "connected") {
+      for (const frame of frames) fx.push({ type: "send", frame, origin: callback });
+    } else {
+      fx.push({
+        type: "log",
+        level: "warn",
+        message:
+          `Ignoring push from ${callback} while ${m.phase}: ${frames.length} frame(s) dropped`,
+      });
+    }
+    return fx;
+  }
+  if (r.action === "disconnect") {
+    if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
+    else if (m.phase === "connecting") fx.push({ type: "drop" });
+    else return fx; // already disconnected: the state is kept, nothing else happens
+    return enterDisconnected(m, fx, { kind: "user", reason: r.reason });
+  }
+  return fx;
+}

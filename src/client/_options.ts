@@ -1,0 +1,396 @@
+// Internal: option validation. Every check runs before anything starts.
+import { describe } from "./_frame_check.ts";
+import { defaultLogger, type Logger } from "./logger.ts";
+import type { ClientName, NameRegistry } from "./name.ts";
+import type { ClientOptions } from "./options.ts";
+
+/** Options after validation, with defaults applied. */
+export interface Config {
+  readonly url: URL;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly subprotocols: readonly string[];
+  readonly connectTimeout: number;
+  readonly closeTimeout: number;
+  readonly reconnect: ReconnectPolicy | null;
+  readonly maxQueuedFrames: number;
+  readonly maxQueuedBytes: number;
+  readonly logger: Logger;
+  readonly signal: AbortSignal | undefined;
+  readonly transport: "auto" | "web";
+  readonly name: ClientName | undefined;
+}
+
+/** A reconnect policy with every field filled in. */
+export interface ReconnectPolicy {
+  readonly baseDelay: number;
+  readonly maxDelay: number;
+  readonly maxRetries: number;
+  readonly random: () => number;
+}
+
+/** Parley's default backoff, also used by a forced `reconnect` when the option is off. */
+export const DEFAULT_RECONNECT: ReconnectPolicy = Object.freeze({
+  baseDelay: 1000,
+  maxDelay: 30_000,
+  maxRetries: Infinity,
+  random: Math.random,
+});
+
+const MAX_TIMER = 2 ** 31 - 1;
+
+const KNOWN_KEYS = new Set([
+  "url",
+  "name",
+  "headers",
+  "subprotocols",
+  "connectTimeout",
+  "closeTimeout",
+  "reconnect",
+  "maxQueuedFrames",
+  "maxQueuedBytes",
+  "logger",
+  "signal",
+  "transport",
+]);
+
+const HINTS: Record<string, string> = {
+  protocols: ' (WebSocket subprotocols are "subprotocols"; the HTTP version is always HTTP/1.1)',
+  connect_timeout: ' (did you mean "connectTimeout"?)',
+  timeout: ' (did you mean "connectTimeout"?)',
+  transport_opts: " (TLS options arrive with the socket transport)",
+  transportOptions: " (TLS options arrive with the socket transport)",
+};
+
+/** Headers the client writes itself; setting them by hand would break the handshake. */
+const RESERVED_HEADERS = new Set([
+  "connection",
+  "upgrade",
+  "sec-websocket-key",
+  "sec-websocket-version",
+  "sec-websocket-accept",
+  "sec-websocket-extensions",
+  "sec-websocket-protocol",
+]);
+
+// RFC 9110 token characters.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Validates `options` and fills in defaults, throwing a built-in error on the first fault. */
+export function parseOptions(options: unknown): Config {
+  if (options === null || typeof options !== "object") {
+    throw new TypeError(
+      `Cannot start the client as options must be an object, got ${describe(options)}`,
+    );
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new TypeError(
+        `Cannot start the client as the option "${key}" is unknown${HINTS[key] ?? ""}`,
+      );
+    }
+  }
+  const opts = o as unknown as ClientOptions;
+  return {
+    url: parseUrl(opts.url),
+    name: opts.name === undefined ? undefined : checkName(opts.name),
+    headers: parseHeaders(opts.headers),
+    subprotocols: parseSubprotocols(opts.subprotocols),
+    connectTimeout: duration("connectTimeout", opts.connectTimeout, 10_000, true),
+    closeTimeout: duration("closeTimeout", opts.closeTimeout, 5_000, true),
+    reconnect: parseReconnect(opts.reconnect),
+    maxQueuedFrames: count("maxQueuedFrames", opts.maxQueuedFrames, 1024),
+    maxQueuedBytes: count("maxQueuedBytes", opts.maxQueuedBytes, 16 * 1024 * 1024),
+    logger: parseLogger(opts.logger),
+    signal: parseSignal(opts.signal),
+    transport: parseTransport(opts.transport),
+  };
+}
+
+/** Parses a WebSocket URL; anything but a valid ws:, wss:, http: or https: URL is a SyntaxError. */
+export function parseUrl(value: unknown): URL {
+  if (value === undefined) {
+    throw new TypeError('Cannot start the client as the option "url" is required');
+  }
+  if (typeof value !== "string" && !(value instanceof URL)) {
+    throw new TypeError(
+      `Cannot start the client as "url" must be a string or URL, got ${describe(value)}`,
+    );
+  }
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch (cause) {
+    throw new SyntaxError(
+      `Cannot start the client as "url" is not a valid URL: ${describe(String(value))}`,
+      { cause },
+    );
+  }
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+    throw new SyntaxError(
+      `Cannot start the client as "url" must use ws: or wss:, got ${url.protocol} in ${
+        describe(String(value))
+      }`,
+    );
+  }
+  if (url.hash !== "" || String(value).includes("#")) {
+    throw new SyntaxError(
+      `Cannot start the client as a WebSocket "url" may not have a fragment: ${
+        describe(String(value))
+      }`,
+    );
+  }
+  if (url.hostname === "") {
+    throw new SyntaxError(
+      `Cannot start the client as "url" has no host: ${describe(String(value))}`,
+    );
+  }
+  return url;
+}
+
+function parseHeaders(value: unknown): Array<readonly [string, string]> {
+  if (value === undefined) return [];
+  let entries: Iterable<unknown>;
+  if (value instanceof Headers) entries = value.entries();
+  else if (value !== null && typeof value === "object" && Symbol.iterator in value) {
+    entries = value as Iterable<unknown>;
+  } else if (value !== null && typeof value === "object") entries = Object.entries(value);
+  else {
+    throw new TypeError(
+      `Cannot start the client as "headers" must be an object, an iterable of pairs or Headers, got ${
+        describe(value)
+      }`,
+    );
+  }
+  const out: Array<readonly [string, string]> = [];
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || entry.length !== 2) {
+      throw new TypeError(
+        `Cannot start the client as each header must be a [name, value] pair, got ${
+          describe(entry)
+        }`,
+      );
+    }
+    const [name, v] = entry;
+    if (typeof name !== "string" || typeof v !== "string") {
+      throw new TypeError(
+        `Cannot start the client as header names and values must be strings, got ${
+          describe(name)
+        }: ${describe(v)}`,
+      );
+    }
+    if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(v)) {
+      throw new TypeError(
+        `Cannot start the client as the header ${describe(name)} contains CR, LF or NUL`,
+      );
+    }
+    if (!TOKEN.test(name)) {
+      throw new TypeError(
+        `Cannot start the client as ${describe(name)} is not a valid header name`,
+      );
+    }
+    if (RESERVED_HEADERS.has(name.toLowerCase())) {
+      throw new TypeError(
+        `Cannot start the client as the header "${name}" is set by the client itself${
+          name.toLowerCase() === "sec-websocket-protocol" ? ' (use the "subprotocols" option)' : ""
+        }`,
+      );
+    }
+    out.push([name, v.trim()]);
+  }
+  return out;
+}
+
+function parseSubprotocols(value: unknown): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start the client as "subprotocols" must be an array of strings, got ${
+        describe(value)
+      }`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const p of value) {
+    if (typeof p !== "string") {
+      throw new TypeError(
+        `Cannot start the client as each subprotocol must be a string, got ${describe(p)}`,
+      );
+    }
+    if (!TOKEN.test(p)) {
+      throw new SyntaxError(
+        `Cannot start the client as ${describe(p)} is not a valid subprotocol token`,
+      );
+    }
+    if (seen.has(p)) {
+      throw new SyntaxError(
+        `Cannot start the client as the subprotocol ${describe(p)} is listed twice`,
+      );
+    }
+    seen.add(p);
+  }
+  return [...value];
+}
+
+function duration(key: string, value: unknown, fallback: number, allowInfinity: boolean): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `Cannot start the client as "${key}" must be a number of milliseconds, got ${
+        describe(value)
+      }`,
+    );
+  }
+  if (value === Infinity && allowInfinity) return value;
+  if (!(value > 0) || value > MAX_TIMER) {
+    throw new RangeError(
+      `Cannot start the client as "${key}" must be above 0 and at most ${MAX_TIMER} ms${
+        allowInfinity ? " (or Infinity)" : ""
+      }, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function count(key: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `Cannot start the client as "${key}" must be a number, got ${describe(value)}`,
+    );
+  }
+  if (value !== Infinity && (!Number.isInteger(value) || value < 0)) {
+    throw new RangeError(
+      `Cannot start the client as "${key}" must be a whole number of 0 or more (or Infinity), got ${value}`,
+    );
+  }
+  return value;
+}
+
+function parseReconnect(value: unknown): ReconnectPolicy | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return DEFAULT_RECONNECT;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start the client as "reconnect" must be true, false or an object, got ${
+        describe(value)
+      }`,
+    );
+  }
+  const r = value as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (!["baseDelay", "maxDelay", "maxRetries", "random"].includes(key)) {
+      throw new TypeError(`Cannot start the client as the reconnect option "${key}" is unknown`);
+    }
+  }
+  const baseDelay = delay("reconnect.baseDelay", r.baseDelay, DEFAULT_RECONNECT.baseDelay);
+  const maxDelay = delay(
+    "reconnect.maxDelay",
+    r.maxDelay,
+    Math.max(DEFAULT_RECONNECT.maxDelay, baseDelay),
+  );
+  if (maxDelay < baseDelay) {
+    throw new RangeError(
+      `Cannot start the client as "reconnect.maxDelay" (${maxDelay}) is below "reconnect.baseDelay" (${baseDelay})`,
+    );
+  }
+  const maxRetries = count("reconnect.maxRetries", r.maxRetries, Infinity);
+  if (r.random !== undefined && typeof r.random !== "function") {
+    throw new TypeError(
+      `Cannot start the client as "reconnect.random" must be a function, got ${describe(r.random)}`,
+    );
+  }
+  return Object.freeze({
+    baseDelay,
+    maxDelay,
+    maxRetries,
+    random: (r.random as (() => number) | undefined) ?? Math.random,
+  });
+}
+
+function delay(key: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(
+      `Cannot start the client as "${key}" must be a number of milliseconds, got ${
+        describe(value)
+      }`,
+    );
+  }
+  if (!Number.isFinite(value) || value < 0 || value > MAX_TIMER) {
+    throw new RangeError(
+      `Cannot start the client as "${key}" must be from 0 to ${MAX_TIMER} ms, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function parseLogger(value: unknown): Logger {
+  if (value === undefined) return defaultLogger;
+  if (value === null || typeof value !== "object") {
+    throw new TypeError(
+      `Cannot start the client as "logger" must be an object with debug, info, warn and error methods, got ${
+        describe(value)
+      }`,
+    );
+  }
+  for (const m of ["debug", "info", "warn", "error"]) {
+    if (typeof (value as Record<string, unknown>)[m] !== "function") {
+      throw new TypeError(`Cannot start the client as "logger" has no ${m} method`);
+    }
+  }
+  return value as Logger;
+}
+
+function parseSignal(value: unknown): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot start the client as "signal" must be an AbortSignal, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+function parseTransport(value: unknown): "auto" | "web" {
+  if (value === undefined) return "auto";
+  if (value === "auto" || value === "web") return value;
+  throw new TypeError(
+    `Cannot start the client as "transport" must be "auto" or "web", got ${describe(value)}`,
+  );
+}
+
+/** Checks the shape of a name, throwing a TypeError for anything else. */
+export function checkName(name: unknown): ClientName {
+  if (typeof name === "string") {
+    if (name === "") throw new TypeError("Cannot use an empty string as a client name");
+    return name;
+  }
+  if (typeof name === "symbol") return name;
+  if (name !== null && typeof name === "object") {
+    const n = name as Record<string, unknown>;
+    if ("global" in n && Object.keys(n).length === 1) {
+      if (typeof n.global === "string" && n.global !== "") return name as ClientName;
+      throw new TypeError(
+        `Cannot use ${describe(n.global)} as a global client name, expected a non-empty string`,
+      );
+    }
+    if ("via" in n && "key" in n && Object.keys(n).length === 2) {
+      const via = n.via as NameRegistry | null;
+      if (
+        via !== null && typeof via === "object" && typeof via.register === "function" &&
+        typeof via.unregister === "function" && typeof via.whereis === "function"
+      ) return name as ClientName;
+      throw new TypeError(
+        "Cannot use the name's via registry as it lacks register, unregister or whereis",
+      );
+    }
+  }
+  throw new TypeError(
+    `expected name to be a non-empty string, a symbol, { global: string } or { via: registry, key }, got ${
+      describe(name)
+    }`,
+  );
+}

@@ -1,0 +1,102 @@
+// Internal: starting a client. Tests call `startClient` with a scripted connector or a fake clock.
+
+import { Actor, type Clock, systemClock } from "./_actor.ts";
+import { ClientHandle } from "./client.ts";
+import { ClientStoppedError } from "./errors.ts";
+import { describe } from "./_frame_check.ts";
+import { parseOptions } from "./_options.ts";
+import { nameText, register, unregister } from "./_registry.ts";
+import type { StopReason } from "./reasons.ts";
+import type { Connector } from "../transport/transport.ts";
+import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
+import { UnsupportedError } from "./errors.ts";
+
+/** Overrides for tests. */
+export interface StartInternals {
+  readonly connector?: Connector;
+  readonly clock?: Clock;
+}
+
+// deno-lint-ignore no-explicit-any
+type AnyCallbacks = Record<string, ((...args: any[]) => unknown) | undefined>;
+
+/** Starts a client from its callbacks; see `ClientDefinition.start`. */
+export async function startClient(
+  callbacks: object,
+  initArg: unknown,
+  options: unknown,
+  internals: StartInternals = {},
+): Promise<ClientHandle<unknown, unknown>> {
+  const config = parseOptions(options);
+  const connector = internals.connector ?? chooseConnector(config.headers.length > 0);
+  config.signal?.throwIfAborted();
+  const name = config.name;
+  const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
+  const signal = config.signal;
+  const onAbort = () =>
+    actor.post({ type: "stop", reason: { kind: "aborted", reason: signal!.reason } });
+  const actor: Actor = new Actor(
+    undefined,
+    callbacks as AnyCallbacks,
+    config,
+    connector,
+    internals.clock ?? systemClock,
+    label,
+    (_reason: StopReason) => {
+      if (name !== undefined) unregister(name, handle);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  );
+  const handle = new ClientHandle(actor, name);
+  if (name !== undefined) register(name, handle);
+
+  let state: unknown;
+  try {
+    const init = (callbacks as AnyCallbacks).init;
+    let result = init === undefined
+      ? { action: "ok", state: initArg }
+      : init.call(callbacks, initArg);
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
+      result = await result;
+    }
+    const r = result as { action?: unknown; state?: unknown; reason?: unknown } | null;
+    if (r !== null && typeof r === "object" && r.action === "ok" && "state" in r) {
+      state = r.state;
+    } else if (r !== null && typeof r === "object" && r.action === "stop") {
+      const reason: StopReason = { kind: "user", reason: r.reason };
+      actor.abandon(reason);
+      throw new ClientStoppedError(
+        reason,
+        `Cannot start the client as init returned stop(${describe(r.reason)})`,
+      );
+    } else {
+      const error = new TypeError(
+        `init returned an invalid result: expected ok(state) or stop(reason), got ${
+          describe(result)
+        }`,
+      );
+      actor.abandon({ kind: "error", error });
+      throw error;
+    }
+  } catch (error) {
+    if (actor.machine.phase !== "stopped") actor.abandon({ kind: "error", error });
+    throw error;
+  }
+  if (signal?.aborted) {
+    actor.abandon({ kind: "aborted", reason: signal.reason });
+    throw signal.reason;
+  }
+  signal?.addEventListener("abort", onAbort, { once: true });
+  actor.machine.user = state;
+  actor.run();
+  return handle;
+}
+
+function chooseConnector(needsHeaders: boolean): Connector {
+  if (needsHeaders && !webSocketTakesHeaders()) {
+    throw new UnsupportedError(
+      "Cannot send custom headers as this runtime's WebSocket does not take them (a browser); the socket transport is needed",
+    );
+  }
+  return webConnector;
+}

@@ -1,0 +1,273 @@
+/**
+ * The handle of a running client.
+ *
+ * @module
+ */
+
+import type { Actor } from "./_actor.ts";
+import { frameByteLength, frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
+import type { Frame } from "./frame.ts";
+import type { Phase } from "./_machine.ts";
+import type { ClientName } from "./name.ts";
+import type { StopReason } from "./reasons.ts";
+
+/**
+ * The client's state: `disconnected`, `connecting`, `connected`, or `stopped` (final).
+ *
+ * @example
+ * ```ts
+ * import type { ClientState } from "@parley/client";
+ * const s: ClientState = "connected";
+ * ```
+ */
+export type ClientState = Phase;
+
+/**
+ * Options for {@linkcode ClientHandle.disconnect}.
+ *
+ * @example
+ * ```ts
+ * import type { DisconnectOptions } from "@parley/client";
+ * const opts: DisconnectOptions = { code: 4000, reason: "maintenance" };
+ * ```
+ */
+export interface DisconnectOptions {
+  /** The close code: 1000 (default) or 3000-4999. */
+  readonly code?: number;
+  /** The close reason, at most 123 bytes of UTF-8. Default `""`. */
+  readonly reason?: string;
+}
+
+/**
+ * A running client, as `start` resolves it. All methods are safe to call in any state.
+ * `S` is the user state's type and `M` the type of messages for `handleInfo`.
+ *
+ * @example
+ * ```ts ignore
+ * import { defineClient } from "@parley/client";
+ * const Echo = defineClient({});
+ * await using conn = await Echo.start(null, { url: "ws://127.0.0.1:8080/" });
+ * await conn.sendFrame({ type: "text", data: "hello" });
+ * console.log(conn.state); // "connected"
+ * ```
+ */
+export class ClientHandle<S = unknown, M = unknown> {
+  #actor: Actor;
+  #name: ClientName | undefined;
+  #stopping: Promise<StopReason> | undefined;
+  /** Phantom fields carrying the type parameters. */
+  declare readonly __types?: { state: S; message: M };
+
+  /**
+   * Wraps a running client. Use `start` from `defineClient` instead.
+   * @param actor The client's driver.
+   * @param name The registered name, if any.
+   */
+  constructor(actor: Actor, name: ClientName | undefined) {
+    this.#actor = actor;
+    this.#name = name;
+  }
+
+  /**
+   * The current state.
+   *
+   * @example
+   * ```ts ignore
+   * if (conn.state === "connected") await conn.sendFrame({ type: "text", data: "hi" });
+   * ```
+   */
+  get state(): ClientState {
+    return this.#actor.machine.phase;
+  }
+
+  /**
+   * The name the client is registered under, if any.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(conn.name); // "ticker"
+   * ```
+   */
+  get name(): ClientName | undefined {
+    return this.#name;
+  }
+
+  /**
+   * Settles when the client has stopped and released its connection, with the reason.
+   * It never rejects.
+   *
+   * @example
+   * ```ts ignore
+   * const reason = await conn.stopped;
+   * if (reason.kind === "max_retries_exceeded") console.error("gave up");
+   * ```
+   */
+  get stopped(): Promise<StopReason> {
+    return this.#actor.stopped;
+  }
+
+  /**
+   * Sends a frame and resolves once it is written to the connection. While connecting, the
+   * frame waits in a bounded queue and is sent in order after `handleConnect`.
+   *
+   * Rejects with a `TypeError` or `RangeError` for a malformed frame (the client carries on),
+   * `DisconnectedError` while disconnected, `ConnectionError` when the connection attempt it
+   * waited for failed, `QueueFullError` when the queue is full, `UnsupportedError` when the
+   * transport cannot send that frame type, and `ClientStoppedError` once stopped.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.sendFrame({ type: "text", data: "hello" });
+   * await conn.sendFrame({ type: "binary", data: new Uint8Array([1, 2, 3]) });
+   * ```
+   */
+  sendFrame(frame: Frame): Promise<void> {
+    try {
+      const bytes = this.#check(frame);
+      return new Promise((resolve, reject) => {
+        this.#actor.post({ type: "send", frame, bytes, reply: { resolve, reject } });
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sends a frame without waiting (the seed's `send_frame_async`). Nothing is returned;
+   * failures, including a malformed frame, go to the logger as warnings.
+   *
+   * @example
+   * ```ts ignore
+   * conn.sendFrameAsync({ type: "text", data: "fire and forget" });
+   * ```
+   */
+  sendFrameAsync(frame: Frame): void {
+    let bytes: number;
+    try {
+      bytes = this.#check(frame);
+    } catch (error) {
+      this.#actor.warn(`Dropping frame from sendFrameAsync: ${(error as Error).message}`);
+      return;
+    }
+    this.#actor.post({ type: "send", frame, bytes });
+  }
+
+  /**
+   * Connects now if disconnected (cancelling any reconnect timer), and resolves once connected
+   * and `handleConnect` has run. Rejects with `ConnectionError` if that attempt fails.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.disconnect();
+   * await conn.connect();
+   * ```
+   */
+  connect(): Promise<void> {
+    if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
+    return new Promise((resolve, reject) => {
+      this.#actor.post({ type: "connect", reply: { resolve, reject } });
+    });
+  }
+
+  /**
+   * Closes the connection gracefully with `code` and `reason`, and resolves before
+   * `handleDisconnect` runs. The client stays alive and does not reconnect until `connect()` is
+   * called or `handleDisconnect` returns `reconnect(state)`. While disconnected it cancels a
+   * pending reconnect.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.disconnect({ code: 1000, reason: "done" });
+   * ```
+   */
+  disconnect(options: DisconnectOptions = {}): Promise<void> {
+    const code = options.code ?? 1000;
+    const reason = options.reason ?? "";
+    if (!Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {
+      return Promise.reject(
+        new RangeError(`Cannot disconnect with close code ${code}: use 1000 or 3000-4999`),
+      );
+    }
+    if (typeof reason !== "string" || utf8Length(reason) > 123) {
+      return Promise.reject(
+        new RangeError(
+          "Cannot disconnect as the close reason must be a string of at most 123 UTF-8 bytes",
+        ),
+      );
+    }
+    if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
+    return new Promise((resolve, reject) => {
+      this.#actor.post({ type: "disconnect", code, reason, reply: { resolve, reject } });
+    });
+  }
+
+  /**
+   * Delivers `message` to `handleInfo`, in any state (the seed's process messages).
+   * Ignored once the client has stopped.
+   *
+   * @example
+   * ```ts ignore
+   * setInterval(() => conn.info("heartbeat"), 30_000);
+   * ```
+   */
+  info(message: M): void {
+    this.#actor.post({ type: "info", message });
+  }
+
+  /**
+   * Stops the client: a graceful close if connected, then the end. Resolves with the stop
+   * reason once the connection is released. `reason` defaults to a normal stop.
+   *
+   * @example
+   * ```ts ignore
+   * const reason = await conn.stop();
+   * console.log(reason); // { kind: "normal" }
+   * ```
+   */
+  stop(reason?: unknown): Promise<StopReason> {
+    if (this.#stopping === undefined) {
+      this.#actor.post({
+        type: "stop",
+        reason: reason === undefined || reason === "normal"
+          ? { kind: "normal" }
+          : { kind: "user", reason },
+      });
+      this.#stopping = this.#actor.stopped;
+    }
+    return this.#stopping;
+  }
+
+  /**
+   * Stops the client, for `await using`.
+   *
+   * @example
+   * ```ts ignore
+   * await using conn = await Echo.start(null, { url });
+   * ```
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  #check(frame: Frame): number {
+    const shape = frameShapeError(frame);
+    if (shape !== undefined) throw new TypeError(`Cannot send frame: ${shape}`);
+    const size = frameSizeError(frame);
+    if (size !== undefined) throw new RangeError(`Cannot send frame: ${size}`);
+    this.#actor.checkSupported(frame);
+    if (this.state === "stopped") throw this.#actor.stoppedError();
+    return frameByteLength(frame);
+  }
+}
+
+/**
+ * A handle of any client, whatever its state and message types.
+ *
+ * @example
+ * ```ts
+ * import type { AnyClientHandle } from "@parley/client";
+ * const clients: AnyClientHandle[] = [];
+ * ```
+ */
+// deno-lint-ignore no-explicit-any
+export type AnyClientHandle = ClientHandle<any, any>;

@@ -1,0 +1,239 @@
+/**
+ * The named errors of `@parley/client`. Wrong arguments raise built-ins (`TypeError`,
+ * `RangeError`, `SyntaxError`); these classes describe what happened to a client.
+ *
+ * @module
+ */
+
+import type { DisconnectReason, StopReason } from "./reasons.ts";
+
+/**
+ * The base class of every named Parley error, so `instanceof ParleyError` catches them all.
+ *
+ * @example
+ * ```ts
+ * import { ParleyError } from "@parley/client";
+ * try {
+ *   // await conn.sendFrame(...)
+ * } catch (e) {
+ *   if (e instanceof ParleyError) console.warn(e.name, e.message);
+ * }
+ * ```
+ */
+export class ParleyError extends Error {
+  /**
+   * Creates the error.
+   * @param message What failed and why.
+   * @param options `cause`, kept as the standard `Error` cause.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A frame was sent while the client is disconnected (including the backoff between reconnect
+ * attempts). Nothing was sent.
+ *
+ * @example
+ * ```ts
+ * import { DisconnectedError } from "@parley/client";
+ * const err = new DisconnectedError();
+ * console.log(err.message); // "Cannot send frame as the client is disconnected"
+ * ```
+ */
+export class DisconnectedError extends ParleyError {
+  /** Creates the error. */
+  constructor(message = "Cannot send frame as the client is disconnected", options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * A frame queued while connecting could not be sent because the connection attempt ended
+ * before it was up. `reason` says how the attempt ended.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionError } from "@parley/client";
+ * const err = new ConnectionError({ kind: "connect_timeout", timeout: 100 });
+ * console.log(err.reason.kind); // "connect_timeout"
+ * ```
+ */
+export class ConnectionError extends ParleyError {
+  /** How the connection attempt ended. */
+  readonly reason: DisconnectReason;
+  /**
+   * Creates the error; the cause is the reason's error, when it has one.
+   * @param reason How the connection attempt ended.
+   * @param message Overrides the default message.
+   */
+  constructor(reason: DisconnectReason, message?: string) {
+    super(
+      message ??
+        `Cannot send frame as the connection ended before it was up (${describeReason(reason)})`,
+      reason.kind === "error" ? { cause: reason.error } : undefined,
+    );
+    this.reason = reason;
+  }
+}
+
+/**
+ * The client has stopped, or stopped while the operation waited. `reason` is its stop reason.
+ *
+ * @example
+ * ```ts
+ * import { ClientStoppedError } from "@parley/client";
+ * const err = new ClientStoppedError({ kind: "normal" });
+ * console.log(err.message); // "Cannot complete the operation as the client has stopped (normal)"
+ * ```
+ */
+export class ClientStoppedError extends ParleyError {
+  /** Why the client stopped. */
+  readonly reason: StopReason;
+  /**
+   * Creates the error; the cause is the stop's error or user reason, when it has one.
+   * @param reason Why the client stopped.
+   * @param message Overrides the default message.
+   */
+  constructor(reason: StopReason, message?: string) {
+    super(
+      message ??
+        `Cannot complete the operation as the client has stopped (${describeStop(reason)})`,
+      reason.kind === "error"
+        ? { cause: reason.error }
+        : reason.kind === "user" || reason.kind === "aborted"
+        ? { cause: reason.reason }
+        : undefined,
+    );
+    this.reason = reason;
+  }
+}
+
+/**
+ * The queue of frames waiting for the connection is full (`maxQueuedFrames` or
+ * `maxQueuedBytes`). The frame was not queued.
+ *
+ * @example
+ * ```ts
+ * import { QueueFullError } from "@parley/client";
+ * const err = new QueueFullError("Cannot queue frame as 1024 frames are already queued");
+ * console.log(err.name); // "QueueFullError"
+ * ```
+ */
+export class QueueFullError extends ParleyError {}
+
+/**
+ * The name asked for is already registered; `existing` is the handle that holds it.
+ *
+ * @example
+ * ```ts
+ * import { NameTakenError } from "@parley/client";
+ * try {
+ *   // await Client.start(arg, { url, name: "ticker" });
+ * } catch (e) {
+ *   if (e instanceof NameTakenError) console.log("already running:", e.existing);
+ * }
+ * ```
+ */
+export class NameTakenError extends ParleyError {
+  /** The client that holds the name. */
+  readonly existing: unknown;
+  /**
+   * Creates the error.
+   * @param name A printable form of the name.
+   * @param existing The client that holds the name.
+   */
+  constructor(name: string, existing: unknown) {
+    super(`Cannot register the name ${name} as another client already holds it`);
+    this.existing = existing;
+  }
+}
+
+/**
+ * The WebSocket handshake or the connection to the server failed. `cause` keeps what the
+ * runtime reported; `status` is the HTTP status when the server answered with one and the
+ * transport could see it.
+ *
+ * @example
+ * ```ts
+ * import { HandshakeError } from "@parley/client";
+ * const err = new HandshakeError("Cannot connect to ws://127.0.0.1:1/ as the connection was refused");
+ * console.log(err.status); // undefined
+ * ```
+ */
+export class HandshakeError extends ParleyError {
+  /** The HTTP status of the refused upgrade, when known. */
+  readonly status?: number;
+  /**
+   * Creates the error.
+   * @param message What failed and why.
+   * @param options `cause`, and `status` when the server answered.
+   */
+  constructor(message: string, options?: ErrorOptions & { status?: number }) {
+    super(message, options);
+    if (options?.status !== undefined) this.status = options.status;
+  }
+}
+
+/**
+ * The transport in use cannot do what was asked (for example a ping frame through the
+ * runtime's `WebSocket`, which has no API for it).
+ *
+ * @example
+ * ```ts
+ * import { UnsupportedError } from "@parley/client";
+ * const err = new UnsupportedError("Cannot send a ping frame as the web transport has no API for it");
+ * console.log(err.name); // "UnsupportedError"
+ * ```
+ */
+export class UnsupportedError extends ParleyError {}
+
+/** A short text for a disconnect reason, for messages. */
+export function describeReason(reason: DisconnectReason): string {
+  switch (reason.kind) {
+    case "closed":
+      return "closed on request";
+    case "remote_close":
+      return `server closed with ${reason.code}${reason.reason ? ` "${reason.reason}"` : ""}`;
+    case "error":
+      return reason.error.message;
+    case "connect_timeout":
+      return `no connection within ${reason.timeout} ms`;
+    case "user":
+      return `disconnect asked by a callback: ${String(reason.reason)}`;
+  }
+}
+
+/** A short text for a stop reason, for messages. */
+export function describeStop(reason: StopReason): string {
+  switch (reason.kind) {
+    case "normal":
+      return "normal";
+    case "user":
+      return `stopped with reason ${String(reason.reason)}`;
+    case "error":
+      return reason.error instanceof Error ? reason.error.message : String(reason.error);
+    case "max_retries_exceeded":
+      return `gave up after ${reason.retries} reconnect attempts`;
+    case "aborted":
+      return "aborted by its signal";
+  }
+}
+
+/**
+ * No client is registered under the name given to a module-level function such as
+ * `sendFrame(name, frame)`.
+ *
+ * @example
+ * ```ts
+ * import { NoSuchClientError, sendFrame } from "@parley/client";
+ * try {
+ *   await sendFrame("nobody", { type: "text", data: "hi" });
+ * } catch (e) {
+ *   console.log(e instanceof NoSuchClientError); // true
+ * }
+ * ```
+ */
+export class NoSuchClientError extends ParleyError {}

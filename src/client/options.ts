@@ -1,0 +1,99 @@
+/**
+ * The options a client starts with.
+ *
+ * @module
+ */
+
+import type { Logger } from "./logger.ts";
+import type { ClientName } from "./name.ts";
+
+/**
+ * Reconnection with backoff. Every field is optional; the defaults are Parley's.
+ *
+ * @example
+ * ```ts
+ * import type { ReconnectOptions } from "@parley/client";
+ * const reconnect: ReconnectOptions = { baseDelay: 500, maxDelay: 10_000, maxRetries: 20 };
+ * ```
+ */
+export interface ReconnectOptions {
+  /** The first delay's ceiling in ms. Default `1000`. */
+  readonly baseDelay?: number;
+  /** The largest delay ceiling in ms. Default `30000`. */
+  readonly maxDelay?: number;
+  /**
+   * How many reconnect attempts follow one another without a successful connection before the
+   * client stops with `{ kind: "max_retries_exceeded" }`. Default `Infinity`.
+   */
+  readonly maxRetries?: number;
+  /** The random source for jitter, returning numbers in `[0, 1)`. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/**
+ * Headers for the upgrade request: a record, an iterable of `[name, value]` pairs, or a
+ * `Headers` object.
+ *
+ * @example
+ * ```ts
+ * import type { HeadersOption } from "@parley/client";
+ * const headers: HeadersOption = { authorization: "Bearer abc" };
+ * ```
+ */
+export type HeadersOption =
+  | Readonly<Record<string, string>>
+  | Iterable<readonly [string, string]>
+  | Headers;
+
+/**
+ * Options for `start`. Only `url` is required; unknown keys are rejected.
+ *
+ * @example
+ * ```ts
+ * import type { ClientOptions } from "@parley/client";
+ * const options: ClientOptions = {
+ *   url: "wss://example.com/ws",
+ *   headers: { authorization: "Bearer abc" },
+ *   reconnect: { baseDelay: 500 },
+ *   name: "ticker",
+ * };
+ * ```
+ */
+export interface ClientOptions {
+  /**
+   * The server's URL: `ws:` or `wss:` (`http:` and `https:` are accepted and mean the same, as
+   * in the web's `WebSocket`). A fragment is refused.
+   */
+  readonly url: string | URL;
+  /** Registers the client under a name; see {@linkcode ClientName}. */
+  readonly name?: ClientName;
+  /** Extra headers for the upgrade request. Names and values may not contain CR or LF. */
+  readonly headers?: HeadersOption;
+  /** WebSocket subprotocols to offer (`Sec-WebSocket-Protocol`). Default none. */
+  readonly subprotocols?: readonly string[];
+  /** Milliseconds the whole connect (DNS, TCP, TLS, upgrade) may take. Default `10000`. */
+  readonly connectTimeout?: number;
+  /**
+   * Milliseconds to wait for the server's close frame after ours before the socket is
+   * dropped. Default `5000`.
+   */
+  readonly closeTimeout?: number;
+  /**
+   * Automatic reconnection: `false` (default), `true` (defaults 1000/30000/Infinity), or
+   * {@linkcode ReconnectOptions}.
+   */
+  readonly reconnect?: boolean | ReconnectOptions;
+  /** The most frames `sendFrame` may queue while connecting. Default `1024`. */
+  readonly maxQueuedFrames?: number;
+  /** The most payload bytes `sendFrame` may queue while connecting. Default `16 MiB`. */
+  readonly maxQueuedBytes?: number;
+  /** Where warnings go: any object with `debug`/`info`/`warn`/`error`. Default: `console` without debug messages. */
+  readonly logger?: Logger;
+  /** Stops the client when aborted (its stop reason is `{ kind: "aborted" }`). */
+  readonly signal?: AbortSignal;
+  /**
+   * Which transport carries the connection. `"web"` is the runtime's `WebSocket`; `"auto"`
+   * (default) picks the best one available.
+   */
+  readonly transport?: "auto" | "web";
+}
