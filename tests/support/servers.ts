@@ -1,0 +1,270 @@
+// Test servers on loopback, port 0, answering the seed's test commands:
+//   "close"               -> the server closes with 1000 "normal closure"
+//   "crash"               -> the server drops the TCP connection, no close frame
+//   "send_and_crash"      -> replies "push_this", then drops the connection after 10 ms
+//   "send_ping"           -> sends a ping with payload "ping"
+//   "send_ping:<payload>" -> sends a ping with <payload>
+//   anything else         -> echoed (text as text, binary as binary)
+// Routes: /ws (echo), /ws/auth (101 only with "authorization: Bearer ..."; else 401),
+// /reject (403). Two implementations: npm:ws and Deno.serve + upgradeWebSocket.
+
+// @ts-types="npm:@types/ws@8.18.1"
+import { WebSocketServer } from "npm:ws@8.18.3";
+// @ts-types="npm:@types/ws@8.18.1"
+import type { WebSocket as WsSocket } from "npm:ws@8.18.3";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import * as net from "node:net";
+
+/** A running test server. */
+export interface TestServer {
+  readonly port: number;
+  /** `ws://127.0.0.1:<port><path>` */
+  url(path?: string): string;
+  /** Headers of every upgrade request seen, in order. */
+  readonly requests: Array<{ path: string; headers: Record<string, string> }>;
+  /** Messages the server received, in order (text as string, binary as Uint8Array). */
+  readonly received: Array<string | Uint8Array>;
+  /** Close codes and reasons the server received from clients. */
+  readonly closes: Array<{ code: number; reason: string }>;
+  /** Number of currently open WebSocket connections. */
+  openCount(): number;
+  /** Sends to every open connection. */
+  broadcast(data: string | Uint8Array): void;
+  /** Sends a ping to every open connection (npm:ws only). */
+  pingAll(payload: Uint8Array): void;
+  /** Drops every connection without a close frame. */
+  dropAll(): void;
+  /** Stops listening and closes every connection with 1001 "going away". */
+  close(): Promise<void>;
+}
+
+function handleCommand(
+  data: string | Uint8Array,
+  send: (d: string | Uint8Array) => void,
+  close: (code: number, reason: string) => void,
+  drop: () => void,
+  ping: (p: Uint8Array) => void,
+): void {
+  if (typeof data !== "string") return send(data);
+  if (data === "close") return close(1000, "normal closure");
+  if (data === "crash") return drop();
+  if (data === "send_and_crash") {
+    send("push_this");
+    setTimeout(drop, 10);
+    return;
+  }
+  if (data === "send_ping") return ping(new TextEncoder().encode("ping"));
+  if (data.startsWith("send_ping:")) return ping(new TextEncoder().encode(data.slice(10)));
+  send(data);
+}
+
+/** Starts an npm:ws server. `port` reuses a port (for restart tests). */
+export async function startWsServer(port = 0): Promise<TestServer> {
+  const http: Server = createServer((req, res) => {
+    res.writeHead(req.url === "/reject" ? 403 : 404).end();
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  const sockets = new Set<WsSocket>();
+  const rawSockets = new Set<Socket>();
+  const requests: TestServer["requests"] = [];
+  const received: TestServer["received"] = [];
+  const closes: TestServer["closes"] = [];
+  http.on("connection", (s: Socket) => {
+    rawSockets.add(s);
+    s.on("close", () => rawSockets.delete(s));
+  });
+  http.on("upgrade", (req, socket, head) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k] = String(v);
+    requests.push({ path, headers });
+    if (path === "/reject") {
+      socket.end(
+        "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\nConnection: close\r\n\r\nForbidden",
+      );
+      return;
+    }
+    if (path === "/ws/auth" && !/^Bearer /.test(headers["authorization"] ?? "")) {
+      socket.end(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 12\r\nConnection: close\r\n\r\nUnauthorized",
+      );
+      return;
+    }
+    if (path !== "/ws" && path !== "/ws/auth" && path !== "/") {
+      socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on("close", (code: number, reason: Uint8Array) => {
+        sockets.delete(ws);
+        closes.push({ code, reason: new TextDecoder().decode(reason) });
+      });
+      ws.on("error", () => {});
+      ws.on("message", (raw: Uint8Array, isBinary: boolean) => {
+        const data = isBinary ? new Uint8Array(raw) : new TextDecoder().decode(raw);
+        received.push(data);
+        handleCommand(
+          data,
+          (d) => ws.send(d, { binary: typeof d !== "string" }),
+          (code, reason) => ws.close(code, reason),
+          () => ws.terminate(),
+          (p) => ws.ping(p),
+        );
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(port, "127.0.0.1", () => resolve());
+  });
+  const actual = (http.address() as AddressInfo).port;
+  return {
+    port: actual,
+    url: (path = "/ws") => `ws://127.0.0.1:${actual}${path}`,
+    requests,
+    received,
+    closes,
+    openCount: () => sockets.size,
+    broadcast: (d) => sockets.forEach((s) => s.send(d, { binary: typeof d !== "string" })),
+    pingAll: (p) => sockets.forEach((s) => s.ping(p)),
+    dropAll: () => {
+      sockets.forEach((s) => s.terminate());
+    },
+    close: async () => {
+      for (const s of sockets) s.close(1001, "going away");
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          for (const s of sockets) s.terminate();
+          for (const s of rawSockets) s.destroy();
+        }, 500);
+        http.close(() => {
+          clearTimeout(t);
+          resolve();
+        });
+        http.closeIdleConnections?.();
+      });
+      for (const s of rawSockets) s.destroy();
+      wss.close();
+    },
+  };
+}
+
+/** Starts a Deno.serve server with the same routes and commands (no ping support). */
+export function startDenoServer(port = 0): Promise<TestServer> {
+  const sockets = new Set<WebSocket>();
+  const requests: TestServer["requests"] = [];
+  const received: TestServer["received"] = [];
+  const closes: TestServer["closes"] = [];
+  const ac = new AbortController();
+  return new Promise((resolve) => {
+    const server = Deno.serve({
+      port,
+      hostname: "127.0.0.1",
+      signal: ac.signal,
+      onListen: ({ port: actual }) => {
+        resolve({
+          port: actual,
+          url: (path = "/ws") => `ws://127.0.0.1:${actual}${path}`,
+          requests,
+          received,
+          closes,
+          openCount: () => sockets.size,
+          broadcast: (d) => sockets.forEach((s) => s.send(d)),
+          pingAll: () => {
+            throw new Error("Deno.serve sockets cannot send pings");
+          },
+          dropAll: () => {
+            // Deno cannot drop without a close frame; 1011 is the nearest.
+            sockets.forEach((s) => s.close(1011, "dropped"));
+          },
+          close: async () => {
+            for (const s of sockets) s.close(1001, "going away");
+            ac.abort();
+            await server.finished;
+          },
+        });
+      },
+    }, (req) => {
+      const path = new URL(req.url).pathname;
+      const headers: Record<string, string> = {};
+      req.headers.forEach((v, k) => (headers[k] = v));
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        requests.push({ path, headers });
+      }
+      if (path === "/reject") return new Response("Forbidden", { status: 403 });
+      if (path === "/ws/auth" && !/^Bearer /.test(headers["authorization"] ?? "")) {
+        return new Response("Unauthorized", { status: 401 });
+      }
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return new Response("not found", { status: 404 });
+      }
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.binaryType = "arraybuffer";
+      socket.onopen = () => sockets.add(socket);
+      socket.onclose = (e) => {
+        sockets.delete(socket);
+        closes.push({ code: e.code, reason: e.reason });
+      };
+      socket.onerror = () => {};
+      socket.onmessage = (e) => {
+        const data = typeof e.data === "string" ? e.data : new Uint8Array(e.data);
+        received.push(data);
+        handleCommand(
+          data,
+          (d) => socket.readyState === 1 && socket.send(d),
+          (code, reason) => socket.close(code, reason),
+          () => socket.close(1011, "crash"),
+          () => socket.close(1011, "cannot ping"),
+        );
+      };
+      return response;
+    });
+  });
+}
+
+/** A raw TCP server scripted by `onConnection`; closes every socket on `close()`. */
+export async function startRawServer(
+  onConnection: (socket: Socket) => void,
+): Promise<{ port: number; url(path?: string): string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+    s.on("error", () => {});
+    onConnection(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: (path = "/ws") => `ws://127.0.0.1:${port}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A server that accepts TCP and never answers (for connect timeouts). */
+export function startSilentServer(): ReturnType<typeof startRawServer> {
+  return startRawServer(() => {});
+}
+
+/** A server that answers the upgrade with garbage and closes. */
+export function startGarbageServer(): ReturnType<typeof startRawServer> {
+  return startRawServer((s) => {
+    s.once("data", () => s.end("not-http\r\n\r\n"));
+  });
+}
+
+/** A port on 127.0.0.1 with nothing listening (taken, then released). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
