@@ -50,6 +50,8 @@ export class Actor {
   #onTerminate: (reason: StopReason) => void;
   #finalReason: StopReason | undefined;
   #stopReason: StopReason | undefined;
+  /** Set when `start` reports the stop itself (init refused), so it is not logged twice. */
+  #quiet = false;
 
   constructor(
     userState: unknown,
@@ -99,6 +101,7 @@ export class Actor {
   /** Stops a client whose `run` never began (init refused); settles whatever was posted. */
   abandon(reason: StopReason): void {
     this.machine.phase = "stopped";
+    this.#quiet = true;
     this.#terminate(reason);
   }
 
@@ -278,7 +281,9 @@ export class Actor {
     for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
     this.#timers.clear();
     this.#release((t) => t.abort());
-    if (reason.kind === "error" || reason.kind === "max_retries_exceeded") {
+    if (this.#quiet) {
+      // start() rejects with the reason; nothing to log.
+    } else if (reason.kind === "error" || reason.kind === "max_retries_exceeded") {
       this.#config.logger.error(`${this.#label} stopped: ${describeStop(reason)}`, reason);
     } else {
       this.#config.logger.debug(`${this.#label} stopped: ${describeStop(reason)}`);

@@ -10,6 +10,7 @@ import { backoffDelay } from "./backoff.ts";
 import {
   ClientStoppedError,
   ConnectionError,
+  describeReason,
   DisconnectedError,
   QueueFullError,
 } from "./errors.ts";
@@ -345,9 +346,14 @@ function flushQueue(m: Machine, fx: Effect[]): void {
   m.queuedBytes = 0;
 }
 
-function failQueue(m: Machine, fx: Effect[], error: () => Error, what: string): void {
+function failQueue(
+  m: Machine,
+  fx: Effect[],
+  error: (forConnect: boolean) => Error,
+  what: string,
+): void {
   for (const q of m.queue) {
-    if (q.reply) fx.push({ type: "settle", reply: q.reply, error: error() });
+    if (q.reply) fx.push({ type: "settle", reply: q.reply, error: error(false) });
   }
   const dropped = m.queue.filter((q) => !q.reply).length;
   if (dropped > 0) {
@@ -359,13 +365,24 @@ function failQueue(m: Machine, fx: Effect[], error: () => Error, what: string): 
   }
   m.queue = [];
   m.queuedBytes = 0;
-  for (const w of m.waiters) fx.push({ type: "settle", reply: w, error: error() });
+  for (const w of m.waiters) fx.push({ type: "settle", reply: w, error: error(true) });
   m.waiters = [];
 }
 
 function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): Effect[] {
   m.phase = "disconnected";
-  failQueue(m, fx, () => new ConnectionError(reason), "the connection ended before it was up");
+  failQueue(
+    m,
+    fx,
+    (forConnect) =>
+      new ConnectionError(
+        reason,
+        forConnect
+          ? `Cannot connect as the connection attempt ended (${describeReason(reason)})`
+          : undefined,
+      ),
+    "the connection ended before it was up",
+  );
   m.lastReason = reason;
   return call(m, fx, "handleDisconnect", [reason, m.user]);
 }

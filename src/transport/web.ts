@@ -110,7 +110,7 @@ class WebTransport implements Transport {
               `Cannot connect to ${this.#url} as the WebSocket handshake failed${
                 detail ? `: ${detail}` : ""
               }`,
-              { cause: this.#error ?? e },
+              { cause: this.#error ?? e, status: statusIn(detail) },
             ),
           );
         } else if (e.code === 1006 || (!e.wasClean && this.#error !== undefined)) {
@@ -189,4 +189,12 @@ function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === "string") return error;
   return "";
+}
+
+/** The HTTP status a runtime's handshake error message names, if any (Deno, undici and Bun word it differently). */
+function statusIn(text: string): number | undefined {
+  const m = /(?:status(?: code)?|HTTP(?: error)?|response)[^0-9]{0,12}\b([1-5][0-9]{2})\b/i.exec(
+    text,
+  );
+  return m ? Number(m[1]) : undefined;
 }

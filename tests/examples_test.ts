@@ -1,0 +1,157 @@
+// Runs each example as a subprocess and checks its transcript, so a broken feature fails here.
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const TIME_LIMIT = 10_000;
+
+async function runExample(file: string): Promise<string> {
+  const path = `${root}examples/${file}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net=127.0.0.1", path],
+    cwd: root,
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, TIME_LIMIT);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  const out = new TextDecoder().decode(stdout);
+  const err = new TextDecoder().decode(stderr);
+  const detail = `\n--- stdout ---\n${out}\n--- stderr ---\n${err}`;
+  assert.ok(!timedOut, `examples/${file} did not exit within ${TIME_LIMIT} ms${detail}`);
+  assert.equal(code, 0, `examples/${file} exited with ${code}${detail}`);
+  // The client's default logger writes warnings and errors to stderr: there should be none.
+  assert.doesNotMatch(err, /warn|error|uncaught|leak/i, `examples/${file} complained${detail}`);
+  return out;
+}
+
+/** Asserts that `patterns` match lines of `out` in this order. */
+function assertLinesInOrder(out: string, patterns: (string | RegExp)[]): void {
+  const lines = out.split("\n");
+  let at = 0;
+  for (const p of patterns) {
+    const found = lines.findIndex((line, i) =>
+      i >= at && (typeof p === "string" ? line.includes(p) : p.test(line))
+    );
+    assert.ok(found !== -1, `expected a line matching ${p} after line ${at} in:\n${out}`);
+    at = found + 1;
+  }
+}
+
+Deno.test("examples/echo.ts echoes text and binary, then stops", async () => {
+  const out = await runExample("echo.ts");
+  assertLinesInOrder(out, [
+    /^connected to ws:\/\/127\.0\.0\.1:\d+\/$/,
+    "echo (text): hello, parley",
+    "echo (binary): [1, 2, 3, 255]",
+    'stopped: {"kind":"normal"} (state: stopped)',
+  ]);
+});
+
+Deno.test("examples/auth_header.ts is refused without the header and let in with it", async () => {
+  const out = await runExample("auth_header.ts");
+  assertLinesInOrder(out, [
+    "server: refused an upgrade to /auth with 401",
+    /^\[anonymous\] handleDisconnect \{ kind: "error" \}: .*401/,
+    "[anonymous] connect() rejected with ConnectionError",
+    "[anonymous] state: disconnected",
+    "server: accepted a connection on /auth",
+    "[authorized] connected",
+    "[authorized] echo: hello with a token",
+    "[authorized] stopped",
+  ]);
+});
+
+Deno.test("examples/reconnect.ts reconnects after each drop within the backoff", async () => {
+  const out = await runExample("reconnect.ts");
+  assertLinesInOrder(out, [
+    "connected",
+    "server drops the connection (drop 1)",
+    'handleDisconnect: remote_close 1011 "dropped"',
+    /^reconnected after \d+ ms$/,
+    "server drops the connection (drop 2)",
+    'handleDisconnect: remote_close 1011 "dropped"',
+    /^reconnected after \d+ ms$/,
+    "stopped (state: stopped)",
+  ]);
+  // The first retry waits 51-100 ms (baseDelay 100); allow for a slow machine.
+  for (const m of out.matchAll(/reconnected after (\d+) ms/g)) {
+    const ms = Number(m[1]);
+    assert.ok(ms >= 45 && ms < 1000, `reconnect delay ${ms} ms out of range`);
+  }
+});
+
+Deno.test("examples/heartbeat.ts pings through handleInfo and stops", async () => {
+  const out = await runExample("heartbeat.ts");
+  assertLinesInOrder(out, [
+    'beat 1: push "ping"',
+    "echo 1: ping",
+    'beat 3: push "ping"',
+    "echo 3: ping",
+    "stopped after 3 heartbeats",
+  ]);
+});
+
+Deno.test("examples/named_client.ts reaches the client by its name", async () => {
+  const out = await runExample("named_client.ts");
+  assertLinesInOrder(out, [
+    'whereis("ticker") is the handle: true',
+    "ticker got: tick 101.5",
+    "ticker got: tick 101.7",
+    "ticker got: tick 101.2",
+    'stopClient("ticker"): {"kind":"normal"}',
+    'whereis("ticker") after the stop: undefined',
+  ]);
+});
+
+Deno.test("examples/supervision.ts restarts the crashed child", async () => {
+  const out = await runExample("supervision.ts");
+  assertLinesInOrder(out, [
+    "worker: connected",
+    'worker: got "boom", returning stop("boom")',
+    'restarting child "worker"',
+    "worker: connected",
+    'supervisor: child "worker" restarts = 1',
+    'restarting child "worker"',
+    'supervisor: child "worker" restarts = 2',
+    'supervisor stopped: {"kind":"normal"}',
+  ]);
+});
+
+Deno.test("examples/demo.ts shows echo, drop, backoff, reconnect, disconnect and stop", async () => {
+  const start = performance.now();
+  const out = await runExample("demo.ts");
+  const elapsed = performance.now() - start;
+  assertLinesInOrder(out, [
+    "client connected",
+    "client echo: hello",
+    "client echo: parley",
+    'client disconnected: server closed with 1011 "dropped"',
+    /client reconnecting in \d+ ms \(retry 1\)/,
+    "client disconnected: connection failed (HTTP 503)",
+    /client reconnecting in \d+ ms \(retry 2\)/,
+    "client reconnected",
+    "client echo: back again",
+    "client disconnected: closed",
+    'server connection closed (1000 "bye")',
+    'client stop() -> {"kind":"normal"}',
+  ]);
+  // Every line carries a timestamp relative to the start.
+  for (const line of out.trim().split("\n")) assert.match(line, /^\[\+\d+\.\d{3}s\] /);
+  // The scheduled delays grow (equal jitter: retry k waits within (100·2^(k-1), 200·2^(k-1)]).
+  const delays = [...out.matchAll(/reconnecting in (\d+) ms \(retry (\d+)\)/g)]
+    .map((m) => ({ ms: Number(m[1]), retry: Number(m[2]) }));
+  assert.ok(delays.length >= 2, `expected at least two scheduled retries in:\n${out}`);
+  for (const { ms, retry } of delays) {
+    const ceiling = Math.min(200 * 2 ** (retry - 1), 2000);
+    assert.ok(ms > ceiling / 2 && ms <= ceiling, `retry ${retry} delay ${ms} ms not in range`);
+  }
+  assert.ok(elapsed < 8000, `the demo took ${Math.round(elapsed)} ms`);
+});
