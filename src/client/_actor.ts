@@ -79,8 +79,9 @@ export class Actor {
 
   /** Starts the loop with the first connect. */
   run(): void {
-    // The first connect comes before anything posted while init ran.
-    this.#mailbox.postFirst({ type: "connect" });
+    // The first connect comes before anything posted while init ran, and at once, so the
+    // client is already "connecting" when start() resolves.
+    this.#perform(step(this.machine, { type: "connect" }));
     this.#loop().catch((error) => {
       // Only a bug in the driver itself lands here; stop rather than hang.
       this.#config.logger.error(`${this.#label} internal error`, error);

@@ -39,6 +39,7 @@ class WebTransport implements Transport {
   #url: string;
   #opened = false;
   #ended = false;
+  #finished = false;
   #error: unknown;
   #closeTimeout: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -153,10 +154,7 @@ class WebTransport implements Transport {
     } catch {
       ws.close();
     }
-    // The runtime finishes the handshake; do not wait past closeTimeout for it.
-    if (this.#closeTimeout !== Infinity) {
-      this.#timer = setTimeout(() => this.#finish(), this.#closeTimeout);
-    }
+    this.#armCloseTimer();
   }
 
   abort(): void {
@@ -167,9 +165,14 @@ class WebTransport implements Transport {
     try {
       ws.close();
     } catch { /* already closing */ }
-    if (this.#closeTimeout !== Infinity) {
-      this.#timer = setTimeout(() => this.#finish(), this.#closeTimeout);
-    }
+    this.#armCloseTimer();
+  }
+
+  /** The runtime finishes the close handshake; do not wait past closeTimeout for it. */
+  #armCloseTimer(): void {
+    // Bun fires "close" inside ws.close(): then there is nothing left to wait for.
+    if (this.#finished || this.#closeTimeout === Infinity) return;
+    this.#timer = setTimeout(() => this.#finish(), this.#closeTimeout);
   }
 
   #fail(error: Error): void {
@@ -179,6 +182,7 @@ class WebTransport implements Transport {
   }
 
   #finish(): void {
+    this.#finished = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#resolveDone();
