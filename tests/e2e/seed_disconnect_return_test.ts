@@ -1,0 +1,298 @@
+// The seed's test/parley/disconnect_return_test.exs (TD:n, spec §3.4): callbacks returning
+// disconnect(reason, state), against real servers. TD:160 and TD:218 hold or drive the reconnect
+// timer with a fake clock through `startClient(..., { clock })`.
+
+import assert from "node:assert/strict";
+// deno.json has no import map entry for it yet (tests/support/servers.ts imports npm:ws inline too).
+// deno-lint-ignore no-import-prefix
+import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
+import {
+  type Callbacks,
+  type ClientHandle,
+  defineClient,
+  disconnect,
+  type DisconnectReason,
+  ok,
+  type ReceivedFrame,
+  reconnect,
+} from "../../mod.ts";
+import { startClient } from "../../src/client/_start.ts";
+import type { Connector } from "../../src/transport/transport.ts";
+import { webConnector } from "../../src/transport/web.ts";
+import { Recorder, recordingLogger } from "../support/recorder.ts";
+import { startWsServer } from "../support/servers.ts";
+
+type Log = ReturnType<typeof recordingLogger>;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The reconnects the client scheduled, read from its debug log, in order. */
+function scheduled(log: Log): Array<{ delay: number; retry: number }> {
+  return log.messages.flatMap((m) => {
+    const match = /Reconnecting in (\d+) ms \(retry (\d+)/.exec(m.message);
+    return match ? [{ delay: Number(match[1]), retry: Number(match[2]) }] : [];
+  });
+}
+
+/** Asserts the client is alive and disconnected, and stays so for `ms`. */
+async function staysDisconnected(conn: ClientHandle<never> | ClientHandle, ms = 100) {
+  let stopped = false;
+  conn.stopped.then(() => (stopped = true));
+  await sleep(ms);
+  assert.equal(stopped, false, "the client stopped");
+  assert.equal(conn.state, "disconnected");
+}
+
+/** Records every callback; the overrides decide what each returns. */
+function recording<S>(rec: Recorder, overrides: Partial<Callbacks<S>>): Callbacks<S> {
+  return {
+    handleConnect(state, info) {
+      rec.push("connected", state);
+      return overrides.handleConnect ? overrides.handleConnect(state, info) : ok(state);
+    },
+    handleFrame(frame, state) {
+      rec.push("frame", frame);
+      return overrides.handleFrame ? overrides.handleFrame(frame, state) : ok(state);
+    },
+    handlePing(payload, state) {
+      rec.push("ping", payload);
+      return overrides.handlePing ? overrides.handlePing(payload, state) : ok(state);
+    },
+    handleInfo(message, state) {
+      rec.push("info", message);
+      return overrides.handleInfo ? overrides.handleInfo(message, state) : ok(state);
+    },
+    handleDisconnect(reason, state) {
+      rec.push("disconnected", { reason, state });
+      return overrides.handleDisconnect ? overrides.handleDisconnect(reason, state) : ok(state);
+    },
+  };
+}
+
+function disconnectReason(event: { value?: unknown }): DisconnectReason {
+  return (event.value as { reason: DisconnectReason }).reason;
+}
+
+Deno.test("TD:17 handleConnect returning disconnect(reason) reaches handleDisconnect; alive", async () => {
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const conn = await defineClient(recording<null>(rec, {
+    handleConnect: (state) => disconnect("not_authorized", state),
+  })).start(null, { url: server.url(), logger: recordingLogger() });
+  try {
+    await rec.next("connected");
+    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+      kind: "user",
+      reason: "not_authorized",
+    });
+    await staysDisconnected(conn);
+    assert.equal(server.requests.length, 1);
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+Deno.test("TD:46 handleFrame returning disconnect(reason) reaches handleDisconnect; alive", async () => {
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const conn = await defineClient(recording<null>(rec, {
+    handleFrame: (frame: ReceivedFrame, state) =>
+      frame.type === "text" && frame.data === "bye"
+        ? disconnect("server_said_bye", state)
+        : ok(state),
+  })).start(null, { url: server.url(), logger: recordingLogger() });
+  try {
+    await rec.next("connected");
+    await conn.sendFrame({ type: "text", data: "hello" });
+    assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello" });
+    assert.equal(conn.state, "connected");
+    await conn.sendFrame({ type: "text", data: "bye" }); // echoed back: the "server" says bye
+    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+      kind: "user",
+      reason: "server_said_bye",
+    });
+    await staysDisconnected(conn);
+    // A graceful close: the server got our close frame (1000, empty reason).
+    assert.deepEqual(server.closes, [{ code: 1000, reason: "" }]);
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+/**
+ * The web transport (the only one so far) cannot see pings, so this connector wraps it and turns
+ * an echoed `relay_ping:<payload>` text into a ping event: the server and socket stay real.
+ */
+const pingRelay: Connector = {
+  name: "web+ping-relay",
+  capabilities: webConnector.capabilities,
+  connect(params, events) {
+    return webConnector.connect(params, {
+      ...events,
+      frame(frame) {
+        if (frame.type === "text" && frame.data.startsWith("relay_ping:")) {
+          events.ping(new TextEncoder().encode(frame.data.slice("relay_ping:".length)));
+        } else events.frame(frame);
+      },
+    });
+  },
+};
+
+Deno.test("TD:84 handlePing returning disconnect(reason) reaches handleDisconnect; alive (ping relayed: the web transport cannot see pings)", async () => {
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const log = recordingLogger();
+  const conn = await startClient(
+    recording<null>(rec, {
+      handlePing: (_payload, state) => disconnect("ping_triggered_disconnect", state),
+    }),
+    null,
+    { url: server.url(), logger: log },
+    { connector: pingRelay },
+  );
+  try {
+    await rec.next("connected");
+    await conn.sendFrame({ type: "text", data: "relay_ping:ping" });
+    assert.deepEqual((await rec.next("ping")).value, new TextEncoder().encode("ping"));
+    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+      kind: "user",
+      reason: "ping_triggered_disconnect",
+    });
+    await staysDisconnected(conn);
+    assert.equal(rec.all("frame").length, 0);
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+Deno.test("TD:124 handleInfo returning disconnect(reason) while connected reaches handleDisconnect; alive", async () => {
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const conn = await defineClient(recording<null>(rec, {
+    handleInfo: (message, state) =>
+      message === "disconnect_now" ? disconnect("info_disconnect", state) : ok(state),
+  })).start(null, { url: server.url(), logger: recordingLogger() });
+  try {
+    await rec.next("connected");
+    conn.info("disconnect_now");
+    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+      kind: "user",
+      reason: "info_disconnect",
+    });
+    await staysDisconnected(conn);
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+Deno.test("TD:160 handleInfo disconnect(...) while disconnected: state kept, no handleDisconnect, pending reconnect not cancelled (fake clock)", async () => {
+  interface S {
+    readonly gotDisconnectInfo: boolean;
+  }
+  const clock = FakeTimers.createClock();
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const log = recordingLogger();
+  const conn = await startClient(
+    recording<S>(rec, {
+      handleInfo: (message, state) =>
+        message === "disconnect_me"
+          ? disconnect("info_while_disconnected", { ...state, gotDisconnectInfo: true })
+          : ok(state),
+    }),
+    { gotDisconnectInfo: false },
+    {
+      url: server.url(),
+      reconnect: { baseDelay: 100, maxDelay: 100, random: () => 0 }, // always 51 ms
+      logger: log,
+    },
+    { clock },
+  );
+  try {
+    await rec.next("connected");
+    await conn.sendFrame({ type: "text", data: "close" });
+    assert.equal(disconnectReason(await rec.next("disconnected")).kind, "remote_close");
+    assert.deepEqual(scheduled(log), [{ delay: 51, retry: 1 }]);
+    conn.info("disconnect_me");
+    await rec.next("info");
+    await rec.none("disconnected", 200);
+    assert.equal(conn.state, "disconnected");
+    // The timer is still pending: it fires on time and hands over the updated state.
+    await clock.tickAsync(51);
+    assert.deepEqual((await rec.next("connected")).value, { gotDisconnectInfo: true });
+    assert.equal(server.requests.length, 2);
+    assert.equal(rec.all("disconnected").length, 1);
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+Deno.test("TD:218 handleFrame disconnect(reason) + handleDisconnect reconnect(state) without the option: reconnects, frames flow (fake clock)", async () => {
+  const clock = FakeTimers.createClock();
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const log = recordingLogger();
+  const conn = await startClient(
+    recording<null>(rec, {
+      handleFrame: (frame, state) =>
+        frame.type === "text" && frame.data === "unauthorized"
+          ? disconnect("unauthorized", state)
+          : ok(state),
+      handleDisconnect: (_reason, state) => reconnect(state),
+    }),
+    null,
+    { url: server.url(), logger: log },
+    { clock },
+  );
+  try {
+    await rec.next("connected");
+    await conn.sendFrame({ type: "text", data: "unauthorized" });
+    await rec.next("frame");
+    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+      kind: "user",
+      reason: "unauthorized",
+    });
+    const [retry] = scheduled(log);
+    assert.ok(retry.delay >= 501 && retry.delay <= 1000, `default first delay ${retry.delay}`);
+    await clock.tickAsync(retry.delay);
+    await rec.next("connected");
+    await conn.sendFrame({ type: "text", data: "hello again" });
+    assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello again" });
+    assert.equal(server.requests.length, 2);
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+Deno.test("TD:270 handleDisconnect receives the state returned with disconnect(reason, newState)", async () => {
+  interface S {
+    readonly count: number;
+    readonly status: string;
+  }
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const conn = await defineClient(recording<S>(rec, {
+    handleFrame: (_frame, state) =>
+      disconnect("done", { count: state.count + 1, status: "disconnecting" }),
+  })).start({ count: 0, status: "initial" }, { url: server.url(), logger: recordingLogger() });
+  try {
+    await rec.next("connected");
+    await conn.sendFrame({ type: "text", data: "anything" });
+    assert.deepEqual((await rec.next("disconnected")).value, {
+      reason: { kind: "user", reason: "done" },
+      state: { count: 1, status: "disconnecting" },
+    });
+    await staysDisconnected(conn);
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
