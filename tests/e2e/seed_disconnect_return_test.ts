@@ -4,8 +4,7 @@
 
 import assert from "node:assert/strict";
 // deno.json has no import map entry for it yet (tests/support/servers.ts imports npm:ws inline too).
-// deno-lint-ignore no-import-prefix
-import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
+import FakeTimers from "@sinonjs/fake-timers";
 import {
   type Callbacks,
   type ClientHandle,

@@ -8,10 +8,10 @@
 // Routes: /ws (echo), /ws/auth (101 only with "authorization: Bearer ..."; else 401),
 // /reject (403). Two implementations: npm:ws and Deno.serve + upgradeWebSocket.
 
-// @ts-types="npm:@types/ws@8.18.1"
-import { WebSocketServer } from "npm:ws@8.18.3";
-// @ts-types="npm:@types/ws@8.18.1"
-import type { WebSocket as WsSocket } from "npm:ws@8.18.3";
+// @ts-types="@types/ws"
+import { WebSocketServer } from "ws";
+// @ts-types="@types/ws"
+import type { WebSocket as WsSocket } from "ws";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import * as net from "node:net";
