@@ -83,9 +83,12 @@ export class Actor {
     // client is already "connecting" when start() resolves.
     this.#perform(step(this.machine, { type: "connect" }));
     this.#loop().catch((error) => {
-      // Only a bug in the driver itself lands here; stop rather than hang.
-      this.#config.logger.error(`${this.#label} internal error`, error);
-      this.#finish({ kind: "error", error });
+      // Only a bug in the driver itself lands here; stop properly rather than hang.
+      this.#log("error", "internal error", error);
+      if (this.machine.phase !== "stopped") {
+        this.machine.phase = "stopped";
+        this.#terminate({ kind: "error", error });
+      }
     });
   }
 
@@ -96,7 +99,14 @@ export class Actor {
 
   /** Logs a warning with the client's label. */
   warn(message: string): void {
-    this.#config.logger.warn(`${this.#label} ${message}`);
+    this.#log("warn", message);
+  }
+
+  /** Logs through the user's logger; a logger that throws must not break the client. */
+  #log(level: "debug" | "info" | "warn" | "error", message: string, ...args: unknown[]): void {
+    try {
+      this.#config.logger[level](`${this.#label} ${message}`, ...args);
+    } catch { /* the logger's own failure is not the client's */ }
   }
 
   /** Stops a client whose `run` never began (init refused); settles whatever was posted. */
@@ -182,7 +192,7 @@ export class Actor {
           else fx.reply.reject(fx.error);
           break;
         case "log":
-          this.#config.logger[fx.level](`${this.#label} ${fx.message}`);
+          this.#log(fx.level, fx.message);
           break;
         case "terminate":
           this.#terminate(fx.reason);
@@ -193,6 +203,8 @@ export class Actor {
   }
 
   #open(conn: number, timeout: number): void {
+    // A connection the server closed is still ours to release (and to wait for on stop).
+    this.#release((t) => t.abort());
     this.#transportConn = conn;
     const post = (event: Event) => {
       if (this.#transportConn === conn) this.#mailbox.post(event);
@@ -228,16 +240,12 @@ export class Actor {
       if (error instanceof UnsupportedError) {
         // The frame was refused, the connection is fine.
         if (reply) reply.reject(error);
-        else {this.#config.logger.warn(
-            `${this.#label} Dropping frame from ${origin}: ${error.message}`,
-          );}
+        else this.#log("warn", `Dropping frame from ${origin}: ${error.message}`);
         return;
       }
-      const err = error instanceof Error ? error : new Error(String(error));
+      const err = error instanceof Error ? error : new Error(String(error), { cause: error });
       if (reply) reply.reject(err);
-      else {this.#config.logger.warn(
-          `${this.#label} A frame from ${origin} could not be sent: ${err.message}`,
-        );}
+      else this.#log("warn", `A frame from ${origin} could not be sent: ${err.message}`);
       if (this.#transportConn === conn) {
         this.#mailbox.postFirst({ type: "failed", conn, error: err });
       }
@@ -285,9 +293,9 @@ export class Actor {
     if (this.#quiet) {
       // start() rejects with the reason; nothing to log.
     } else if (reason.kind === "error" || reason.kind === "max_retries_exceeded") {
-      this.#config.logger.error(`${this.#label} stopped: ${describeStop(reason)}`, reason);
+      this.#log("error", `stopped: ${describeStop(reason)}`, reason);
     } else {
-      this.#config.logger.debug(`${this.#label} stopped: ${describeStop(reason)}`);
+      this.#log("debug", `stopped: ${describeStop(reason)}`);
     }
     this.#onTerminate(reason);
     Promise.all([...this.#releasing]).then(() => this.#finish(reason));

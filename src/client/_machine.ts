@@ -177,6 +177,8 @@ export function step(m: Machine, event: Event): Effect[] {
       } else {
         if (event.reply) m.waiters.push(event.reply);
         if (m.phase === "disconnected") {
+          // A connect the user asks for starts a fresh retry budget.
+          if (event.reply) m.retries = 0;
           cancelTimer(m, fx);
           startAttempt(m, fx);
         }

@@ -1,0 +1,640 @@
+// Option validation through the public `start`, and proof that a refused start starts nothing;
+// then the backoff function.
+
+import assert from "node:assert/strict";
+import { backoffDelay, type ClientOptions, defineClient, whereis } from "../../mod.ts";
+import { startClient } from "../../src/client/_start.ts";
+import { ScriptedConnector, settle } from "../support/scripted.ts";
+import { recordingLogger } from "../support/recorder.ts";
+import { startWsServer } from "../support/servers.ts";
+
+const URL_OK = "ws://127.0.0.1:9/ws";
+type ErrorClass = new (...args: never[]) => Error;
+
+/** A refusal: the option bag, the built-in error class and a message pattern. */
+interface Refusal {
+  readonly what: string;
+  readonly options: (url: string) => unknown;
+  readonly error: ErrorClass;
+  readonly message: RegExp;
+}
+
+const quiet = recordingLogger();
+
+const REFUSALS: Refusal[] = [
+  {
+    what: "options that are not an object",
+    options: () => "ws://127.0.0.1/",
+    error: TypeError,
+    message: /options must be an object, got "ws:/,
+  },
+  {
+    what: "undefined options",
+    options: () => undefined,
+    error: TypeError,
+    message: /options must be an object, got undefined/,
+  },
+  {
+    what: "a missing url",
+    options: () => ({}),
+    error: TypeError,
+    message: /the option "url" is required/,
+  },
+  {
+    what: "a url that is a number",
+    options: () => ({ url: 42 }),
+    error: TypeError,
+    message: /"url" must be a string or URL, got 42/,
+  },
+  {
+    what: 'an ftp: url ("ftp://x")',
+    options: () => ({ url: "ftp://x" }),
+    error: SyntaxError,
+    message: /"url" must use ws: or wss:, got ftp:/,
+  },
+  {
+    what: "a file: url as a URL object",
+    options: () => ({ url: new URL("file:///tmp/x") }),
+    error: SyntaxError,
+    message: /must use ws: or wss:, got file:/,
+  },
+  {
+    what: '"not a url"',
+    options: () => ({ url: "not a url" }),
+    error: SyntaxError,
+    message: /"url" is not a valid URL: "not a url"/,
+  },
+  {
+    what: "a url with a fragment",
+    options: (u) => ({ url: `${u}#frag` }),
+    error: SyntaxError,
+    message: /may not have a fragment/,
+  },
+  {
+    what: "a url with an empty fragment",
+    options: (u) => ({ url: `${u}#` }),
+    error: SyntaxError,
+    message: /may not have a fragment/,
+  },
+  {
+    what: "headers that are a string",
+    options: (u) => ({ url: u, headers: "x: y" }),
+    error: TypeError,
+    message: /"headers" must be an object, an iterable of pairs or Headers/,
+  },
+  {
+    what: "a header pair of three",
+    options: (u) => ({ url: u, headers: [["a", "b", "c"]] }),
+    error: TypeError,
+    message: /each header must be a \[name, value\] pair/,
+  },
+  {
+    what: "a header value that is a number",
+    options: (u) => ({ url: u, headers: { "x-n": 1 } }),
+    error: TypeError,
+    message: /header names and values must be strings/,
+  },
+  {
+    what: "a header value with CR LF",
+    options: (u) => ({ url: u, headers: { "x-a": "ok\r\nInjected: yes" } }),
+    error: TypeError,
+    message: /the header "x-a" contains CR, LF or NUL/,
+  },
+  {
+    what: "a header value with a bare LF",
+    options: (u) => ({ url: u, headers: [["x-a", "a\nb"]] }),
+    error: TypeError,
+    message: /contains CR, LF or NUL/,
+  },
+  {
+    what: "a header name with CR",
+    options: (u) => ({ url: u, headers: { "x-a\r": "v" } }),
+    error: TypeError,
+    message: /contains CR, LF or NUL/,
+  },
+  {
+    what: "a header name with LF",
+    options: (u) => ({ url: u, headers: [["x\nb", "v"]] }),
+    error: TypeError,
+    message: /contains CR, LF or NUL/,
+  },
+  {
+    what: "a header value with NUL",
+    options: (u) => ({ url: u, headers: { "x-a": "a\0b" } }),
+    error: TypeError,
+    message: /contains CR, LF or NUL/,
+  },
+  {
+    what: "a header name with a space",
+    options: (u) => ({ url: u, headers: { "x a": "v" } }),
+    error: TypeError,
+    message: /"x a" is not a valid header name/,
+  },
+  ...[
+    "Sec-WebSocket-Key",
+    "sec-websocket-version",
+    "Connection",
+    "upgrade",
+    "SEC-WEBSOCKET-EXTENSIONS",
+    "sec-websocket-accept",
+  ]
+    .map((name): Refusal => ({
+      what: `the reserved header ${name}`,
+      options: (u) => ({ url: u, headers: { [name]: "x" } }),
+      error: TypeError,
+      message: new RegExp(`the header "${name}" is set by the client itself$`),
+    })),
+  {
+    what: "Sec-WebSocket-Protocol as a header (hint: subprotocols)",
+    options: (u) => ({ url: u, headers: new Headers({ "Sec-WebSocket-Protocol": "chat" }) }),
+    error: TypeError,
+    message: /is set by the client itself \(use the "subprotocols" option\)/,
+  },
+  {
+    what: "subprotocols that are a string",
+    options: (u) => ({ url: u, subprotocols: "chat" }),
+    error: TypeError,
+    message: /"subprotocols" must be an array of strings/,
+  },
+  {
+    what: "a subprotocol that is a number",
+    options: (u) => ({ url: u, subprotocols: [1] }),
+    error: TypeError,
+    message: /each subprotocol must be a string, got 1/,
+  },
+  {
+    what: "a subprotocol with a space",
+    options: (u) => ({ url: u, subprotocols: ["a b"] }),
+    error: SyntaxError,
+    message: /"a b" is not a valid subprotocol token/,
+  },
+  {
+    what: "an empty subprotocol",
+    options: (u) => ({ url: u, subprotocols: [""] }),
+    error: SyntaxError,
+    message: /"" is not a valid subprotocol token/,
+  },
+  {
+    what: "a subprotocol with a comma",
+    options: (u) => ({ url: u, subprotocols: ["a,b"] }),
+    error: SyntaxError,
+    message: /not a valid subprotocol token/,
+  },
+  {
+    what: "a duplicated subprotocol",
+    options: (u) => ({ url: u, subprotocols: ["chat", "v2", "chat"] }),
+    error: SyntaxError,
+    message: /the subprotocol "chat" is listed twice/,
+  },
+  {
+    what: "connectTimeout 0",
+    options: (u) => ({ url: u, connectTimeout: 0 }),
+    error: RangeError,
+    message: /"connectTimeout" must be above 0 and at most 2147483647 ms \(or Infinity\), got 0/,
+  },
+  {
+    what: "connectTimeout -1",
+    options: (u) => ({ url: u, connectTimeout: -1 }),
+    error: RangeError,
+    message: /"connectTimeout" must be above 0.*got -1/,
+  },
+  {
+    what: "connectTimeout -Infinity",
+    options: (u) => ({ url: u, connectTimeout: -Infinity }),
+    error: RangeError,
+    message: /got -Infinity/,
+  },
+  {
+    what: "connectTimeout above the timer limit",
+    options: (u) => ({ url: u, connectTimeout: 2 ** 31 }),
+    error: RangeError,
+    message: /"connectTimeout" must be above 0 and at most 2147483647/,
+  },
+  {
+    what: "connectTimeout NaN",
+    options: (u) => ({ url: u, connectTimeout: NaN }),
+    error: TypeError,
+    message: /"connectTimeout" must be a number of milliseconds, got NaN/,
+  },
+  {
+    what: 'connectTimeout "10"',
+    options: (u) => ({ url: u, connectTimeout: "10" }),
+    error: TypeError,
+    message: /"connectTimeout" must be a number of milliseconds, got "10"/,
+  },
+  {
+    what: "closeTimeout 0",
+    options: (u) => ({ url: u, closeTimeout: 0 }),
+    error: RangeError,
+    message: /"closeTimeout" must be above 0/,
+  },
+  {
+    what: "reconnect as a string",
+    options: (u) => ({ url: u, reconnect: "yes" }),
+    error: TypeError,
+    message: /"reconnect" must be true, false or an object/,
+  },
+  {
+    what: "reconnect as an array",
+    options: (u) => ({ url: u, reconnect: [] }),
+    error: TypeError,
+    message: /"reconnect" must be true, false or an object, got an array/,
+  },
+  {
+    what: "reconnect { baseDelay: -1 }",
+    options: (u) => ({ url: u, reconnect: { baseDelay: -1 } }),
+    error: RangeError,
+    message: /"reconnect.baseDelay" must be from 0 to 2147483647 ms, got -1/,
+  },
+  {
+    what: "reconnect { baseDelay: Infinity }",
+    options: (u) => ({ url: u, reconnect: { baseDelay: Infinity } }),
+    error: RangeError,
+    message: /"reconnect.baseDelay" must be from 0/,
+  },
+  {
+    what: 'reconnect { baseDelay: "1" }',
+    options: (u) => ({ url: u, reconnect: { baseDelay: "1" } }),
+    error: TypeError,
+    message: /"reconnect.baseDelay" must be a number of milliseconds/,
+  },
+  {
+    what: "reconnect maxDelay below baseDelay",
+    options: (u) => ({ url: u, reconnect: { baseDelay: 2000, maxDelay: 1000 } }),
+    error: RangeError,
+    message: /"reconnect.maxDelay" \(1000\) is below "reconnect.baseDelay" \(2000\)/,
+  },
+  {
+    what: "reconnect { maxRetries: 1.5 }",
+    options: (u) => ({ url: u, reconnect: { maxRetries: 1.5 } }),
+    error: RangeError,
+    message: /"reconnect.maxRetries" must be a whole number of 0 or more \(or Infinity\), got 1.5/,
+  },
+  {
+    what: "reconnect { maxRetries: -1 }",
+    options: (u) => ({ url: u, reconnect: { maxRetries: -1 } }),
+    error: RangeError,
+    message: /"reconnect.maxRetries" must be a whole number/,
+  },
+  {
+    what: "reconnect { random: 0.5 }",
+    options: (u) => ({ url: u, reconnect: { random: 0.5 } }),
+    error: TypeError,
+    message: /"reconnect.random" must be a function/,
+  },
+  {
+    what: "an unknown reconnect key",
+    options: (u) => ({ url: u, reconnect: { base_delay: 10 } }),
+    error: TypeError,
+    message: /the reconnect option "base_delay" is unknown/,
+  },
+  {
+    what: "maxQueuedFrames 1.5",
+    options: (u) => ({ url: u, maxQueuedFrames: 1.5 }),
+    error: RangeError,
+    message: /"maxQueuedFrames" must be a whole number/,
+  },
+  {
+    what: "maxQueuedBytes -1",
+    options: (u) => ({ url: u, maxQueuedBytes: -1 }),
+    error: RangeError,
+    message: /"maxQueuedBytes" must be a whole number/,
+  },
+  {
+    what: 'maxQueuedBytes "1"',
+    options: (u) => ({ url: u, maxQueuedBytes: "1" }),
+    error: TypeError,
+    message: /"maxQueuedBytes" must be a number/,
+  },
+  {
+    what: "an unknown key",
+    options: (u) => ({ url: u, retries: 3 }),
+    error: TypeError,
+    message: /the option "retries" is unknown$/,
+  },
+  {
+    what: 'the unknown key "protocols" (with its hint)',
+    options: (u) => ({ url: u, protocols: ["chat"] }),
+    error: TypeError,
+    message:
+      /the option "protocols" is unknown \(WebSocket subprotocols are "subprotocols"; the HTTP version is always HTTP\/1\.1\)/,
+  },
+  {
+    what: 'the unknown key "connect_timeout" (with its hint)',
+    options: (u) => ({ url: u, connect_timeout: 10 }),
+    error: TypeError,
+    message: /the option "connect_timeout" is unknown \(did you mean "connectTimeout"\?\)/,
+  },
+  {
+    what: "a logger that is a function",
+    options: (u) => ({ url: u, logger: () => {} }),
+    error: TypeError,
+    message: /"logger" must be an object with debug, info, warn and error methods/,
+  },
+  {
+    what: "a logger without error",
+    options: (u) => ({ url: u, logger: { debug() {}, info() {}, warn() {} } }),
+    error: TypeError,
+    message: /"logger" has no error method/,
+  },
+  {
+    what: "a logger without debug",
+    options: (u) => ({ url: u, logger: { info() {}, warn() {}, error() {} } }),
+    error: TypeError,
+    message: /"logger" has no debug method/,
+  },
+  {
+    what: "a signal that is not an AbortSignal",
+    options: (u) => ({ url: u, signal: { aborted: false, addEventListener() {} } }),
+    error: TypeError,
+    message: /"signal" must be an AbortSignal, got an object/,
+  },
+  {
+    what: 'transport "socket" (not available)',
+    options: (u) => ({ url: u, transport: "socket" }),
+    error: TypeError,
+    message: /"transport" must be "auto" or "web"/,
+  },
+  ...([["42", 42], ["null", null], ["{}", {}], ["true", true], ["{ name: 'x' }", {
+    name: "x",
+  }]] as const)
+    .map(([label, name]): Refusal => ({
+      what: `the name ${label}`,
+      options: (u) => ({ url: u, name }),
+      error: TypeError,
+      message:
+        /expected name to be a non-empty string, a symbol, \{ global: string \} or \{ via: registry, key \}/,
+    })),
+  {
+    what: 'the name ""',
+    options: (u) => ({ url: u, name: "" }),
+    error: TypeError,
+    message: /Cannot use an empty string as a client name/,
+  },
+  {
+    what: "a global name that is not a string",
+    options: (u) => ({ url: u, name: { global: 1 } }),
+    error: TypeError,
+    message: /Cannot use 1 as a global client name, expected a non-empty string/,
+  },
+  {
+    what: "a via name whose registry lacks whereis",
+    options: (u) => ({ url: u, name: { via: { register() {}, unregister() {} }, key: "k" } }),
+    error: TypeError,
+    message: /lacks register, unregister or whereis/,
+  },
+];
+
+/** Asserts the public start rejects; stops a client that started by mistake. */
+async function publicRefuses(r: Refusal, url: string): Promise<void> {
+  const def = defineClient({});
+  let started: Awaited<ReturnType<typeof def.start>> | undefined;
+  await assert.rejects(
+    async () => {
+      started = await def.start(null, r.options(url) as ClientOptions);
+    },
+    (e: unknown) => {
+      assert.ok(e instanceof r.error, `expected ${r.error.name}, got ${String(e)}`);
+      assert.equal((e as Error).constructor, r.error, `exactly ${r.error.name}`);
+      assert.match((e as Error).message, r.message);
+      return true;
+    },
+  );
+  if (started !== undefined) await started.stop();
+}
+
+for (const r of REFUSALS) {
+  Deno.test(`options: start refuses ${r.what} with ${r.error.name}, before connecting`, async () => {
+    await publicRefuses(r, URL_OK);
+    // The same options through the internal entry point with a scripted connector: no connect.
+    const connector = new ScriptedConnector();
+    await assert.rejects(() => startClient({}, null, r.options(URL_OK), { connector }), r.error);
+    await settle(1);
+    assert.equal(connector.connections.length, 0);
+  });
+}
+
+Deno.test("options: refused starts never reach a real server (its requests list stays empty)", async () => {
+  const server = await startWsServer();
+  try {
+    for (const r of REFUSALS) await publicRefuses(r, server.url("/ws"));
+    await new Promise((res) => setTimeout(res, 50));
+    assert.deepEqual(server.requests, []);
+    // The probe works: a valid start does reach it.
+    const conn = await defineClient({}).start(null, { url: server.url("/ws"), logger: quiet });
+    try {
+      for (let i = 0; i < 100 && server.requests.length === 0; i++) {
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await conn.stop();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("options: an already-aborted signal rejects with its reason and starts nothing", async () => {
+  const reason = new Error("cancelled before start");
+  const signal = AbortSignal.abort(reason);
+  await assert.rejects(
+    () => defineClient({}).start(null, { url: URL_OK, signal, name: "aborted-early" }),
+    (e) => e === reason,
+  );
+  assert.equal(whereis("aborted-early"), undefined);
+  const connector = new ScriptedConnector();
+  let initRan = false;
+  await assert.rejects(
+    () =>
+      startClient({ init: (a: unknown) => (initRan = true, { action: "ok", state: a }) }, null, {
+        url: URL_OK,
+        signal,
+      }, { connector }),
+    (e) => e === reason,
+  );
+  await settle(1);
+  assert.equal(connector.connections.length, 0);
+  assert.equal(initRan, false);
+});
+
+Deno.test("options: a signal aborted while init runs rejects with its reason and starts nothing", async () => {
+  const ac = new AbortController();
+  const connector = new ScriptedConnector();
+  const reason = new Error("late");
+  await assert.rejects(
+    () =>
+      startClient(
+        {
+          init: (a: unknown) => {
+            ac.abort(reason);
+            return { action: "ok", state: a };
+          },
+        },
+        null,
+        { url: URL_OK, signal: ac.signal, name: "aborted-in-init", logger: quiet },
+        {
+          connector,
+        },
+      ),
+    (e) => e === reason,
+  );
+  await settle(1);
+  assert.equal(connector.connections.length, 0);
+  assert.equal(whereis("aborted-in-init"), undefined);
+});
+
+// --- accepted options, seen by the connector ---
+
+async function paramsFor(options: Record<string, unknown>) {
+  const connector = new ScriptedConnector();
+  const conn = await startClient({}, null, { logger: quiet, ...options }, { connector });
+  try {
+    return (await connector.connection(1)).params;
+  } finally {
+    await conn.stop();
+  }
+}
+
+Deno.test("options: http: and https: are accepted and mapped to ws: and wss:", async () => {
+  assert.equal(
+    (await paramsFor({ url: "http://example.com/a?b=1" })).url.href,
+    "ws://example.com/a?b=1",
+  );
+  assert.equal((await paramsFor({ url: "https://example.com/a" })).url.href, "wss://example.com/a");
+  assert.equal(
+    (await paramsFor({ url: new URL("wss://example.com:8443/") })).url.href,
+    "wss://example.com:8443/",
+  );
+  // End to end: an http: URL reaches a WebSocket server.
+  const server = await startWsServer();
+  try {
+    const opened = Promise.withResolvers<void>();
+    const conn = await defineClient({ handleConnect: () => opened.resolve() }).start(null, {
+      url: server.url("/ws").replace(/^ws:/, "http:"),
+      logger: quiet,
+    });
+    try {
+      await opened.promise;
+      assert.equal(server.requests.length, 1);
+    } finally {
+      await conn.stop();
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("options: headers as a record, pairs or Headers reach the transport", async () => {
+  assert.deepEqual(
+    (await paramsFor({ url: URL_OK, headers: { authorization: "Bearer x" } })).headers,
+    [
+      ["authorization", "Bearer x"],
+    ],
+  );
+  assert.deepEqual(
+    (await paramsFor({ url: URL_OK, headers: [["x-a", "1"], ["x-a", "2"]] })).headers,
+    [["x-a", "1"], ["x-a", "2"]],
+  );
+  assert.deepEqual(
+    (await paramsFor({ url: URL_OK, headers: new Headers({ "X-B": "v" }) })).headers,
+    [["x-b", "v"]],
+  );
+});
+
+Deno.test("options: subprotocols and closeTimeout reach the transport; Infinity timeouts are accepted", async () => {
+  const p = await paramsFor({
+    url: URL_OK,
+    subprotocols: ["chat", "v2.json"],
+    closeTimeout: 1234,
+    connectTimeout: Infinity,
+  });
+  assert.deepEqual(p.subprotocols, ["chat", "v2.json"]);
+  assert.equal(p.closeTimeout, 1234);
+  assert.equal((await paramsFor({ url: URL_OK, closeTimeout: Infinity })).closeTimeout, Infinity);
+});
+
+Deno.test("options: defaults and boundary values are accepted", async () => {
+  for (
+    const extra of [
+      { reconnect: true },
+      { reconnect: false },
+      { reconnect: {} },
+      { reconnect: { baseDelay: 0, maxDelay: 0, maxRetries: 0 } },
+      { reconnect: { maxRetries: Infinity, random: () => 0.5 } },
+      { maxQueuedFrames: 0, maxQueuedBytes: 0 },
+      { maxQueuedFrames: Infinity, maxQueuedBytes: Infinity },
+      { connectTimeout: 2 ** 31 - 1 },
+      { transport: "web" },
+      { transport: "auto" },
+      { name: Symbol("s") },
+    ]
+  ) {
+    await paramsFor({ url: URL_OK, ...extra });
+  }
+});
+
+// --- backoff ---
+
+const DEFAULTS = { baseDelay: 1000, maxDelay: 30_000 };
+
+Deno.test("backoff: the documented values 501, 1000 and 15001", () => {
+  assert.equal(backoffDelay(0, DEFAULTS, () => 0), 501);
+  assert.equal(backoffDelay(0, DEFAULTS, () => 0.999999), 1000);
+  assert.equal(backoffDelay(10, DEFAULTS, () => 0), 15001);
+});
+
+Deno.test("backoff: each attempt's range with the defaults", () => {
+  const ranges: Array<[number, number, number]> = [
+    [0, 501, 1000],
+    [1, 1001, 2000],
+    [2, 2001, 4000],
+    [3, 4001, 8000],
+    [4, 8001, 16000],
+    [5, 15001, 30000],
+    [6, 15001, 30000],
+  ];
+  for (const [attempt, lo, hi] of ranges) {
+    assert.equal(backoffDelay(attempt, DEFAULTS, () => 0), lo, `attempt ${attempt} low`);
+    assert.equal(backoffDelay(attempt, DEFAULTS, () => 0.9999999), hi, `attempt ${attempt} high`);
+    for (let i = 0; i < 200; i++) {
+      const d = backoffDelay(attempt, DEFAULTS);
+      assert.ok(Number.isInteger(d) && d >= lo && d <= hi, `attempt ${attempt}: ${d}`);
+    }
+  }
+});
+
+Deno.test("backoff: huge attempts give finite delays within maxDelay", () => {
+  for (const attempt of [30, 64, 1023, 1024, 1e6, Number.MAX_SAFE_INTEGER, Infinity]) {
+    for (const r of [0, 0.5, 0.999999]) {
+      const d = backoffDelay(attempt, DEFAULTS, () => r);
+      assert.ok(Number.isFinite(d) && d >= 15001 && d <= 30000, `attempt ${attempt}: ${d}`);
+    }
+  }
+});
+
+Deno.test("backoff: baseDelay 0 always gives 2, even for huge attempts", () => {
+  for (const attempt of [0, 1, 10, 1024, 1e9, Infinity]) {
+    assert.equal(backoffDelay(attempt, { baseDelay: 0, maxDelay: 30_000 }, () => 0.7), 2);
+    assert.equal(backoffDelay(attempt, { baseDelay: 0, maxDelay: 0 }), 2);
+  }
+});
+
+Deno.test("backoff: an odd ceiling tops out at D - 1; D <= 1 gives 2", () => {
+  assert.equal(backoffDelay(0, { baseDelay: 7, maxDelay: 7 }, () => 0.9999), 6);
+  assert.equal(backoffDelay(0, { baseDelay: 1, maxDelay: 1 }, () => 0.9999), 2);
+  assert.equal(backoffDelay(0, { baseDelay: 3, maxDelay: 100 }, () => 0), 2);
+});
+
+Deno.test("backoff: negative attempts count as 0; random out of range is clamped", () => {
+  assert.equal(backoffDelay(-5, DEFAULTS, () => 0), 501);
+  assert.equal(backoffDelay(0, DEFAULTS, () => 1), 1000);
+  assert.equal(backoffDelay(0, DEFAULTS, () => 7), 1000);
+  assert.equal(backoffDelay(0, DEFAULTS, () => -1), 501);
+  assert.equal(backoffDelay(0, DEFAULTS, () => NaN), 501);
+});
+
+Deno.test("backoff: maxDelay caps the ceiling", () => {
+  assert.equal(backoffDelay(3, { baseDelay: 1000, maxDelay: 2500 }, () => 0.9999), 2500);
+  assert.equal(backoffDelay(3, { baseDelay: 1000, maxDelay: 2500 }, () => 0), 1251);
+});
