@@ -99,12 +99,17 @@ fail() {
   exit 1
 }
 
+# With --prefix, npm reads its global config from <prefix>/etc/npmrc instead of the
+# machine's (here /usr/etc/npmrc, which sets the cafile the registry's TLS needs when
+# NODE_EXTRA_CA_CERTS is not set): name the machine's one explicitly.
+globalconfig="$(cd "$root" && npm config get globalconfig 2>/dev/null)" || globalconfig=""
+npm_args=(install --prefix .tools --no-save --no-audit --no-fund --ignore-scripts --loglevel=warn)
+[[ -n "$globalconfig" && -f "$globalconfig" ]] && npm_args+=(--globalconfig="$globalconfig")
 {
   echo "# $(date -u +%FT%TZ) npm $(npm --version), node $(node --version)"
-  echo "npm install --prefix .tools --no-save --no-audit --no-fund --ignore-scripts ${packages[*]}"
+  echo "npm ${npm_args[*]} ${packages[*]}"
 } >"$log"
-(cd "$root" && npm install --prefix .tools --no-save --no-audit --no-fund --ignore-scripts \
-  --loglevel=warn "${packages[@]}") >>"$log" 2>&1 || fail "npm install failed"
+(cd "$root" && npm "${npm_args[@]}" "${packages[@]}") >>"$log" 2>&1 || fail "npm install failed"
 
 # The postinstall steps npm was told to skip, run by hand for exactly these packages.
 (cd "$tools/node_modules/deno" && node ./install.cjs) >>"$log" 2>&1 ||
