@@ -48,10 +48,6 @@ export class Actor {
   #releasing = new Set<Promise<void>>();
   #resolveStopped!: (reason: StopReason) => void;
   #onTerminate: (reason: StopReason) => void;
-  #finalReason: StopReason | undefined;
-  #stopReason: StopReason | undefined;
-  /** Set when `start` reports the stop itself (init refused), so it is not logged twice. */
-  #quiet = false;
 
   constructor(
     userState: unknown,
@@ -72,11 +68,6 @@ export class Actor {
     this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
   }
 
-  /** The stop reason once the client has fully stopped. */
-  get finalReason(): StopReason | undefined {
-    return this.#finalReason;
-  }
-
   /** Starts the loop with the first connect. */
   run(): void {
     // The first connect comes before anything posted while init ran, and at once, so the
@@ -86,8 +77,10 @@ export class Actor {
       // Only a bug in the driver itself lands here; stop properly rather than hang.
       this.#log("error", "internal error", error);
       if (this.machine.phase !== "stopped") {
+        const reason: StopReason = { kind: "error", error };
         this.machine.phase = "stopped";
-        this.#terminate({ kind: "error", error });
+        this.machine.stopReason = reason;
+        this.#terminate(reason);
       }
     });
   }
@@ -112,8 +105,9 @@ export class Actor {
   /** Stops a client whose `run` never began (init refused); settles whatever was posted. */
   abandon(reason: StopReason): void {
     this.machine.phase = "stopped";
-    this.#quiet = true;
-    this.#terminate(reason);
+    this.machine.stopReason = reason;
+    // start() rejects with the reason itself: nothing to log.
+    this.#terminate(reason, false);
   }
 
   /** Throws when the transport cannot carry `frame`. */
@@ -278,8 +272,7 @@ export class Actor {
     done.then(() => this.#releasing.delete(done));
   }
 
-  #terminate(reason: StopReason): void {
-    this.#stopReason = reason;
+  #terminate(reason: StopReason, log = true): void {
     for (const event of this.#mailbox.close()) {
       if ("reply" in event && event.reply !== undefined) {
         event.reply.reject(new ClientStoppedError(reason));
@@ -290,26 +283,20 @@ export class Actor {
     for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
     this.#timers.clear();
     this.#release((t) => t.abort());
-    if (this.#quiet) {
-      // start() rejects with the reason; nothing to log.
+    if (!log) {
+      // reported by the caller
     } else if (reason.kind === "error" || reason.kind === "max_retries_exceeded") {
       this.#log("error", `stopped: ${describeStop(reason)}`, reason);
     } else {
       this.#log("debug", `stopped: ${describeStop(reason)}`);
     }
     this.#onTerminate(reason);
-    Promise.all([...this.#releasing]).then(() => this.#finish(reason));
-  }
-
-  #finish(reason: StopReason): void {
-    if (this.#finalReason !== undefined) return;
-    this.#finalReason = reason;
-    this.#resolveStopped(reason);
+    Promise.all([...this.#releasing]).then(() => this.#resolveStopped(reason));
   }
 
   /** An error for callers of a stopped client. */
   stoppedError(): ClientStoppedError {
-    return new ClientStoppedError(this.#stopReason ?? { kind: "normal" });
+    return new ClientStoppedError(this.machine.stopReason ?? { kind: "normal" });
   }
 }
 

@@ -86,6 +86,8 @@ export interface Machine {
   pending: CallbackName | null;
   /** The reason handed to the pending `handleDisconnect`. */
   lastReason: DisconnectReason | null;
+  /** Why the client stopped, once `phase` is `stopped`. */
+  stopReason: StopReason | null;
   readonly config: MachineConfig;
 }
 
@@ -159,13 +161,14 @@ export function createMachine(user: unknown, config: MachineConfig): Machine {
     hold: false,
     pending: null,
     lastReason: null,
+    stopReason: null,
     config,
   };
 }
 
 /** Applies `event` to `m`, returning the effects to perform in order. */
 export function step(m: Machine, event: Event): Effect[] {
-  if (m.phase === "stopped") return staleAfterStop(event);
+  if (m.phase === "stopped") return staleAfterStop(m, event);
   if (m.pending !== null && event.type !== "result" && event.type !== "threw") {
     throw new Error(`Internal error: event ${event.type} while ${m.pending} runs`);
   }
@@ -260,7 +263,7 @@ export function step(m: Machine, event: Event): Effect[] {
   }
 }
 
-function staleAfterStop(event: Event): Effect[] {
+function staleAfterStop(m: Machine, event: Event): Effect[] {
   // The handle refuses work after a stop; whatever still arrives is answered here.
   if (
     (event.type === "send" || event.type === "connect" || event.type === "disconnect") &&
@@ -269,7 +272,7 @@ function staleAfterStop(event: Event): Effect[] {
     return [{
       type: "settle",
       reply: event.reply,
-      error: new ClientStoppedError({ kind: "normal" }),
+      error: new ClientStoppedError(m.stopReason!),
     }];
   }
   return [];
@@ -351,11 +354,12 @@ function flushQueue(m: Machine, fx: Effect[]): void {
 function failQueue(
   m: Machine,
   fx: Effect[],
-  error: (forConnect: boolean) => Error,
+  frameError: () => Error,
+  connectError: () => Error,
   what: string,
 ): void {
   for (const q of m.queue) {
-    if (q.reply) fx.push({ type: "settle", reply: q.reply, error: error(false) });
+    if (q.reply) fx.push({ type: "settle", reply: q.reply, error: frameError() });
   }
   const dropped = m.queue.filter((q) => !q.reply).length;
   if (dropped > 0) {
@@ -367,7 +371,7 @@ function failQueue(
   }
   m.queue = [];
   m.queuedBytes = 0;
-  for (const w of m.waiters) fx.push({ type: "settle", reply: w, error: error(true) });
+  for (const w of m.waiters) fx.push({ type: "settle", reply: w, error: connectError() });
   m.waiters = [];
 }
 
@@ -376,12 +380,11 @@ function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): 
   failQueue(
     m,
     fx,
-    (forConnect) =>
+    () => new ConnectionError(reason),
+    () =>
       new ConnectionError(
         reason,
-        forConnect
-          ? `Cannot connect as the connection attempt ended (${describeReason(reason)})`
-          : undefined,
+        `Cannot connect as the connection attempt ended (${describeReason(reason)})`,
       ),
     "the connection ended before it was up",
   );
@@ -393,8 +396,10 @@ function terminate(m: Machine, fx: Effect[], reason: StopReason): Effect[] {
   if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
   else if (m.phase === "connecting") fx.push({ type: "drop" });
   m.phase = "stopped";
+  m.stopReason = reason;
   cancelTimer(m, fx);
-  failQueue(m, fx, () => new ClientStoppedError(reason), "the client stopped");
+  const stopped = () => new ClientStoppedError(reason);
+  failQueue(m, fx, stopped, stopped, "the client stopped");
   fx.push({ type: "terminate", reason });
   return fx;
 }

@@ -2,14 +2,13 @@
 
 import { Actor, type Clock, systemClock } from "./_actor.ts";
 import { ClientHandle } from "./client.ts";
-import { ClientStoppedError } from "./errors.ts";
+import { ClientStoppedError, UnsupportedError } from "./errors.ts";
 import { describe } from "./_frame_check.ts";
 import { parseOptions } from "./_options.ts";
 import { nameText, register, unregister } from "./_registry.ts";
 import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
-import { UnsupportedError } from "./errors.ts";
 
 /** Overrides for tests. */
 export interface StartInternals {

@@ -9,6 +9,9 @@ import { describeStop } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { isNormalStop, type StopReason } from "./reasons.ts";
 
+/** The key of the supervisor's start method, kept inside this module. */
+const START: unique symbol = Symbol("start");
+
 /**
  * When a supervisor restarts a child:
  * - `permanent`: after any stop;
@@ -191,8 +194,12 @@ export class Supervisor {
     await this.stop();
   }
 
-  /** Starts every child in order; on a failure stops those started and rethrows. */
-  async startAll(): Promise<void> {
+  /**
+   * Starts every child in order (on a failure stops those started and rethrows), then follows
+   * `signal`. Called by {@linkcode supervise} only: the key is not exported.
+   * @param signal Stops the supervisor when aborted.
+   */
+  async [START](signal: AbortSignal | undefined): Promise<void> {
     for (const child of this.#children) {
       try {
         this.#watch(child, await child.spec.start());
@@ -201,11 +208,17 @@ export class Supervisor {
         throw error;
       }
     }
+    if (signal === undefined) return;
+    const onAbort = () => void this.#shutdown({ kind: "normal" });
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#stopped.then(() => signal.removeEventListener("abort", onAbort));
   }
+
   #watch(child: Child, client: AnyClientHandle): void {
     child.client = client;
     client.stopped.then((reason) => this.#onChildStop(child, client, reason));
   }
+
   async #onChildStop(
     child: Child,
     client: AnyClientHandle,
@@ -257,14 +270,6 @@ export class Supervisor {
       if (client !== undefined) await client.stop();
     }
     this.#resolveStopped(reason);
-  }
-
-  /** Stops the supervisor when `signal` aborts. */
-  link(signal: AbortSignal | undefined): void {
-    if (signal === undefined) return;
-    const onAbort = () => void this.#shutdown({ kind: "normal" });
-    signal.addEventListener("abort", onAbort, { once: true });
-    this.#stopped.then(() => signal.removeEventListener("abort", onAbort));
   }
 }
 
@@ -322,7 +327,6 @@ export async function supervise(
   }
   options.signal?.throwIfAborted();
   const sup = new Supervisor(children, options);
-  await sup.startAll();
-  sup.link(options.signal);
+  await sup[START](options.signal);
   return sup;
 }
