@@ -1,24 +1,7 @@
 import assert from "node:assert/strict";
-import { defineClient, ok, type ReceivedFrame } from "../../mod.ts";
-import { Recorder } from "../support/recorder.ts";
+import { defineClient } from "../../mod.ts";
+import { Recorder, recordingCallbacks } from "../support/recorder.ts";
 import { startDenoServer, startWsServer, type TestServer } from "../support/servers.ts";
-
-function echoClient(rec: Recorder) {
-  return defineClient({
-    handleConnect: (state: null) => {
-      rec.push("connected");
-      return ok(state);
-    },
-    handleFrame: (frame: ReceivedFrame, state: null) => {
-      rec.push("frame", frame);
-      return ok(state);
-    },
-    handleDisconnect: (reason, state: null) => {
-      rec.push("disconnected", reason);
-      return ok(state);
-    },
-  });
-}
 
 for (
   const [label, start] of [["npm:ws", startWsServer], ["Deno.serve", startDenoServer]] as const
@@ -26,7 +9,9 @@ for (
   Deno.test(`echo over the web transport against ${label}: text and binary round-trip`, async () => {
     const server: TestServer = await start();
     const rec = new Recorder();
-    const conn = await echoClient(rec).start(null, { url: server.url() });
+    const conn = await defineClient(recordingCallbacks<null>(rec)).start(null, {
+      url: server.url(),
+    });
     try {
       await rec.next("connected");
       await conn.sendFrame({ type: "text", data: "hello" });

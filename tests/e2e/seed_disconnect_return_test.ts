@@ -18,22 +18,15 @@ import {
 import { startClient } from "../../src/client/_start.ts";
 import type { Connector } from "../../src/transport/transport.ts";
 import { webConnector } from "../../src/transport/web.ts";
-import { Recorder, recordingLogger } from "../support/recorder.ts";
+import {
+  nextDisconnect,
+  Recorder,
+  recordingCallbacks,
+  recordingLogger,
+  scheduledReconnects,
+  sleep,
+} from "../support/recorder.ts";
 import { startWsServer } from "../support/servers.ts";
-
-type Log = ReturnType<typeof recordingLogger>;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** The reconnects the client scheduled, read from its debug log, in order. */
-function scheduled(log: Log): Array<{ delay: number; retry: number }> {
-  return log.messages.flatMap((m) => {
-    const match = /Reconnecting in (\d+) ms \(retry (\d+)/.exec(m.message);
-    return match ? [{ delay: Number(match[1]), retry: Number(match[2]) }] : [];
-  });
-}
 
 /** Asserts the client is alive and disconnected, and stays so for `ms`. */
 async function staysDisconnected(conn: ClientHandle<never> | ClientHandle, ms = 100) {
@@ -44,45 +37,15 @@ async function staysDisconnected(conn: ClientHandle<never> | ClientHandle, ms = 
   assert.equal(conn.state, "disconnected");
 }
 
-/** Records every callback; the overrides decide what each returns. */
-function recording<S>(rec: Recorder, overrides: Partial<Callbacks<S>>): Callbacks<S> {
-  return {
-    handleConnect(state, info) {
-      rec.push("connected", state);
-      return overrides.handleConnect ? overrides.handleConnect(state, info) : ok(state);
-    },
-    handleFrame(frame, state) {
-      rec.push("frame", frame);
-      return overrides.handleFrame ? overrides.handleFrame(frame, state) : ok(state);
-    },
-    handlePing(payload, state) {
-      rec.push("ping", payload);
-      return overrides.handlePing ? overrides.handlePing(payload, state) : ok(state);
-    },
-    handleInfo(message, state) {
-      rec.push("info", message);
-      return overrides.handleInfo ? overrides.handleInfo(message, state) : ok(state);
-    },
-    handleDisconnect(reason, state) {
-      rec.push("disconnected", { reason, state });
-      return overrides.handleDisconnect ? overrides.handleDisconnect(reason, state) : ok(state);
-    },
-  };
-}
-
-function disconnectReason(event: { value?: unknown }): DisconnectReason {
-  return (event.value as { reason: DisconnectReason }).reason;
-}
-
 Deno.test("TD:17 handleConnect returning disconnect(reason) reaches handleDisconnect; alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recording<null>(rec, {
+  const conn = await defineClient(recordingCallbacks<null>(rec, {
     handleConnect: (state) => disconnect("not_authorized", state),
   })).start(null, { url: server.url(), logger: recordingLogger() });
   try {
     await rec.next("connected");
-    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+    assert.deepEqual(await nextDisconnect(rec), {
       kind: "user",
       reason: "not_authorized",
     });
@@ -97,7 +60,7 @@ Deno.test("TD:17 handleConnect returning disconnect(reason) reaches handleDiscon
 Deno.test("TD:46 handleFrame returning disconnect(reason) reaches handleDisconnect; alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recording<null>(rec, {
+  const conn = await defineClient(recordingCallbacks<null>(rec, {
     handleFrame: (frame: ReceivedFrame, state) =>
       frame.type === "text" && frame.data === "bye"
         ? disconnect("server_said_bye", state)
@@ -109,7 +72,7 @@ Deno.test("TD:46 handleFrame returning disconnect(reason) reaches handleDisconne
     assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello" });
     assert.equal(conn.state, "connected");
     await conn.sendFrame({ type: "text", data: "bye" }); // echoed back: the "server" says bye
-    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+    assert.deepEqual(await nextDisconnect(rec), {
       kind: "user",
       reason: "server_said_bye",
     });
@@ -146,7 +109,7 @@ Deno.test("TD:84 handlePing returning disconnect(reason) reaches handleDisconnec
   const rec = new Recorder();
   const log = recordingLogger();
   const conn = await startClient(
-    recording<null>(rec, {
+    recordingCallbacks<null>(rec, {
       handlePing: (_payload, state) => disconnect("ping_triggered_disconnect", state),
     }),
     null,
@@ -157,7 +120,7 @@ Deno.test("TD:84 handlePing returning disconnect(reason) reaches handleDisconnec
     await rec.next("connected");
     await conn.sendFrame({ type: "text", data: "relay_ping:ping" });
     assert.deepEqual((await rec.next("ping")).value, new TextEncoder().encode("ping"));
-    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+    assert.deepEqual(await nextDisconnect(rec), {
       kind: "user",
       reason: "ping_triggered_disconnect",
     });
@@ -172,14 +135,14 @@ Deno.test("TD:84 handlePing returning disconnect(reason) reaches handleDisconnec
 Deno.test("TD:124 handleInfo returning disconnect(reason) while connected reaches handleDisconnect; alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recording<null>(rec, {
+  const conn = await defineClient(recordingCallbacks<null>(rec, {
     handleInfo: (message, state) =>
       message === "disconnect_now" ? disconnect("info_disconnect", state) : ok(state),
   })).start(null, { url: server.url(), logger: recordingLogger() });
   try {
     await rec.next("connected");
     conn.info("disconnect_now");
-    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+    assert.deepEqual(await nextDisconnect(rec), {
       kind: "user",
       reason: "info_disconnect",
     });
@@ -199,7 +162,7 @@ Deno.test("TD:160 handleInfo disconnect(...) while disconnected: state kept, no 
   const rec = new Recorder();
   const log = recordingLogger();
   const conn = await startClient(
-    recording<S>(rec, {
+    recordingCallbacks<S>(rec, {
       handleInfo: (message, state) =>
         message === "disconnect_me"
           ? disconnect("info_while_disconnected", { ...state, gotDisconnectInfo: true })
@@ -216,15 +179,15 @@ Deno.test("TD:160 handleInfo disconnect(...) while disconnected: state kept, no 
   try {
     await rec.next("connected");
     await conn.sendFrame({ type: "text", data: "close" });
-    assert.equal(disconnectReason(await rec.next("disconnected")).kind, "remote_close");
-    assert.deepEqual(scheduled(log), [{ delay: 51, retry: 1 }]);
+    assert.equal((await nextDisconnect(rec)).kind, "remote_close");
+    assert.deepEqual(scheduledReconnects(log), [{ delay: 51, retry: 1 }]);
     conn.info("disconnect_me");
     await rec.next("info");
     await rec.none("disconnected", 200);
     assert.equal(conn.state, "disconnected");
     // The timer is still pending: it fires on time and hands over the updated state.
     await clock.tickAsync(51);
-    assert.deepEqual((await rec.next("connected")).value, { gotDisconnectInfo: true });
+    assert.deepEqual((await rec.next("connected")).state, { gotDisconnectInfo: true });
     assert.equal(server.requests.length, 2);
     assert.equal(rec.all("disconnected").length, 1);
   } finally {
@@ -239,7 +202,7 @@ Deno.test("TD:218 handleFrame disconnect(reason) + handleDisconnect reconnect(st
   const rec = new Recorder();
   const log = recordingLogger();
   const conn = await startClient(
-    recording<null>(rec, {
+    recordingCallbacks<null>(rec, {
       handleFrame: (frame, state) =>
         frame.type === "text" && frame.data === "unauthorized"
           ? disconnect("unauthorized", state)
@@ -254,11 +217,11 @@ Deno.test("TD:218 handleFrame disconnect(reason) + handleDisconnect reconnect(st
     await rec.next("connected");
     await conn.sendFrame({ type: "text", data: "unauthorized" });
     await rec.next("frame");
-    assert.deepEqual(disconnectReason(await rec.next("disconnected")), {
+    assert.deepEqual(await nextDisconnect(rec), {
       kind: "user",
       reason: "unauthorized",
     });
-    const [retry] = scheduled(log);
+    const [retry] = scheduledReconnects(log);
     assert.ok(retry.delay >= 501 && retry.delay <= 1000, `default first delay ${retry.delay}`);
     await clock.tickAsync(retry.delay);
     await rec.next("connected");
@@ -278,17 +241,16 @@ Deno.test("TD:270 handleDisconnect receives the state returned with disconnect(r
   }
   const server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recording<S>(rec, {
+  const conn = await defineClient(recordingCallbacks<S>(rec, {
     handleFrame: (_frame, state) =>
       disconnect("done", { count: state.count + 1, status: "disconnecting" }),
   })).start({ count: 0, status: "initial" }, { url: server.url(), logger: recordingLogger() });
   try {
     await rec.next("connected");
     await conn.sendFrame({ type: "text", data: "anything" });
-    assert.deepEqual((await rec.next("disconnected")).value, {
-      reason: { kind: "user", reason: "done" },
-      state: { count: 1, status: "disconnecting" },
-    });
+    const disconnected = await rec.next("disconnected");
+    assert.deepEqual(disconnected.value, { kind: "user", reason: "done" });
+    assert.deepEqual(disconnected.state, { count: 1, status: "disconnecting" });
     await staysDisconnected(conn);
   } finally {
     await conn.stop();

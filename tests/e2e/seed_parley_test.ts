@@ -24,7 +24,14 @@ import {
   UnsupportedError,
   whereis,
 } from "../../mod.ts";
-import { Recorder, recordingLogger } from "../support/recorder.ts";
+import {
+  nextDisconnect,
+  Recorder,
+  recordingCallbacks,
+  recordingLogger,
+  sleep,
+  waitFor,
+} from "../support/recorder.ts";
 import {
   freePort,
   startDenoServer,
@@ -37,48 +44,11 @@ import {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls `cond` every 5 ms until it holds, failing after `timeout` ms. */
-async function waitFor(cond: () => boolean, what: string, timeout = 2000): Promise<void> {
-  const deadline = performance.now() + timeout;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`Timed out after ${timeout} ms: ${what}`);
-    await sleep(5);
-  }
-}
-
 type AnyCallbacks = Callbacks<unknown, unknown, unknown>;
 
-/**
- * The seed's Parley.Test.Client: records "connected" (with state and info), "frame", "ping",
- * "info" and "disconnected" (with the reason). `overrides` replace single callbacks.
- */
-function recordingClient(rec: Recorder, overrides: AnyCallbacks = {}) {
-  return defineClient<unknown, unknown, unknown>({
-    handleConnect: (state, info) => {
-      rec.push("connected", { state, info });
-      return ok(state);
-    },
-    handleFrame: (frame, state) => {
-      rec.push("frame", frame);
-      return ok(state);
-    },
-    handlePing: (payload, state) => {
-      rec.push("ping", payload);
-      return ok(state);
-    },
-    handleInfo: (message, state) => {
-      rec.push("info", message);
-      return ok(state);
-    },
-    handleDisconnect: (reason, state) => {
-      rec.push("disconnected", reason);
-      return ok(state);
-    },
-    ...overrides,
-  });
-}
+/** The seed's Parley.Test.Client: recordingCallbacks as a client definition. */
+const recordingClient = (rec: Recorder, overrides: AnyCallbacks = {}) =>
+  defineClient<unknown, unknown, unknown>(recordingCallbacks(rec, overrides));
 
 const text = (data: string) => ({ type: "text", data }) as const;
 
@@ -91,10 +61,6 @@ function nextText(rec: Recorder, data: string, timeout = 2000) {
       (v as { type: string; data: unknown }).type === "text" &&
       (v as { data: unknown }).data === data,
   );
-}
-
-async function nextDisconnect(rec: Recorder, timeout = 2000): Promise<DisconnectReason> {
-  return (await rec.next("disconnected", timeout)).value as DisconnectReason;
 }
 
 function randomBytes(n: number): Uint8Array {
@@ -113,8 +79,8 @@ Deno.test("handleConnect runs after a successful connect [T:17]", async () => {
   const rec = new Recorder();
   const conn = await recordingClient(rec).start("s", { url: server.url() });
   try {
-    const { value } = await rec.next("connected");
-    const { state, info } = value as { state: unknown; info: { url: string; protocol: string } };
+    const { value, state } = await rec.next("connected");
+    const info = value as { url: string; protocol: string };
     assert.equal(state, "s");
     assert.equal(info.url, server.url());
     assert.equal(info.protocol, "");
@@ -503,12 +469,11 @@ Deno.test("a custom initial state reaches the callbacks [T:276]", async () => {
   const conn = await recordingClient(rec, {
     handleFrame: (frame, state) => {
       seen.push(state);
-      rec.push("frame", frame);
       return ok(state);
     },
   }).start(initial, { url: server.url() });
   try {
-    const { state } = (await rec.next("connected")).value as { state: unknown };
+    const { state } = await rec.next("connected");
     assert.equal(state, initial);
     await conn.sendFrame(text("x"));
     await rec.next("frame");
@@ -616,7 +581,7 @@ Deno.test(
     // start() starts the client with exactly the argument and options given.
     const conn = await named.start();
     try {
-      const { state } = (await rec.next("connected")).value as { state: unknown };
+      const { state } = await rec.next("connected");
       assert.equal(state, "arg");
       assert.equal(whereis("seed-T325"), conn);
     } finally {
@@ -669,7 +634,7 @@ Deno.test(
     try {
       const states = [];
       for (let i = 0; i < 3; i++) {
-        states.push(((await rec.next("connected")).value as { state: unknown }).state);
+        states.push((await rec.next("connected")).state);
       }
       assert.deepEqual(states.sort(), ["a", "b", "c"]);
       assert.deepEqual(sup.children().map((c) => c.id), ["first", "second", "custom"]);
@@ -702,7 +667,6 @@ Deno.test(
     const Client = recordingClient(rec, {
       handleFrame: (frame, state) => {
         if (frame.type === "text" && frame.data === "boom") throw new Error("boom");
-        rec.push("frame", frame);
         return ok(state);
       },
     });
@@ -733,7 +697,6 @@ Deno.test("handleConnect push sends the frame right after connecting [T:375]", a
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
     handleConnect: (state) => {
-      rec.push("connected");
       return push(text("hello from connect"), state);
     },
   }).start(null, { url: server.url() });
@@ -752,7 +715,6 @@ Deno.test("handleConnect stop('rejected') stops the client with that reason [T:4
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
     handleConnect: (state) => {
-      rec.push("connected");
       return stop("rejected", state);
     },
   }).start(null, { url: server.url() });
@@ -772,7 +734,6 @@ Deno.test("handleFrame push sends a reply frame [T:426]", async () => {
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
     handleFrame: (frame, state) => {
-      rec.push("frame", frame);
       if (frame.type === "text" && frame.data === "hello") return push(text("reply"), state);
       return ok(state);
     },
@@ -794,7 +755,6 @@ Deno.test("handleFrame stop('done') stops the client with that reason [T:465]", 
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
     handleFrame: (frame, state) => {
-      rec.push("frame", frame);
       return frame.type === "text" && frame.data === "stop" ? stop("done", state) : ok(state);
     },
   }).start(null, { url: server.url() });
@@ -817,7 +777,6 @@ Deno.test(
     const logger = recordingLogger();
     const conn = await recordingClient(rec, {
       handleFrame: async (frame, state) => {
-        rec.push("frame", frame);
         if (frame.type === "text" && frame.data === "push_this") {
           await sleep(150); // the server drops the connection 10 ms after "push_this"
           return push(text("too late"), state);
@@ -854,7 +813,7 @@ Deno.test("init transforms the argument (21 -> 42) before handleConnect sees it 
     init: (n) => ok((n as number) * 2),
   }).start(21, { url: server.url() });
   try {
-    const { state } = (await rec.next("connected")).value as { state: unknown };
+    const { state } = await rec.next("connected");
     assert.equal(state, 42);
   } finally {
     await conn.stop();
@@ -893,7 +852,6 @@ Deno.test("handleInfo receives messages while connected [T:585]", async () => {
   const conn = await recordingClient(rec, {
     handleInfo: (message, state) => {
       seen.push(conn.state);
-      rec.push("info", message);
       return ok(state);
     },
   }).start(null, { url: server.url(), name: "seed-T585" });
@@ -955,7 +913,6 @@ Deno.test("handleInfo receives messages while disconnected [T:680]", async () =>
   const conn = await recordingClient(rec, {
     handleInfo: (message, state) => {
       phase = conn.state;
-      rec.push("info", message);
       return ok(state);
     },
   }).start(null, { url: server.url() });
@@ -1024,7 +981,6 @@ Deno.test(
     const logger = recordingLogger();
     const conn = await recordingClient(rec, {
       handleFrame: (frame, state) => {
-        rec.push("frame", frame);
         if (frame.type === "text" && frame.data === "ping me") {
           return push(
             [{ type: "ping", data: new TextEncoder().encode("p") }, text("pushed")],
@@ -1066,7 +1022,6 @@ Deno.test(
     const rec = new Recorder();
     const conn = await recordingClient(rec, {
       handlePing: (payload, state) => {
-        rec.push("ping", payload);
         return stop("ping_stop", state);
       },
     }).start(null, { url: server.url() });
@@ -1166,7 +1121,7 @@ Deno.test(
       subprotocols: ["chat", "superchat"],
     });
     try {
-      const { info } = (await rec.next("connected")).value as { info: { protocol: string } };
+      const info = (await rec.next("connected")).value as { protocol: string };
       assert.equal(info.protocol, "chat"); // npm:ws picks the first one offered
       assert.match(server.requests[0].headers["sec-websocket-protocol"], /chat, ?superchat/);
     } finally {

@@ -20,60 +20,22 @@ import {
   type StopReason,
 } from "../../mod.ts";
 import { startClient } from "../../src/client/_start.ts";
-import { Recorder, recordingLogger } from "../support/recorder.ts";
+import {
+  Recorder,
+  recordingCallbacks,
+  recordingLogger,
+  scheduledReconnects,
+  sleep,
+  within,
+} from "../support/recorder.ts";
 import { freePort, startSilentServer, startWsServer, type TestServer } from "../support/servers.ts";
 
 type Log = ReturnType<typeof recordingLogger>;
 type Decide = (reason: DisconnectReason, state: null) => DisconnectResult<null>;
 
-/** Callbacks that record connects, frames, infos and disconnects; `decide` answers disconnects. */
-function recording(rec: Recorder, decide: Decide = (_reason, state) => ok(state)) {
-  return {
-    handleConnect(state: null) {
-      rec.push("connected");
-      return ok(state);
-    },
-    handleFrame(frame: ReceivedFrame, state: null) {
-      rec.push("frame", frame);
-      return ok(state);
-    },
-    handleInfo(message: unknown, state: null) {
-      rec.push("info", message);
-      return ok(state);
-    },
-    handleDisconnect(reason: DisconnectReason, state: null) {
-      rec.push("disconnected", reason);
-      return decide(reason, state);
-    },
-  };
-}
-
-/** The reconnects the client scheduled, read from its debug log, in order. */
-function scheduled(log: Log): Array<{ delay: number; retry: number }> {
-  return log.messages.flatMap((m) => {
-    const match = /Reconnecting in (\d+) ms \(retry (\d+)/.exec(m.message);
-    return match ? [{ delay: Number(match[1]), retry: Number(match[2]) }] : [];
-  });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `promise`, or a rejection after `ms` real milliseconds. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Recording callbacks (see recordingCallbacks) whose `decide` answers disconnects. */
+const recording = (rec: Recorder, decide?: Decide) =>
+  recordingCallbacks<null>(rec, decide ? { handleDisconnect: decide } : {});
 
 function reasonOf(event: { value?: unknown }): DisconnectReason {
   return event.value as DisconnectReason;
@@ -138,7 +100,7 @@ Deno.test("TR:76 backoff delays do not shrink, then max_retries_exceeded (change
     const gaps = times.slice(1).map((t, i) => t - times[i]);
     assert.ok(gaps.at(-1)! >= gaps[0], `gaps shrank: ${gaps.map(Math.round).join(", ")} ms`);
     // The delays drawn: attempt n lies in [D/2 + 1, D] with D = min(50 * 2^n, 400).
-    const delays = scheduled(log);
+    const delays = scheduledReconnects(log);
     assert.deepEqual(delays.map((d) => d.retry), [1, 2, 3, 4]);
     delays.forEach(({ delay }, n) => {
       const ceiling = Math.min(50 * 2 ** n, 400);
@@ -167,7 +129,7 @@ Deno.test("TR:118 maxRetries 3: exactly 4 handleDisconnect calls, then max_retri
     assert.equal(calls.length, 4);
     for (const call of calls) assert.equal(reasonOf(call).kind, "error");
     assert.equal(reasonOf(calls[3]), last, "lastReason is the last handleDisconnect's reason");
-    assert.equal(scheduled(log).length, 3);
+    assert.equal(scheduledReconnects(log).length, 3);
     assert.ok(log.messages.some((m) => m.level === "error" && /gave up after 3/.test(m.message)));
   } finally {
     await conn.stop();
@@ -194,7 +156,7 @@ Deno.test("TR:147 stayDisconnected from handleDisconnect suppresses reconnection
     await rec.none("connected", 300);
     assert.equal(conn.state, "disconnected");
     assert.equal(server.requests.length, 1);
-    assert.deepEqual(scheduled(log), []);
+    assert.deepEqual(scheduledReconnects(log), []);
   } finally {
     await conn.stop();
     await server.close();
@@ -221,7 +183,7 @@ Deno.test("TR:186 reconnect(state) without the option reconnects with the defaul
       code: 1001,
       reason: "going away",
     });
-    const [first] = scheduled(log);
+    const [first] = scheduledReconnects(log);
     assert.equal(first.retry, 1);
     assert.ok(first.delay >= 501 && first.delay <= 1000, `default first delay ${first.delay}`);
     server = await startWsServer(port);
@@ -275,7 +237,7 @@ Deno.test("TR:291 ok(state) without the option stays disconnected, alive", async
     await rec.none("connected", 300);
     assert.equal(conn.state, "disconnected");
     assert.equal(server.requests.length, 1);
-    assert.deepEqual(scheduled(log), []);
+    assert.deepEqual(scheduledReconnects(log), []);
   } finally {
     await conn.stop();
     await server.close();
@@ -295,7 +257,7 @@ Deno.test("TR:329 disconnect() while disconnected cancels the pending reconnect;
     await rec.next("connected");
     await conn.sendFrame({ type: "text", data: "close" });
     await rec.next("disconnected");
-    assert.equal(scheduled(log).length, 1, "a reconnect is pending");
+    assert.equal(scheduledReconnects(log).length, 1, "a reconnect is pending");
     await conn.disconnect();
     await rec.none("connected", 300);
     assert.equal(conn.state, "disconnected");
@@ -350,14 +312,14 @@ Deno.test("TR:426 the retry counter resets after a successful reconnect", async 
     assert.equal(reasonOf(await rec.next("disconnected")).kind, "error");
     server = await startWsServer(port);
     await rec.next("connected", 2000);
-    const before = scheduled(log);
+    const before = scheduledReconnects(log);
     assert.ok(before.at(-1)!.retry >= 3, `retries during outage 1: ${before.length}`);
     // Outage 2: the first retry is attempt 0 again (26-50 ms), not attempt 3+ (101-200 ms).
     await conn.sendFrame({ type: "text", data: "close" });
     const down = await rec.next("disconnected");
     const up = await rec.next("connected", 1000);
     assert.ok(up.at - down.at < 1000);
-    const after = scheduled(log).slice(before.length);
+    const after = scheduledReconnects(log).slice(before.length);
     assert.equal(after.length, 1);
     assert.equal(after[0].retry, 1);
     assert.ok(after[0].delay >= 26 && after[0].delay <= 50, `first delay ${after[0].delay}`);
@@ -385,7 +347,7 @@ Deno.test("TR:495 reconnect(state) without the option keeps retrying at the defa
     assert.equal(reasonOf(await rec.next("disconnected")).kind, "error");
     // Three failed retries at the default backoff: 501-1000, 1001-2000, 2001-4000 ms.
     for (let n = 0; n < 3; n++) {
-      const next = scheduled(log)[n];
+      const next = scheduledReconnects(log)[n];
       assert.equal(next.retry, n + 1);
       const ceiling = 1000 * 2 ** n;
       assert.ok(next.delay > ceiling / 2 && next.delay <= ceiling, `attempt ${n}: ${next.delay}`);
@@ -393,7 +355,7 @@ Deno.test("TR:495 reconnect(state) without the option keeps retrying at the defa
       assert.equal(reasonOf(await rec.next("disconnected", 3000)).kind, "error");
     }
     assert.equal(conn.state, "disconnected");
-    assert.equal(scheduled(log).length, 4, "still retrying (maxRetries Infinity)");
+    assert.equal(scheduledReconnects(log).length, 4, "still retrying (maxRetries Infinity)");
   } finally {
     await conn.stop();
     await server.close();
@@ -435,7 +397,7 @@ for (
         assert.equal(server.requests.length, attempt + 2);
       }
       assert.deepEqual(
-        scheduled(log).slice(0, expected.length),
+        scheduledReconnects(log).slice(0, expected.length),
         expected.map((delay, i) => ({ delay, retry: i + 1 })),
       );
     } finally {
@@ -474,7 +436,7 @@ Deno.test("the retry counter resets on a successful connect: the next outage sta
     await rec.next("connected");
     await conn.sendFrame({ type: "text", data: "close" });
     assert.equal(reasonOf(await rec.next("disconnected")).kind, "remote_close");
-    assert.deepEqual(scheduled(log), [
+    assert.deepEqual(scheduledReconnects(log), [
       { delay: 51, retry: 1 },
       { delay: 101, retry: 2 },
       { delay: 201, retry: 3 },
@@ -504,7 +466,7 @@ Deno.test("disconnect() with reconnect on does not reconnect, connect() does (ch
     await rec.none("connected", 300);
     assert.equal(conn.state, "disconnected");
     assert.equal(server.requests.length, 1);
-    assert.deepEqual(scheduled(log), []);
+    assert.deepEqual(scheduledReconnects(log), []);
     await conn.connect();
     assert.equal(conn.state, "connected");
     await rec.next("connected");
@@ -590,7 +552,7 @@ Deno.test("disconnect() while connecting with reconnect on does not reconnect ei
     assert.deepEqual(reasonOf(await rec.next("disconnected")), { kind: "closed" });
     await rec.none("disconnected", 200);
     assert.equal(conn.state, "disconnected");
-    assert.deepEqual(scheduled(log), []);
+    assert.deepEqual(scheduledReconnects(log), []);
   } finally {
     await conn.stop();
     await silent.close();
@@ -610,7 +572,7 @@ Deno.test("maxRetries 0 stops right after the first handleDisconnect", async () 
     const reason = await within(conn.stopped, 2000, "stop");
     assert.equal(assertMaxRetries(reason, 0).kind, "error");
     assert.equal(rec.all("disconnected").length, 1);
-    assert.deepEqual(scheduled(log), []);
+    assert.deepEqual(scheduledReconnects(log), []);
   } finally {
     await conn.stop();
   }
@@ -654,13 +616,13 @@ Deno.test("a forced reconnect is one decision: ok(state) on the next failure sta
   );
   try {
     await rec.next("disconnected");
-    const [first] = scheduled(log);
+    const [first] = scheduledReconnects(log);
     await clock.tickAsync(first.delay);
     await rec.next("disconnected");
     await clock.tickAsync(60_000);
     await rec.none("disconnected", 100);
     assert.equal(server.requests.length, 2);
-    assert.equal(scheduled(log).length, 1);
+    assert.equal(scheduledReconnects(log).length, 1);
     assert.equal(conn.state, "disconnected");
   } finally {
     await conn.stop();

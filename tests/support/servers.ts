@@ -59,6 +59,21 @@ function handleCommand(
   send(data);
 }
 
+/** The answer for an upgrade the routes refuse: /reject, /ws/auth without a bearer token, or an unknown path. */
+function refusal(
+  path: string,
+  headers: Record<string, string>,
+): { status: number; text: string } | undefined {
+  if (path === "/reject") return { status: 403, text: "Forbidden" };
+  if (path === "/ws/auth" && !/^Bearer /.test(headers["authorization"] ?? "")) {
+    return { status: 401, text: "Unauthorized" };
+  }
+  if (path !== "/ws" && path !== "/ws/auth" && path !== "/") {
+    return { status: 404, text: "Not Found" };
+  }
+  return undefined;
+}
+
 /** Starts an npm:ws server. `port` reuses a port (for restart tests). */
 export async function startWsServer(port = 0): Promise<TestServer> {
   const http: Server = createServer((req, res) => {
@@ -79,20 +94,12 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = String(v);
     requests.push({ path, headers });
-    if (path === "/reject") {
+    const refused = refusal(path, headers);
+    if (refused) {
       socket.end(
-        "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\nConnection: close\r\n\r\nForbidden",
+        `HTTP/1.1 ${refused.status} ${refused.text}\r\nContent-Length: ${refused.text.length}\r\n` +
+          `Connection: close\r\n\r\n${refused.text}`,
       );
-      return;
-    }
-    if (path === "/ws/auth" && !/^Bearer /.test(headers["authorization"] ?? "")) {
-      socket.end(
-        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 12\r\nConnection: close\r\n\r\nUnauthorized",
-      );
-      return;
-    }
-    if (path !== "/ws" && path !== "/ws/auth" && path !== "/") {
-      socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -193,10 +200,8 @@ export function startDenoServer(port = 0): Promise<TestServer> {
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         requests.push({ path, headers });
       }
-      if (path === "/reject") return new Response("Forbidden", { status: 403 });
-      if (path === "/ws/auth" && !/^Bearer /.test(headers["authorization"] ?? "")) {
-        return new Response("Unauthorized", { status: 401 });
-      }
+      const refused = refusal(path, headers);
+      if (refused) return new Response(refused.text, { status: refused.status });
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response("not found", { status: 404 });
       }
