@@ -6,11 +6,9 @@ import assert from "node:assert/strict";
 // deno.json has no import map entry for it yet (tests/support/servers.ts imports npm:ws inline too).
 import FakeTimers from "@sinonjs/fake-timers";
 import {
-  type Callbacks,
   type ClientHandle,
   defineClient,
   disconnect,
-  type DisconnectReason,
   ok,
   type ReceivedFrame,
   reconnect,

@@ -10,7 +10,6 @@ import {
   defineClient,
   disconnectClient,
   DisconnectedError,
-  type DisconnectReason,
   HandshakeError,
   NameTakenError,
   ok,
@@ -467,7 +466,7 @@ Deno.test("a custom initial state reaches the callbacks [T:276]", async () => {
   const initial = { user: "ada", count: 7 };
   const seen: unknown[] = [];
   const conn = await recordingClient(rec, {
-    handleFrame: (frame, state) => {
+    handleFrame: (_frame, state) => {
       seen.push(state);
       return ok(state);
     },
@@ -850,7 +849,7 @@ Deno.test("handleInfo receives messages while connected [T:585]", async () => {
   const rec = new Recorder();
   const seen: string[] = [];
   const conn = await recordingClient(rec, {
-    handleInfo: (message, state) => {
+    handleInfo: (_message, state) => {
       seen.push(conn.state);
       return ok(state);
     },
@@ -911,7 +910,7 @@ Deno.test("handleInfo receives messages while disconnected [T:680]", async () =>
   const rec = new Recorder();
   let phase = "";
   const conn = await recordingClient(rec, {
-    handleInfo: (message, state) => {
+    handleInfo: (_message, state) => {
       phase = conn.state;
       return ok(state);
     },
@@ -1021,7 +1020,7 @@ Deno.test(
     const server = await startWsServer();
     const rec = new Recorder();
     const conn = await recordingClient(rec, {
-      handlePing: (payload, state) => {
+      handlePing: (_payload, state) => {
         return stop("ping_stop", state);
       },
     }).start(null, { url: server.url() });

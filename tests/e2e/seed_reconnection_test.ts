@@ -14,7 +14,6 @@ import {
   type DisconnectReason,
   type DisconnectResult,
   ok,
-  type ReceivedFrame,
   reconnect,
   stayDisconnected,
   type StopReason,
