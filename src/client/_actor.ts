@@ -116,7 +116,7 @@ export class Actor {
       (frame.type === "ping" || frame.type === "pong") && !this.connector.capabilities.controlFrames
     ) {
       throw new UnsupportedError(
-        `Cannot send a ${frame.type} frame as the ${this.connector.name} transport has no API for it`,
+        `Cannot send a ${frame.type} frame as the ${this.connector.name} transport has no API for it (use transport: "socket")`,
       );
     }
   }
@@ -210,17 +210,20 @@ export class Actor {
       }, timeout);
     }
     const config = this.#config;
+    const answered = this.connector.capabilities.answersPings === true;
     this.#transport = this.connector.connect(
       {
         url: config.url,
         headers: config.headers,
         subprotocols: config.subprotocols,
         closeTimeout: config.closeTimeout,
+        limits: config.limits,
+        tls: config.tls,
       },
       {
         opened: (info) => post({ type: "opened", conn, info }),
         frame: (frame) => post({ type: "frame", conn, frame }),
-        ping: (payload) => post({ type: "ping", conn, payload }),
+        ping: (payload) => post({ type: "ping", conn, payload, answered }),
         remoteClose: (code, reason) => post({ type: "remoteClose", conn, code, reason }),
         failed: (error) => post({ type: "failed", conn, error }),
       },

@@ -1,5 +1,8 @@
 // Internal: frame validation and sizing.
 import type { Frame } from "./frame.ts";
+import { utf8Length } from "../protocol/utf8.ts";
+
+export { utf8Length };
 
 const FRAME_TYPES = "text, binary, ping or pong";
 
@@ -43,24 +46,6 @@ export function frameSizeError(frame: Frame): string | undefined {
 export function frameByteLength(frame: Frame): number {
   if (frame.type === "text") return utf8Length(frame.data);
   return frame.data?.length ?? 0;
-}
-
-/** UTF-8 length of a string without encoding it. Lone surrogates count as U+FFFD (3 bytes). */
-export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2; // 4 bytes for 2 UTF-16 units
-        i++;
-      } else n += 2;
-    } else n += 2;
-  }
-  return n;
 }
 
 /** A short description of a value for error messages. */

@@ -47,6 +47,13 @@ export interface ConnectInfo {
   readonly protocol: string;
   /** The extensions the server chose, or `""`. */
   readonly extensions: string;
+  /** The upgrade response's HTTP status: 101. */
+  readonly status: number;
+  /**
+   * The upgrade response's headers. The socket transport sees them; the web transport cannot,
+   * and gives `undefined`.
+   */
+  readonly headers: Headers | undefined;
 }
 
 interface Queued {
@@ -97,7 +104,13 @@ export type Event =
   | { readonly type: "timer"; readonly token: number }
   | { readonly type: "opened"; readonly conn: number; readonly info: ConnectInfo }
   | { readonly type: "frame"; readonly conn: number; readonly frame: ReceivedFrame }
-  | { readonly type: "ping"; readonly conn: number; readonly payload: Uint8Array }
+  | {
+    readonly type: "ping";
+    readonly conn: number;
+    readonly payload: Uint8Array;
+    /** The transport already sent the pong. */
+    readonly answered?: boolean;
+  }
   | {
     readonly type: "remoteClose";
     readonly conn: number;
@@ -202,7 +215,9 @@ export function step(m: Machine, event: Event): Effect[] {
       return call(m, fx, "handleFrame", [event.frame, m.user]);
     case "ping":
       if (event.conn !== m.conn || m.phase !== "connected") return fx;
-      fx.push({ type: "send", frame: { type: "pong", data: event.payload }, origin: "auto-pong" });
+      if (!event.answered) {
+        fx.push({ type: "send", frame: { type: "pong", data: event.payload }, origin: "auto-pong" });
+      }
       return call(m, fx, "handlePing", [event.payload, m.user]);
     case "remoteClose":
       if (event.conn !== m.conn) return fx;

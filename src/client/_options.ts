@@ -3,6 +3,8 @@ import { describe } from "./_frame_check.ts";
 import { defaultLogger, type Logger } from "./logger.ts";
 import type { ClientName, NameRegistry } from "./name.ts";
 import type { ClientOptions } from "./options.ts";
+import { DEFAULT_LIMITS, type ResolvedLimits } from "../protocol/limits.ts";
+import type { ResolvedTls } from "../transport/tls.ts";
 
 /** Options after validation, with defaults applied. */
 export interface Config {
@@ -16,8 +18,12 @@ export interface Config {
   readonly maxQueuedBytes: number;
   readonly logger: Logger;
   readonly signal: AbortSignal | undefined;
-  readonly transport: "auto" | "web";
+  readonly transport: "auto" | "web" | "socket";
   readonly name: ClientName | undefined;
+  /** Receive limits, when given (the socket transport applies defaults otherwise). */
+  readonly limits: ResolvedLimits | undefined;
+  /** TLS settings, when given. */
+  readonly tls: ResolvedTls | undefined;
 }
 
 /** A reconnect policy with every field filled in. */
@@ -51,14 +57,19 @@ const KNOWN_KEYS = new Set([
   "logger",
   "signal",
   "transport",
+  "transportOptions",
+  "limits",
 ]);
 
 const HINTS: Record<string, string> = {
   protocols: ' (WebSocket subprotocols are "subprotocols"; the HTTP version is always HTTP/1.1)',
   connect_timeout: ' (did you mean "connectTimeout"?)',
   timeout: ' (did you mean "connectTimeout"?)',
-  transport_opts: " (TLS options arrive with the socket transport)",
-  transportOptions: " (TLS options arrive with the socket transport)",
+  transport_opts: ' (did you mean "transportOptions"?)',
+  tls: ' (TLS settings go in "transportOptions": { tls: {...} })',
+  maxMessageSize: ' (receive limits go in "limits": { maxMessageSize })',
+  maxFrameSize: ' (receive limits go in "limits": { maxFrameSize })',
+  maxPayload: ' (receive limits go in "limits": { maxMessageSize })',
 };
 
 /** Headers the client writes itself; setting them by hand would break the handshake. */
@@ -104,6 +115,8 @@ export function parseOptions(options: unknown): Config {
     logger: parseLogger(opts.logger),
     signal: parseSignal(opts.signal),
     transport: parseTransport(opts.transport),
+    limits: parseLimits(opts.limits),
+    tls: parseTransportOptions(opts.transportOptions),
   };
 }
 
@@ -354,12 +367,155 @@ function parseSignal(value: unknown): AbortSignal | undefined {
   return value;
 }
 
-function parseTransport(value: unknown): "auto" | "web" {
+function parseTransport(value: unknown): "auto" | "web" | "socket" {
   if (value === undefined) return "auto";
-  if (value === "auto" || value === "web") return value;
+  if (value === "auto" || value === "web" || value === "socket") return value;
   throw new TypeError(
-    `Cannot start the client as "transport" must be "auto" or "web", got ${describe(value)}`,
+    `Cannot start the client as "transport" must be "auto", "web" or "socket", got ${
+      describe(value)
+    }`,
   );
+}
+
+function parseLimits(value: unknown): ResolvedLimits | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start the client as "limits" must be an object, got ${describe(value)}`,
+    );
+  }
+  const l = value as Record<string, unknown>;
+  for (const key of Object.keys(l)) {
+    if (!["maxFrameSize", "maxMessageSize", "maxFragments"].includes(key)) {
+      throw new TypeError(`Cannot start the client as the limits option "${key}" is unknown`);
+    }
+  }
+  const positive = (key: string, v: unknown, fallback: number) => {
+    const n = count(`limits.${key}`, v, fallback);
+    if (n === 0) {
+      throw new RangeError(`Cannot start the client as "limits.${key}" must be at least 1`);
+    }
+    return n;
+  };
+  const maxMessageSize = positive(
+    "maxMessageSize",
+    l.maxMessageSize,
+    DEFAULT_LIMITS.maxMessageSize,
+  );
+  const maxFrameSize = positive(
+    "maxFrameSize",
+    l.maxFrameSize,
+    l.maxMessageSize === undefined ? DEFAULT_LIMITS.maxFrameSize : maxMessageSize,
+  );
+  const maxFragments = positive("maxFragments", l.maxFragments, DEFAULT_LIMITS.maxFragments);
+  return Object.freeze({ maxFrameSize, maxMessageSize, maxFragments });
+}
+
+function parseTransportOptions(value: unknown): ResolvedTls | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions" must be an object, got ${describe(value)}`,
+    );
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (key !== "tls") {
+      throw new TypeError(
+        `Cannot start the client as the transportOptions option "${key}" is unknown${
+          TLS_KEYS.includes(key) ? ` (TLS settings go in "transportOptions": { tls: {...} })` : ""
+        }`,
+      );
+    }
+  }
+  if (o.tls === undefined) return undefined;
+  return parseTls(o.tls);
+}
+
+const TLS_KEYS = ["ca", "cert", "key", "serverName", "minVersion", "dangerouslyAcceptInvalidCertificates"];
+
+function parseTls(value: unknown): ResolvedTls {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions.tls" must be an object, got ${
+        describe(value)
+      }`,
+    );
+  }
+  const t = value as Record<string, unknown>;
+  for (const key of Object.keys(t)) {
+    if (!TLS_KEYS.includes(key)) {
+      throw new TypeError(
+        `Cannot start the client as the TLS option "${key}" is unknown${
+          key === "rejectUnauthorized" || key === "insecure"
+            ? ' (did you mean "dangerouslyAcceptInvalidCertificates"?)'
+            : key === "servername"
+            ? ' (did you mean "serverName"?)'
+            : ""
+        }`,
+      );
+    }
+  }
+  const pem = (key: string, v: unknown): string | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || !v.includes("-----BEGIN ")) {
+      throw new TypeError(
+        `Cannot start the client as "transportOptions.tls.${key}" must be a PEM string, got ${
+          describe(v)
+        }`,
+      );
+    }
+    return v;
+  };
+  const ca: string[] = [];
+  if (t.ca !== undefined) {
+    const list = typeof t.ca === "string" ? [t.ca] : t.ca;
+    if (!Array.isArray(list)) {
+      throw new TypeError(
+        `Cannot start the client as "transportOptions.tls.ca" must be a PEM string or an array of them, got ${
+          describe(t.ca)
+        }`,
+      );
+    }
+    for (const c of list) ca.push(pem("ca", c)!);
+  }
+  const cert = pem("cert", t.cert);
+  const key = pem("key", t.key);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions.tls" needs both "cert" and "key" for a client certificate, got only "${
+        cert === undefined ? "key" : "cert"
+      }"`,
+    );
+  }
+  let serverName: string | undefined;
+  if (t.serverName !== undefined) {
+    if (typeof t.serverName !== "string" || !/^[A-Za-z0-9.-]+$/.test(t.serverName)) {
+      throw new TypeError(
+        `Cannot start the client as "transportOptions.tls.serverName" must be a host name, got ${
+          describe(t.serverName)
+        }`,
+      );
+    }
+    serverName = t.serverName;
+  }
+  const minVersion = t.minVersion ?? "TLSv1.2";
+  if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions.tls.minVersion" must be "TLSv1.2" or "TLSv1.3", got ${
+        describe(minVersion)
+      }`,
+    );
+  }
+  const insecure = t.dangerouslyAcceptInvalidCertificates ?? false;
+  if (typeof insecure !== "boolean") {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions.tls.dangerouslyAcceptInvalidCertificates" must be a boolean, got ${
+        describe(insecure)
+      }`,
+    );
+  }
+  return Object.freeze({ ca, cert, key, serverName, minVersion, insecure });
 }
 
 /** Checks the shape of a name, throwing a TypeError for anything else. */

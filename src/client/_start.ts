@@ -4,11 +4,12 @@ import { Actor, type Clock, systemClock } from "./_actor.ts";
 import { ClientHandle } from "./client.ts";
 import { ClientStoppedError, UnsupportedError } from "./errors.ts";
 import { describe } from "./_frame_check.ts";
-import { parseOptions } from "./_options.ts";
+import { type Config, parseOptions } from "./_options.ts";
 import { nameText, register, unregister } from "./_registry.ts";
 import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
+import { socketConnector, socketsAvailable } from "../transport/socket.ts";
 
 /** Overrides for tests. */
 export interface StartInternals {
@@ -27,7 +28,12 @@ export async function startClient(
   internals: StartInternals = {},
 ): Promise<ClientHandle<unknown, unknown>> {
   const config = parseOptions(options);
-  const connector = internals.connector ?? chooseConnector(config.headers.length > 0);
+  const connector = internals.connector ?? chooseConnector(config, callbacks as AnyCallbacks);
+  if (config.tls?.insecure) {
+    config.logger.warn(
+      `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
+    );
+  }
   config.signal?.throwIfAborted();
   const name = config.name;
   const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
@@ -91,11 +97,33 @@ export async function startClient(
   return handle;
 }
 
-function chooseConnector(needsHeaders: boolean): Connector {
-  if (needsHeaders && !webSocketTakesHeaders()) {
+/** Picks the transport: see `ClientOptions.transport`. */
+function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
+  const needs: string[] = [];
+  if (config.headers.length > 0 && !webSocketTakesHeaders()) {
+    needs.push("custom headers (this runtime's WebSocket cannot send them)");
+  }
+  if (config.tls !== undefined) needs.push("transportOptions.tls");
+  if (config.limits !== undefined) needs.push("limits");
+  if (typeof callbacks.handlePing === "function") needs.push("a handlePing callback");
+  if (config.transport === "web" && needs.length > 0) {
     throw new UnsupportedError(
-      "Cannot send custom headers as this runtime's WebSocket does not take them (a browser); the socket transport is needed",
+      `Cannot start the client as the web transport cannot honour ${
+        needs.join(", ")
+      }; use transport: "socket" or "auto"`,
     );
   }
-  return webConnector;
+  if (config.transport === "web" || (config.transport === "auto" && needs.length === 0)) {
+    return webConnector;
+  }
+  if (!socketsAvailable()) {
+    throw new UnsupportedError(
+      config.transport === "socket"
+        ? "Cannot start the client as the socket transport needs Deno, Node or Bun, and this runtime (a browser?) has no sockets"
+        : `Cannot start the client as ${
+          needs.join(", ")
+        } need the socket transport, and this runtime (a browser?) has no sockets`,
+    );
+  }
+  return socketConnector;
 }

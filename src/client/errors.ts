@@ -153,8 +153,9 @@ export class NameTakenError extends ParleyError {
 
 /**
  * The WebSocket handshake or the connection to the server failed. `cause` keeps what the
- * runtime reported; `status` is the HTTP status when the server answered with one and the
- * transport could see it.
+ * runtime reported; `status`, `headers` and `body` are what the server answered, when it did
+ * and the transport could see it (the socket transport always can; the web transport only
+ * learns the status from the runtime's message).
  *
  * @example
  * ```ts
@@ -166,28 +167,26 @@ export class NameTakenError extends ParleyError {
 export class HandshakeError extends ParleyError {
   /** The HTTP status of the refused upgrade, when known. */
   readonly status?: number;
+  /** The response headers, when the transport could see them (the socket transport). */
+  readonly headers?: Headers;
+  /** The start of the response body of a refused upgrade (at most 16 KiB), when seen. */
+  readonly body?: string;
   /**
    * Creates the error.
    * @param message What failed and why.
-   * @param options `cause`, and `status` when the server answered.
+   * @param options `cause`, and what the server answered, when it did.
    */
-  constructor(message: string, options?: ErrorOptions & { status?: number }) {
+  constructor(
+    message: string,
+    options?: ErrorOptions & { status?: number; headers?: Headers; body?: string },
+  ) {
     super(message, options);
     if (options?.status !== undefined) this.status = options.status;
+    if (options?.headers !== undefined) this.headers = options.headers;
+    if (options?.body !== undefined) this.body = options.body;
   }
 }
 
-/**
- * The transport in use cannot do what was asked (for example a ping frame through the
- * runtime's `WebSocket`, which has no API for it).
- *
- * @example
- * ```ts
- * import { UnsupportedError } from "@parley/client";
- * const err = new UnsupportedError("Cannot send a ping frame as the web transport has no API for it");
- * console.log(err.name); // "UnsupportedError"
- * ```
- */
 export class UnsupportedError extends ParleyError {}
 
 /** A short text for a disconnect reason, for messages. */

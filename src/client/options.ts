@@ -6,6 +6,8 @@
 
 import type { Logger } from "./logger.ts";
 import type { ClientName } from "./name.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { TransportOptions } from "../transport/tls.ts";
 
 /**
  * Reconnection with backoff. Every field is optional; the defaults are Parley's.
@@ -92,8 +94,25 @@ export interface ClientOptions {
   /** Stops the client when aborted (its stop reason is `{ kind: "aborted" }`). */
   readonly signal?: AbortSignal;
   /**
-   * Which transport carries the connection. `"web"` is the runtime's `WebSocket`; `"auto"`
-   * (default) picks the best one available.
+   * Which transport carries the connection:
+   *
+   * - `"web"`: the runtime's web-standard `WebSocket` (every runtime and browsers);
+   * - `"socket"`: Parley's own RFC 6455 over TCP/TLS sockets (Deno, Node 22+, Bun): pings and
+   *   pongs, `handlePing`, TLS settings, receive limits, response headers, custom headers
+   *   everywhere;
+   * - `"auto"` (default): `"web"` unless the options or callbacks ask for something only the
+   *   socket transport can do (headers the runtime's `WebSocket` cannot send,
+   *   `transportOptions.tls`, `limits`, a `handlePing` callback), then `"socket"`.
+   *
+   * Asking `"web"` for what it cannot do fails at start with an `UnsupportedError`.
    */
-  readonly transport?: "auto" | "web";
+  readonly transport?: "auto" | "web" | "socket";
+  /** Socket transport settings: TLS for `wss:`. Implies the socket transport. */
+  readonly transportOptions?: TransportOptions;
+  /**
+   * Receive limits (frame size, message size, fragment count); a server exceeding them fails
+   * the connection with close code 1009. The socket transport applies the defaults (64 MiB,
+   * 64 MiB, 131,072) when this is omitted; giving it implies the socket transport.
+   */
+  readonly limits?: Limits;
 }

@@ -6,11 +6,15 @@
 
 import type { Frame } from "../client/frame.ts";
 import type { ConnectInfo, ReceivedFrame } from "../client/_machine.ts";
+import type { ResolvedLimits } from "../protocol/limits.ts";
+import type { ResolvedTls } from "./tls.ts";
 
 /** What a transport can do; the client refuses what it cannot. */
 export interface TransportCapabilities {
   /** Whether ping and pong frames can be sent (and pings observed). */
   readonly controlFrames: boolean;
+  /** Whether the transport answers pings itself, at once (the client then sends no pong). */
+  readonly answersPings?: boolean;
 }
 
 /** Where a transport reports what happens on its connection. Called at most until `closed`. */
@@ -34,6 +38,10 @@ export interface ConnectParams {
   readonly subprotocols: readonly string[];
   /** Milliseconds to wait for the server's close frame after ours. */
   readonly closeTimeout: number;
+  /** Receive limits (socket transport). */
+  readonly limits?: ResolvedLimits;
+  /** TLS settings for wss: (socket transport). */
+  readonly tls?: ResolvedTls;
 }
 
 /** One connection. */

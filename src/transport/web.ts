@@ -83,7 +83,13 @@ class WebTransport implements Transport {
     ws.onopen = () => {
       this.#opened = true;
       if (!this.#ended) {
-        this.#events.opened({ url: this.#url, protocol: ws.protocol, extensions: ws.extensions });
+        this.#events.opened({
+          url: this.#url,
+          protocol: ws.protocol,
+          extensions: ws.extensions,
+          status: 101,
+          headers: undefined,
+        });
       }
     };
     ws.onmessage = (e: MessageEvent) => {

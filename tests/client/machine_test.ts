@@ -46,7 +46,13 @@ const POLICY: ReconnectPolicy = {
   random: () => 0,
 };
 
-const INFO: ConnectInfo = { url: "ws://h/", protocol: "", extensions: "" };
+const INFO: ConnectInfo = {
+  url: "ws://h/",
+  protocol: "",
+  extensions: "",
+  status: 101,
+  headers: undefined,
+};
 
 function machine(config: Partial<MachineConfig> = {}, user: unknown = "s0"): Machine {
   return createMachine(user, { ...CONFIG, ...config });
@@ -544,7 +550,13 @@ Deno.test("machine: callback arguments carry the event and the user state", () =
 
 Deno.test("machine: opened calls handleConnect with the state and the connect info", () => {
   const m = toConnecting(machine({}, "st"));
-  const info = { url: "ws://h/x", protocol: "chat", extensions: "" };
+  const info = {
+    url: "ws://h/x",
+    protocol: "chat",
+    extensions: "",
+    status: 101,
+    headers: new Headers(),
+  };
   assert.deepEqual(lastCall(step(m, { type: "opened", conn: 1, info })).args, ["st", info]);
 });
 

@@ -350,10 +350,10 @@ const REFUSALS: Refusal[] = [
     message: /"signal" must be an AbortSignal, got an object/,
   },
   {
-    what: 'transport "socket" (not available)',
-    options: (u) => ({ url: u, transport: "socket" }),
+    what: 'transport "tcp" (no such transport)',
+    options: (u) => ({ url: u, transport: "tcp" }),
     error: TypeError,
-    message: /"transport" must be "auto" or "web"/,
+    message: /"transport" must be "auto", "web" or "socket", got "tcp"/,
   },
   ...([["42", 42], ["null", null], ["{}", {}], ["true", true], ["{ name: 'x' }", {
     name: "x",

@@ -956,7 +956,7 @@ Deno.test(
   async () => {
     const server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec).start(null, { url: server.url() });
+    const conn = await recordingClient(rec).start(null, { url: server.url(), transport: "web" });
     try {
       await rec.next("connected");
       await conn.sendFrame(text("send_ping:hello"));
@@ -988,7 +988,7 @@ Deno.test(
         }
         return ok(state);
       },
-    }).start(null, { url: server.url(), logger });
+    }).start(null, { url: server.url(), logger, transport: "web" });
     try {
       await rec.next("connected");
       await assert.rejects(conn.sendFrame({ type: "ping" }), UnsupportedError);
@@ -1014,27 +1014,111 @@ Deno.test(
 );
 
 Deno.test(
-  "a handlePing that would stop is never called on the web transport; the client keeps running " +
-    "[T:809, changed: the web transport cannot observe pings]",
+  "a server ping with payload 'hello' reaches handlePing after the pong went out " +
+    "(socket transport, chosen by auto for handlePing) [T:733]",
   async () => {
     const server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec, {
-      handlePing: (_payload, state) => {
-        return stop("ping_stop", state);
-      },
-    }).start(null, { url: server.url() });
+    const conn = await recordingClient(rec).start(null, { url: server.url() });
     try {
       await rec.next("connected");
-      await conn.sendFrame(text("send_ping:stop"));
-      await conn.sendFrame(text("alive"));
-      await nextText(rec, "alive");
-      await rec.none("ping", 100);
+      await conn.sendFrame(text("send_ping:hello"));
+      const ping = await rec.next("ping");
+      assert.deepEqual(ping.value, new TextEncoder().encode("hello"));
+      await waitFor(() => server.pongs.length === 1, "the pong");
+      assert.deepEqual(server.pongs[0], new TextEncoder().encode("hello"));
       assert.equal(conn.state, "connected");
     } finally {
       await conn.stop();
       await server.close();
     }
+  },
+);
+
+Deno.test(
+  "ping and pong frames are sent with sendFrame and push on the socket transport [T:771]",
+  async () => {
+    const server = await startWsServer();
+    const rec = new Recorder();
+    const conn = await recordingClient(rec, {
+      handleFrame: (frame, state) => {
+        if (frame.type === "text" && frame.data === "ping me") {
+          return push([{ type: "ping", data: new TextEncoder().encode("p") }, text("pushed")], state);
+        }
+        return ok(state);
+      },
+    }).start(null, { url: server.url(), transport: "socket" });
+    try {
+      await rec.next("connected");
+      await conn.sendFrame({ type: "ping" });
+      await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("unsolicited") });
+      // The server's pong to our ping reaches handleFrame.
+      assert.deepEqual((await rec.next("frame")).value, { type: "pong", data: new Uint8Array(0) });
+      await conn.sendFrame(text("ping me"));
+      await nextText(rec, "ping me");
+      assert.deepEqual((await rec.next("frame")).value, {
+        type: "pong",
+        data: new TextEncoder().encode("p"),
+      });
+      await nextText(rec, "pushed");
+      assert.deepEqual(server.pings, [new Uint8Array(0), new TextEncoder().encode("p")]);
+      assert.deepEqual(server.pongs, [new TextEncoder().encode("unsolicited")]);
+      await assert.rejects(
+        conn.sendFrame({ type: "ping", data: new Uint8Array(126) }),
+        RangeError,
+      );
+      assert.equal(conn.state, "connected");
+    } finally {
+      await conn.stop();
+      await server.close();
+    }
+  },
+);
+
+Deno.test(
+  "ping frames on the web transport: sendFrame rejects with UnsupportedError naming the socket transport",
+  async () => {
+    const server = await startWsServer();
+    const conn = await defineClient({}).start(null, { url: server.url(), transport: "web" });
+    try {
+      await assert.rejects(
+        conn.sendFrame({ type: "ping" }),
+        (e: unknown) => e instanceof UnsupportedError && /transport: "socket"/.test(e.message),
+      );
+    } finally {
+      await conn.stop();
+      await server.close();
+    }
+  },
+);
+
+Deno.test("handlePing returning stop stops the client with that reason [T:809]", async () => {
+  const server = await startWsServer();
+  const rec = new Recorder();
+  const conn = await recordingClient(rec, {
+    handlePing: (_payload, state) => stop("ping_stop", state),
+  }).start(null, { url: server.url() });
+  try {
+    await rec.next("connected");
+    await conn.sendFrame(text("send_ping:stop"));
+    assert.deepEqual(await conn.stopped, { kind: "user", reason: "ping_stop" });
+    assert.equal(conn.state, "stopped");
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+Deno.test(
+  "handlePing with transport: \"web\" is refused at start with UnsupportedError (the web transport cannot see pings)",
+  async () => {
+    await assert.rejects(
+      defineClient({ handlePing: (_p: Uint8Array, s: unknown) => ok(s) }).start(null, {
+        url: "ws://127.0.0.1:1/ws",
+        transport: "web",
+      }),
+      (e: unknown) => e instanceof UnsupportedError && /handlePing/.test(e.message),
+    );
   },
 );
 
@@ -1081,21 +1165,26 @@ Deno.test("the auth route without headers gives handleDisconnect(error) (401); a
 });
 
 Deno.test(
-  "transport_opts is rejected as an unknown option with a hint " +
-    "[T:866, changed: no transport options until the socket transport]",
+  "transport_opts is rejected as an unknown option with a hint to transportOptions; unknown " +
+    "transportOptions keys are refused too [T:866, changed: camelCase, TLS settings only]",
   async () => {
     const Client = defineClient({});
-    for (const key of ["transport_opts", "transportOptions"]) {
-      await assert.rejects(
-        Client.start(null, {
-          url: "ws://127.0.0.1:1/ws",
-          [key]: { send_timeout: 30_000 },
-        } as unknown as { url: string }),
-        (e: unknown) =>
-          e instanceof TypeError && e.message.includes(`"${key}" is unknown`) &&
-          /socket transport/.test(e.message),
-      );
-    }
+    await assert.rejects(
+      Client.start(null, {
+        url: "ws://127.0.0.1:1/ws",
+        transport_opts: { send_timeout: 30_000 },
+      } as unknown as { url: string }),
+      (e: unknown) =>
+        e instanceof TypeError && e.message.includes(`"transport_opts" is unknown`) &&
+        /transportOptions/.test(e.message),
+    );
+    await assert.rejects(
+      Client.start(null, {
+        url: "ws://127.0.0.1:1/ws",
+        transportOptions: { send_timeout: 30_000 },
+      } as unknown as { url: string }),
+      (e: unknown) => e instanceof TypeError && /"send_timeout" is unknown/.test(e.message),
+    );
   },
 );
 

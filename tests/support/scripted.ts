@@ -224,6 +224,8 @@ export class ScriptedConnection implements Transport {
       url: info.url ?? this.params.url.href,
       protocol: info.protocol ?? "",
       extensions: info.extensions ?? "",
+      status: info.status ?? 101,
+      headers: info.headers,
     });
   }
 

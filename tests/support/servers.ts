@@ -27,6 +27,9 @@ export interface TestServer {
   readonly received: Array<string | Uint8Array>;
   /** Close codes and reasons the server received from clients. */
   readonly closes: Array<{ code: number; reason: string }>;
+  /** Payloads of pings and pongs the server received (npm:ws only). */
+  readonly pings: Uint8Array[];
+  readonly pongs: Uint8Array[];
   /** Number of currently open WebSocket connections. */
   openCount(): number;
   /** Sends to every open connection. */
@@ -85,6 +88,8 @@ export async function startWsServer(port = 0): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
   const received: TestServer["received"] = [];
   const closes: TestServer["closes"] = [];
+  const pings: Uint8Array[] = [];
+  const pongs: Uint8Array[] = [];
   http.on("connection", (s: Socket) => {
     rawSockets.add(s);
     s.on("close", () => rawSockets.delete(s));
@@ -109,6 +114,8 @@ export async function startWsServer(port = 0): Promise<TestServer> {
         closes.push({ code, reason: new TextDecoder().decode(reason) });
       });
       ws.on("error", () => {});
+      ws.on("ping", (p: Uint8Array) => pings.push(new Uint8Array(p)));
+      ws.on("pong", (p: Uint8Array) => pongs.push(new Uint8Array(p)));
       ws.on("message", (raw: Uint8Array, isBinary: boolean) => {
         const data = isBinary ? new Uint8Array(raw) : new TextDecoder().decode(raw);
         received.push(data);
@@ -133,6 +140,8 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     requests,
     received,
     closes,
+    pings,
+    pongs,
     openCount: () => sockets.size,
     broadcast: (d) => sockets.forEach((s) => s.send(d, { binary: typeof d !== "string" })),
     pingAll: (p) => sockets.forEach((s) => s.ping(p)),
@@ -177,6 +186,8 @@ export function startDenoServer(port = 0): Promise<TestServer> {
           requests,
           received,
           closes,
+          pings: [],
+          pongs: [],
           openCount: () => sockets.size,
           broadcast: (d) => sockets.forEach((s) => s.send(d)),
           pingAll: () => {

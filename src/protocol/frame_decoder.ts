@@ -1,0 +1,335 @@
+/**
+ * The incremental frame decoder: bytes in, messages and control frames out. A restartable state
+ * machine, so a frame split at any byte boundary decodes the same. Text is validated as its
+ * bytes arrive; every violation is reported once, with the close code to fail with, and nothing
+ * after it is decoded.
+ *
+ * @module
+ */
+
+import { isValidCloseCode, NO_STATUS } from "./close_codes.ts";
+import type { ResolvedLimits } from "./limits.ts";
+import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "./opcodes.ts";
+import { ProtocolError } from "./protocol_error.ts";
+import { Utf8Validator } from "./utf8.ts";
+
+/**
+ * Where decoded frames go. Payload arrays may be views into the chunks passed to
+ * {@linkcode FrameDecoder.push}: callers must not reuse those chunks.
+ */
+export interface DecoderSink {
+  /** A complete text message. */
+  text(data: string): void;
+  /** A complete binary message. */
+  binary(data: Uint8Array): void;
+  /** A ping (payload at most 125 bytes). */
+  ping(data: Uint8Array): void;
+  /** A pong. */
+  pong(data: Uint8Array): void;
+  /** A valid close frame; `code` is 1005 when it had no payload. Nothing is decoded after it. */
+  close(code: number, reason: string): void;
+  /** A violation: fail the connection with `error.code`. Nothing is decoded after it. */
+  error(error: ProtocolError): void;
+}
+
+const HEADER = 0;
+const PAYLOAD = 1;
+const DONE = 2;
+
+const decoder = new TextDecoder();
+const fatalDecoder = new TextDecoder("utf-8", { fatal: true });
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Decodes server frames.
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoder } from "./frame_decoder.ts";
+ * import { DEFAULT_LIMITS } from "./limits.ts";
+ * const got: string[] = [];
+ * const d = new FrameDecoder(DEFAULT_LIMITS, {
+ *   text: (s) => got.push(s),
+ *   binary() {},
+ *   ping() {},
+ *   pong() {},
+ *   close() {},
+ *   error() {},
+ * });
+ * d.push(new Uint8Array([0x81, 0x05, 0x48, 0x65]));
+ * d.push(new Uint8Array([0x6c, 0x6c, 0x6f])); // got: ["Hello"]
+ * ```
+ */
+export class FrameDecoder {
+  #limits: ResolvedLimits;
+  #sink: DecoderSink;
+  #state = HEADER;
+  // A header split across chunks.
+  #head = new Uint8Array(14);
+  #headLen = 0;
+  // The frame being read.
+  #fin = false;
+  #opcode = 0;
+  #length = 0;
+  #received = 0;
+  #buffer: Uint8Array | undefined;
+  // The message being reassembled.
+  #messageOpcode = 0;
+  #fragments: Uint8Array[] = [];
+  #messageSize = 0;
+  #fragmentCount = 0;
+  #utf8 = new Utf8Validator();
+
+  /**
+   * @param limits Receive limits (frame size, message size, fragment count).
+   * @param sink Receives what is decoded.
+   */
+  constructor(limits: ResolvedLimits, sink: DecoderSink) {
+    this.#limits = limits;
+    this.#sink = sink;
+  }
+
+  /** Whether decoding ended, after a close frame or a violation. */
+  get done(): boolean {
+    return this.#state === DONE;
+  }
+
+  /** Decodes the bytes of `chunk`; calls the sink for everything complete. */
+  push(chunk: Uint8Array): void {
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (this.#state === HEADER) {
+        pos = this.#readHeader(chunk, pos);
+        if (pos < 0) return;
+      } else if (this.#state === PAYLOAD) {
+        pos = this.#readPayload(chunk, pos);
+        if (pos < 0) return;
+      } else return;
+    }
+  }
+
+  /** Reads a header from `chunk` at `pos`; returns the new position, or -1 on a violation. */
+  #readHeader(chunk: Uint8Array, pos: number): number {
+    let src = chunk;
+    let at = pos;
+    const avail = chunk.length - pos;
+    if (this.#headLen > 0 || avail < 2 || avail < needed(chunk[pos + 1])) {
+      // Gather the header in #head.
+      const head = this.#head;
+      let n = this.#headLen;
+      while (n < 2 && pos < chunk.length) head[n++] = chunk[pos++];
+      if (n < 2) {
+        this.#headLen = n;
+        return pos;
+      }
+      const want = needed(head[1]);
+      while (n < want && pos < chunk.length) head[n++] = chunk[pos++];
+      this.#headLen = n;
+      if (n < want) return pos;
+      this.#headLen = 0;
+      src = head;
+      at = 0;
+    } else {
+      pos += needed(chunk[pos + 1]);
+    }
+    const b0 = src[at];
+    const b1 = src[at + 1];
+    this.#fin = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
+    this.#opcode = opcode;
+    if ((b0 & 0x70) !== 0) {
+      return this.#fail(1002, `The server set reserved bits (RSV) that no extension defines`);
+    }
+    if ((b1 & 0x80) !== 0) {
+      return this.#fail(1002, "The server sent a masked frame, which servers must never do");
+    }
+    let length = b1 & 0x7f;
+    if (length === 126) {
+      length = (src[at + 2] << 8) | src[at + 3];
+      if (length < 126) {
+        return this.#fail(1002, `The server encoded a ${length}-byte length in 16 bits`);
+      }
+    } else if (length === 127) {
+      const hi = ((src[at + 2] << 24) | (src[at + 3] << 16) | (src[at + 4] << 8) | src[at + 5]) >>>
+        0;
+      const lo = ((src[at + 6] << 24) | (src[at + 7] << 16) | (src[at + 8] << 8) | src[at + 9]) >>>
+        0;
+      if (hi >= 0x80000000) {
+        return this.#fail(1002, "The server sent a frame length with the high bit set");
+      }
+      if (hi > 0x1fffff) {
+        return this.#fail(1009, "The server sent a frame larger than 2^53 bytes");
+      }
+      length = hi * 0x100000000 + lo;
+      if (length < 65536) {
+        return this.#fail(1002, `The server encoded a ${length}-byte length in 64 bits`);
+      }
+    }
+    this.#length = length;
+    this.#received = 0;
+    this.#buffer = undefined;
+    if (opcode >= 0x8) {
+      if (opcode !== CLOSE && opcode !== PING && opcode !== PONG) {
+        return this.#fail(1002, `The server used the reserved control opcode ${opcode}`);
+      }
+      if (!this.#fin) return this.#fail(1002, "The server fragmented a control frame");
+      if (length > 125) {
+        return this.#fail(1002, `The server sent a ${length}-byte control frame (limit 125)`);
+      }
+    } else {
+      if (opcode !== CONTINUATION && opcode !== TEXT && opcode !== BINARY) {
+        return this.#fail(1002, `The server used the reserved data opcode ${opcode}`);
+      }
+      if (opcode === CONTINUATION) {
+        if (this.#messageOpcode === 0) {
+          return this.#fail(1002, "The server sent a continuation frame with no message to continue");
+        }
+      } else if (this.#messageOpcode !== 0) {
+        return this.#fail(1002, "The server started a new message before finishing the last one");
+      } else {
+        this.#messageOpcode = opcode;
+        this.#messageSize = 0;
+        this.#fragmentCount = 0;
+        this.#utf8.reset();
+      }
+      const limits = this.#limits;
+      if (length > limits.maxFrameSize) {
+        return this.#fail(
+          1009,
+          `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`,
+        );
+      }
+      this.#messageSize += length;
+      if (this.#messageSize > limits.maxMessageSize) {
+        return this.#fail(
+          1009,
+          `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`,
+        );
+      }
+      if (++this.#fragmentCount > limits.maxFragments) {
+        return this.#fail(
+          1009,
+          `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
+        );
+      }
+    }
+    if (length === 0) return this.#frameDone(EMPTY) ? pos : -1;
+    this.#state = PAYLOAD;
+    return pos;
+  }
+
+  /** Reads payload bytes; returns the new position, or -1 when decoding ended. */
+  #readPayload(chunk: Uint8Array, pos: number): number {
+    const remaining = this.#length - this.#received;
+    const avail = chunk.length - pos;
+    const text = this.#opcode === TEXT ||
+      (this.#opcode === CONTINUATION && this.#messageOpcode === TEXT);
+    if (this.#received === 0 && avail >= remaining) {
+      // The whole payload is inside this chunk: no copy.
+      const payload = chunk.subarray(pos, pos + remaining);
+      if (text && !this.#utf8.push(payload)) return this.#fail(1007, INVALID_TEXT);
+      this.#state = HEADER;
+      return this.#frameDone(payload) ? pos + remaining : -1;
+    }
+    const n = avail < remaining ? avail : remaining;
+    const buffer = this.#buffer ??= new Uint8Array(this.#length);
+    buffer.set(n === avail && pos === 0 ? chunk : chunk.subarray(pos, pos + n), this.#received);
+    // Text fails as soon as an invalid byte arrives, not when the frame ends.
+    if (text && !this.#utf8.push(buffer, this.#received, this.#received + n)) {
+      return this.#fail(1007, INVALID_TEXT);
+    }
+    this.#received += n;
+    if (this.#received < this.#length) return pos + n;
+    this.#buffer = undefined;
+    this.#state = HEADER;
+    return this.#frameDone(buffer) ? pos + n : -1;
+  }
+
+  /** Handles a complete frame; returns false when decoding ended. */
+  #frameDone(payload: Uint8Array): boolean {
+    this.#state = HEADER;
+    const sink = this.#sink;
+    switch (this.#opcode) {
+      case PING:
+        sink.ping(payload);
+        return this.#state !== DONE;
+      case PONG:
+        sink.pong(payload);
+        return this.#state !== DONE;
+      case CLOSE:
+        return this.#close(payload);
+    }
+    if (!this.#fin) {
+      this.#fragments.push(payload);
+      return true;
+    }
+    const type = this.#messageOpcode;
+    let data = payload;
+    if (this.#fragments.length > 0) {
+      this.#fragments.push(payload);
+      data = join(this.#fragments, this.#messageSize);
+      this.#fragments = [];
+    }
+    this.#messageOpcode = 0;
+    if (type === TEXT) {
+      if (!this.#utf8.complete) {
+        this.#fail(1007, "The server ended a text message in the middle of a UTF-8 sequence");
+        return false;
+      }
+      sink.text(decoder.decode(data));
+    } else sink.binary(data);
+    return this.#state !== DONE;
+  }
+
+  #close(payload: Uint8Array): boolean {
+    if (payload.length === 1) {
+      this.#fail(1002, "The server sent a close frame with a 1-byte payload");
+      return false;
+    }
+    let code = NO_STATUS;
+    let reason = "";
+    if (payload.length >= 2) {
+      code = (payload[0] << 8) | payload[1];
+      if (!isValidCloseCode(code)) {
+        this.#fail(1002, `The server sent the close code ${code}, which may not be sent`);
+        return false;
+      }
+      try {
+        reason = fatalDecoder.decode(payload.subarray(2));
+      } catch {
+        this.#fail(1007, "The server's close reason is not valid UTF-8");
+        return false;
+      }
+    }
+    this.#state = DONE;
+    this.#sink.close(code, reason);
+    return false;
+  }
+
+  #fail(code: number, message: string): number {
+    this.#state = DONE;
+    this.#fragments = [];
+    this.#buffer = undefined;
+    this.#sink.error(new ProtocolError(code, message));
+    return -1;
+  }
+}
+
+const INVALID_TEXT = "The server sent text that is not valid UTF-8";
+
+/** The header length implied by the second header byte (servers send no mask key). */
+function needed(b1: number): number {
+  const len = b1 & 0x7f;
+  return (len < 126 ? 2 : len === 126 ? 4 : 10) + ((b1 & 0x80) !== 0 ? 4 : 0);
+}
+
+function join(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

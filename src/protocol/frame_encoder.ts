@@ -1,0 +1,141 @@
+/**
+ * Encoding client frames (RFC 6455 §5.2): header, mask key, and the payload masked in one pass,
+ * 32 bits at a time above a small size.
+ *
+ * @module
+ */
+
+import type { RandomSource } from "./random.ts";
+import { utf8Length } from "./utf8.ts";
+
+const encoder = new TextEncoder();
+// The mask key read as one native-endian 32-bit word.
+const keyWord = new Uint32Array(1);
+const keyBytes = new Uint8Array(keyWord.buffer);
+
+/** Payloads shorter than this are masked byte by byte. */
+const WORD_MASK_THRESHOLD = 32;
+
+/** The length of a client frame header (mask key included) for a payload of `length` bytes. */
+export function headerLength(length: number): number {
+  return length < 126 ? 6 : length < 65536 ? 8 : 14;
+}
+
+/**
+ * Encodes one masked client frame. `payload` is copied (and masked) into the result; text is
+ * encoded to UTF-8 straight into it.
+ *
+ * @param opcode The frame opcode (see `opcodes.ts`).
+ * @param payload The payload bytes, or a string to send as UTF-8.
+ * @param random Where the 4-byte mask key comes from.
+ * @param fin Whether this is the last frame of its message.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame } from "./frame_encoder.ts";
+ * import { TEXT } from "./opcodes.ts";
+ * const bytes = encodeFrame(TEXT, "Hello", (k) => k.fill(0));
+ * bytes.length; // 11: 2 header bytes, 4 mask bytes, 5 payload bytes
+ * ```
+ */
+export function encodeFrame(
+  opcode: number,
+  payload: Uint8Array | string,
+  random: RandomSource,
+  fin = true,
+): Uint8Array {
+  const length = typeof payload === "string" ? utf8Length(payload) : payload.length;
+  const head = headerLength(length);
+  // Place the frame so that its payload starts on a 4-byte boundary of the buffer.
+  const shift = (4 - (head & 3)) & 3;
+  const buffer = new ArrayBuffer(shift + head + length + ((4 - (length & 3)) & 3));
+  const frame = new Uint8Array(buffer, shift, head + length);
+  frame[0] = (fin ? 0x80 : 0) | opcode;
+  let p: number;
+  if (length < 126) {
+    frame[1] = 0x80 | length;
+    p = 2;
+  } else if (length < 65536) {
+    frame[1] = 0x80 | 126;
+    frame[2] = length >>> 8;
+    frame[3] = length & 0xff;
+    p = 4;
+  } else {
+    frame[1] = 0x80 | 127;
+    const hi = Math.floor(length / 0x100000000);
+    frame[2] = hi >>> 24;
+    frame[3] = (hi >>> 16) & 0xff;
+    frame[4] = (hi >>> 8) & 0xff;
+    frame[5] = hi & 0xff;
+    frame[6] = length >>> 24;
+    frame[7] = (length >>> 16) & 0xff;
+    frame[8] = (length >>> 8) & 0xff;
+    frame[9] = length & 0xff;
+    p = 10;
+  }
+  random(keyBytes);
+  frame[p] = keyBytes[0];
+  frame[p + 1] = keyBytes[1];
+  frame[p + 2] = keyBytes[2];
+  frame[p + 3] = keyBytes[3];
+  p += 4;
+  if (length === 0) return frame;
+  if (typeof payload === "string") encoder.encodeInto(payload, frame.subarray(p));
+  else frame.set(payload, p);
+  maskInPlace(frame, p, length, buffer, shift);
+  return frame;
+}
+
+/** XORs `frame[p, p + length)` with the key in `keyBytes`; `shift + p` is 4-byte aligned. */
+function maskInPlace(
+  frame: Uint8Array,
+  p: number,
+  length: number,
+  buffer: ArrayBuffer,
+  shift: number,
+): void {
+  let i = 0;
+  if (length >= WORD_MASK_THRESHOLD) {
+    const words = length >>> 2;
+    const w = new Uint32Array(buffer, shift + p, words);
+    const k = keyWord[0];
+    for (let j = 0; j < words; j++) w[j] ^= k;
+    i = words << 2;
+  }
+  for (; i < length; i++) frame[p + i] ^= keyBytes[i & 3];
+}
+
+/**
+ * XORs `data` with a 4-byte `key` into a new array (or in place when `out` is `data`).
+ * Masking and unmasking are the same operation.
+ *
+ * @example
+ * ```ts
+ * import { mask } from "./frame_encoder.ts";
+ * const key = new Uint8Array([1, 2, 3, 4]);
+ * const masked = mask(new Uint8Array([0, 0, 0, 0, 0]), key); // [1, 2, 3, 4, 1]
+ * ```
+ */
+export function mask(data: Uint8Array, key: Uint8Array, out = new Uint8Array(data.length)) {
+  for (let i = 0; i < data.length; i++) out[i] = data[i] ^ key[i & 3];
+  return out;
+}
+
+/**
+ * The payload of a close frame: the code as two bytes, then the reason as UTF-8.
+ *
+ * @example
+ * ```ts
+ * import { closePayload } from "./frame_encoder.ts";
+ * closePayload(1000, "bye"); // Uint8Array [3, 232, 98, 121, 101]
+ * ```
+ */
+export function closePayload(code: number | undefined, reason: string): Uint8Array {
+  if (code === undefined) return new Uint8Array(0);
+  const r = encoder.encode(reason);
+  const out = new Uint8Array(2 + r.length);
+  out[0] = code >>> 8;
+  out[1] = code & 0xff;
+  out.set(r, 2);
+  return out;
+}

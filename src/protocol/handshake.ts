@@ -1,0 +1,339 @@
+/**
+ * The opening handshake (RFC 6455 §4): the upgrade request a client writes, and an incremental,
+ * size-bounded parser of the server's response that verifies everything the client must.
+ *
+ * @module
+ */
+
+import { HandshakeError } from "../client/errors.ts";
+import { base64, sha1 } from "./sha1.ts";
+
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Field values: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls.
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const latin1 = new TextDecoder("latin1");
+const utf8 = new TextDecoder();
+
+/** The default bound on the response's status line and headers, in bytes. */
+export const MAX_RESPONSE_HEAD = 16 * 1024;
+/** How much of a refusal's body is kept for the error. */
+export const MAX_ERROR_BODY = 16 * 1024;
+
+/**
+ * The `Sec-WebSocket-Accept` value a server must answer `key` with.
+ *
+ * @example
+ * ```ts
+ * import { acceptFor } from "./handshake.ts";
+ * acceptFor("dGhlIHNhbXBsZSBub25jZQ=="); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * ```
+ */
+export function acceptFor(key: string): string {
+  return base64(sha1(new TextEncoder().encode(key + GUID)));
+}
+
+/**
+ * A fresh `Sec-WebSocket-Key`: 16 random bytes, base64.
+ *
+ * @example
+ * ```ts
+ * import { handshakeKey } from "./handshake.ts";
+ * handshakeKey((b) => b.fill(1)); // "AQEBAQEBAQEBAQEBAQEBAQ=="
+ * ```
+ */
+export function handshakeKey(random: (target: Uint8Array) => void): string {
+  const bytes = new Uint8Array(16);
+  random(bytes);
+  return base64(bytes);
+}
+
+/** What the request is built from. Header names and values are already validated. */
+export interface RequestParams {
+  readonly url: URL;
+  readonly key: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly subprotocols: readonly string[];
+}
+
+/**
+ * The upgrade request. `Host` comes from the URL unless the caller sets it; credentials in the
+ * URL become `Authorization: Basic` unless the caller sets that header.
+ *
+ * @example
+ * ```ts
+ * import { buildRequest } from "./handshake.ts";
+ * const text = buildRequest({
+ *   url: new URL("ws://example.com/chat"),
+ *   key: "dGhlIHNhbXBsZSBub25jZQ==",
+ *   headers: [],
+ *   subprotocols: ["chat"],
+ * });
+ * text.startsWith("GET /chat HTTP/1.1\r\nHost: example.com\r\n"); // true
+ * ```
+ */
+export function buildRequest(params: RequestParams): string {
+  const { url, key, headers, subprotocols } = params;
+  const has = (name: string) => headers.some(([k]) => k.toLowerCase() === name);
+  let out = `GET ${url.pathname || "/"}${url.search} HTTP/1.1\r\n`;
+  if (!has("host")) out += `Host: ${url.host}\r\n`;
+  out += "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+    `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
+  if (subprotocols.length > 0) out += `Sec-WebSocket-Protocol: ${subprotocols.join(", ")}\r\n`;
+  if ((url.username !== "" || url.password !== "") && !has("authorization")) {
+    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    out += `Authorization: Basic ${base64(new TextEncoder().encode(credentials))}\r\n`;
+  }
+  for (const [name, value] of headers) out += `${name}: ${value}\r\n`;
+  return out + "\r\n";
+}
+
+/** A successful upgrade. */
+export interface Upgrade {
+  /** Always 101. */
+  readonly status: number;
+  /** The response headers. */
+  readonly headers: Headers;
+  /** The subprotocol the server chose, or `""`. */
+  readonly protocol: string;
+  /** The extensions the server chose: always `""`, as the client offers none. */
+  readonly extensions: string;
+  /** Bytes that came after the response head: the server's first frames. */
+  readonly rest: Uint8Array;
+}
+
+/** What the parser has concluded so far. */
+export type ResponseResult =
+  | { readonly kind: "more" }
+  | { readonly kind: "upgraded"; readonly upgrade: Upgrade }
+  | { readonly kind: "failed"; readonly error: HandshakeError };
+
+const MORE: ResponseResult = Object.freeze({ kind: "more" });
+
+/**
+ * Parses the server's answer to the upgrade request, as bytes arrive.
+ *
+ * @example
+ * ```ts
+ * import { acceptFor, ResponseParser } from "./handshake.ts";
+ * const key = "dGhlIHNhbXBsZSBub25jZQ==";
+ * const p = new ResponseParser(key, [], "ws://example.com/");
+ * const r = p.push(new TextEncoder().encode(
+ *   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+ *     `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+ * ));
+ * r.kind; // "upgraded"
+ * ```
+ */
+export class ResponseParser {
+  #key: string;
+  #offered: readonly string[];
+  #url: string;
+  #maxHead: number;
+  #bytes: Uint8Array = new Uint8Array(0);
+  // Set once the head is parsed and the status is not 101: the body is being gathered.
+  #refusal: { status: number; reason: string; headers: Headers; bodyLength: number } | undefined;
+  #done = false;
+
+  /**
+   * @param key The `Sec-WebSocket-Key` that was sent.
+   * @param offered The subprotocols that were offered.
+   * @param url The URL, for messages.
+   * @param maxHead The bound on the status line and headers.
+   */
+  constructor(key: string, offered: readonly string[], url: string, maxHead = MAX_RESPONSE_HEAD) {
+    this.#key = key;
+    this.#offered = offered;
+    this.#url = url;
+    this.#maxHead = maxHead;
+  }
+
+  /** Feeds response bytes. After a result other than "more", feeding is an error. */
+  push(chunk: Uint8Array): ResponseResult {
+    if (this.#done) throw new Error("The handshake response was already parsed");
+    const all = new Uint8Array(this.#bytes.length + chunk.length);
+    all.set(this.#bytes);
+    all.set(chunk, this.#bytes.length);
+    this.#bytes = all;
+    if (this.#refusal !== undefined) return this.#gatherBody(false);
+    const end = headEnd(all, Math.max(0, all.length - chunk.length - 3));
+    if (end < 0) {
+      if (all.length > this.#maxHead) {
+        return this.#failed(
+          `the response head is larger than ${this.#maxHead} bytes`,
+          undefined,
+        );
+      }
+      return MORE;
+    }
+    if (end > this.#maxHead) {
+      return this.#failed(`the response head is larger than ${this.#maxHead} bytes`, undefined);
+    }
+    return this.#head(all.subarray(0, end - 4), all.subarray(end));
+  }
+
+  /** The connection ended; returns the final result. */
+  end(): ResponseResult {
+    if (this.#done) throw new Error("The handshake response was already parsed");
+    if (this.#refusal !== undefined) return this.#gatherBody(true);
+    return this.#failed(
+      this.#bytes.length === 0
+        ? "the server closed the connection without a response"
+        : "the server closed the connection in the middle of its response",
+      undefined,
+    );
+  }
+
+  #head(head: Uint8Array, rest: Uint8Array): ResponseResult {
+    const lines = latin1.decode(head).split("\r\n");
+    const statusLine = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/.exec(lines[0]);
+    if (statusLine === null) {
+      return this.#failed(`the status line ${JSON.stringify(lines[0].slice(0, 80))} is not HTTP/1.x`);
+    }
+    const status = Number(statusLine[2]);
+    const headers = new Headers();
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(":");
+      if (line.startsWith(" ") || line.startsWith("\t")) {
+        return this.#failed("a response header uses obsolete line folding", status);
+      }
+      const name = colon > 0 ? line.slice(0, colon) : "";
+      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+      if (!TOKEN.test(name)) {
+        return this.#failed(
+          `the response header line ${JSON.stringify(line.slice(0, 80))} is malformed`,
+          status,
+        );
+      }
+      if (!FIELD_VALUE.test(value)) {
+        return this.#failed(`the response header "${name}" contains control characters`, status);
+      }
+      headers.append(name, value);
+    }
+    if (status !== 101) {
+      this.#refusal = { status, reason: statusLine[3] ?? "", headers, bodyLength: 0 };
+      this.#bytes = rest;
+      return this.#gatherBody(false);
+    }
+    if (statusLine[1] !== "1") {
+      return this.#failed("a 101 response must be HTTP/1.1", status, headers);
+    }
+    const upgrade = headers.get("upgrade");
+    if (upgrade === null || upgrade.toLowerCase() !== "websocket") {
+      return this.#failed(
+        `the response's Upgrade header is ${upgrade === null ? "missing" : JSON.stringify(upgrade)}, not "websocket"`,
+        status,
+        headers,
+      );
+    }
+    const connection = headers.get("connection");
+    if (
+      connection === null ||
+      !connection.split(",").some((t) => t.trim().toLowerCase() === "upgrade")
+    ) {
+      return this.#failed(
+        `the response's Connection header is ${connection === null ? "missing" : JSON.stringify(connection)}, not "Upgrade"`,
+        status,
+        headers,
+      );
+    }
+    const accept = headers.get("sec-websocket-accept");
+    if (accept !== acceptFor(this.#key)) {
+      return this.#failed(
+        accept === null
+          ? "the response has no Sec-WebSocket-Accept header"
+          : `the response's Sec-WebSocket-Accept ${JSON.stringify(accept)} does not match the key sent`,
+        status,
+        headers,
+      );
+    }
+    const extensions = headers.get("sec-websocket-extensions");
+    if (extensions !== null && extensions.trim() !== "") {
+      return this.#failed(
+        `the server chose the extension ${JSON.stringify(extensions)}, which the client did not offer`,
+        status,
+        headers,
+      );
+    }
+    const protocol = headers.get("sec-websocket-protocol") ?? "";
+    if (protocol !== "" && !this.#offered.includes(protocol)) {
+      return this.#failed(
+        this.#offered.length === 0
+          ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
+          : `the server chose the subprotocol ${JSON.stringify(protocol)}, which was not offered`,
+        status,
+        headers,
+      );
+    }
+    this.#done = true;
+    this.#bytes = new Uint8Array(0);
+    return {
+      kind: "upgraded",
+      upgrade: { status, headers, protocol, extensions: "", rest },
+    };
+  }
+
+  /** Waits for the refusal's body (as far as its length is known and bounded). */
+  #gatherBody(ended: boolean): ResponseResult {
+    const r = this.#refusal!;
+    const body = this.#bytes;
+    const length = r.headers.get("content-length");
+    const chunked = /chunked/i.test(r.headers.get("transfer-encoding") ?? "");
+    let complete = ended || body.length >= MAX_ERROR_BODY;
+    if (!complete && length !== null && /^[0-9]+$/.test(length)) {
+      complete = body.length >= Number(length);
+    } else if (!complete && chunked) {
+      complete = latin1.decode(body.subarray(Math.max(0, body.length - 7))).endsWith("0\r\n\r\n");
+    } else if (!complete && length === null) {
+      // No length: HTTP/1.1 would read to the end; a status like 304 or 204 has no body.
+      complete = r.status === 204 || r.status === 304 || (r.status >= 100 && r.status < 200);
+    }
+    if (!complete) return MORE;
+    let text = utf8.decode(body.subarray(0, MAX_ERROR_BODY));
+    if (length !== null && /^[0-9]+$/.test(length)) text = text.slice(0, Number(length));
+    if (chunked) text = unchunk(text);
+    const location = r.headers.get("location");
+    const why = r.status >= 300 && r.status < 400
+      ? `the server answered ${r.status} ${r.reason}`.trimEnd() +
+        (location ? ` redirecting to ${location}, which is not followed` : "")
+      : `the server answered ${r.status} ${r.reason}`.trimEnd() + " instead of 101";
+    return this.#failed(why, r.status, r.headers, text);
+  }
+
+  #failed(why: string, status?: number, headers?: Headers, body?: string): ResponseResult {
+    this.#done = true;
+    return {
+      kind: "failed",
+      error: new HandshakeError(`Cannot connect to ${this.#url} as ${why}`, {
+        status,
+        headers,
+        body,
+      }),
+    };
+  }
+}
+
+/** The index just past the first CRLFCRLF at or after `from`, or -1. */
+function headEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 3 < bytes.length; i++) {
+    if (
+      bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10
+    ) return i + 4;
+  }
+  return -1;
+}
+
+/** Decodes a chunked body as far as it is well formed. */
+function unchunk(text: string): string {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const eol = text.indexOf("\r\n", at);
+    if (eol < 0) return out;
+    const size = parseInt(text.slice(at, eol), 16);
+    if (!(size > 0)) return out;
+    out += text.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
+}

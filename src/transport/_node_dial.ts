@@ -1,0 +1,109 @@
+// Internal: dialling with node:net / node:tls (Node 22+, Bun, and Deno for TLS settings its own
+// API lacks). The modules are imported on first use, so browsers never load them.
+
+import { type ByteStream, type DialTarget, stepError, type StreamEvents } from "./_stream.ts";
+
+// Only the parts of node:net and node:tls used here, to keep Node's types out of the library.
+interface NodeSocket {
+  setNoDelay(noDelay: boolean): unknown;
+  cork(): void;
+  uncork(): void;
+  write(chunk: Uint8Array): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+  readonly destroyed: boolean;
+}
+interface NodeNet {
+  connect(options: Record<string, unknown>): NodeSocket;
+}
+
+let netModule: Promise<NodeNet> | undefined;
+let tlsModule: Promise<NodeNet> | undefined;
+
+/** Dials with `node:net`, or `node:tls` for TLS targets. */
+export async function nodeDial(target: DialTarget, events: StreamEvents): Promise<ByteStream> {
+  const { hostname, port, tls } = target;
+  const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+  let socket: NodeSocket;
+  let ready: string;
+  let step: string;
+  if (tls === undefined) {
+    const net = await (netModule ??= import("node:net") as unknown as Promise<NodeNet>);
+    socket = net.connect({ host, port, noDelay: true });
+    ready = "connect";
+    step = "the TCP connection";
+  } else {
+    const mod = await (tlsModule ??= import("node:tls") as unknown as Promise<NodeNet>);
+    const isIp = /^[0-9.]+$|:/.test(host);
+    socket = mod.connect({
+      host,
+      port,
+      // SNI carries names, never addresses; node:tls checks the certificate against it.
+      servername: tls.serverName ?? (isIp ? undefined : host),
+      ca: tls.ca.length > 0 ? [...tls.ca, ...defaultRoots(mod)] : undefined,
+      cert: tls.cert,
+      key: tls.key,
+      minVersion: tls.minVersion,
+      rejectUnauthorized: !tls.insecure,
+      noDelay: true,
+    });
+    ready = "secureConnect";
+    step = "the TLS connection";
+  }
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => {
+      socket.destroy();
+      reject(stepError(step, error));
+    };
+    socket.once("error", onError);
+    socket.once(ready, () => {
+      socket.removeAllListeners("error");
+      resolve();
+    });
+  });
+  socket.setNoDelay(true);
+  return new NodeStream(socket, events);
+}
+
+/** `ca` replaces the default roots in node:tls; ours add to them, as on Deno. */
+function defaultRoots(mod: unknown): string[] {
+  return [...((mod as { rootCertificates?: readonly string[] }).rootCertificates ?? [])];
+}
+
+class NodeStream implements ByteStream {
+  #socket: NodeSocket;
+
+  constructor(socket: NodeSocket, events: StreamEvents) {
+    this.#socket = socket;
+    socket.on("data", (chunk: Uint8Array) => {
+      // A plain Uint8Array view: users get no Buffer quirks.
+      events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    socket.on("end", () => events.end());
+    socket.on("error", (error: Error) => events.error(error));
+    socket.on("close", () => events.closed());
+  }
+
+  write(chunks: Uint8Array[]): void {
+    const s = this.#socket;
+    if (s.destroyed) return;
+    if (chunks.length === 1) {
+      s.write(chunks[0]);
+      return;
+    }
+    s.cork();
+    for (const c of chunks) s.write(c);
+    s.uncork();
+  }
+
+  end(): void {
+    this.#socket.end();
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+}
