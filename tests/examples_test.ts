@@ -155,3 +155,14 @@ Deno.test("examples/demo.ts shows echo, drop, backoff, reconnect, disconnect and
   }
   assert.ok(elapsed < 8000, `the demo took ${Math.round(elapsed)} ms`);
 });
+
+Deno.test("examples/keepalive.ts sends real pings over the socket transport and gets 3 pongs", async () => {
+  const out = await runExample("keepalive.ts");
+  assertLinesInOrder(out, [
+    "transport: socket",
+    "pong 1 (ka)",
+    "pong 2 (ka)",
+    "pong 3 (ka)",
+    "stopped after 3 pongs",
+  ]);
+});

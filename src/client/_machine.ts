@@ -216,12 +216,19 @@ export function step(m: Machine, event: Event): Effect[] {
     case "ping":
       if (event.conn !== m.conn || m.phase !== "connected") return fx;
       if (!event.answered) {
-        fx.push({ type: "send", frame: { type: "pong", data: event.payload }, origin: "auto-pong" });
+        fx.push({
+          type: "send",
+          frame: { type: "pong", data: event.payload },
+          origin: "auto-pong",
+        });
       }
       return call(m, fx, "handlePing", [event.payload, m.user]);
     case "remoteClose":
       if (event.conn !== m.conn) return fx;
       if (m.phase === "connected") {
+        // Frames the callbacks sent before this event are written; the transport may now
+        // finish the close handshake (the socket transport echoes the close frame here).
+        fx.push({ type: "drop" });
         return enterDisconnected(m, fx, {
           kind: "remote_close",
           code: event.code,

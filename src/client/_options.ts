@@ -432,14 +432,19 @@ function parseTransportOptions(value: unknown): ResolvedTls | undefined {
   return parseTls(o.tls);
 }
 
-const TLS_KEYS = ["ca", "cert", "key", "serverName", "minVersion", "dangerouslyAcceptInvalidCertificates"];
+const TLS_KEYS = [
+  "ca",
+  "cert",
+  "key",
+  "serverName",
+  "minVersion",
+  "dangerouslyAcceptInvalidCertificates",
+];
 
 function parseTls(value: unknown): ResolvedTls {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new TypeError(
-      `Cannot start the client as "transportOptions.tls" must be an object, got ${
-        describe(value)
-      }`,
+      `Cannot start the client as "transportOptions.tls" must be an object, got ${describe(value)}`,
     );
   }
   const t = value as Record<string, unknown>;

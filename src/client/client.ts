@@ -81,6 +81,19 @@ export class ClientHandle<S = unknown, M = unknown> {
   }
 
   /**
+   * The transport carrying the connection: `"web"` (the runtime's `WebSocket`) or `"socket"`
+   * (Parley's own protocol over TCP/TLS), as chosen at start.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(conn.transport); // "socket"
+   * ```
+   */
+  get transport(): string {
+    return this.#actor.connector.name;
+  }
+
+  /**
    * The name the client is registered under, if any.
    *
    * @example

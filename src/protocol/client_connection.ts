@@ -26,21 +26,24 @@ export interface ConnectionHandler {
   text(data: string): void;
   /** A binary message. */
   binary(data: Uint8Array): void;
-  /** A ping; its pong is already in the output. */
+  /** A ping; its pong is already in the output (unless the connection is winding down). */
   ping(data: Uint8Array): void;
   /** A pong. */
   pong(data: Uint8Array): void;
   /**
-   * The server's close frame arrived: it started the close (`initiatedByServer`, and the echo
-   * is in the output) or answered ours. The socket may be closed once the output is written.
+   * The server's close frame arrived. Either it answered ours (`initiatedByServer` false: the
+   * socket may be closed), or it started the close: then our echo is owed, and is written by
+   * {@linkcode ClientConnection.finish} once the messages that came before the close have been
+   * handled (their replies still go out before it).
    */
   closed(code: number, reason: string, initiatedByServer: boolean): void;
   /**
    * The handshake was refused, the server broke the protocol, or the connection ended without
-   * a close frame. `closeSent` tells whether a close frame with the error's code is in the
-   * output (write it, then end the socket) or the socket should be dropped now.
+   * a close frame. `closeOwed` is true for a protocol violation on an open connection: a close
+   * frame with the error's code is owed, written by {@linkcode ClientConnection.finish} once the
+   * messages before the violation have been handled. Otherwise drop the socket now.
    */
-  failed(error: HandshakeError | ProtocolError | Error, closeSent: boolean): void;
+  failed(error: HandshakeError | ProtocolError | Error, closeOwed: boolean): void;
 }
 
 /** What a connection needs. */
@@ -53,8 +56,26 @@ export interface ConnectionParams {
   readonly random: RandomSource;
 }
 
-/** Where a connection is. */
-export type ConnectionState = "connecting" | "open" | "closing" | "closed";
+/**
+ * Where a connection is:
+ *
+ * - `connecting`: the upgrade request is out, the response is awaited;
+ * - `open`: messages flow both ways;
+ * - `closing`: our close frame is out, the server's is awaited;
+ * - `closeReceived`: the server's close arrived, our echo is owed ({@linkcode ClientConnection.finish});
+ * - `failing`: the server broke the protocol, our close with the error's code is owed;
+ * - `closed`: nothing more is read or written.
+ *
+ * Messages may still be sent while `closeReceived` or `failing`: replies to the messages that
+ * came before the close go out before it.
+ */
+export type ConnectionState =
+  | "connecting"
+  | "open"
+  | "closing"
+  | "closeReceived"
+  | "failing"
+  | "closed";
 
 /**
  * A client connection, from the upgrade request to the end of the close handshake.
@@ -82,6 +103,8 @@ export class ClientConnection {
   #decoder: FrameDecoder;
   #state: ConnectionState = "connecting";
   #out: Uint8Array[] = [];
+  /** The close payload owed in `closeReceived` and `failing`. */
+  #owed: Uint8Array | undefined;
 
   /**
    * Creates the connection; the upgrade request is the first output.
@@ -98,20 +121,26 @@ export class ClientConnection {
       text: (data) => handler.text(data),
       binary: (data) => handler.binary(data),
       ping: (data) => {
-        if (this.#state === "open") this.#write(PONG, data);
+        // A pong is owed until the server's close arrives, also after ours went out.
+        if (this.#state === "open" || this.#state === "closing") this.#write(PONG, data);
         handler.ping(data);
       },
       pong: (data) => handler.pong(data),
       close: (code, reason) => {
         const byServer = this.#state === "open";
-        if (byServer) this.#write(CLOSE, closePayload(code === NO_STATUS ? undefined : code, ""));
-        this.#state = "closed";
+        if (byServer) {
+          // The server's code is echoed; a codeless close gets a codeless answer.
+          this.#owed = closePayload(code === NO_STATUS ? undefined : code, "");
+          this.#state = "closeReceived";
+        } else this.#state = "closed";
         handler.closed(code, reason, byServer);
       },
       error: (error) => {
         const open = this.#state === "open";
-        if (open) this.#write(CLOSE, closePayload(error.code, ""));
-        this.#state = "closed";
+        if (open) {
+          this.#owed = closePayload(error.code, "");
+          this.#state = "failing";
+        } else this.#state = "closed";
         handler.failed(error, open);
       },
     });
@@ -120,6 +149,14 @@ export class ClientConnection {
   /** Where the connection is. */
   get state(): ConnectionState {
     return this.#state;
+  }
+
+  /**
+   * Whether the server refused the upgrade and the rest of its answer's body is still
+   * arriving; {@linkcode ClientConnection.end} reports the refusal with what came so far.
+   */
+  get awaitingRefusalBody(): boolean {
+    return this.#parser?.awaitingBody ?? false;
   }
 
   /** Whether bytes are waiting to be written. */
@@ -150,10 +187,24 @@ export class ClientConnection {
       // Frames that came with the 101 are the server's first messages.
       const rest = result.upgrade.rest;
       // (opened may have closed it.)
-      if (rest.length > 0 && (this.#state as ConnectionState) !== "closed") this.#decoder.push(rest);
+      if (rest.length > 0 && (this.#state as ConnectionState) !== "closed") {
+        this.#decoder.push(rest);
+      }
       return;
     }
-    if (this.#state !== "closed") this.#decoder.push(chunk);
+    if (this.#state === "open" || this.#state === "closing") this.#decoder.push(chunk);
+  }
+
+  /**
+   * Writes the close frame owed after the server's close (`closeReceived`) or a violation
+   * (`failing`); the connection is then closed. Returns whether a close frame was written.
+   */
+  finish(): boolean {
+    if (this.#state !== "closeReceived" && this.#state !== "failing") return false;
+    this.#write(CLOSE, this.#owed!);
+    this.#owed = undefined;
+    this.#state = "closed";
+    return true;
   }
 
   /** The server ended the byte stream. */
@@ -165,21 +216,24 @@ export class ClientConnection {
       if (result.kind === "failed") this.#handler.failed(result.error, false);
       return;
     }
-    if (this.#state === "closed") return;
+    const state = this.#state;
     this.#state = "closed";
+    this.#owed = undefined;
+    // After a close or a violation the end was reported already; while closing it is expected.
+    if (state !== "open") return;
     this.#handler.failed(
       new Error("The server ended the connection without a close frame (1006)"),
       false,
     );
   }
 
-  /** Queues a text message. Throws when the connection is not open. */
+  /** Queues a text message. Throws unless the connection is open (or owes its close). */
   sendText(data: string): void {
     this.#checkOpen("text");
     this.#write(TEXT, data);
   }
 
-  /** Queues a binary message. Throws when the connection is not open. */
+  /** Queues a binary message. Throws unless the connection is open (or owes its close). */
   sendBinary(data: Uint8Array): void {
     this.#checkOpen("binary");
     this.#write(BINARY, data);
@@ -201,15 +255,22 @@ export class ClientConnection {
 
   /**
    * Starts the close handshake with `code` and `reason` (already validated by the caller).
-   * Does nothing unless the connection is open.
+   * When a close is owed (`closeReceived`, `failing`), writes that one instead. While
+   * connecting, gives up the connection.
    */
   close(code: number, reason: string): void {
-    if (this.#state !== "open") {
-      if (this.#state === "connecting") this.#state = "closed";
-      return;
+    switch (this.#state) {
+      case "open":
+        this.#write(CLOSE, closePayload(code, reason));
+        this.#state = "closing";
+        return;
+      case "closeReceived":
+      case "failing":
+        this.finish();
+        return;
+      case "connecting":
+        this.#state = "closed";
     }
-    this.#write(CLOSE, closePayload(code, reason));
-    this.#state = "closing";
   }
 
   #write(opcode: number, payload: Uint8Array | string): void {
@@ -217,7 +278,8 @@ export class ClientConnection {
   }
 
   #checkOpen(what: string): void {
-    if (this.#state !== "open") {
+    const state = this.#state;
+    if (state !== "open" && state !== "closeReceived" && state !== "failing") {
       throw new Error(`Cannot send a ${what} frame as the connection is ${this.#state}`);
     }
   }

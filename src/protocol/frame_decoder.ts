@@ -72,10 +72,14 @@ export class FrameDecoder {
   #opcode = 0;
   #length = 0;
   #received = 0;
-  #buffer: Uint8Array | undefined;
-  // The message being reassembled.
+  /** Whether the frame's payload is text to validate as it arrives. */
+  #text = false;
+  // A control frame's payload split across chunks (at most 125 bytes).
+  #control: Uint8Array | undefined;
+  // The message being reassembled: views of the chunks its bytes arrived in, joined once at the
+  // end. Memory grows with what arrived, never with what a header announces.
   #messageOpcode = 0;
-  #fragments: Uint8Array[] = [];
+  #parts: Uint8Array[] = [];
   #messageSize = 0;
   #fragmentCount = 0;
   #utf8 = new Utf8Validator();
@@ -115,14 +119,16 @@ export class FrameDecoder {
     let at = pos;
     const avail = chunk.length - pos;
     if (this.#headLen > 0 || avail < 2 || avail < needed(chunk[pos + 1])) {
-      // Gather the header in #head.
+      // Gather the header in #head; its first two bytes are checked as soon as they are here.
       const head = this.#head;
       let n = this.#headLen;
+      const had = n;
       while (n < 2 && pos < chunk.length) head[n++] = chunk[pos++];
       if (n < 2) {
         this.#headLen = n;
         return pos;
       }
+      if (had < 2 && !this.#checkStart(head[0], head[1])) return -1;
       const want = needed(head[1]);
       while (n < want && pos < chunk.length) head[n++] = chunk[pos++];
       this.#headLen = n;
@@ -131,20 +137,10 @@ export class FrameDecoder {
       src = head;
       at = 0;
     } else {
+      if (!this.#checkStart(chunk[pos], chunk[pos + 1])) return -1;
       pos += needed(chunk[pos + 1]);
     }
-    const b0 = src[at];
-    const b1 = src[at + 1];
-    this.#fin = (b0 & 0x80) !== 0;
-    const opcode = b0 & 0x0f;
-    this.#opcode = opcode;
-    if ((b0 & 0x70) !== 0) {
-      return this.#fail(1002, `The server set reserved bits (RSV) that no extension defines`);
-    }
-    if ((b1 & 0x80) !== 0) {
-      return this.#fail(1002, "The server sent a masked frame, which servers must never do");
-    }
-    let length = b1 & 0x7f;
+    let length = src[at + 1] & 0x7f;
     if (length === 126) {
       length = (src[at + 2] << 8) | src[at + 3];
       if (length < 126) {
@@ -168,26 +164,9 @@ export class FrameDecoder {
     }
     this.#length = length;
     this.#received = 0;
-    this.#buffer = undefined;
-    if (opcode >= 0x8) {
-      if (opcode !== CLOSE && opcode !== PING && opcode !== PONG) {
-        return this.#fail(1002, `The server used the reserved control opcode ${opcode}`);
-      }
-      if (!this.#fin) return this.#fail(1002, "The server fragmented a control frame");
-      if (length > 125) {
-        return this.#fail(1002, `The server sent a ${length}-byte control frame (limit 125)`);
-      }
-    } else {
-      if (opcode !== CONTINUATION && opcode !== TEXT && opcode !== BINARY) {
-        return this.#fail(1002, `The server used the reserved data opcode ${opcode}`);
-      }
-      if (opcode === CONTINUATION) {
-        if (this.#messageOpcode === 0) {
-          return this.#fail(1002, "The server sent a continuation frame with no message to continue");
-        }
-      } else if (this.#messageOpcode !== 0) {
-        return this.#fail(1002, "The server started a new message before finishing the last one");
-      } else {
+    const opcode = this.#opcode;
+    if (opcode < 0x8) {
+      if (opcode !== CONTINUATION) {
         this.#messageOpcode = opcode;
         this.#messageSize = 0;
         this.#fragmentCount = 0;
@@ -213,64 +192,114 @@ export class FrameDecoder {
           `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
         );
       }
+      this.#text = this.#messageOpcode === TEXT;
     }
     if (length === 0) return this.#frameDone(EMPTY) ? pos : -1;
     this.#state = PAYLOAD;
     return pos;
   }
 
+  /**
+   * Checks what the first two header bytes alone decide: reserved bits, the mask bit, the
+   * opcode, control frame rules, and whether a continuation fits the message state.
+   */
+  #checkStart(b0: number, b1: number): boolean {
+    const opcode = b0 & 0x0f;
+    this.#fin = (b0 & 0x80) !== 0;
+    this.#opcode = opcode;
+    if ((b0 & 0x70) !== 0) {
+      this.#fail(1002, "The server set reserved bits (RSV) that no extension defines");
+      return false;
+    }
+    if ((b1 & 0x80) !== 0) {
+      this.#fail(1002, "The server sent a masked frame, which servers must never do");
+      return false;
+    }
+    if (opcode >= 0x8) {
+      if (opcode !== CLOSE && opcode !== PING && opcode !== PONG) {
+        this.#fail(1002, `The server used the reserved control opcode ${opcode}`);
+        return false;
+      }
+      if (!this.#fin) {
+        this.#fail(1002, "The server fragmented a control frame");
+        return false;
+      }
+      if ((b1 & 0x7f) > 125) {
+        this.#fail(1002, "The server sent a control frame longer than 125 bytes");
+        return false;
+      }
+      return true;
+    }
+    if (opcode !== CONTINUATION && opcode !== TEXT && opcode !== BINARY) {
+      this.#fail(1002, `The server used the reserved data opcode ${opcode}`);
+      return false;
+    }
+    if (opcode === CONTINUATION && this.#messageOpcode === 0) {
+      this.#fail(1002, "The server sent a continuation frame with no message to continue");
+      return false;
+    }
+    if (opcode !== CONTINUATION && this.#messageOpcode !== 0) {
+      this.#fail(1002, "The server started a new message before finishing the last one");
+      return false;
+    }
+    return true;
+  }
+
   /** Reads payload bytes; returns the new position, or -1 when decoding ended. */
   #readPayload(chunk: Uint8Array, pos: number): number {
     const remaining = this.#length - this.#received;
     const avail = chunk.length - pos;
-    const text = this.#opcode === TEXT ||
-      (this.#opcode === CONTINUATION && this.#messageOpcode === TEXT);
-    if (this.#received === 0 && avail >= remaining) {
-      // The whole payload is inside this chunk: no copy.
-      const payload = chunk.subarray(pos, pos + remaining);
-      if (text && !this.#utf8.push(payload)) return this.#fail(1007, INVALID_TEXT);
-      this.#state = HEADER;
-      return this.#frameDone(payload) ? pos + remaining : -1;
-    }
     const n = avail < remaining ? avail : remaining;
-    const buffer = this.#buffer ??= new Uint8Array(this.#length);
-    buffer.set(n === avail && pos === 0 ? chunk : chunk.subarray(pos, pos + n), this.#received);
-    // Text fails as soon as an invalid byte arrives, not when the frame ends.
-    if (text && !this.#utf8.push(buffer, this.#received, this.#received + n)) {
-      return this.#fail(1007, INVALID_TEXT);
+    const piece = n === chunk.length ? chunk : chunk.subarray(pos, pos + n);
+    if (this.#opcode >= 0x8) {
+      // A control payload split across reads: copy it (at most 125 bytes).
+      if (this.#received === 0 && n === remaining) {
+        this.#state = HEADER;
+        return this.#frameDone(piece) ? pos + n : -1;
+      }
+      const control = this.#control ??= new Uint8Array(this.#length);
+      control.set(piece, this.#received);
+      this.#received += n;
+      if (this.#received < this.#length) return pos + n;
+      this.#control = undefined;
+      this.#state = HEADER;
+      return this.#frameDone(control) ? pos + n : -1;
     }
+    // Text fails as soon as an invalid byte arrives, not when the frame ends.
+    if (this.#text && !this.#utf8.push(piece)) return this.#fail(1007, INVALID_TEXT);
+    this.#parts.push(piece);
     this.#received += n;
     if (this.#received < this.#length) return pos + n;
-    this.#buffer = undefined;
     this.#state = HEADER;
-    return this.#frameDone(buffer) ? pos + n : -1;
+    return this.#frameDone(undefined) ? pos + n : -1;
   }
 
-  /** Handles a complete frame; returns false when decoding ended. */
-  #frameDone(payload: Uint8Array): boolean {
+  /**
+   * Handles a complete frame: `payload` for control frames; data frames' bytes are in #parts.
+   * Returns false when decoding ended.
+   */
+  #frameDone(payload: Uint8Array | undefined): boolean {
     this.#state = HEADER;
     const sink = this.#sink;
     switch (this.#opcode) {
       case PING:
-        sink.ping(payload);
+        sink.ping(payload!);
         return this.#state !== DONE;
       case PONG:
-        sink.pong(payload);
+        sink.pong(payload!);
         return this.#state !== DONE;
       case CLOSE:
-        return this.#close(payload);
+        return this.#close(payload!);
     }
-    if (!this.#fin) {
-      this.#fragments.push(payload);
-      return true;
-    }
+    if (!this.#fin) return true;
     const type = this.#messageOpcode;
-    let data = payload;
-    if (this.#fragments.length > 0) {
-      this.#fragments.push(payload);
-      data = join(this.#fragments, this.#messageSize);
-      this.#fragments = [];
-    }
+    const parts = this.#parts;
+    const data = parts.length === 0
+      ? EMPTY
+      : parts.length === 1
+      ? parts[0]
+      : join(parts, this.#messageSize);
+    this.#parts = [];
     this.#messageOpcode = 0;
     if (type === TEXT) {
       if (!this.#utf8.complete) {
@@ -309,8 +338,8 @@ export class FrameDecoder {
 
   #fail(code: number, message: string): number {
     this.#state = DONE;
-    this.#fragments = [];
-    this.#buffer = undefined;
+    this.#parts = [];
+    this.#control = undefined;
     this.#sink.error(new ProtocolError(code, message));
     return -1;
   }

@@ -116,7 +116,11 @@ function maskInPlace(
  * const masked = mask(new Uint8Array([0, 0, 0, 0, 0]), key); // [1, 2, 3, 4, 1]
  * ```
  */
-export function mask(data: Uint8Array, key: Uint8Array, out = new Uint8Array(data.length)) {
+export function mask(
+  data: Uint8Array,
+  key: Uint8Array,
+  out: Uint8Array = new Uint8Array(data.length),
+): Uint8Array {
   for (let i = 0; i < data.length; i++) out[i] = data[i] ^ key[i & 3];
   return out;
 }

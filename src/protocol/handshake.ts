@@ -81,11 +81,20 @@ export function buildRequest(params: RequestParams): string {
     `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
   if (subprotocols.length > 0) out += `Sec-WebSocket-Protocol: ${subprotocols.join(", ")}\r\n`;
   if ((url.username !== "" || url.password !== "") && !has("authorization")) {
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const credentials = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
     out += `Authorization: Basic ${base64(new TextEncoder().encode(credentials))}\r\n`;
   }
   for (const [name, value] of headers) out += `${name}: ${value}\r\n`;
   return out + "\r\n";
+}
+
+/** Percent-decodes a URL's username or password; a malformed escape is sent as written. */
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 /** A successful upgrade. */
@@ -148,6 +157,15 @@ export class ResponseParser {
     this.#maxHead = maxHead;
   }
 
+  /**
+   * Whether a refusal's head is parsed and its body, which has no length, runs to the end of
+   * the connection. A server may hold that open: the caller decides how long to wait before
+   * calling {@linkcode ResponseParser.end}.
+   */
+  get awaitingBody(): boolean {
+    return this.#refusal !== undefined && !this.#done;
+  }
+
   /** Feeds response bytes. After a result other than "more", feeding is an error. */
   push(chunk: Uint8Array): ResponseResult {
     if (this.#done) throw new Error("The handshake response was already parsed");
@@ -188,7 +206,9 @@ export class ResponseParser {
     const lines = latin1.decode(head).split("\r\n");
     const statusLine = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/.exec(lines[0]);
     if (statusLine === null) {
-      return this.#failed(`the status line ${JSON.stringify(lines[0].slice(0, 80))} is not HTTP/1.x`);
+      return this.#failed(
+        `the status line ${JSON.stringify(lines[0].slice(0, 80))} is not HTTP/1.x`,
+      );
     }
     const status = Number(statusLine[2]);
     const headers = new Headers();
@@ -222,7 +242,9 @@ export class ResponseParser {
     const upgrade = headers.get("upgrade");
     if (upgrade === null || upgrade.toLowerCase() !== "websocket") {
       return this.#failed(
-        `the response's Upgrade header is ${upgrade === null ? "missing" : JSON.stringify(upgrade)}, not "websocket"`,
+        `the response's Upgrade header is ${
+          upgrade === null ? "missing" : JSON.stringify(upgrade)
+        }, not "websocket"`,
         status,
         headers,
       );
@@ -233,7 +255,9 @@ export class ResponseParser {
       !connection.split(",").some((t) => t.trim().toLowerCase() === "upgrade")
     ) {
       return this.#failed(
-        `the response's Connection header is ${connection === null ? "missing" : JSON.stringify(connection)}, not "Upgrade"`,
+        `the response's Connection header is ${
+          connection === null ? "missing" : JSON.stringify(connection)
+        }, not "Upgrade"`,
         status,
         headers,
       );
@@ -243,7 +267,9 @@ export class ResponseParser {
       return this.#failed(
         accept === null
           ? "the response has no Sec-WebSocket-Accept header"
-          : `the response's Sec-WebSocket-Accept ${JSON.stringify(accept)} does not match the key sent`,
+          : `the response's Sec-WebSocket-Accept ${
+            JSON.stringify(accept)
+          } does not match the key sent`,
         status,
         headers,
       );
@@ -251,7 +277,9 @@ export class ResponseParser {
     const extensions = headers.get("sec-websocket-extensions");
     if (extensions !== null && extensions.trim() !== "") {
       return this.#failed(
-        `the server chose the extension ${JSON.stringify(extensions)}, which the client did not offer`,
+        `the server chose the extension ${
+          JSON.stringify(extensions)
+        }, which the client did not offer`,
         status,
         headers,
       );
@@ -274,25 +302,31 @@ export class ResponseParser {
     };
   }
 
-  /** Waits for the refusal's body (as far as its length is known and bounded). */
+  /**
+   * Waits for the refusal's body (as far as its length is known and bounded): a chunked body
+   * to its last chunk, a `Content-Length` body to that many bytes, any other to the end of the
+   * stream (none for 1xx, 204 and 304); at most {@linkcode MAX_ERROR_BODY} bytes in any case.
+   */
   #gatherBody(ended: boolean): ResponseResult {
     const r = this.#refusal!;
-    const body = this.#bytes;
+    const bytes = this.#bytes;
+    const capped = ended || bytes.length >= MAX_ERROR_BODY;
+    const transferEncoding = r.headers.get("transfer-encoding");
     const length = r.headers.get("content-length");
-    const chunked = /chunked/i.test(r.headers.get("transfer-encoding") ?? "");
-    let complete = ended || body.length >= MAX_ERROR_BODY;
-    if (!complete && length !== null && /^[0-9]+$/.test(length)) {
-      complete = body.length >= Number(length);
-    } else if (!complete && chunked) {
-      complete = latin1.decode(body.subarray(Math.max(0, body.length - 7))).endsWith("0\r\n\r\n");
-    } else if (!complete && length === null) {
-      // No length: HTTP/1.1 would read to the end; a status like 304 or 204 has no body.
-      complete = r.status === 204 || r.status === 304 || (r.status >= 100 && r.status < 200);
+    let body: Uint8Array | undefined;
+    if (transferEncoding !== null && /chunked/i.test(transferEncoding)) {
+      // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3).
+      const chunks = unchunk(bytes);
+      if (chunks.complete || capped) body = chunks.data;
+    } else if (length !== null && /^[0-9]+$/.test(length)) {
+      // The length counts bytes: cut before decoding.
+      if (capped || bytes.length >= Number(length)) body = bytes.subarray(0, Number(length));
+    } else if (capped || r.status === 204 || r.status === 304 || r.status < 200) {
+      // Without a length the body runs to the end of the connection (see `awaitingBody`).
+      body = bytes;
     }
-    if (!complete) return MORE;
-    let text = utf8.decode(body.subarray(0, MAX_ERROR_BODY));
-    if (length !== null && /^[0-9]+$/.test(length)) text = text.slice(0, Number(length));
-    if (chunked) text = unchunk(text);
+    if (body === undefined) return MORE;
+    const text = utf8.decode(body.subarray(0, MAX_ERROR_BODY));
     const location = r.headers.get("location");
     const why = r.status >= 300 && r.status < 400
       ? `the server answered ${r.status} ${r.reason}`.trimEnd() +
@@ -324,16 +358,39 @@ function headEnd(bytes: Uint8Array, from: number): number {
   return -1;
 }
 
-/** Decodes a chunked body as far as it is well formed. */
-function unchunk(text: string): string {
-  let out = "";
+/**
+ * Decodes a chunked body (RFC 9112 §7.1) from its bytes, as far as it has arrived and is well
+ * formed. `complete` once the last chunk and its trailer section (if any) are in, or at a
+ * malformed size line (nothing more can be made of it). Chunk sizes count bytes, so this works on
+ * bytes, not on decoded text.
+ */
+function unchunk(bytes: Uint8Array): { data: Uint8Array; complete: boolean } {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  const done = (complete: boolean) => {
+    const data = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
+    return { data, complete };
+  };
   let at = 0;
   for (;;) {
-    const eol = text.indexOf("\r\n", at);
-    if (eol < 0) return out;
-    const size = parseInt(text.slice(at, eol), 16);
-    if (!(size > 0)) return out;
-    out += text.slice(eol + 2, eol + 2 + size);
-    at = eol + 2 + size + 2;
+    let eol = at;
+    while (eol + 1 < bytes.length && !(bytes[eol] === 13 && bytes[eol + 1] === 10)) eol++;
+    if (eol + 1 >= bytes.length) return done(false);
+    // The size in hex, then optional extensions (";name=value"), which are ignored.
+    const line = /^[0-9A-Fa-f]+/.exec(latin1.decode(bytes.subarray(at, eol)));
+    if (line === null) return done(true);
+    const n = parseInt(line[0], 16);
+    if (n === 0) return done(headEnd(bytes, eol) >= 0); // the trailers end with an empty line
+    const start = eol + 2;
+    const stop = Math.min(bytes.length, start + n);
+    parts.push(bytes.subarray(start, stop));
+    size += stop - start;
+    if (bytes.length < start + n + 2) return done(false);
+    at = start + n + 2;
   }
 }

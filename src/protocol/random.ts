@@ -16,10 +16,14 @@
  */
 export type RandomSource = (target: Uint8Array) => void;
 
+/** The most `crypto.getRandomValues` fills in one call. */
+const MAX_FILL = 65536;
+
 /**
  * A source that draws from `fill` (a cryptographic generator such as
  * `crypto.getRandomValues`) in pools of `poolSize` bytes, so a 4-byte mask key does not cost
- * one call into the generator.
+ * one call into the generator. `fill` is never asked for more than 65,536 bytes at once (the
+ * most `getRandomValues` accepts), whatever `poolSize` and the draw's size.
  *
  * @example
  * ```ts
@@ -33,20 +37,25 @@ export function pooledRandom(
   fill: (buffer: Uint8Array) => unknown,
   poolSize = 8192,
 ): RandomSource {
+  const fillAll = (buffer: Uint8Array) => {
+    for (let at = 0; at < buffer.length; at += MAX_FILL) {
+      fill(buffer.subarray(at, Math.min(buffer.length, at + MAX_FILL)));
+    }
+  };
   let pool: Uint8Array | undefined;
   let pos = poolSize;
   return (target) => {
+    if (target.length === 0) return;
     if (target.length > poolSize) {
-      fill(target);
+      fillAll(target);
       return;
     }
-    if (pos + target.length > poolSize) {
+    if (pool === undefined || pos + target.length > poolSize) {
       pool ??= new Uint8Array(poolSize);
-      // getRandomValues fills at most 65536 bytes per call; poolSize stays below.
-      fill(pool);
+      fillAll(pool);
       pos = 0;
     }
-    target.set(pool!.subarray(pos, pos + target.length));
+    target.set(pool.subarray(pos, pos + target.length));
     pos += target.length;
   };
 }

@@ -114,4 +114,3 @@ export function utf8Length(s: string): number {
   }
   return n;
 }
-

@@ -1,8 +1,19 @@
-// Internal: dialling with Deno.connect / Deno.connectTls. Used on Deno unless the TLS settings
-// ask for what Deno's own TLS cannot do (a server name other than the host, a TLS 1.3 minimum,
-// no verification): those go through node:tls, which Deno also provides.
+// Internal: dialling with Deno.connect, Deno.startTls and Deno.connectTls. Used on Deno unless
+// the TLS settings ask for what Deno's own TLS cannot do (a server name other than the host, a
+// TLS 1.3 minimum, no verification): those go through node:tls, which Deno also provides.
+//
+// Known limit (Deno 2.9): a TlsConn closed while its handshake is pending rejects the handshake
+// but keeps the TCP connection open until the server closes it, so an attempt abandoned during
+// a TLS handshake the server never answers (a connect timeout) holds a socket that long. node:tls
+// on Deno closes it at once.
 
-import { type ByteStream, type DialTarget, stepError, type StreamEvents } from "./_stream.ts";
+import {
+  abortedError,
+  type ByteStream,
+  type DialTarget,
+  stepError,
+  type StreamEvents,
+} from "./_stream.ts";
 
 const READ_SIZE = 64 * 1024;
 
@@ -13,38 +24,105 @@ export function denoCanDial(target: DialTarget): boolean {
     (tls.serverName === undefined && tls.minVersion === "TLSv1.2" && !tls.insecure);
 }
 
-/** Dials with `Deno.connect`, then TLS with `Deno.startTls` or `Deno.connectTls`. */
-export async function denoDial(target: DialTarget, events: StreamEvents): Promise<ByteStream> {
-  const { hostname, port, tls } = target;
+/**
+ * Dials with `Deno.connect`, then TLS with `Deno.startTls`; with a client certificate (which
+ * `Deno.startTls` cannot present) with `Deno.connectTls`. Aborting `signal` closes what is open.
+ */
+export async function denoDial(
+  target: DialTarget,
+  events: StreamEvents,
+  signal: AbortSignal,
+): Promise<ByteStream> {
+  const { port, tls } = target;
+  // An IPv6 literal comes bracketed from the URL; Deno's TLS takes it bare (so does its TCP).
+  const hostname = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
   let conn: Deno.Conn;
-  if (tls === undefined) {
-    try {
-      conn = await Deno.connect({ hostname, port });
-    } catch (error) {
-      throw stepError("the TCP connection", error);
-    }
-  } else {
+  if (tls !== undefined && tls.cert !== undefined && tls.key !== undefined) {
+    const options = { hostname, port, caCerts: caCerts(tls.ca), cert: tls.cert, key: tls.key };
     let tlsConn: Deno.TlsConn;
     try {
-      const options = { hostname, port, caCerts: tls.ca.length > 0 ? [...tls.ca] : undefined };
-      tlsConn = tls.cert !== undefined && tls.key !== undefined
-        ? await Deno.connectTls({ ...options, cert: tls.cert, key: tls.key })
-        : await Deno.connectTls(options);
+      tlsConn = await unlessAborted(Deno.connectTls(options), signal);
     } catch (error) {
-      throw stepError("the TCP connection", error);
+      throw signal.aborted ? abortedError() : stepError("the TCP connection", error);
     }
+    conn = await handshake(tlsConn, signal);
+  } else {
+    let tcp: Deno.TcpConn;
     try {
-      // Certificate problems surface here rather than on the first read.
-      await tlsConn.handshake();
+      tcp = await Deno.connect({ hostname, port, signal });
     } catch (error) {
-      try {
-        tlsConn.close();
-      } catch { /* already closed */ }
-      throw stepError("the TLS handshake", error);
+      throw signal.aborted ? abortedError() : stepError("the TCP connection", error);
     }
-    conn = tlsConn;
+    if (tls === undefined) conn = tcp;
+    else {
+      let tlsConn: Deno.TlsConn;
+      try {
+        tlsConn = await Deno.startTls(tcp, { hostname, caCerts: caCerts(tls.ca) });
+      } catch (error) {
+        close(tcp);
+        throw stepError("the TLS handshake", error);
+      }
+      conn = await handshake(tlsConn, signal);
+    }
+  }
+  if (signal.aborted) {
+    close(conn);
+    throw abortedError();
   }
   return new DenoStream(conn, events);
+}
+
+function caCerts(ca: readonly string[]): string[] | undefined {
+  return ca.length > 0 ? [...ca] : undefined;
+}
+
+function close(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch { /* already closed */ }
+}
+
+/** Runs the TLS handshake, so certificate problems surface here rather than on the first read. */
+async function handshake(conn: Deno.TlsConn, signal: AbortSignal): Promise<Deno.TlsConn> {
+  if (signal.aborted) {
+    close(conn);
+    throw abortedError();
+  }
+  // Closing the connection ends a handshake the server never answers.
+  const onAbort = () => close(conn);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    await conn.handshake();
+  } catch (error) {
+    close(conn);
+    throw signal.aborted ? abortedError() : stepError("the TLS handshake", error);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  return conn;
+}
+
+/**
+ * `connecting`, or a rejection as soon as `signal` aborts (`Deno.connectTls` takes no signal): a
+ * connection that arrives after the abort is closed at once.
+ */
+function unlessAborted(
+  connecting: Promise<Deno.TlsConn>,
+  signal: AbortSignal,
+): Promise<Deno.TlsConn> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    connecting.then((conn) => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) close(conn);
+      else resolve(conn);
+    }, (error) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+  });
 }
 
 class DenoStream implements ByteStream {
@@ -129,7 +207,8 @@ class DenoStream implements ByteStream {
       return;
     }
     try {
-      (this.#conn as Deno.TcpConn).closeWrite();
+      // A promise: a failure (the peer already gone) must not become an unhandled rejection.
+      (this.#conn as Deno.TcpConn).closeWrite().catch(() => {});
     } catch { /* TLS without half-close: the peer's EOF or the close timer ends it */ }
   }
 

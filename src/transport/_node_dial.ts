@@ -1,7 +1,13 @@
 // Internal: dialling with node:net / node:tls (Node 22+, Bun, and Deno for TLS settings its own
 // API lacks). The modules are imported on first use, so browsers never load them.
 
-import { type ByteStream, type DialTarget, stepError, type StreamEvents } from "./_stream.ts";
+import {
+  abortedError,
+  type ByteStream,
+  type DialTarget,
+  stepError,
+  type StreamEvents,
+} from "./_stream.ts";
 
 // Only the parts of node:net and node:tls used here, to keep Node's types out of the library.
 interface NodeSocket {
@@ -23,24 +29,30 @@ interface NodeNet {
 let netModule: Promise<NodeNet> | undefined;
 let tlsModule: Promise<NodeNet> | undefined;
 
-/** Dials with `node:net`, or `node:tls` for TLS targets. */
-export async function nodeDial(target: DialTarget, events: StreamEvents): Promise<ByteStream> {
+/** Dials with `node:net`, or `node:tls` for TLS targets. Aborting `signal` destroys the socket. */
+export async function nodeDial(
+  target: DialTarget,
+  events: StreamEvents,
+  signal: AbortSignal,
+): Promise<ByteStream> {
   const { hostname, port, tls } = target;
   const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
   let socket: NodeSocket;
   let ready: string;
-  let step: string;
   if (tls === undefined) {
     const net = await (netModule ??= import("node:net") as unknown as Promise<NodeNet>);
-    socket = net.connect({ host, port, noDelay: true });
+    if (signal.aborted) throw abortedError();
+    // Half-open: after the server's FIN, a close frame we still owe can go out.
+    socket = net.connect({ host, port, noDelay: true, allowHalfOpen: true });
     ready = "connect";
-    step = "the TCP connection";
   } else {
     const mod = await (tlsModule ??= import("node:tls") as unknown as Promise<NodeNet>);
+    if (signal.aborted) throw abortedError();
     const isIp = /^[0-9.]+$|:/.test(host);
     socket = mod.connect({
       host,
       port,
+      allowHalfOpen: true,
       // SNI carries names, never addresses; node:tls checks the certificate against it.
       servername: tls.serverName ?? (isIp ? undefined : host),
       ca: tls.ca.length > 0 ? [...tls.ca, ...defaultRoots(mod)] : undefined,
@@ -51,18 +63,30 @@ export async function nodeDial(target: DialTarget, events: StreamEvents): Promis
       noDelay: true,
     });
     ready = "secureConnect";
-    step = "the TLS connection";
   }
+  // Until "connect" the TCP connection is being made; then, for TLS, the handshake.
+  let step = "the TCP connection";
+  socket.once("connect", () => {
+    if (tls !== undefined) step = "the TLS handshake";
+  });
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => {
-      socket.destroy();
-      reject(stepError(step, error));
-    };
-    socket.once("error", onError);
-    socket.once(ready, () => {
+    const settle = (error?: Error) => {
+      signal.removeEventListener("abort", onAbort);
       socket.removeAllListeners("error");
-      resolve();
-    });
+      socket.removeAllListeners(ready);
+      if (error === undefined) {
+        resolve();
+        return;
+      }
+      // Whatever the socket reports while it goes away is already decided.
+      socket.on("error", () => {});
+      socket.destroy();
+      reject(error);
+    };
+    const onAbort = () => settle(abortedError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.once("error", (error: Error) => settle(stepError(step, error)));
+    socket.once(ready, () => settle());
   });
   socket.setNoDelay(true);
   return new NodeStream(socket, events);

@@ -33,12 +33,23 @@ export interface DialTarget {
 
 /**
  * Opens a stream; rejects with an `Error` whose message says which step failed ("the TCP
- * connection failed: ...", "the TLS handshake failed: ...").
+ * connection failed: ...", "the TLS handshake failed: ..."). Once `signal` is aborted the dialer
+ * releases what it opened and rejects promptly, so an abandoned attempt (a connect timeout, a
+ * stop) holds no socket.
  */
-export type Dialer = (target: DialTarget, events: StreamEvents) => Promise<ByteStream>;
+export type Dialer = (
+  target: DialTarget,
+  events: StreamEvents,
+  signal: AbortSignal,
+) => Promise<ByteStream>;
 
 /** An error for a failed dial step, keeping the runtime's error as the cause. */
 export function stepError(step: string, cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new Error(`${step} failed: ${detail}`, { cause });
+}
+
+/** The rejection of a dial abandoned through its signal. */
+export function abortedError(): Error {
+  return new Error("the connection attempt was abandoned");
 }

@@ -11,6 +11,7 @@ import { ClientConnection } from "../protocol/client_connection.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
+import type { ResolvedTls } from "./tls.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents } from "./transport.ts";
 
 /** Whether this runtime has raw sockets (Deno, Node, Bun; not browsers). */
@@ -23,14 +24,14 @@ export function socketsAvailable(): boolean {
 const defaultRandom = pooledRandom((b) => crypto.getRandomValues(b));
 
 /** Picks the dialer for a target in this runtime. */
-const dial: Dialer = async (target, events) => {
+const dial: Dialer = async (target, events, signal) => {
   const g = globalThis as { Deno?: { connect?: unknown } };
   if (typeof g.Deno?.connect === "function") {
     const deno = await import("./_deno_dial.ts");
-    if (deno.denoCanDial(target)) return deno.denoDial(target, events);
+    if (deno.denoCanDial(target)) return deno.denoDial(target, events, signal);
   }
   const node = await import("./_node_dial.ts");
-  return node.nodeDial(target, events);
+  return node.nodeDial(target, events, signal);
 };
 
 /**
@@ -65,6 +66,15 @@ class SocketTransport implements Transport {
   /** The stream is released (or was never opened). */
   #finished = false;
   #aborted = false;
+  /**
+   * A close frame is owed (the server closed, or broke the protocol) and waits for the client
+   * to release the connection, so the replies it sends first still go out.
+   */
+  #owing = false;
+  /** Aborted when the connection is dropped while still dialling. */
+  #dialing = new AbortController();
+  /** The dialer has settled (with a stream or an error). */
+  #dialed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushQueued = false;
   #resolveDone!: () => void;
@@ -109,15 +119,20 @@ class SocketTransport implements Transport {
       pong: (data) => {
         if (!this.#ended) events.frame({ type: "pong", data });
       },
-      closed: (code, reason) => {
-        this.#report(() => events.remoteClose(code, reason));
-        this.#windDown();
+      closed: (code, reason, byServer) => {
+        // The server's close answered ours, or it started the close: then our echo is owed,
+        // and goes out when the client releases the connection (abort or close), after the
+        // replies to the messages that came before the close.
+        this.#owe(byServer, () => events.remoteClose(code, reason));
       },
-      failed: (error, closeSent) => {
-        this.#report(() => events.failed(error));
-        // A protocol violation sends its close frame first; anything else ends at once.
-        if (closeSent) this.#windDown();
-        else this.#destroy();
+      failed: (error, closeOwed) => {
+        // A protocol violation owes a close frame with its code, as above; anything else ends
+        // the connection at once.
+        if (closeOwed) this.#owe(true, () => events.failed(error));
+        else {
+          this.#report(() => events.failed(error));
+          this.#destroy();
+        }
       },
     });
     const target: DialTarget = {
@@ -129,15 +144,39 @@ class SocketTransport implements Transport {
       data: (chunk) => {
         this.#conn.receive(chunk);
         this.#flush();
+        // A refusal whose body runs to the end of a connection the server may hold open: report
+        // it with what came so far after a short grace, not after the connect timeout.
+        if (this.#conn.awaitingRefusalBody && this.#timer === undefined) {
+          this.#timer = setTimeout(() => {
+            this.#timer = undefined;
+            this.#conn.end();
+            this.#destroy();
+          }, REFUSAL_BODY_GRACE);
+        }
       },
       end: () => {
+        // A close frame still owed goes out on the half-closed stream when the client releases
+        // the connection.
+        if (this.#owing) return;
         // After a complete close handshake the server's EOF is the expected end; before it,
         // the connection reports a failure.
         this.#conn.end();
         this.#destroy();
       },
       error: (error) => {
-        if (this.#conn.state === "connecting" || this.#conn.state === "open") {
+        const state = this.#conn.state;
+        if (state === "connecting") {
+          // Before the upgrade completed (say a TLS 1.3 server refusing our client certificate
+          // after the client's side of the handshake): the connect failed.
+          this.#report(() =>
+            events.failed(
+              new HandshakeError(
+                `Cannot connect to ${this.#url} as the connection failed: ${error.message}`,
+                { cause: error },
+              ),
+            )
+          );
+        } else if (state === "open") {
           this.#report(() =>
             events.failed(
               new Error(`The connection to ${this.#url} failed: ${error.message}`, {
@@ -150,8 +189,9 @@ class SocketTransport implements Transport {
       },
       closed: () => this.#finish(),
     };
-    dialer(target, streamEvents).then(
+    dialer(target, streamEvents, this.#dialing.signal).then(
       (stream) => {
+        this.#dialed = true;
         if (this.#aborted) {
           stream.destroy();
           return;
@@ -160,6 +200,7 @@ class SocketTransport implements Transport {
         this.#flush();
       },
       (error: Error) => {
+        this.#dialed = true;
         this.#report(() =>
           events.failed(
             new HandshakeError(`Cannot connect to ${this.#url} as ${error.message}`, {
@@ -174,7 +215,8 @@ class SocketTransport implements Transport {
 
   send(frame: Frame): void {
     const conn = this.#conn;
-    if (this.#stream === undefined || conn.state !== "open") {
+    // Replies to the messages that came before the server's close (or violation) still go out.
+    if (this.#stream === undefined || (conn.state !== "open" && !this.#owing)) {
       throw new Error(`Cannot send frame as the connection to ${this.#url} is not open`);
     }
     switch (frame.type) {
@@ -204,6 +246,11 @@ class SocketTransport implements Transport {
 
   close(code: number, reason: string): void {
     this.#ended = true;
+    if (this.#owing) {
+      // The owed close frame goes out instead of ours.
+      this.#release();
+      return;
+    }
     const state = this.#conn.state;
     if (state === "open") {
       this.#conn.close(code, reason);
@@ -218,6 +265,10 @@ class SocketTransport implements Transport {
 
   abort(): void {
     this.#ended = true;
+    if (this.#owing) {
+      this.#release();
+      return;
+    }
     // A connection finishing its close handshake (or failing with a close frame) ends on its
     // own within closeTimeout; anything else is dropped now.
     if (this.#timer !== undefined) return;
@@ -235,11 +286,34 @@ class SocketTransport implements Transport {
     stream.write(this.#conn.takeOutput());
   }
 
-  /** Reports to the client once; later events are dropped. */
-  #report(fn: () => void): void {
-    if (this.#ended) return;
+  /** Reports to the client once; later events are dropped. Returns whether it reported. */
+  #report(fn: () => void): boolean {
+    if (this.#ended) return false;
     this.#ended = true;
     fn();
+    return true;
+  }
+
+  /**
+   * Reports the end of the connection. When a close frame is owed (`owed`) and the client was
+   * told, it is written once the client releases the connection; the close handshake is bounded
+   * by closeTimeout from now either way. Otherwise the connection winds down at once.
+   */
+  #owe(owed: boolean, report: () => void): void {
+    if (this.#report(report) && owed) {
+      this.#owing = true;
+      this.#armTimer();
+      return;
+    }
+    this.#conn.finish();
+    this.#windDown();
+  }
+
+  /** Writes the owed close frame (after whatever the client sent meanwhile) and winds down. */
+  #release(): void {
+    this.#owing = false;
+    this.#conn.finish();
+    this.#windDown();
   }
 
   /** Writes what is left (the close frame), ends our side, waits for the server to finish. */
@@ -254,15 +328,20 @@ class SocketTransport implements Transport {
     if (this.#closeTimeout === Infinity) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#destroy();
+      // A client that never released the connection: write the owed close, then wait once
+      // more; otherwise the close handshake has run out of time.
+      if (this.#owing) this.#release();
+      else this.#destroy();
     }, this.#closeTimeout);
   }
 
   #destroy(): void {
     this.#aborted = true;
     if (this.#stream === undefined) {
-      // Still dialling (DNS, TCP, TLS): a stream that arrives later is released at once.
-      this.#finish();
+      // Still dialling (DNS, TCP, TLS): the dialer releases what it opened and settles, and
+      // `done` follows it; a stream that arrives anyway is released at once.
+      if (this.#dialed) this.#finish();
+      else this.#dialing.abort();
       return;
     }
     this.#stream.destroy();
@@ -277,11 +356,14 @@ class SocketTransport implements Transport {
   }
 }
 
-const DEFAULT_TLS = Object.freeze({
+/** How long the body of a refused upgrade without a length may keep arriving, in ms. */
+const REFUSAL_BODY_GRACE = 200;
+
+const DEFAULT_TLS: ResolvedTls = Object.freeze({
   ca: [],
   cert: undefined,
   key: undefined,
   serverName: undefined,
   minVersion: "TLSv1.2",
   insecure: false,
-} as const);
+});

@@ -32,7 +32,7 @@ export interface TlsOptions {
   /**
    * Turns off certificate verification entirely: any certificate, any host name. Anyone on
    * the path can then read and change the traffic. For tests against throwaway certificates
-   * only; the client logs a warning on every connect while it is on.
+   * only; the client logs a warning when it starts with it on.
    */
   readonly dangerouslyAcceptInvalidCertificates?: boolean;
 }

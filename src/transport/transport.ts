@@ -50,7 +50,11 @@ export interface Transport {
   send(frame: Frame): void | Promise<void>;
   /** Starts the closing handshake; the transport finishes it on its own. */
   close(code: number, reason: string): void;
-  /** Drops the connection at once. */
+  /**
+   * Releases the connection: the client is done with it. A connection that owes the server a
+   * close frame (after the server's close, or a protocol violation) writes it now, after what
+   * the client sent meanwhile, and finishes within closeTimeout; any other is dropped at once.
+   */
   abort(): void;
   /** Settles once every resource of this connection is released. Never rejects. */
   readonly done: Promise<void>;

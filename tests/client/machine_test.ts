@@ -444,9 +444,9 @@ const TABLE: Row[] = [
   },
   {
     state: "connected",
-    what: "remoteClose calls handleDisconnect",
+    what: "remoteClose releases the transport and calls handleDisconnect",
     event: (m) => ({ type: "remoteClose", conn: m.conn, code: 1001, reason: "away" }),
-    effects: ["call handleDisconnect"],
+    effects: ["drop", "call handleDisconnect"],
     phase: "disconnected",
     pending: "handleDisconnect",
   },

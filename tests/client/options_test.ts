@@ -9,6 +9,7 @@ import { recordingLogger } from "../support/recorder.ts";
 import { startWsServer } from "../support/servers.ts";
 
 const URL_OK = "ws://127.0.0.1:9/ws";
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 type ErrorClass = new (...args: never[]) => Error;
 
 /** A refusal: the option bag, the built-in error class and a message pattern. */
@@ -354,6 +355,106 @@ const REFUSALS: Refusal[] = [
     options: (u) => ({ url: u, transport: "tcp" }),
     error: TypeError,
     message: /"transport" must be "auto", "web" or "socket", got "tcp"/,
+  },
+  {
+    what: "limits that are not an object",
+    options: (u) => ({ url: u, limits: 1024 }),
+    error: TypeError,
+    message: /"limits" must be an object, got 1024/,
+  },
+  {
+    what: "an unknown limits key",
+    options: (u) => ({ url: u, limits: { maxPayload: 10 } }),
+    error: TypeError,
+    message: /the limits option "maxPayload" is unknown/,
+  },
+  {
+    what: "limits.maxMessageSize 0",
+    options: (u) => ({ url: u, limits: { maxMessageSize: 0 } }),
+    error: RangeError,
+    message: /"limits.maxMessageSize" must be at least 1/,
+  },
+  {
+    what: "limits.maxFrameSize 1.5",
+    options: (u) => ({ url: u, limits: { maxFrameSize: 1.5 } }),
+    error: RangeError,
+    message: /"limits.maxFrameSize" must be a whole number/,
+  },
+  {
+    what: 'limits.maxFragments "10"',
+    options: (u) => ({ url: u, limits: { maxFragments: "10" } }),
+    error: TypeError,
+    message: /"limits.maxFragments" must be a number, got "10"/,
+  },
+  {
+    what: "top-level maxMessageSize (with a hint to limits)",
+    options: (u) => ({ url: u, maxMessageSize: 10 }),
+    error: TypeError,
+    message: /"maxMessageSize" is unknown \(receive limits go in "limits"/,
+  },
+  {
+    what: "transportOptions that are not an object",
+    options: (u) => ({ url: u, transportOptions: true }),
+    error: TypeError,
+    message: /"transportOptions" must be an object, got true/,
+  },
+  {
+    what: "a TLS key directly in transportOptions (with a hint to tls)",
+    options: (u) => ({ url: u, transportOptions: { ca: PEM } }),
+    error: TypeError,
+    message: /transportOptions option "ca" is unknown \(TLS settings go in/,
+  },
+  {
+    what: "transportOptions.tls that is not an object",
+    options: (u) => ({ url: u, transportOptions: { tls: "on" } }),
+    error: TypeError,
+    message: /"transportOptions.tls" must be an object, got "on"/,
+  },
+  {
+    what: "rejectUnauthorized (with a hint to the loud name)",
+    options: (u) => ({ url: u, transportOptions: { tls: { rejectUnauthorized: false } } }),
+    error: TypeError,
+    message:
+      /"rejectUnauthorized" is unknown \(did you mean "dangerouslyAcceptInvalidCertificates"/,
+  },
+  {
+    what: "a ca that is not PEM",
+    options: (u) => ({ url: u, transportOptions: { tls: { ca: "not a cert" } } }),
+    error: TypeError,
+    message: /"transportOptions.tls.ca" must be a PEM string/,
+  },
+  {
+    what: "a ca list with a number",
+    options: (u) => ({ url: u, transportOptions: { tls: { ca: [PEM, 42] } } }),
+    error: TypeError,
+    message: /"transportOptions.tls.ca" must be a PEM string, got 42/,
+  },
+  {
+    what: "a client cert without its key",
+    options: (u) => ({ url: u, transportOptions: { tls: { cert: PEM } } }),
+    error: TypeError,
+    message: /needs both "cert" and "key"/,
+  },
+  {
+    what: 'minVersion "TLSv1.1"',
+    options: (u) => ({ url: u, transportOptions: { tls: { minVersion: "TLSv1.1" } } }),
+    error: TypeError,
+    message: /"transportOptions.tls.minVersion" must be "TLSv1.2" or "TLSv1.3", got "TLSv1.1"/,
+  },
+  {
+    what: "a serverName with a space",
+    options: (u) => ({ url: u, transportOptions: { tls: { serverName: "a b" } } }),
+    error: TypeError,
+    message: /"transportOptions.tls.serverName" must be a host name/,
+  },
+  {
+    what: 'dangerouslyAcceptInvalidCertificates "yes"',
+    options: (u) => ({
+      url: u,
+      transportOptions: { tls: { dangerouslyAcceptInvalidCertificates: "yes" } },
+    }),
+    error: TypeError,
+    message: /"transportOptions.tls.dangerouslyAcceptInvalidCertificates" must be a boolean/,
   },
   ...([["42", 42], ["null", null], ["{}", {}], ["true", true], ["{ name: 'x' }", {
     name: "x",

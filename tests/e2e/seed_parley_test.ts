@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import {
   type Callbacks,
+  type ClientDefinition,
+  type ClientOptions,
   ClientStoppedError,
   ConnectionError,
   defineClient,
@@ -45,9 +47,54 @@ import {
 
 type AnyCallbacks = Callbacks<unknown, unknown, unknown>;
 
-/** The seed's Parley.Test.Client: recordingCallbacks as a client definition. */
-const recordingClient = (rec: Recorder, overrides: AnyCallbacks = {}) =>
-  defineClient<unknown, unknown, unknown>(recordingCallbacks(rec, overrides));
+/** The transport the running test uses unless its options choose one. */
+let TRANSPORT: "socket" | "web" | undefined;
+
+/**
+ * Registers `fn` twice, once per transport; the name says which. Tests that choose their
+ * transport in their options use `Deno.test` instead.
+ */
+function test(name: string, fn: () => Promise<void>): void {
+  for (const transport of ["socket", "web"] as const) {
+    Deno.test(`${name} [${transport}]`, async () => {
+      TRANSPORT = transport;
+      try {
+        await fn();
+      } finally {
+        TRANSPORT = undefined;
+      }
+    });
+  }
+}
+
+/**
+ * The seed's Parley.Test.Client: recordingCallbacks as a client definition, started on the
+ * test's transport unless the options choose one. On the web transport, which cannot see pings,
+ * there is no handlePing (it would be refused at start).
+ */
+const recordingClient = (rec: Recorder, overrides: AnyCallbacks = {}) => {
+  const forTransport = (options: ClientOptions) => {
+    const transport = options.transport ?? TRANSPORT;
+    const callbacks = recordingCallbacks(rec, overrides);
+    if (transport === "web") delete callbacks.handlePing;
+    return [
+      defineClient<unknown, unknown, unknown>(callbacks),
+      transport === undefined ? options : { transport, ...options },
+    ] as const;
+  };
+  const definition: ClientDefinition<unknown, unknown, unknown> = {
+    callbacks: recordingCallbacks(rec, overrides),
+    start: (initArg, options) => {
+      const [d, o] = forTransport(options);
+      return d.start(initArg, o);
+    },
+    childSpec: (initArg, options, spec) => {
+      const [d, o] = forTransport(options);
+      return d.childSpec(initArg, o, spec);
+    },
+  };
+  return definition;
+};
 
 const text = (data: string) => ({ type: "text", data }) as const;
 
@@ -73,7 +120,7 @@ const SERVERS = [["npm:ws", startWsServer], ["Deno.serve", startDenoServer]] as 
 // ---------------------------------------------------------------------------------------------
 // Connecting and echo
 
-Deno.test("handleConnect runs after a successful connect [T:17]", async () => {
+test("handleConnect runs after a successful connect [T:17]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start("s", { url: server.url() });
@@ -91,7 +138,7 @@ Deno.test("handleConnect runs after a successful connect [T:17]", async () => {
   }
 });
 
-Deno.test("a text frame is echoed and reaches handleFrame as text [T:27]", async () => {
+test("a text frame is echoed and reaches handleFrame as text [T:27]", async () => {
   for (const [label, start] of SERVERS) {
     const server: TestServer = await start();
     const rec = new Recorder();
@@ -108,7 +155,7 @@ Deno.test("a text frame is echoed and reaches handleFrame as text [T:27]", async
   }
 });
 
-Deno.test("a binary frame is echoed as a Uint8Array [T:37]", async () => {
+test("a binary frame is echoed as a Uint8Array [T:37]", async () => {
   for (const [label, start] of SERVERS) {
     const server: TestServer = await start();
     const rec = new Recorder();
@@ -127,7 +174,7 @@ Deno.test("a binary frame is echoed as a Uint8Array [T:37]", async () => {
   }
 });
 
-Deno.test("three frames sent in sequence are echoed in the same order [T:47]", async () => {
+test("three frames sent in sequence are echoed in the same order [T:47]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -146,7 +193,7 @@ Deno.test("three frames sent in sequence are echoed in the same order [T:47]", a
 // ---------------------------------------------------------------------------------------------
 // sendFrameAsync [main]
 
-Deno.test("sendFrameAsync returns at once and the frame is sent [T:64]", async () => {
+test("sendFrameAsync returns at once and the frame is sent [T:64]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -161,7 +208,7 @@ Deno.test("sendFrameAsync returns at once and the frame is sent [T:64]", async (
   }
 });
 
-Deno.test("sendFrameAsync while disconnected returns, drops the frame and warns [T:74]", async () => {
+test("sendFrameAsync while disconnected returns, drops the frame and warns [T:74]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const logger = recordingLogger();
@@ -188,7 +235,7 @@ Deno.test("sendFrameAsync while disconnected returns, drops the frame and warns 
   }
 });
 
-Deno.test("three sendFrameAsync calls arrive in order [T:85]", async () => {
+test("three sendFrameAsync calls arrive in order [T:85]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -207,7 +254,7 @@ Deno.test("three sendFrameAsync calls arrive in order [T:85]", async () => {
   }
 });
 
-Deno.test(
+test(
   "a sendFrameAsync queued while connecting is dropped with a warning on connect timeout [T:100]",
   async () => {
     const server = await startSilentServer();
@@ -240,7 +287,7 @@ Deno.test(
 // ---------------------------------------------------------------------------------------------
 // disconnect
 
-Deno.test("disconnect() while connected leads to handleDisconnect(closed) [T:123]", async () => {
+test("disconnect() while connected leads to handleDisconnect(closed) [T:123]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -257,7 +304,7 @@ Deno.test("disconnect() while connected leads to handleDisconnect(closed) [T:123
   }
 });
 
-Deno.test("after disconnect, sendFrame rejects with DisconnectedError [T:131]", async () => {
+test("after disconnect, sendFrame rejects with DisconnectedError [T:131]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -273,7 +320,7 @@ Deno.test("after disconnect, sendFrame rejects with DisconnectedError [T:131]", 
   }
 });
 
-Deno.test("disconnect() while already disconnected resolves, no new callback [T:141]", async () => {
+test("disconnect() while already disconnected resolves, no new callback [T:141]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -290,7 +337,7 @@ Deno.test("disconnect() while already disconnected resolves, no new callback [T:
   }
 });
 
-Deno.test(
+test(
   "unreachable host: handleDisconnect(error), the client stays alive and connect() rejects " +
     "[T:153, changed: stays alive]",
   async () => {
@@ -322,7 +369,7 @@ Deno.test(
 // ---------------------------------------------------------------------------------------------
 // Server-side endings and failed connects
 
-Deno.test("stopping the server gives handleDisconnect(remote_close); the client stays alive [T:160]", async () => {
+test("stopping the server gives handleDisconnect(remote_close); the client stays alive [T:160]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -343,7 +390,7 @@ Deno.test("stopping the server gives handleDisconnect(remote_close); the client 
   }
 });
 
-Deno.test("a server-initiated close gives remote_close 1000 'normal closure' [T:175]", async () => {
+test("a server-initiated close gives remote_close 1000 'normal closure' [T:175]", async () => {
   for (const [label, start] of SERVERS) {
     const server: TestServer = await start();
     const rec = new Recorder();
@@ -364,7 +411,7 @@ Deno.test("a server-initiated close gives remote_close 1000 'normal closure' [T:
   }
 });
 
-Deno.test("a 403 on the upgrade gives handleDisconnect(error); the client stays alive [T:185]", async () => {
+test("a 403 on the upgrade gives handleDisconnect(error); the client stays alive [T:185]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url("/reject") });
@@ -383,7 +430,7 @@ Deno.test("a 403 on the upgrade gives handleDisconnect(error); the client stays 
   }
 });
 
-Deno.test("garbage HTTP while connecting gives handleDisconnect(error); alive [T:196]", async () => {
+test("garbage HTTP while connecting gives handleDisconnect(error); alive [T:196]", async () => {
   const server = await startGarbageServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url(), connectTimeout: 2000 });
@@ -398,7 +445,7 @@ Deno.test("garbage HTTP while connecting gives handleDisconnect(error); alive [T
   }
 });
 
-Deno.test("the server dropping TCP without a close frame gives handleDisconnect(error); alive [T:223]", async () => {
+test("the server dropping TCP without a close frame gives handleDisconnect(error); alive [T:223]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -415,7 +462,7 @@ Deno.test("the server dropping TCP without a close frame gives handleDisconnect(
   }
 });
 
-Deno.test("a server that never answers the upgrade gives connect_timeout after about 100 ms; alive [T:236]", async () => {
+test("a server that never answers the upgrade gives connect_timeout after about 100 ms; alive [T:236]", async () => {
   const server = await startSilentServer();
   const rec = new Recorder();
   const t0 = performance.now();
@@ -437,7 +484,7 @@ Deno.test("a server that never answers the upgrade gives connect_timeout after a
   }
 });
 
-Deno.test(
+test(
   "a sendFrame queued while connecting rejects when the connect times out " +
     "[T:255, changed: ConnectionError, not a generic disconnected]",
   async () => {
@@ -460,7 +507,7 @@ Deno.test(
   },
 );
 
-Deno.test("a custom initial state reaches the callbacks [T:276]", async () => {
+test("a custom initial state reaches the callbacks [T:276]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const initial = { user: "ada", count: 7 };
@@ -486,7 +533,7 @@ Deno.test("a custom initial state reaches the callbacks [T:276]", async () => {
 // ---------------------------------------------------------------------------------------------
 // Names and supervision
 
-Deno.test("a string name registers the client; sendFrame and disconnect work by name [T:285]", async () => {
+test("a string name registers the client; sendFrame and disconnect work by name [T:285]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const name = "seed-T285";
@@ -509,7 +556,7 @@ Deno.test("a string name registers the client; sendFrame and disconnect work by 
   }
 });
 
-Deno.test("a duplicate name rejects with NameTakenError holding the first client [T:295]", async () => {
+test("a duplicate name rejects with NameTakenError holding the first client [T:295]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const Client = recordingClient(rec);
@@ -533,7 +580,7 @@ Deno.test("a duplicate name rejects with NameTakenError holding the first client
   }
 });
 
-Deno.test("name: 123 rejects with a TypeError matching /expected name/ [T:305]", async () => {
+test("name: 123 rejects with a TypeError matching /expected name/ [T:305]", async () => {
   const Client = defineClient({});
   await assert.rejects(
     // deno-lint-ignore no-explicit-any
@@ -542,7 +589,7 @@ Deno.test("name: 123 rejects with a TypeError matching /expected name/ [T:305]",
   );
 });
 
-Deno.test("a { global } name registers the client and works by name [T:311]", async () => {
+test("a { global } name registers the client and works by name [T:311]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const name = { global: "seed-T311" };
@@ -563,7 +610,7 @@ Deno.test("a { global } name registers the client and works by name [T:311]", as
   assert.equal(whereis({ global: "seed-T311" }), undefined);
 });
 
-Deno.test(
+test(
   "childSpec(arg, options) gives { id, restart, start } [T:325, changed: id from the name, restart transient]",
   async () => {
     const server = await startWsServer();
@@ -590,7 +637,7 @@ Deno.test(
   },
 );
 
-Deno.test("a named client starts under supervise and exchanges frames [T:334]", async () => {
+test("a named client starts under supervise and exchanges frames [T:334]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const name = "seed-T334";
@@ -613,7 +660,7 @@ Deno.test("a named client starts under supervise and exchanges frames [T:334]", 
   assert.equal(whereis(name), undefined);
 });
 
-Deno.test(
+test(
   "the child spec can be overridden: id and restart, or a hand-written spec [T:348, changed: third argument]",
   async () => {
     const server = await startWsServer();
@@ -656,7 +703,7 @@ Deno.test(
   },
 );
 
-Deno.test(
+test(
   "start gives an independent client: its crash does not reach the caller " +
     "[T:363, changed: start and start_link are one start]",
   async () => {
@@ -691,7 +738,7 @@ Deno.test(
 // ---------------------------------------------------------------------------------------------
 // Callback results
 
-Deno.test("handleConnect push sends the frame right after connecting [T:375]", async () => {
+test("handleConnect push sends the frame right after connecting [T:375]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
@@ -709,7 +756,7 @@ Deno.test("handleConnect push sends the frame right after connecting [T:375]", a
   }
 });
 
-Deno.test("handleConnect stop('rejected') stops the client with that reason [T:408]", async () => {
+test("handleConnect stop('rejected') stops the client with that reason [T:408]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
@@ -728,7 +775,7 @@ Deno.test("handleConnect stop('rejected') stops the client with that reason [T:4
   }
 });
 
-Deno.test("handleFrame push sends a reply frame [T:426]", async () => {
+test("handleFrame push sends a reply frame [T:426]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
@@ -749,7 +796,7 @@ Deno.test("handleFrame push sends a reply frame [T:426]", async () => {
   }
 });
 
-Deno.test("handleFrame stop('done') stops the client with that reason [T:465]", async () => {
+test("handleFrame stop('done') stops the client with that reason [T:465]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
@@ -768,7 +815,7 @@ Deno.test("handleFrame stop('done') stops the client with that reason [T:465]", 
   }
 });
 
-Deno.test(
+test(
   "a handleFrame push on a dead connection gives handleDisconnect(error); alive [T:496]",
   async () => {
     const server = await startWsServer();
@@ -805,7 +852,7 @@ Deno.test(
   },
 );
 
-Deno.test("init transforms the argument (21 -> 42) before handleConnect sees it [T:545]", async () => {
+test("init transforms the argument (21 -> 42) before handleConnect sees it [T:545]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
@@ -820,7 +867,7 @@ Deno.test("init transforms the argument (21 -> 42) before handleConnect sees it 
   }
 });
 
-Deno.test(
+test(
   "init stop('bad_arg') makes start reject with ClientStoppedError, nothing connects [T:569]",
   async () => {
     const server = await startWsServer();
@@ -844,7 +891,7 @@ Deno.test(
 // ---------------------------------------------------------------------------------------------
 // handleInfo
 
-Deno.test("handleInfo receives messages while connected [T:585]", async () => {
+test("handleInfo receives messages while connected [T:585]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const seen: string[] = [];
@@ -867,7 +914,7 @@ Deno.test("handleInfo receives messages while connected [T:585]", async () => {
   }
 });
 
-Deno.test("handleInfo push sends while connected (a heartbeat) [T:617]", async () => {
+test("handleInfo push sends while connected (a heartbeat) [T:617]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
@@ -887,7 +934,7 @@ Deno.test("handleInfo push sends while connected (a heartbeat) [T:617]", async (
   }
 });
 
-Deno.test("handleInfo stop('info_stop') stops the client with that reason [T:655]", async () => {
+test("handleInfo stop('info_stop') stops the client with that reason [T:655]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec, {
@@ -905,7 +952,7 @@ Deno.test("handleInfo stop('info_stop') stops the client with that reason [T:655
   }
 });
 
-Deno.test("handleInfo receives messages while disconnected [T:680]", async () => {
+test("handleInfo receives messages while disconnected [T:680]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   let phase = "";
@@ -932,7 +979,7 @@ Deno.test("handleInfo receives messages while disconnected [T:680]", async () =>
 // Pings. The web transport (the runtime's WebSocket) answers pings itself and cannot show them to
 // the client, nor send them; handlePing with real pings is tested with a scripted transport.
 
-Deno.test("a server ping leaves the connection working [T:719]", async () => {
+test("a server ping leaves the connection working [T:719]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -1043,7 +1090,10 @@ Deno.test(
     const conn = await recordingClient(rec, {
       handleFrame: (frame, state) => {
         if (frame.type === "text" && frame.data === "ping me") {
-          return push([{ type: "ping", data: new TextEncoder().encode("p") }, text("pushed")], state);
+          return push(
+            [{ type: "ping", data: new TextEncoder().encode("p") }, text("pushed")],
+            state,
+          );
         }
         return ok(state);
       },
@@ -1110,7 +1160,7 @@ Deno.test("handlePing returning stop stops the client with that reason [T:809]",
 });
 
 Deno.test(
-  "handlePing with transport: \"web\" is refused at start with UnsupportedError (the web transport cannot see pings)",
+  'handlePing with transport: "web" is refused at start with UnsupportedError (the web transport cannot see pings)',
   async () => {
     await assert.rejects(
       defineClient({ handlePing: (_p: Uint8Array, s: unknown) => ok(s) }).start(null, {
@@ -1125,7 +1175,7 @@ Deno.test(
 // ---------------------------------------------------------------------------------------------
 // Options
 
-Deno.test("the headers option is sent on the upgrade (the auth route accepts) [T:839]", async () => {
+test("the headers option is sent on the upgrade (the auth route accepts) [T:839]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, {
@@ -1146,7 +1196,7 @@ Deno.test("the headers option is sent on the upgrade (the auth route accepts) [T
   }
 });
 
-Deno.test("the auth route without headers gives handleDisconnect(error) (401); alive [T:854]", async () => {
+test("the auth route without headers gives handleDisconnect(error) (401); alive [T:854]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url("/ws/auth") });
@@ -1164,7 +1214,7 @@ Deno.test("the auth route without headers gives handleDisconnect(error) (401); a
   }
 });
 
-Deno.test(
+test(
   "transport_opts is rejected as an unknown option with a hint to transportOptions; unknown " +
     "transportOptions keys are refused too [T:866, changed: camelCase, TLS settings only]",
   async () => {
@@ -1188,7 +1238,7 @@ Deno.test(
   },
 );
 
-Deno.test(
+test(
   "protocols is rejected with a hint to subprotocols; subprotocols are offered and negotiated " +
     "[T:880, changed: subprotocols]",
   async () => {
@@ -1219,7 +1269,7 @@ Deno.test(
   },
 );
 
-Deno.test(
+test(
   "start and a child spec forward connection options (headers) [T:892, changed: one start]",
   async () => {
     const server = await startDenoServer();
@@ -1253,7 +1303,7 @@ Deno.test(
 // ---------------------------------------------------------------------------------------------
 // Large frames and concurrency [main]
 
-Deno.test("a 100 000-byte text frame round-trips [T:906]", async () => {
+test("a 100 000-byte text frame round-trips [T:906]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -1272,7 +1322,7 @@ Deno.test("a 100 000-byte text frame round-trips [T:906]", async () => {
   }
 });
 
-Deno.test("100 000 random bytes round-trip as binary [T:917]", async () => {
+test("100 000 random bytes round-trip as binary [T:917]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -1290,7 +1340,7 @@ Deno.test("100 000 random bytes round-trip as binary [T:917]", async () => {
   }
 });
 
-Deno.test("10 concurrent sendFrame callers all resolve and all 10 are echoed [T:930]", async () => {
+test("10 concurrent sendFrame callers all resolve and all 10 are echoed [T:930]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, { url: server.url() });
@@ -1310,7 +1360,7 @@ Deno.test("10 concurrent sendFrame callers all resolve and all 10 are echoed [T:
   }
 });
 
-Deno.test("disconnect() while connecting resolves, then handleDisconnect(closed); alive [T:959]", async () => {
+test("disconnect() while connecting resolves, then handleDisconnect(closed); alive [T:959]", async () => {
   const server = await startSilentServer();
   const rec = new Recorder();
   const conn = await recordingClient(rec).start(null, {
@@ -1332,7 +1382,7 @@ Deno.test("disconnect() while connecting resolves, then handleDisconnect(closed)
   }
 });
 
-Deno.test("a missing url rejects with a TypeError naming url [T:981, changed: TypeError]", async () => {
+test("a missing url rejects with a TypeError naming url [T:981, changed: TypeError]", async () => {
   const Client = defineClient({});
   await assert.rejects(
     Client.start(null, {} as unknown as { url: string }),

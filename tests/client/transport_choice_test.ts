@@ -1,0 +1,94 @@
+// Which transport a client gets: "auto" picks the web transport unless the options or callbacks
+// need the socket transport; "web" refuses what it cannot do at start; "socket" is the socket.
+import assert from "node:assert/strict";
+import { type ClientOptions, defineClient, ok, UnsupportedError } from "../../mod.ts";
+import { recordingLogger } from "../support/recorder.ts";
+import { startWsServer } from "../support/servers.ts";
+
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const quiet = recordingLogger();
+
+async function transportOf(
+  options: Omit<ClientOptions, "url">,
+  callbacks: object = {},
+): Promise<string> {
+  const server = await startWsServer();
+  const conn = await defineClient(callbacks).start(null, {
+    url: server.url(),
+    logger: quiet,
+    ...options,
+  });
+  try {
+    return conn.transport;
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+}
+
+const pinger = { handlePing: (_p: Uint8Array, s: unknown) => ok(s) };
+
+Deno.test("auto: plain options and callbacks use the web transport", async () => {
+  assert.equal(await transportOf({}), "web");
+  assert.equal(await transportOf({ transport: "auto", subprotocols: ["chat"] }), "web");
+});
+
+Deno.test("auto: headers stay on the web transport where the runtime's WebSocket sends them (Deno)", async () => {
+  assert.equal(await transportOf({ headers: { authorization: "Bearer x" } }), "web");
+});
+
+Deno.test("auto: a handlePing callback, limits or TLS settings choose the socket transport", async () => {
+  assert.equal(await transportOf({}, pinger), "socket");
+  assert.equal(await transportOf({ limits: { maxMessageSize: 1024 } }), "socket");
+  assert.equal(
+    await transportOf({ transportOptions: { tls: { minVersion: "TLSv1.3" } } }),
+    "socket",
+  );
+});
+
+Deno.test('transport: "socket" and "web" are used as asked', async () => {
+  assert.equal(await transportOf({ transport: "socket" }), "socket");
+  assert.equal(await transportOf({ transport: "web" }), "web");
+});
+
+for (
+  const [what, options, callbacks, pattern] of [
+    ["limits", { limits: { maxFrameSize: 10 } }, {}, /cannot honour limits/],
+    ["TLS settings", { transportOptions: { tls: { ca: PEM } } }, {}, /transportOptions\.tls/],
+    ["a handlePing callback", {}, pinger, /a handlePing callback/],
+  ] as const
+) {
+  Deno.test(`transport: "web" with ${what} is refused at start with UnsupportedError`, async () => {
+    await assert.rejects(
+      defineClient(callbacks).start(null, {
+        url: "ws://127.0.0.1:9/ws",
+        transport: "web",
+        logger: quiet,
+        ...options,
+      }),
+      (e: unknown) =>
+        e instanceof UnsupportedError && pattern.test(e.message) &&
+        /use transport: "socket"/.test(e.message),
+    );
+  });
+}
+
+Deno.test("dangerouslyAcceptInvalidCertificates logs a warning at start", async () => {
+  const logger = recordingLogger();
+  const server = await startWsServer();
+  const conn = await defineClient({}).start(null, {
+    url: server.url(),
+    logger,
+    transportOptions: { tls: { dangerouslyAcceptInvalidCertificates: true } },
+  });
+  try {
+    assert.equal(conn.transport, "socket");
+    assert.ok(
+      logger.messages.some((m) => m.level === "warn" && /verification is OFF/.test(m.message)),
+      JSON.stringify(logger.messages),
+    );
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
