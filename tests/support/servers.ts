@@ -4,9 +4,14 @@
 //   "send_and_crash"      -> replies "push_this", then drops the connection after 10 ms
 //   "send_ping"           -> sends a ping with payload "ping"
 //   "send_ping:<payload>" -> sends a ping with <payload>
+//   "close:<code>:<reason>" -> the server closes with <code> and <reason>
 //   anything else         -> echoed (text as text, binary as binary)
 // Routes: /ws (echo), /ws/auth (101 only with "authorization: Bearer ..."; else 401),
 // /reject (403). Two implementations: npm:ws and Deno.serve + upgradeWebSocket.
+// Each accepted connection is recorded in `connections`, keyed by the `id` query parameter; with
+// `?protocols=a,b` the server picks the first subprotocol offered that is in that list (without
+// it, npm:ws picks the first offered and Deno.serve none). `startControlledServer` adds an HTTP
+// control channel (tests/portable/, tests/support/bun_server.ts answers the same).
 
 // @ts-types="@types/ws"
 import { WebSocketServer } from "ws";
@@ -30,6 +35,8 @@ export interface TestServer {
   /** Payloads of pings and pongs the server received (npm:ws only). */
   readonly pings: Uint8Array[];
   readonly pongs: Uint8Array[];
+  /** Every WebSocket connection accepted, in order. */
+  readonly connections: ConnectionRecord[];
   /** Number of currently open WebSocket connections. */
   openCount(): number;
   /** Sends to every open connection. */
@@ -40,6 +47,53 @@ export interface TestServer {
   dropAll(): void;
   /** Stops listening and closes every connection with 1001 "going away". */
   close(): Promise<void>;
+}
+
+/** One accepted WebSocket connection, as a server saw it. */
+export interface ConnectionRecord {
+  /** The upgrade request's `id` query parameter, or `""`. */
+  readonly id: string;
+  readonly path: string;
+  readonly headers: Record<string, string>;
+  /** The subprotocol the server chose, or `""`. */
+  protocol: string;
+  /** Messages received. */
+  received: number;
+  /** Payloads of pings and pongs received (npm:ws only; Deno.serve cannot see them). */
+  readonly pings: Uint8Array[];
+  readonly pongs: Uint8Array[];
+  /** The close code and reason received, once closed. */
+  close: { code: number; reason: string } | null;
+}
+
+/** A record for a new connection to `url` (a path with its query). */
+function connectionRecord(url: string, headers: Record<string, string>): ConnectionRecord {
+  const u = new URL(url, "http://127.0.0.1");
+  return {
+    id: u.searchParams.get("id") ?? "",
+    path: u.pathname,
+    headers,
+    protocol: "",
+    received: 0,
+    pings: [],
+    pongs: [],
+    close: null,
+  };
+}
+
+/**
+ * The subprotocol to choose for an upgrade to `url` offering `offered`: with `?protocols=a,b`,
+ * the first offered that is in that list (or none); without it, `fallback`.
+ */
+export function chooseSubprotocol(
+  url: string,
+  offered: readonly string[],
+  fallback: string | undefined,
+): string | undefined {
+  const supported = new URL(url, "http://127.0.0.1").searchParams.get("protocols");
+  if (supported === null) return fallback;
+  const list = supported.split(",");
+  return offered.find((p) => list.includes(p));
 }
 
 function handleCommand(
@@ -59,6 +113,8 @@ function handleCommand(
   }
   if (data === "send_ping") return ping(new TextEncoder().encode("ping"));
   if (data.startsWith("send_ping:")) return ping(new TextEncoder().encode(data.slice(10)));
+  const closeWith = /^close:([0-9]{4}):(.*)$/s.exec(data);
+  if (closeWith) return close(Number(closeWith[1]), closeWith[2]);
   send(data);
 }
 
@@ -82,8 +138,14 @@ export async function startWsServer(port = 0): Promise<TestServer> {
   const http: Server = createServer((req, res) => {
     res.writeHead(req.url === "/reject" ? 403 : 404).end();
   });
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({
+    noServer: true,
+    // Without ?protocols=, npm:ws's own default: the first protocol offered.
+    handleProtocols: (offered: Set<string>, req: { url?: string }) =>
+      chooseSubprotocol(req.url ?? "/", [...offered], offered.values().next().value) ?? false,
+  });
   const sockets = new Set<WsSocket>();
+  const connections: ConnectionRecord[] = [];
   const rawSockets = new Set<Socket>();
   const requests: TestServer["requests"] = [];
   const received: TestServer["received"] = [];
@@ -92,6 +154,9 @@ export async function startWsServer(port = 0): Promise<TestServer> {
   const pongs: Uint8Array[] = [];
   http.on("connection", (s: Socket) => {
     rawSockets.add(s);
+    // A client may reset the connection after a refused upgrade (Bun does): without a listener
+    // that "error" would be thrown and end the whole test process.
+    s.on("error", () => {});
     s.on("close", () => rawSockets.delete(s));
   });
   http.on("upgrade", (req, socket, head) => {
@@ -109,16 +174,27 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
+      const record = connectionRecord(req.url ?? "/", headers);
+      record.protocol = ws.protocol;
+      connections.push(record);
       ws.on("close", (code: number, reason: Uint8Array) => {
         sockets.delete(ws);
         closes.push({ code, reason: new TextDecoder().decode(reason) });
+        record.close = closes[closes.length - 1];
       });
       ws.on("error", () => {});
-      ws.on("ping", (p: Uint8Array) => pings.push(new Uint8Array(p)));
-      ws.on("pong", (p: Uint8Array) => pongs.push(new Uint8Array(p)));
+      ws.on("ping", (p: Uint8Array) => {
+        pings.push(new Uint8Array(p));
+        record.pings.push(new Uint8Array(p));
+      });
+      ws.on("pong", (p: Uint8Array) => {
+        pongs.push(new Uint8Array(p));
+        record.pongs.push(new Uint8Array(p));
+      });
       ws.on("message", (raw: Uint8Array, isBinary: boolean) => {
         const data = isBinary ? new Uint8Array(raw) : new TextDecoder().decode(raw);
         received.push(data);
+        record.received++;
         handleCommand(
           data,
           (d) => ws.send(d, { binary: typeof d !== "string" }),
@@ -142,6 +218,7 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     closes,
     pings,
     pongs,
+    connections,
     openCount: () => sockets.size,
     broadcast: (d) => sockets.forEach((s) => s.send(d, { binary: typeof d !== "string" })),
     pingAll: (p) => sockets.forEach((s) => s.ping(p)),
@@ -173,6 +250,7 @@ export function startDenoServer(port = 0): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
   const received: TestServer["received"] = [];
   const closes: TestServer["closes"] = [];
+  const connections: ConnectionRecord[] = [];
   const ac = new AbortController();
   return new Promise((resolve) => {
     const server = Deno.serve({
@@ -188,6 +266,7 @@ export function startDenoServer(port = 0): Promise<TestServer> {
           closes,
           pings: [],
           pongs: [],
+          connections,
           openCount: () => sockets.size,
           broadcast: (d) => sockets.forEach((s) => s.send(d)),
           pingAll: () => {
@@ -216,17 +295,28 @@ export function startDenoServer(port = 0): Promise<TestServer> {
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response("not found", { status: 404 });
       }
-      const { socket, response } = Deno.upgradeWebSocket(req);
+      const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
+        .map((p) => p.trim()).filter((p) => p !== "");
+      const protocol = chooseSubprotocol(req.url, offered, undefined);
+      const { socket, response } = Deno.upgradeWebSocket(
+        req,
+        protocol === undefined ? undefined : { protocol },
+      );
+      const record = connectionRecord(req.url, headers);
+      record.protocol = protocol ?? "";
+      connections.push(record);
       socket.binaryType = "arraybuffer";
       socket.onopen = () => sockets.add(socket);
       socket.onclose = (e) => {
         sockets.delete(socket);
         closes.push({ code: e.code, reason: e.reason });
+        record.close = closes[closes.length - 1];
       };
       socket.onerror = () => {};
       socket.onmessage = (e) => {
         const data = typeof e.data === "string" ? e.data : new Uint8Array(e.data);
         received.push(data);
+        record.received++;
         handleCommand(
           data,
           (d) => socket.readyState === 1 && socket.send(d),
@@ -283,4 +373,84 @@ export async function freePort(): Promise<number> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * A test server behind an HTTP control channel on a port of its own, which outlives restarts.
+ * The same protocol as tests/support/bun_server.ts:
+ *
+ * - `GET /connections?id=<id>`: JSON array of the connections whose `id` query parameter was
+ *   `<id>`, across restarts: `{ id, path, headers, protocol, received, pings, pongs, close }`
+ *   with ping and pong payloads as text and `close` `null` until the server saw the close.
+ * - `POST /restart?down=<ms>`: closes every connection with 1001 "going away", stops listening,
+ *   listens again on the same port after `<ms>` ms; answers once it listens again.
+ */
+export interface ControlledServer {
+  /** `ws://127.0.0.1:<port>` (no path) */
+  readonly url: string;
+  /** `http://127.0.0.1:<control port>` */
+  readonly control: string;
+  /** The server listening now. */
+  current(): TestServer;
+  /** Closes the control channel and the server. */
+  close(): Promise<void>;
+}
+
+/** The JSON the control channel answers for one connection. */
+export function connectionJson(record: ConnectionRecord): Record<string, unknown> {
+  const text = (p: Uint8Array) => new TextDecoder().decode(p);
+  return { ...record, pings: record.pings.map(text), pongs: record.pongs.map(text) };
+}
+
+/** Starts an npm:ws or Deno.serve server with a control channel (see {@linkcode ControlledServer}). */
+export async function startControlledServer(kind: "ws" | "deno"): Promise<ControlledServer> {
+  const start = kind === "ws" ? startWsServer : startDenoServer;
+  let current = await start();
+  const port = current.port;
+  const earlier: ConnectionRecord[] = [];
+  let restarting: Promise<void> | undefined;
+  const restart = async (down: number) => {
+    earlier.push(...current.connections);
+    await current.close();
+    await new Promise((r) => setTimeout(r, down));
+    current = await start(port);
+  };
+  const ac = new AbortController();
+  const { promise: listening, resolve: onListen } = Promise.withResolvers<number>();
+  const control = Deno.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    signal: ac.signal,
+    onListen: ({ port }) => onListen(port),
+  }, async (req) => {
+    const url = new URL(req.url);
+    if (url.pathname === "/connections") {
+      const id = url.searchParams.get("id") ?? "";
+      const all = [...earlier, ...current.connections].filter((c) => c.id === id);
+      return Response.json(all.map(connectionJson));
+    }
+    if (url.pathname === "/restart" && req.method === "POST") {
+      const down = Number(url.searchParams.get("down") ?? "0");
+      restarting ??= restart(down).finally(() => (restarting = undefined));
+      try {
+        await restarting;
+      } catch (error) {
+        return Response.json({ ok: false, error: String(error) }, { status: 500 });
+      }
+      return Response.json({ ok: true, port });
+    }
+    return new Response("not found", { status: 404 });
+  });
+  const controlPort = await listening;
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    control: `http://127.0.0.1:${controlPort}`,
+    current: () => current,
+    close: async () => {
+      ac.abort();
+      await control.finished;
+      await restarting?.catch(() => {});
+      await current.close();
+    },
+  };
 }

@@ -1,0 +1,515 @@
+// The portable end-to-end cases, registered once per transport ("socket" and "web"). They run
+// unchanged under Deno, Node 24 and Bun against any of the test servers (npm:ws, Deno.serve,
+// Bun.serve), which they reach through `config` (see support.ts).
+
+import assert from "node:assert/strict";
+import {
+  type ConnectInfo,
+  DisconnectedError,
+  type DisconnectReason,
+  HandshakeError,
+  type ReceivedFrame,
+  UnsupportedError,
+} from "../../mod.ts";
+import { test } from "./suite.ts";
+import {
+  asciiText,
+  assertSameBytes,
+  assertSameText,
+  bytes,
+  type Config,
+  connectionId,
+  Events,
+  restartServer,
+  seen,
+  seenWhen,
+  SERVERS,
+  settlesWithin,
+  startRecording,
+  type Transport,
+  utf8Text,
+} from "./support.ts";
+
+const SIZES = [0, 1, 125, 126, 65535, 65536, 1024 * 1024];
+/** A close reason with 2- and 3-byte UTF-8 characters. */
+const serverBye = "server bye, à bientôt ✓";
+const MESSAGES = 1000;
+
+/** Registers every case for `transport`. */
+export function registerCases(config: Config, transport: Transport): void {
+  const server = SERVERS[config.server];
+  const socket = transport === "socket";
+  const name = (text: string) => `${transport}: ${text}`;
+  const bunWeb = transport === "web" && config.runtime === "bun";
+  /**
+   * The reason the server receives when the client closes with `reason`: Bun's WebSocket
+   * (1.3.14) sends a reason of up to 3 bytes, and no reason when it is longer.
+   */
+  const sentReason = (reason: string) =>
+    bunWeb && new TextEncoder().encode(reason).length > 3 ? "" : reason;
+  /**
+   * The code handleDisconnect sees when the server closes with `code`: Bun's WebSocket (1.3.14)
+   * reports 1001 as 1000.
+   */
+  const receivedCode = (code: number) => bunWeb && code === 1001 ? 1000 : code;
+  /**
+   * The status of a refused upgrade's HandshakeError: the web transport knows it only when the
+   * runtime's error message names it, which Deno's does and Node's and Bun's do not.
+   */
+  const refusedStatus = socket || config.runtime === "deno" ? 403 : undefined;
+  /**
+   * Bun's WebSocket (1.3.14) resets the TCP connection as soon as it has written its close frame
+   * (it does not wait for the server's, RFC 6455 §7.1.1). Deno.serve then often loses that frame
+   * and reports code 0: accept exactly that there, and only there.
+   */
+  const closeMayBeLost = bunWeb && config.server === "deno";
+  const assertServerSawClose = (
+    actual: { code: number; reason: string } | null | undefined,
+    expected: { code: number; reason: string },
+  ) => {
+    if (closeMayBeLost && actual?.code === 0 && actual.reason === "") return;
+    assert.deepEqual(actual, expected);
+  };
+  const lossNote = closeMayBeLost
+    ? " (or nothing: Bun's WebSocket resets the connection right after its close frame)"
+    : "";
+
+  test(
+    name(
+      socket
+        ? 'connect: handleConnect gets status 101, the URL, subprotocol "" and the response headers'
+        : 'connect: handleConnect gets status 101, the URL, subprotocol "" and no headers (the web transport cannot see them)',
+    ),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "connect");
+      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+      try {
+        const info = await events.next<ConnectInfo>("connected");
+        assert.equal(info.status, 101);
+        assert.equal(info.url, `${config.ws}/ws?id=${id}`);
+        assert.equal(info.protocol, "");
+        assert.equal(conn.state, "connected");
+        if (socket) {
+          assert.ok(info.headers instanceof Headers, `headers: ${info.headers}`);
+          assert.equal(info.headers.get("upgrade")?.toLowerCase(), "websocket");
+          assert.equal(info.headers.get("connection")?.toLowerCase(), "upgrade");
+          assert.match(info.headers.get("sec-websocket-accept") ?? "", /^[A-Za-z0-9+/]{27}=$/);
+        } else {
+          assert.equal(info.headers, undefined);
+        }
+        const [c] = await seen(config, id);
+        assert.equal(c?.path, "/ws");
+      } finally {
+        await conn.stop();
+      }
+    },
+  );
+
+  test(
+    name(`text echo at ${SIZES.join(", ")} bytes, ASCII and multi-byte UTF-8: exact content`),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "text");
+      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+      try {
+        await events.next("connected");
+        const cases = SIZES.flatMap((n, i) => [
+          { what: `ASCII text of ${n} bytes`, data: asciiText(n, i + 1) },
+          ...(n >= 125 ? [{ what: `UTF-8 text of ${n} bytes`, data: utf8Text(n) }] : []),
+        ]);
+        for (const c of cases) {
+          await conn.sendFrame({ type: "text", data: c.data });
+          const frame = await events.next<ReceivedFrame>("frame");
+          assert.equal(frame.type, "text", c.what);
+          assertSameText(frame.data, c.data, c.what);
+        }
+      } finally {
+        await conn.stop();
+      }
+    },
+  );
+
+  test(
+    name(`binary echo at ${SIZES.join(", ")} bytes: exact content`),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "binary");
+      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+      try {
+        await events.next("connected");
+        for (const [i, n] of SIZES.entries()) {
+          const data = bytes(n, i + 7);
+          await conn.sendFrame({ type: "binary", data });
+          const frame = await events.next<ReceivedFrame>("frame");
+          assert.equal(frame.type, "binary", `binary of ${n} bytes`);
+          assertSameBytes(frame.data as Uint8Array, data, `binary of ${n} bytes`);
+        }
+      } finally {
+        await conn.stop();
+      }
+    },
+  );
+
+  test(
+    name(
+      `${MESSAGES} messages, half queued while connecting, half pipelined once connected: ` +
+        "echoed in order after handleConnect's push; the server received them all",
+    ),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "many");
+      const conn = await startRecording(config, transport, events, {
+        path: `/ws?id=${id}`,
+        greeting: "#hello",
+      });
+      try {
+        const message = (i: number) =>
+          i % 10 === 9
+            ? { type: "binary" as const, data: new Uint8Array([i >> 8, i & 0xff]) }
+            : { type: "text" as const, data: `#${i}` };
+        const sends: Promise<void>[] = [];
+        const send = (i: number) => {
+          const sent = conn.sendFrame(message(i));
+          sent.catch(() => {}); // awaited below; not unhandled while we wait for the connect
+          sends.push(sent);
+        };
+        for (let i = 0; i < MESSAGES / 2; i++) send(i);
+        await events.next("connected");
+        for (let i = MESSAGES / 2; i < MESSAGES; i++) send(i);
+        await Promise.all(sends);
+        const frames = (await events.count("frame", MESSAGES + 1)) as ReceivedFrame[];
+        assert.deepEqual(frames[0], { type: "text", data: "#hello" });
+        for (let i = 0; i < MESSAGES; i++) {
+          const expected = message(i);
+          const got = frames[i + 1];
+          if (expected.type === "text") {
+            assert.deepEqual(got, expected, `message ${i}`);
+          } else {
+            assert.equal(got.type, "binary", `message ${i}`);
+            assertSameBytes(got.data as Uint8Array, expected.data, `message ${i}`);
+          }
+        }
+        await seenWhen(
+          config,
+          id,
+          (c) => c[0]?.received === MESSAGES + 1,
+          `${MESSAGES + 1} messages`,
+        );
+      } finally {
+        await conn.stop();
+      }
+    },
+    { timeout: 20_000 },
+  );
+
+  test(
+    name("custom headers reach the server; /ws/auth lets the bearer token in"),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "headers");
+      const conn = await startRecording(config, transport, events, {
+        path: `/ws/auth?id=${id}`,
+        headers: { authorization: "Bearer portable", "x-parley-test": `${config.runtime} ok` },
+      });
+      try {
+        await events.next("connected");
+        const [c] = await seen(config, id);
+        assert.equal(c.path, "/ws/auth");
+        assert.equal(c.headers["authorization"], "Bearer portable");
+        assert.equal(c.headers["x-parley-test"], `${config.runtime} ok`);
+      } finally {
+        await conn.stop();
+      }
+    },
+  );
+
+  test(
+    name(
+      'subprotocols: offered "parley.v2", "parley.v1" to a server that speaks parley.v1: both sides agree on parley.v1',
+    ),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "subprotocol");
+      const conn = await startRecording(config, transport, events, {
+        path: `/ws?id=${id}&protocols=parley.v1,parley.v0`,
+        subprotocols: ["parley.v2", "parley.v1"],
+      });
+      try {
+        const info = await events.next<ConnectInfo>("connected");
+        assert.equal(info.protocol, "parley.v1");
+        if (socket) assert.equal(info.headers?.get("sec-websocket-protocol"), "parley.v1");
+        const [c] = await seen(config, id);
+        assert.match(c.headers["sec-websocket-protocol"] ?? "", /^parley\.v2, ?parley\.v1$/);
+        assert.equal(c.protocol, "parley.v1");
+        await conn.sendFrame({ type: "text", data: "#after negotiation" });
+        assert.deepEqual(await events.next("frame"), {
+          type: "text",
+          data: "#after negotiation",
+        });
+      } finally {
+        await conn.stop();
+      }
+    },
+  );
+
+  if (socket) {
+    test(
+      name(
+        server.seesPings
+          ? 'sendFrame ping "are you there?" -> a pong with that payload at handleFrame; the server saw the ping; ' +
+            "a 125-byte ping is answered, a 126-byte one rejects with RangeError"
+          : `sendFrame ping "are you there?" -> a pong with that payload at handleFrame (${server.label} cannot report the ping it got); ` +
+            "a 125-byte ping is answered, a 126-byte one rejects with RangeError",
+      ),
+      async () => {
+        const events = new Events();
+        const id = connectionId(config, transport, "client-ping");
+        const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+        try {
+          await events.next("connected");
+          const payload = new TextEncoder().encode("are you there?");
+          await conn.sendFrame({ type: "ping", data: payload });
+          const pong = await events.next<ReceivedFrame>("frame");
+          assert.equal(pong.type, "pong");
+          assertSameBytes(pong.data as Uint8Array, payload, "the pong's payload");
+          if (server.seesPings) {
+            await seenWhen(config, id, (c) => c[0]?.pings.includes("are you there?"), "the ping");
+          }
+          // The largest control payload goes; one byte more is refused before anything is sent.
+          const largest = new TextEncoder().encode(asciiText(125, 3));
+          await conn.sendFrame({ type: "ping", data: largest });
+          const pong125 = await events.next<ReceivedFrame>("frame");
+          assert.equal(pong125.type, "pong");
+          assertSameBytes(pong125.data as Uint8Array, largest, "the 125-byte pong's payload");
+          await assert.rejects(
+            conn.sendFrame({ type: "ping", data: new Uint8Array(126) }),
+            RangeError,
+          );
+          // The connection carries on.
+          await conn.sendFrame({ type: "text", data: "#still here" });
+          assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
+        } finally {
+          await conn.stop();
+        }
+      },
+    );
+    test(
+      name("sendFrame pong (unsolicited, RFC 6455 §5.5.3) -> the server saw it"),
+      async () => {
+        const events = new Events();
+        const id = connectionId(config, transport, "client-pong");
+        const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+        try {
+          await events.next("connected");
+          await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("heartbeat") });
+          await seenWhen(config, id, (c) => c[0]?.pongs.includes("heartbeat"), "the pong");
+          await conn.sendFrame({ type: "text", data: "#still here" });
+          assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
+        } finally {
+          await conn.stop();
+        }
+      },
+      { skip: server.seesPings ? false : `${server.label} cannot report the pongs it got` },
+    );
+  } else {
+    test(
+      name(
+        "sendFrame ping and pong reject with UnsupportedError (the web transport has no API for them); the connection stays up",
+      ),
+      async () => {
+        const events = new Events();
+        const id = connectionId(config, transport, "client-ping");
+        const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+        try {
+          await events.next("connected");
+          await assert.rejects(
+            conn.sendFrame({ type: "ping", data: new Uint8Array([1]) }),
+            UnsupportedError,
+          );
+          await assert.rejects(
+            conn.sendFrame({ type: "pong", data: new Uint8Array([1]) }),
+            UnsupportedError,
+          );
+          assert.equal(conn.state, "connected");
+          await conn.sendFrame({ type: "text", data: "#still here" });
+          assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
+        } finally {
+          await conn.stop();
+        }
+      },
+    );
+  }
+
+  test(
+    name(
+      socket
+        ? 'a server ping "hello" -> handlePing gets "hello"; the server got the pong'
+        : "a server ping is answered by the runtime's WebSocket (the web transport cannot observe pings): the server got the pong",
+    ),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "server-ping");
+      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+      try {
+        await events.next("connected");
+        await conn.sendFrame({ type: "text", data: "send_ping:hello" });
+        if (socket) {
+          const payload = await events.next<Uint8Array>("ping");
+          assertSameBytes(payload, new TextEncoder().encode("hello"), "handlePing's payload");
+        }
+        await seenWhen(config, id, (c) => c[0]?.pongs.includes("hello"), 'the pong "hello"');
+        await conn.sendFrame({ type: "text", data: "#still here" });
+        assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
+      } finally {
+        await conn.stop();
+      }
+    },
+    { skip: server.sendsPings ? false : `${server.label} cannot send pings` },
+  );
+
+  test(
+    name(
+      `the server closes with 4000 "${serverBye}" -> handleDisconnect gets remote_close 4000 ` +
+        `"${serverBye}"; the client stays alive, disconnected; its close frame echoes 4000${lossNote}`,
+    ),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "server-close");
+      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
+      try {
+        await events.next("connected");
+        await conn.sendFrame({ type: "text", data: `close:4000:${serverBye}` });
+        const reason = await events.next<DisconnectReason>("disconnected");
+        assert.deepEqual(reason, { kind: "remote_close", code: 4000, reason: serverBye });
+        assert.equal(conn.state, "disconnected");
+        assert.equal(await settlesWithin(conn.stopped, 50), false, "the client stopped");
+        const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
+        // The client answers with the server's close code (RFC 6455 §5.5.1).
+        if (!(closeMayBeLost && c.close?.code === 0)) assert.equal(c.close?.code, 4000);
+      } finally {
+        await conn.stop();
+      }
+    },
+  );
+
+  const later = "see you later ✓";
+  test(
+    name(
+      `disconnect({ code: 4001, reason: "bye" }) -> the server saw 4001 "bye"${lossNote}; connect() again: ` +
+        "handleConnect's push goes first, echo; " +
+        `disconnect({ code: 4002, reason: "${later}" }) -> the server saw 4002 ` +
+        (sentReason(later) === ""
+          ? "and no reason (Bun's WebSocket drops reasons over 3 bytes)"
+          : `"${later}"`) +
+        "; stop() is normal",
+    ),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "client-close");
+      const conn = await startRecording(config, transport, events, {
+        path: `/ws?id=${id}`,
+        greeting: "#hello",
+      });
+      try {
+        await events.next("connected");
+        assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
+        await conn.disconnect({ code: 4001, reason: "bye" });
+        assert.equal(conn.state, "disconnected");
+        assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
+        const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
+        assertServerSawClose(c.close, { code: 4001, reason: sentReason("bye") });
+        await assert.rejects(
+          conn.sendFrame({ type: "text", data: "#while disconnected" }),
+          DisconnectedError,
+        );
+
+        await conn.connect();
+        assert.equal(conn.state, "connected");
+        await events.next("connected");
+        await conn.sendFrame({ type: "text", data: "#again" });
+        assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
+        assert.deepEqual(await events.next("frame"), { type: "text", data: "#again" });
+
+        await conn.disconnect({ code: 4002, reason: later });
+        assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
+        const conns = await seenWhen(config, id, (c) => c[1]?.close != null, "the second close");
+        assert.equal(conns.length, 2);
+        assertServerSawClose(conns[1].close, { code: 4002, reason: sentReason(later) });
+      } finally {
+        assert.deepEqual(await conn.stop(), { kind: "normal" });
+      }
+    },
+  );
+
+  test(
+    name(
+      "the server restarts on the same port -> handleDisconnect gets remote_close " +
+        (receivedCode(1001) === 1001
+          ? "1001"
+          : `${receivedCode(1001)} (Bun's WebSocket reports the server's 1001 as 1000)`) +
+        ' "going away", reconnects (backoff 50-200 ms), frames flow again',
+    ),
+    async () => {
+      const events = new Events();
+      const id = connectionId(config, transport, "restart");
+      const conn = await startRecording(config, transport, events, {
+        path: `/ws?id=${id}`,
+        reconnect: { baseDelay: 50, maxDelay: 200 },
+      });
+      try {
+        await events.next("connected");
+        await restartServer(config, 300);
+        const first = await events.next<DisconnectReason>("disconnected");
+        assert.deepEqual(first, {
+          kind: "remote_close",
+          code: receivedCode(1001),
+          reason: "going away",
+        });
+        await events.next("connected", 5000);
+        assert.equal(conn.state, "connected");
+        // Every attempt while the server was down failed with an error.
+        const failed = events.all("disconnected").slice(1) as DisconnectReason[];
+        for (const r of failed) assert.equal(r.kind, "error", JSON.stringify(r));
+        await conn.sendFrame({ type: "text", data: "#after restart" });
+        assert.deepEqual(await events.next("frame"), { type: "text", data: "#after restart" });
+        assert.equal((await seen(config, id)).length, 2);
+      } finally {
+        await conn.stop();
+      }
+    },
+  );
+
+  test(
+    name(
+      "a refused upgrade (403) -> handleDisconnect gets an error with a HandshakeError " +
+        (refusedStatus === 403
+          ? "(status 403)"
+          : `(no status: ${config.runtime}'s WebSocket does not tell it)`) +
+        "; the client stays alive, disconnected",
+    ),
+    async () => {
+      const events = new Events();
+      const conn = await startRecording(config, transport, events, { path: "/reject" });
+      try {
+        const reason = await events.next<DisconnectReason>("disconnected");
+        assert.equal(reason.kind, "error", JSON.stringify(reason));
+        if (reason.kind !== "error") return;
+        assert.ok(
+          reason.error instanceof HandshakeError,
+          `${reason.error?.name}: ${reason.error?.message}`,
+        );
+        assert.equal(reason.error.status, refusedStatus, reason.error.message);
+        assert.equal(conn.state, "disconnected");
+        assert.equal(await settlesWithin(conn.stopped, 50), false, "the client stopped");
+        await assert.rejects(
+          conn.sendFrame({ type: "text", data: "#refused" }),
+          DisconnectedError,
+        );
+        assert.equal(events.all("connected").length, 0);
+      } finally {
+        assert.deepEqual(await conn.stop(), { kind: "normal" });
+      }
+    },
+  );
+}

@@ -1,0 +1,282 @@
+// The portable end-to-end suites (tests/portable/) under Deno, Node 24 and Bun, each against an
+// npm:ws server, a Deno.serve server and a Bun.serve server, on both transports. Node and Bun are
+// the pinned ones tools/install.sh puts in .tools/. Each runner is a subprocess with servers of
+// its own; two run at a time. Every portable test shows as a step named
+// "<runtime> × <server> × <transport>: <case>".
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { type ControlledServer, startControlledServer } from "./support/servers.ts";
+import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
+
+type Runtime = "deno" | "node" | "bun";
+type ServerKind = "ws" | "deno" | "bun";
+
+const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
+const SERVERS: Readonly<Record<ServerKind, string>> = {
+  ws: "npm:ws",
+  deno: "Deno.serve",
+  bun: "Bun.serve",
+};
+/** Runners at a time (this suite is meant to finish within a minute on two cores). */
+const PARALLEL = 2;
+/** The most one runner may take (it normally takes 2-3 s). */
+const RUNNER_TIMEOUT = 45_000;
+
+const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
+const root = path("../");
+const runner = path("./portable/main.ts");
+const bunServer = path("./support/bun_server.ts");
+const tool = (name: string) => `${root}.tools/node_modules/.bin/${name}`;
+
+/** The command line that runs `file` under `runtime`. */
+function commandFor(runtime: Runtime, file: string): [string, string[]] {
+  switch (runtime) {
+    case "deno":
+      return [Deno.execPath(), [
+        "run",
+        "--allow-net=127.0.0.1",
+        "--allow-env",
+        "--no-prompt",
+        file,
+      ]];
+    case "node":
+      return [tool("node"), [file]];
+    case "bun":
+      return [tool("bun"), [file]];
+  }
+}
+
+async function assertInstalled(name: string): Promise<void> {
+  try {
+    await Deno.stat(tool(name));
+  } catch {
+    throw new Error(
+      `${
+        tool(name)
+      } is missing: run tools/install.sh (it installs the pinned Node 24 and Bun into .tools/)`,
+    );
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** A running test server, however it runs. */
+interface RunningServer {
+  readonly ws: string;
+  readonly control: string;
+  close(): Promise<void>;
+}
+
+/** Starts tests/support/bun_server.ts under Bun; it exits when its stdin closes. */
+async function startBunServer(): Promise<RunningServer> {
+  const [bin, args] = commandFor("bun", bunServer);
+  const child = new Deno.Command(bin, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  try {
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+  } finally {
+    clearTimeout(kill);
+  }
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* nothing else is printed */ }
+  })();
+  const close = async () => {
+    await child.stdin.close().catch(() => {});
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    try {
+      await child.status;
+    } finally {
+      clearTimeout(timer);
+    }
+    await drained;
+    return await stderr;
+  };
+  let ports: { port: number; control: number };
+  try {
+    ports = JSON.parse(out.split("\n")[0]);
+  } catch {
+    const err = await close();
+    throw new Error(`tests/support/bun_server.ts did not start: ${out}${err}`);
+  }
+  return {
+    ws: `ws://127.0.0.1:${ports.port}`,
+    control: `http://127.0.0.1:${ports.control}`,
+    close: async () => void await close(),
+  };
+}
+
+async function startServer(kind: ServerKind): Promise<RunningServer> {
+  if (kind === "bun") return await startBunServer();
+  const server: ControlledServer = await startControlledServer(kind);
+  return { ws: server.url, control: server.control, close: () => server.close() };
+}
+
+/** What one runner reported. */
+interface Outcome {
+  readonly runtime: Runtime;
+  readonly server: ServerKind;
+  readonly results: TestResult[];
+  readonly summary: Summary["summary"] | undefined;
+  readonly code: number;
+  readonly timedOut: boolean;
+  readonly stderr: string;
+  readonly ms: number;
+  /** Why the runner could not be run at all (a server did not start, say). */
+  readonly failure?: unknown;
+}
+
+/** Runs the portable suite under `runtime` against a fresh server of `kind`. */
+async function runSuite(runtime: Runtime, kind: ServerKind): Promise<Outcome> {
+  const started = performance.now();
+  let server: RunningServer;
+  try {
+    server = await startServer(kind);
+  } catch (failure) {
+    return {
+      runtime,
+      server: kind,
+      results: [],
+      summary: undefined,
+      code: -1,
+      timedOut: false,
+      stderr: "",
+      ms: Math.round(performance.now() - started),
+      failure,
+    };
+  }
+  try {
+    const [bin, args] = commandFor(runtime, runner);
+    const filter = Deno.env.get("PARLEY_PORTABLE_FILTER") ?? "";
+    const signal = AbortSignal.timeout(RUNNER_TIMEOUT);
+    const out = await new Deno.Command(bin, {
+      args: [
+        ...args,
+        `--ws=${server.ws}`,
+        `--control=${server.control}`,
+        `--server=${kind}`,
+        `--filter=${filter}`,
+      ],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+      signal,
+    }).output();
+    const results: TestResult[] = [];
+    let summary: Summary["summary"] | undefined;
+    for (const line of decoder.decode(out.stdout).split("\n")) {
+      if (!line.startsWith(RESULT_PREFIX)) continue;
+      const parsed = JSON.parse(line.slice(RESULT_PREFIX.length)) as TestResult | Summary;
+      if ("summary" in parsed) summary = parsed.summary;
+      else results.push(parsed);
+    }
+    return {
+      runtime,
+      server: kind,
+      results,
+      summary,
+      code: out.code,
+      timedOut: signal.aborted,
+      stderr: decoder.decode(out.stderr),
+      ms: Math.round(performance.now() - started),
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** Runs `jobs` with at most `limit` at a time; the promises settle in any order. */
+function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number): Promise<T>[] {
+  const promises: Promise<T>[] = [];
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  for (const job of jobs) {
+    promises.push((async () => {
+      if (running >= limit) await new Promise<void>((r) => waiting.push(r));
+      running++;
+      try {
+        return await job();
+      } finally {
+        running--;
+        waiting.shift()?.();
+      }
+    })());
+  }
+  return promises;
+}
+
+Deno.test(
+  `the portable end-to-end suites: ${RUNTIMES.join(", ")} × ${
+    Object.values(SERVERS).join(", ")
+  } × socket, web`,
+  async (t) => {
+    await assertInstalled("node");
+    await assertInstalled("bun");
+    const combos = RUNTIMES.flatMap((runtime) =>
+      (Object.keys(SERVERS) as ServerKind[]).map((server) => ({ runtime, server }))
+    );
+    const outcomes = pool(combos.map((c) => () => runSuite(c.runtime, c.server)), PARALLEL);
+    // Each promise is awaited below in order; none may go unhandled meanwhile, and none may
+    // outlive the test.
+    for (const p of outcomes) p.catch(() => {});
+    try {
+      await report(t, combos, outcomes);
+    } finally {
+      await Promise.allSettled(outcomes);
+    }
+  },
+);
+
+async function report(
+  t: Deno.TestContext,
+  combos: ReadonlyArray<{ runtime: Runtime; server: ServerKind }>,
+  outcomes: ReadonlyArray<Promise<Outcome>>,
+): Promise<void> {
+  for (const [i, { runtime, server }] of combos.entries()) {
+    const label = `${runtime} × ${SERVERS[server]}`;
+    const outcome = await outcomes[i];
+    await t.step(`${label} (${outcome.ms} ms)`, async (t) => {
+      for (const r of outcome.results) {
+        await t.step({
+          name: `${label} × ${r.name}${r.skipped ? ` [skipped: ${r.skipped}]` : ""}`,
+          ignore: r.skipped !== undefined,
+          fn: () => {
+            if (!r.ok) throw new Error(`${label} × ${r.name}:\n${r.error}`);
+          },
+        });
+      }
+      const tail = outcome.stderr.trim().split("\n").slice(-30).join("\n");
+      await t.step(`${label}: the runner finished`, () => {
+        if (outcome.failure !== undefined) throw outcome.failure;
+        assert.ok(
+          !outcome.timedOut,
+          `the ${runtime} runner was killed after ${RUNNER_TIMEOUT} ms; stderr:\n${tail}`,
+        );
+        assert.ok(
+          outcome.summary !== undefined,
+          `the ${runtime} runner exited with ${outcome.code} before its summary; stderr:\n${tail}`,
+        );
+        assert.ok(outcome.results.length > 0, "the runner ran no tests");
+        assert.equal(
+          outcome.code,
+          outcome.summary.failed > 0 ? 1 : 0,
+          `the ${runtime} runner's exit code; stderr:\n${tail}`,
+        );
+      });
+    });
+  }
+}
