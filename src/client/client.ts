@@ -121,7 +121,9 @@ export class ClientHandle<S = unknown, M = unknown> {
 
   /**
    * Sends a frame and resolves once it is written to the connection. While connecting, the
-   * frame waits in a bounded queue and is sent in order after `handleConnect`.
+   * frame waits in a bounded queue and is sent in order after `handleConnect`. On the socket
+   * transport it also waits while more than 1 MiB is buffered for the socket (backpressure),
+   * until all but 256 KiB of it is taken.
    *
    * Rejects with a `TypeError` or `RangeError` for a malformed frame (the client carries on),
    * `DisconnectedError` while disconnected, `ConnectionError` when the connection attempt it

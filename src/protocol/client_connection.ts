@@ -103,6 +103,7 @@ export class ClientConnection {
   #decoder: FrameDecoder;
   #state: ConnectionState = "connecting";
   #out: Uint8Array[] = [];
+  #outBytes = 0;
   /** The close payload owed in `closeReceived` and `failing`. */
   #owed: Uint8Array | undefined;
 
@@ -116,7 +117,9 @@ export class ClientConnection {
     this.#random = params.random;
     const key = handshakeKey(params.random);
     this.#parser = new ResponseParser(key, params.subprotocols, params.url.href);
-    this.#out.push(new TextEncoder().encode(buildRequest({ ...params, key })));
+    const request = new TextEncoder().encode(buildRequest({ ...params, key }));
+    this.#out.push(request);
+    this.#outBytes = request.length;
     this.#decoder = new FrameDecoder(params.limits, {
       text: (data) => handler.text(data),
       binary: (data) => handler.binary(data),
@@ -164,10 +167,18 @@ export class ClientConnection {
     return this.#out.length > 0;
   }
 
+  /** How many bytes are waiting to be written. */
+  get outputBytes(): number {
+    return this.#outBytes;
+  }
+
   /** The bytes to write, in order, and forgets them; empty when there are none. */
   takeOutput(): Uint8Array[] {
     const out = this.#out;
-    if (out.length > 0) this.#out = [];
+    if (out.length > 0) {
+      this.#out = [];
+      this.#outBytes = 0;
+    }
     return out;
   }
 
@@ -274,7 +285,9 @@ export class ClientConnection {
   }
 
   #write(opcode: number, payload: Uint8Array | string): void {
-    this.#out.push(encodeFrame(opcode, payload, this.#random));
+    const frame = encodeFrame(opcode, payload, this.#random);
+    this.#out.push(frame);
+    this.#outBytes += frame.length;
   }
 
   #checkOpen(what: string): void {

@@ -239,28 +239,14 @@ export class ResponseParser {
     if (statusLine[1] !== "1") {
       return this.#failed("a 101 response must be HTTP/1.1", status, headers);
     }
+    // Upgrade must be exactly "websocket"; Connection is a token list that must hold "Upgrade".
     const upgrade = headers.get("upgrade");
-    if (upgrade === null || upgrade.toLowerCase() !== "websocket") {
-      return this.#failed(
-        `the response's Upgrade header is ${
-          upgrade === null ? "missing" : JSON.stringify(upgrade)
-        }, not "websocket"`,
-        status,
-        headers,
-      );
+    if (upgrade?.toLowerCase() !== "websocket") {
+      return this.#failed(wrongHeader("Upgrade", upgrade, "websocket"), status, headers);
     }
     const connection = headers.get("connection");
-    if (
-      connection === null ||
-      !connection.split(",").some((t) => t.trim().toLowerCase() === "upgrade")
-    ) {
-      return this.#failed(
-        `the response's Connection header is ${
-          connection === null ? "missing" : JSON.stringify(connection)
-        }, not "Upgrade"`,
-        status,
-        headers,
-      );
+    if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
+      return this.#failed(wrongHeader("Connection", connection, "Upgrade"), status, headers);
     }
     const accept = headers.get("sec-websocket-accept");
     if (accept !== acceptFor(this.#key)) {
@@ -346,6 +332,13 @@ export class ResponseParser {
       }),
     };
   }
+}
+
+/** Says what is wrong with a required response header. */
+function wrongHeader(name: string, value: string | null, expected: string): string {
+  return `the response's ${name} header is ${
+    value === null ? "missing" : JSON.stringify(value)
+  }, not "${expected}"`;
 }
 
 /** The index just past the first CRLFCRLF at or after `from`, or -1. */

@@ -134,6 +134,8 @@ class DenoStream implements ByteStream {
   #closed = false;
   #reading = true;
   #readLoop: Promise<void>;
+  #buffered = 0;
+  #drainWaiters: Array<{ low: number; resolve: () => void }> = [];
 
   constructor(conn: Deno.Conn, events: StreamEvents) {
     this.#conn = conn;
@@ -167,8 +169,31 @@ class DenoStream implements ByteStream {
 
   write(chunks: Uint8Array[]): void {
     if (this.#closed || this.#ending) return;
-    for (const c of chunks) this.#queue.push(c);
+    for (const c of chunks) {
+      this.#queue.push(c);
+      this.#buffered += c.length;
+    }
     if (!this.#writing) this.#flush();
+  }
+
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  drained(low: number): Promise<void> {
+    if (this.#buffered <= low || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push({ low, resolve }));
+  }
+
+  /** Wakes the drain waiters whose mark is reached (all of them once closed). */
+  #wake(): void {
+    if (this.#drainWaiters.length === 0) return;
+    const waiting = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiting) {
+      if (this.#closed || this.#buffered <= w.low) w.resolve();
+      else this.#drainWaiters.push(w);
+    }
   }
 
   async #flush(): Promise<void> {
@@ -190,7 +215,12 @@ class DenoStream implements ByteStream {
           }
         }
         let at = 0;
-        while (at < bytes.length) at += await this.#conn.write(bytes.subarray(at));
+        while (at < bytes.length) {
+          const n = await this.#conn.write(bytes.subarray(at));
+          at += n;
+          this.#buffered -= n;
+          this.#wake();
+        }
       }
     } catch (error) {
       this.#writing = false;
@@ -221,6 +251,9 @@ class DenoStream implements ByteStream {
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#queue = [];
+    this.#buffered = 0;
+    this.#wake();
     try {
       this.#conn.close();
     } catch { /* already closed */ }

@@ -20,7 +20,9 @@ interface NodeSocket {
   on(event: string, listener: (...args: never[]) => void): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(event?: string): unknown;
+  removeListener(event: string, listener: (...args: never[]) => void): unknown;
   readonly destroyed: boolean;
+  readonly writableLength: number;
 }
 interface NodeNet {
   connect(options: Record<string, unknown>): NodeSocket;
@@ -129,5 +131,24 @@ class NodeStream implements ByteStream {
 
   destroy(): void {
     this.#socket.destroy();
+  }
+
+  get buffered(): number {
+    return this.#socket.destroyed ? 0 : this.#socket.writableLength;
+  }
+
+  drained(low: number): Promise<void> {
+    const s = this.#socket;
+    if (s.destroyed || s.writableLength <= low) return Promise.resolve();
+    // "drain" fires once the buffer is empty; "close" when the socket is gone.
+    return new Promise((resolve) => {
+      const done = () => {
+        s.removeListener("drain", done);
+        s.removeListener("close", done);
+        resolve();
+      };
+      s.on("drain", done);
+      s.on("close", done);
+    });
   }
 }

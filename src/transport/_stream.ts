@@ -22,6 +22,13 @@ export interface ByteStream {
   end(): void;
   /** Releases the stream at once. */
   destroy(): void;
+  /** Bytes given to `write` that the operating system has not taken yet. */
+  readonly buffered: number;
+  /**
+   * Resolves once `buffered` is at most `low` bytes, or the stream is gone (then the bytes still
+   * buffered are lost, and the stream reports why through its events).
+   */
+  drained(low: number): Promise<void>;
 }
 
 /** Where to dial. */

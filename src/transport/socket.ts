@@ -213,7 +213,7 @@ class SocketTransport implements Transport {
     );
   }
 
-  send(frame: Frame): void {
+  send(frame: Frame): void | Promise<void> {
     const conn = this.#conn;
     // Replies to the messages that came before the server's close (or violation) still go out.
     if (this.#stream === undefined || (conn.state !== "open" && !this.#owing)) {
@@ -236,6 +236,13 @@ class SocketTransport implements Transport {
         throw new UnsupportedError(
           `Cannot send a ${(frame as { type: string }).type} frame over the socket transport`,
         );
+    }
+    const stream = this.#stream;
+    if (stream.buffered + conn.outputBytes >= WRITE_HIGH_WATER) {
+      // Backpressure: the caller (an awaited sendFrame) waits until the socket has taken most
+      // of what is buffered, so a fast sender cannot grow memory without bound.
+      this.#flush();
+      return stream.drained(WRITE_LOW_WATER);
     }
     // Frames sent in the same turn go out in one write.
     if (!this.#flushQueued) {
@@ -355,6 +362,10 @@ class SocketTransport implements Transport {
     this.#resolveDone();
   }
 }
+
+/** Buffered bytes above which `send` makes its caller wait, and the mark it waits for. */
+const WRITE_HIGH_WATER = 1024 * 1024;
+const WRITE_LOW_WATER = 256 * 1024;
 
 /** How long the body of a refused upgrade without a length may keep arriving, in ms. */
 const REFUSAL_BODY_GRACE = 200;
