@@ -45,29 +45,33 @@ function assertLinesInOrder(out: string, patterns: (string | RegExp)[]): void {
   }
 }
 
-Deno.test("examples/echo.ts echoes text and binary, then stops", async () => {
-  const out = await runExample("echo.ts");
-  assertLinesInOrder(out, [
-    /^connected to ws:\/\/127\.0\.0\.1:\d+\/$/,
-    "echo (text): hello, parley",
-    "echo (binary): [1, 2, 3, 255]",
-    'stopped: {"kind":"normal"} (state: stopped)',
-  ]);
-});
+/**
+ * Registers the test "examples/`file` `does`": it runs the example and expects lines matching
+ * `patterns` in its output, in this order.
+ */
+function testTranscript(file: string, does: string, patterns: (string | RegExp)[]): void {
+  Deno.test(`examples/${file} ${does}`, async () => {
+    assertLinesInOrder(await runExample(file), patterns);
+  });
+}
 
-Deno.test("examples/auth_header.ts is refused without the header and let in with it", async () => {
-  const out = await runExample("auth_header.ts");
-  assertLinesInOrder(out, [
-    "server: refused an upgrade to /auth with 401",
-    /^\[anonymous\] handleDisconnect \{ kind: "error" \}: .*401/,
-    "[anonymous] connect() rejected with ConnectionError",
-    "[anonymous] state: disconnected",
-    "server: accepted a connection on /auth",
-    "[authorized] connected",
-    "[authorized] echo: hello with a token",
-    "[authorized] stopped",
-  ]);
-});
+testTranscript("echo.ts", "echoes text and binary, then stops", [
+  /^connected to ws:\/\/127\.0\.0\.1:\d+\/$/,
+  "echo (text): hello, parley",
+  "echo (binary): [1, 2, 3, 255]",
+  'stopped: {"kind":"normal"} (state: stopped)',
+]);
+
+testTranscript("auth_header.ts", "is refused without the header and let in with it", [
+  "server: refused an upgrade to /auth with 401",
+  /^\[anonymous\] handleDisconnect \{ kind: "error" \}: .*401/,
+  "[anonymous] connect() rejected with ConnectionError",
+  "[anonymous] state: disconnected",
+  "server: accepted a connection on /auth",
+  "[authorized] connected",
+  "[authorized] echo: hello with a token",
+  "[authorized] stopped",
+]);
 
 Deno.test("examples/reconnect.ts reconnects after each drop within the backoff", async () => {
   const out = await runExample("reconnect.ts");
@@ -88,42 +92,33 @@ Deno.test("examples/reconnect.ts reconnects after each drop within the backoff",
   }
 });
 
-Deno.test("examples/heartbeat.ts pings through handleInfo and stops", async () => {
-  const out = await runExample("heartbeat.ts");
-  assertLinesInOrder(out, [
-    'beat 1: push "ping"',
-    "echo 1: ping",
-    'beat 3: push "ping"',
-    "echo 3: ping",
-    "stopped after 3 heartbeats",
-  ]);
-});
+testTranscript("heartbeat.ts", "pings through handleInfo and stops", [
+  'beat 1: push "ping"',
+  "echo 1: ping",
+  'beat 3: push "ping"',
+  "echo 3: ping",
+  "stopped after 3 heartbeats",
+]);
 
-Deno.test("examples/named_client.ts reaches the client by its name", async () => {
-  const out = await runExample("named_client.ts");
-  assertLinesInOrder(out, [
-    'whereis("ticker") is the handle: true',
-    "ticker got: tick 101.5",
-    "ticker got: tick 101.7",
-    "ticker got: tick 101.2",
-    'stopClient("ticker"): {"kind":"normal"}',
-    'whereis("ticker") after the stop: undefined',
-  ]);
-});
+testTranscript("named_client.ts", "reaches the client by its name", [
+  'whereis("ticker") is the handle: true',
+  "ticker got: tick 101.5",
+  "ticker got: tick 101.7",
+  "ticker got: tick 101.2",
+  'stopClient("ticker"): {"kind":"normal"}',
+  'whereis("ticker") after the stop: undefined',
+]);
 
-Deno.test("examples/supervision.ts restarts the crashed child", async () => {
-  const out = await runExample("supervision.ts");
-  assertLinesInOrder(out, [
-    "worker: connected",
-    'worker: got "boom", returning stop("boom")',
-    'restarting child "worker"',
-    "worker: connected",
-    'supervisor: child "worker" restarts = 1',
-    'restarting child "worker"',
-    'supervisor: child "worker" restarts = 2',
-    'supervisor stopped: {"kind":"normal"}',
-  ]);
-});
+testTranscript("supervision.ts", "restarts the crashed child", [
+  "worker: connected",
+  'worker: got "boom", returning stop("boom")',
+  'restarting child "worker"',
+  "worker: connected",
+  'supervisor: child "worker" restarts = 1',
+  'restarting child "worker"',
+  'supervisor: child "worker" restarts = 2',
+  'supervisor stopped: {"kind":"normal"}',
+]);
 
 Deno.test("examples/demo.ts shows echo, drop, backoff, reconnect, disconnect and stop", async () => {
   const start = performance.now();
@@ -156,13 +151,10 @@ Deno.test("examples/demo.ts shows echo, drop, backoff, reconnect, disconnect and
   assert.ok(elapsed < 8000, `the demo took ${Math.round(elapsed)} ms`);
 });
 
-Deno.test("examples/keepalive.ts sends real pings over the socket transport and gets 3 pongs", async () => {
-  const out = await runExample("keepalive.ts");
-  assertLinesInOrder(out, [
-    "transport: socket",
-    "pong 1 (ka)",
-    "pong 2 (ka)",
-    "pong 3 (ka)",
-    "stopped after 3 pongs",
-  ]);
-});
+testTranscript("keepalive.ts", "sends real pings over the socket transport and gets 3 pongs", [
+  "transport: socket",
+  "pong 1 (ka)",
+  "pong 2 (ka)",
+  "pong 3 (ka)",
+  "stopped after 3 pongs",
+]);

@@ -71,9 +71,19 @@ async function release(conn: Client, server: RawWsServer): Promise<void> {
   await Promise.all([conn.stop(), server.close()]);
 }
 
-/** A server, a connected client and the server's side of the connection, all released after `fn`. */
-async function withConnection(
-  fn: (c: RawConnection, rec: Recorder, conn: Client, server: RawWsServer) => Promise<void>,
+type WithConnectionBody = (
+  c: RawConnection,
+  rec: Recorder,
+  conn: Client,
+  server: RawWsServer,
+) => Promise<void>;
+
+/**
+ * A server, a connected client and the server's side of the connection, all released after `fn`
+ * (which may stop the client).
+ */
+async function withClient(
+  fn: WithConnectionBody,
   options: Options = {},
   overrides: Partial<Cb> = {},
   serverOptions: RawWsServerOptions = {},
@@ -84,7 +94,44 @@ async function withConnection(
   try {
     await rec.next("connected");
     await fn(await server.connection(), rec, conn, server);
-    assert.notEqual(conn.state, "stopped", "the client stays alive");
+  } finally {
+    await release(conn, server);
+  }
+}
+
+/** As {@linkcode withClient}, and the client must still be alive (not stopped) after `fn`. */
+function withConnection(
+  fn: WithConnectionBody,
+  options: Options = {},
+  overrides: Partial<Cb> = {},
+  serverOptions: RawWsServerOptions = {},
+): Promise<void> {
+  return withClient(
+    async (c, rec, conn, server) => {
+      await fn(c, rec, conn, server);
+      assert.notEqual(conn.state, "stopped", "the client stays alive");
+    },
+    options,
+    overrides,
+    serverOptions,
+  );
+}
+
+/**
+ * A server that does not answer the upgrade by itself, a client, and the server's side of the
+ * connection once the client's request arrived, all released after `fn`.
+ */
+async function withUnansweredUpgrade(
+  fn: (c: RawConnection, rec: Recorder, conn: Client) => Promise<void>,
+  options: Options = {},
+): Promise<void> {
+  const server = await startRawWsServer({ respond: () => undefined });
+  const rec = new Recorder();
+  const conn = await startClient(server, rec, options);
+  try {
+    const c = await server.connection();
+    await c.requested();
+    await fn(c, rec, conn);
   } finally {
     await release(conn, server);
   }
@@ -116,6 +163,11 @@ function framesSeen(rec: Recorder): unknown[] {
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 const text = (data: string) => ({ type: "text", data }) as const;
+
+/** Callbacks that answer every text message `x` with the text `re: x`. */
+const answersEachMessage: Partial<Cb> = {
+  handleFrame: (f, s) => push({ type: "text", data: `re: ${(f as { data: string }).data}` }, s),
+};
 
 /** One protocol violation: what the server writes after the handshake, and the code expected. */
 interface Violation {
@@ -386,12 +438,7 @@ Deno.test("messages exactly at maxMessageSize and maxFragments are delivered", a
 Deno.test(
   "a server that never answers the close: stop() completes within about closeTimeout and the client closes TCP",
   async () => {
-    const server = await startRawWsServer();
-    const rec = new Recorder();
-    const conn = await startClient(server, rec, { closeTimeout: 200 });
-    try {
-      await rec.next("connected");
-      const c = await server.connection();
+    await withClient(async (c, _rec, conn) => {
       const t0 = performance.now();
       await within(conn.stop(), 2000, "stop()");
       const took = performance.now() - t0;
@@ -402,21 +449,14 @@ Deno.test(
       assert.ok(took < 700, `stop() took ${took.toFixed(0)} ms with closeTimeout 200`);
       assert.ok(ended - t0 < 700, "the client closed the TCP connection");
       assert.equal(conn.state, "stopped");
-    } finally {
-      await release(conn, server);
-    }
+    }, { closeTimeout: 200 });
   },
 );
 
 Deno.test(
   "a server that never answers the close: disconnect() is done within about closeTimeout",
   async () => {
-    const server = await startRawWsServer();
-    const rec = new Recorder();
-    const conn = await startClient(server, rec, { closeTimeout: 200 });
-    try {
-      await rec.next("connected");
-      const c = await server.connection();
+    await withConnection(async (c, _rec, conn) => {
       const t0 = performance.now();
       await within(conn.disconnect({ code: 4002, reason: "later" }), 2000, "disconnect()");
       assert.deepEqual(await c.closeFrame(), { code: 4002, reason: "later" });
@@ -424,21 +464,14 @@ Deno.test(
       assert.ok(ended - t0 >= 150, "the client waited for the server's close");
       assert.ok(ended - t0 < 700, `the client closed TCP after ${(ended - t0).toFixed(0)} ms`);
       assert.equal(conn.state, "disconnected");
-    } finally {
-      await release(conn, server);
-    }
+    }, { closeTimeout: 200 });
   },
 );
 
 Deno.test(
   "disconnect({ code: 4001, reason: 'bye' }) sends that close frame; a server answering normally ends it at once",
   async () => {
-    const server = await startRawWsServer();
-    const rec = new Recorder();
-    const conn = await startClient(server, rec, { closeTimeout: 5000 });
-    try {
-      await rec.next("connected");
-      const c = await server.connection();
+    await withClient(async (c, rec, conn) => {
       await conn.disconnect({ code: 4001, reason: "bye" });
       assert.equal((await nextDisconnect(rec)).kind, "closed");
       assert.deepEqual(await c.closeFrame(), { code: 4001, reason: "bye" });
@@ -454,9 +487,7 @@ Deno.test(
       await within(conn.stop(), 2000, "stop()");
       assert.ok(performance.now() - stopping < 1000, "stop did not wait for closeTimeout");
       assert.equal(c.frames.filter((f) => f.opcode === OP.CLOSE).length, 1, "one close frame");
-    } finally {
-      await release(conn, server);
-    }
+    }, { closeTimeout: 5000 });
   },
 );
 
@@ -493,10 +524,7 @@ Deno.test(
         await c.closed();
       },
       {},
-      {
-        handleFrame: (f, s) =>
-          push({ type: "text", data: `re: ${(f as { data: string }).data}` }, s),
-      },
+      answersEachMessage,
     );
   },
 );
@@ -513,10 +541,7 @@ Deno.test(
         assert.equal(c.frames.length, 2, "the reply, then the close frame");
       },
       {},
-      {
-        handleFrame: (f, s) =>
-          push({ type: "text", data: `re: ${(f as { data: string }).data}` }, s),
-      },
+      answersEachMessage,
     );
   },
 );
@@ -571,51 +596,47 @@ Deno.test(
 // Frame delivery
 
 Deno.test("frames in the same TCP write as the 101 reach handleFrame in order", async () => {
-  const server = await startRawWsServer({
-    respond: (r) =>
-      concat(
-        response101(r),
-        textFrame("one"),
-        binaryFrame(bytes(2, 2)),
-        textFrame("th", false),
-        continuationFrame("ree"),
-        frame({ opcode: OP.PONG, payload: "four" }),
-      ),
-  });
-  const rec = new Recorder();
-  const conn = await startClient(server, rec);
-  try {
-    await rec.next("connected");
-    for (let i = 0; i < 4; i++) await rec.next("frame");
-    const [connected, ...rest] = rec.events.filter((e) => e.type !== "info");
-    assert.equal(connected.type, "connected");
-    assert.deepEqual(rest.map((e) => e.value), [
-      text("one"),
-      { type: "binary", data: bytes(2, 2) },
-      text("three"),
-      { type: "pong", data: new TextEncoder().encode("four") },
-    ]);
-  } finally {
-    await release(conn, server);
-  }
+  const respond = (r: RawRequest) =>
+    concat(
+      response101(r),
+      textFrame("one"),
+      binaryFrame(bytes(2, 2)),
+      textFrame("th", false),
+      continuationFrame("ree"),
+      frame({ opcode: OP.PONG, payload: "four" }),
+    );
+  await withConnection(
+    async (_c, rec) => {
+      for (let i = 0; i < 4; i++) await rec.next("frame");
+      const [connected, ...rest] = rec.events.filter((e) => e.type !== "info");
+      assert.equal(connected.type, "connected");
+      assert.deepEqual(rest.map((e) => e.value), [
+        text("one"),
+        { type: "binary", data: bytes(2, 2) },
+        text("three"),
+        { type: "pong", data: new TextEncoder().encode("four") },
+      ]);
+    },
+    {},
+    {},
+    { respond },
+  );
 });
 
 Deno.test("a ping in the same TCP write as the 101 is answered with its payload", async () => {
-  const server = await startRawWsServer({
-    respond: (r) => concat(response101(r), frame({ opcode: OP.PING, payload: "early" })),
-  });
-  const rec = new Recorder();
-  const conn = await startClient(server, rec, {}, { handlePing: (_p, s) => ok(s) });
-  try {
-    await rec.next("connected");
-    const c = await server.connection();
-    const pong = await c.nextFrame();
-    assert.equal(pong.opcode, OP.PONG);
-    assert.equal(new TextDecoder().decode(pong.payload), "early");
-    await rec.next("ping");
-  } finally {
-    await release(conn, server);
-  }
+  const respond = (r: RawRequest) =>
+    concat(response101(r), frame({ opcode: OP.PING, payload: "early" }));
+  await withConnection(
+    async (c, rec) => {
+      const pong = await c.nextFrame();
+      assert.equal(pong.opcode, OP.PONG);
+      assert.equal(new TextDecoder().decode(pong.payload), "early");
+      await rec.next("ping");
+    },
+    {},
+    { handlePing: (_p, s) => ok(s) },
+    { respond },
+  );
 });
 
 Deno.test(
@@ -741,12 +762,7 @@ Deno.test("a 403 with a body is a HandshakeError with status 403 and the body", 
 });
 
 Deno.test("a 403 whose body ends with the connection is still reported with its body", async () => {
-  const server = await startRawWsServer({ respond: () => undefined });
-  const rec = new Recorder();
-  const conn = await startClient(server, rec);
-  try {
-    const c = await server.connection();
-    await c.requested();
+  await withUnansweredUpgrade(async (c, rec) => {
     await c.write("HTTP/1.1 403 Forbidden\r\n\r\nno length, ");
     await sleep(20);
     await c.write("read to the end");
@@ -758,21 +774,14 @@ Deno.test("a 403 whose body ends with the connection is still reported with its 
     assert.equal(error.status, 403);
     assert.equal(error.body, "no length, read to the end");
     await c.closed();
-  } finally {
-    await release(conn, server);
-  }
+  });
 });
 
 Deno.test(
   "a 403 without a length on a connection the server holds open is reported with its body " +
     "within a short grace, not as a connect timeout",
   async () => {
-    const server = await startRawWsServer({ respond: () => undefined });
-    const rec = new Recorder();
-    const conn = await startClient(server, rec, { connectTimeout: 2000 });
-    try {
-      const c = await server.connection();
-      await c.requested();
+    await withUnansweredUpgrade(async (c, rec) => {
       const sent = performance.now();
       await c.write("HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\n\r\ngo away");
       const reason = await nextDisconnect(rec);
@@ -783,9 +792,7 @@ Deno.test(
       assert.equal(error.status, 403);
       assert.equal(error.body, "go away");
       await c.clientEnded();
-    } finally {
-      await release(conn, server);
-    }
+    }, { connectTimeout: 2000 });
   },
 );
 
@@ -827,12 +834,7 @@ Deno.test("a response that is not HTTP is a HandshakeError", async () => {
 });
 
 Deno.test("a server that closes in the middle of its response is a HandshakeError", async () => {
-  const server = await startRawWsServer({ respond: () => undefined });
-  const rec = new Recorder();
-  const conn = await startClient(server, rec);
-  try {
-    const c = await server.connection();
-    await c.requested();
+  await withUnansweredUpgrade(async (c, rec, conn) => {
     await c.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: webs");
     c.end();
     const reason = await nextDisconnect(rec);
@@ -840,9 +842,7 @@ Deno.test("a server that closes in the middle of its response is a HandshakeErro
     assert.match((reason as { error: Error }).error.message, /in the middle of its response/);
     await c.closed();
     assert.equal(conn.state, "disconnected");
-  } finally {
-    await release(conn, server);
-  }
+  });
 });
 
 Deno.test(

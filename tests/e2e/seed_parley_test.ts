@@ -979,6 +979,16 @@ test("handleInfo receives messages while disconnected [T:680]", async () => {
 // Pings. The web transport (the runtime's WebSocket) answers pings itself and cannot show them to
 // the client, nor send them; handlePing with real pings is tested with a scripted transport.
 
+/** handleFrame answers the text "ping me" by pushing a ping "p", then the text "pushed". */
+const pushesPingWhenAsked: AnyCallbacks = {
+  handleFrame: (frame, state) => {
+    if (frame.type === "text" && frame.data === "ping me") {
+      return push([{ type: "ping", data: new TextEncoder().encode("p") }, text("pushed")], state);
+    }
+    return ok(state);
+  },
+};
+
 test("a server ping leaves the connection working [T:719]", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
@@ -1025,17 +1035,11 @@ Deno.test(
     const server = await startWsServer();
     const rec = new Recorder();
     const logger = recordingLogger();
-    const conn = await recordingClient(rec, {
-      handleFrame: (frame, state) => {
-        if (frame.type === "text" && frame.data === "ping me") {
-          return push(
-            [{ type: "ping", data: new TextEncoder().encode("p") }, text("pushed")],
-            state,
-          );
-        }
-        return ok(state);
-      },
-    }).start(null, { url: server.url(), logger, transport: "web" });
+    const conn = await recordingClient(rec, pushesPingWhenAsked).start(null, {
+      url: server.url(),
+      logger,
+      transport: "web",
+    });
     try {
       await rec.next("connected");
       await assert.rejects(conn.sendFrame({ type: "ping" }), UnsupportedError);
@@ -1087,17 +1091,10 @@ Deno.test(
   async () => {
     const server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec, {
-      handleFrame: (frame, state) => {
-        if (frame.type === "text" && frame.data === "ping me") {
-          return push(
-            [{ type: "ping", data: new TextEncoder().encode("p") }, text("pushed")],
-            state,
-          );
-        }
-        return ok(state);
-      },
-    }).start(null, { url: server.url(), transport: "socket" });
+    const conn = await recordingClient(rec, pushesPingWhenAsked).start(null, {
+      url: server.url(),
+      transport: "socket",
+    });
     try {
       await rec.next("connected");
       await conn.sendFrame({ type: "ping" });

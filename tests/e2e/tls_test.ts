@@ -19,7 +19,13 @@ import {
   type TlsOptions,
 } from "../../mod.ts";
 import { makeCerts, type TestCerts } from "../support/certs.ts";
-import { closeFrame, frame, OP, startRawWsServer } from "../support/raw_ws_server.ts";
+import {
+  closeFrame,
+  frame,
+  OP,
+  type RawConnection,
+  startRawWsServer,
+} from "../support/raw_ws_server.ts";
 import {
   nextDisconnect,
   Recorder,
@@ -107,6 +113,7 @@ async function startTlsServer(options: ServerOptions, host = "127.0.0.1"): Promi
 // Clients
 
 type Cb = Callbacks<null, null, unknown>;
+type Client = Awaited<ReturnType<typeof startClient>>;
 
 /** Starts a socket-transport client with `tls` settings, recording callbacks and log messages. */
 async function startClient(url: string, tls: TlsOptions | undefined, options: object = {}) {
@@ -163,6 +170,34 @@ async function expectRefused(url: string, tls: TlsOptions | undefined): Promise<
 /** TLS settings that take the node:tls path on Deno and change nothing else. */
 const viaNode = (tls: TlsOptions): TlsOptions => ({ ...tls, serverName: "localhost" });
 
+/**
+ * Runs `body` on both dialling paths (Deno.connectTls, then node:tls): each time against a raw
+ * wss:// server with the test certificate, with a client started with `options` and connected,
+ * and the server's side of that connection. Closes the server at the end.
+ */
+async function onBothDiallingPaths(
+  options: object,
+  body: (client: Client, sc: RawConnection) => Promise<void>,
+): Promise<void> {
+  const c = await certs();
+  const server = await startRawWsServer({ tls: c.server });
+  try {
+    for (const [i, tls] of [{ ca: c.ca }, viaNode({ ca: c.ca })].entries()) {
+      const client = await startClient(server.url(), tls, options);
+      try {
+        await client.rec.next("connected");
+        await body(client, await server.connection(i));
+      } finally {
+        // Dropped first, so a failing test does not wait on a close the server never answers.
+        for (const sc of server.connections) sc.destroy();
+        await client.conn.stop();
+      }
+    }
+  } finally {
+    await server.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tests
 
@@ -180,7 +215,7 @@ Deno.test(
   "wss:// with transportOptions.tls.ca connects and echoes (Deno.connectTls and node:tls)",
   async () => {
     const c = await certs();
-    const server = await startTlsServer({ cert: c.server.cert, key: c.server.key });
+    const server = await startTlsServer(c.server);
     try {
       await expectEcho(server, server.url(), { ca: c.ca });
       await expectEcho(server, server.url("localhost"), { ca: [c.ca] });
@@ -197,7 +232,7 @@ Deno.test(
   "wss:// without the CA fails with a HandshakeError naming the TLS handshake and certificate",
   async () => {
     const c = await certs();
-    const server = await startTlsServer({ cert: c.server.cert, key: c.server.key });
+    const server = await startTlsServer(c.server);
     try {
       for (const tls of [undefined, { ca: [] }, viaNode({})]) {
         const error = await expectRefused(server.url(), tls);
@@ -214,7 +249,7 @@ Deno.test(
 
 Deno.test("a certificate signed by an untrusted CA is refused with a clear error", async () => {
   const c = await certs();
-  const server = await startTlsServer({ cert: c.untrusted.cert, key: c.untrusted.key });
+  const server = await startTlsServer(c.untrusted);
   try {
     for (const tls of [{ ca: c.ca }, viaNode({ ca: c.ca })]) {
       const error = await expectRefused(server.url(), tls);
@@ -229,8 +264,8 @@ Deno.test("a certificate signed by an untrusted CA is refused with a clear error
 
 Deno.test("a certificate for another host name is refused with a clear error", async () => {
   const c = await certs();
-  const other = await startTlsServer({ cert: c.otherName.cert, key: c.otherName.key });
-  const server = await startTlsServer({ cert: c.server.cert, key: c.server.key });
+  const other = await startTlsServer(c.otherName);
+  const server = await startTlsServer(c.server);
   try {
     // 127.0.0.1 against a certificate only for other.example.
     for (const tls of [{ ca: c.ca }, { ca: c.ca, minVersion: "TLSv1.3" as const }]) {
@@ -253,8 +288,8 @@ Deno.test(
   "serverName sends that name as SNI and checks the certificate against it",
   async () => {
     const c = await certs();
-    const server = await startTlsServer({ cert: c.server.cert, key: c.server.key });
-    const other = await startTlsServer({ cert: c.otherName.cert, key: c.otherName.key });
+    const server = await startTlsServer(c.server);
+    const other = await startTlsServer(c.otherName);
     try {
       const peer = await expectEcho(server, server.url(), { ca: c.ca, serverName: "localhost" });
       assert.equal(peer.servername, "localhost");
@@ -273,15 +308,13 @@ Deno.test(
 Deno.test("a client certificate is presented for mutual TLS, and without one the server refuses", async () => {
   const c = await certs();
   const server = await startTlsServer({
-    cert: c.server.cert,
-    key: c.server.key,
+    ...c.server,
     ca: [c.ca],
     requestCert: true,
     rejectUnauthorized: true,
   });
   try {
-    const mine = { cert: c.client.cert, key: c.client.key };
-    for (const tls of [{ ca: c.ca, ...mine }, viaNode({ ca: c.ca, ...mine })]) {
+    for (const tls of [{ ca: c.ca, ...c.client }, viaNode({ ca: c.ca, ...c.client })]) {
       const peer = await expectEcho(server, server.url(), tls);
       assert.equal(peer.authorized, true);
       assert.equal(peer.clientCertCn, "parley-client");
@@ -292,11 +325,7 @@ Deno.test("a client certificate is presented for mutual TLS, and without one the
       assert.match(error.message, /CertificateRequired|certificate required/i, error.message);
     }
     // A client certificate from a CA the server does not trust.
-    const error = await expectRefused(server.url(), {
-      ca: c.ca,
-      cert: c.untrusted.cert,
-      key: c.untrusted.key,
-    });
+    const error = await expectRefused(server.url(), { ca: c.ca, ...c.untrusted });
     assert.match(error.message, /TLS|certificate/i, error.message);
     assert.equal(server.peers.length, 2);
   } finally {
@@ -306,10 +335,9 @@ Deno.test("a client certificate is presented for mutual TLS, and without one the
 
 Deno.test("minVersion TLSv1.3 connects to a TLS 1.3 server and refuses a TLS 1.2 one", async () => {
   const c = await certs();
-  const modern = await startTlsServer({ cert: c.server.cert, key: c.server.key });
+  const modern = await startTlsServer(c.server);
   const old = await startTlsServer({
-    cert: c.server.cert,
-    key: c.server.key,
+    ...c.server,
     maxVersion: "TLSv1.2",
   });
   try {
@@ -331,8 +359,8 @@ Deno.test(
   "an IPv6 literal (wss://[::1]) is dialled and checked against the certificate's IP address",
   async () => {
     const c = await certs();
-    const server = await startTlsServer({ cert: c.server.cert, key: c.server.key }, "::1");
-    const other = await startTlsServer({ cert: c.otherName.cert, key: c.otherName.key }, "::1");
+    const server = await startTlsServer(c.server, "::1");
+    const other = await startTlsServer(c.otherName, "::1");
     try {
       assert.ok(server.url().startsWith("wss://[::1]:"));
       for (const tls of [{ ca: c.ca }, { ca: c.ca, minVersion: "TLSv1.3" as const }]) {
@@ -351,8 +379,8 @@ Deno.test(
   "dangerouslyAcceptInvalidCertificates connects to an untrusted server and logs a warning",
   async () => {
     const c = await certs();
-    const untrusted = await startTlsServer({ cert: c.untrusted.cert, key: c.untrusted.key });
-    const other = await startTlsServer({ cert: c.otherName.cert, key: c.otherName.key });
+    const untrusted = await startTlsServer(c.untrusted);
+    const other = await startTlsServer(c.otherName);
     try {
       for (const server of [untrusted, other]) {
         const { conn, rec, logger } = await startClient(server.url(), {
@@ -416,94 +444,49 @@ Deno.test(
 Deno.test(
   "over TLS a protocol violation still sends its close code, on both dialling paths",
   async () => {
-    const c = await certs();
-    const server = await startRawWsServer({ tls: { cert: c.server.cert, key: c.server.key } });
-    try {
-      for (const [i, tls] of [{ ca: c.ca }, viaNode({ ca: c.ca })].entries()) {
-        const { conn, rec } = await startClient(server.url(), tls);
-        try {
-          await rec.next("connected");
-          const sc = await server.connection(i);
-          await sc.write(frame({ opcode: OP.TEXT, payload: "masked", mask: true }));
-          const reason = await nextDisconnect(rec);
-          const error = (reason as { error?: unknown }).error;
-          assert.ok(error instanceof ProtocolError && error.code === 1002, String(error));
-          assert.equal((await sc.closeFrame()).code, 1002);
-          await sc.clientEnded();
-          sc.end();
-          await sc.closed();
-          assert.equal(rec.all("frame").length, 0);
-        } finally {
-          // Dropped first, so a failing test does not wait on a close the server never answers.
-          for (const sc of server.connections) sc.destroy();
-          await conn.stop();
-        }
-      }
-    } finally {
-      await server.close();
-    }
+    await onBothDiallingPaths({}, async ({ rec }, sc) => {
+      await sc.write(frame({ opcode: OP.TEXT, payload: "masked", mask: true }));
+      const reason = await nextDisconnect(rec);
+      const error = (reason as { error?: unknown }).error;
+      assert.ok(error instanceof ProtocolError && error.code === 1002, String(error));
+      assert.equal((await sc.closeFrame()).code, 1002);
+      await sc.clientEnded();
+      sc.end();
+      await sc.closed();
+      assert.equal(rec.all("frame").length, 0);
+    });
   },
 );
 
 Deno.test(
   "over TLS a server that never answers the close: stop() completes within about closeTimeout, on both dialling paths",
   async () => {
-    const c = await certs();
-    const server = await startRawWsServer({ tls: { cert: c.server.cert, key: c.server.key } });
-    try {
-      for (const [i, tls] of [{ ca: c.ca }, viaNode({ ca: c.ca })].entries()) {
-        const { conn, rec } = await startClient(server.url(), tls, { closeTimeout: 200 });
-        try {
-          await rec.next("connected");
-          const sc = await server.connection(i);
-          const t0 = performance.now();
-          await within(conn.stop(), 2000, "stop()");
-          const took = performance.now() - t0;
-          assert.equal((await sc.closeFrame()).code, 1000);
-          assert.ok(took >= 150 && took < 700, `stop() took ${took.toFixed(0)} ms`);
-          await sc.clientEnded();
-        } finally {
-          // Dropped first, so a failing test does not wait on a close the server never answers.
-          for (const sc of server.connections) sc.destroy();
-          await conn.stop();
-        }
-      }
-    } finally {
-      await server.close();
-    }
+    await onBothDiallingPaths({ closeTimeout: 200 }, async ({ conn }, sc) => {
+      const t0 = performance.now();
+      await within(conn.stop(), 2000, "stop()");
+      const took = performance.now() - t0;
+      assert.equal((await sc.closeFrame()).code, 1000);
+      assert.ok(took >= 150 && took < 700, `stop() took ${took.toFixed(0)} ms`);
+      await sc.clientEnded();
+    });
   },
 );
 
 Deno.test(
   "over TLS a server that answers the close ends the connection at once, on both dialling paths",
   async () => {
-    const c = await certs();
-    const server = await startRawWsServer({ tls: { cert: c.server.cert, key: c.server.key } });
-    try {
-      for (const [i, tls] of [{ ca: c.ca }, viaNode({ ca: c.ca })].entries()) {
-        const { conn, rec } = await startClient(server.url(), tls, { closeTimeout: 3000 });
-        try {
-          await rec.next("connected");
-          const sc = await server.connection(i);
-          const t0 = performance.now();
-          const disconnecting = conn.disconnect({ code: 4001, reason: "bye" });
-          assert.deepEqual(await sc.closeFrame(), { code: 4001, reason: "bye" });
-          await sc.write(closeFrame(4001, "bye"));
-          sc.end();
-          await disconnecting;
-          assert.equal((await nextDisconnect(rec)).kind, "closed");
-          await conn.stop();
-          const took = performance.now() - t0;
-          assert.ok(took < 1000, `done after ${took.toFixed(0)} ms, not closeTimeout`);
-          await sc.closed();
-        } finally {
-          // Dropped first, so a failing test does not wait on a close the server never answers.
-          for (const sc of server.connections) sc.destroy();
-          await conn.stop();
-        }
-      }
-    } finally {
-      await server.close();
-    }
+    await onBothDiallingPaths({ closeTimeout: 3000 }, async ({ conn, rec }, sc) => {
+      const t0 = performance.now();
+      const disconnecting = conn.disconnect({ code: 4001, reason: "bye" });
+      assert.deepEqual(await sc.closeFrame(), { code: 4001, reason: "bye" });
+      await sc.write(closeFrame(4001, "bye"));
+      sc.end();
+      await disconnecting;
+      assert.equal((await nextDisconnect(rec)).kind, "closed");
+      await conn.stop();
+      const took = performance.now() - t0;
+      assert.ok(took < 1000, `done after ${took.toFixed(0)} ms, not closeTimeout`);
+      await sc.closed();
+    });
   },
 );

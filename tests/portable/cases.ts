@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import {
+  type ClientHandle,
   type ConnectInfo,
   DisconnectedError,
   type DisconnectReason,
@@ -20,6 +21,7 @@ import {
   type Config,
   connectionId,
   Events,
+  type RecordingOptions,
   restartServer,
   seen,
   seenWhen,
@@ -34,6 +36,16 @@ const SIZES = [0, 1, 125, 126, 65535, 65536, 1024 * 1024];
 /** A close reason with 2- and 3-byte UTF-8 characters. */
 const serverBye = "server bye, à bientôt ✓";
 const MESSAGES = 1000;
+
+/** A recording client's options, with its path made from its connection id. */
+type ClientSettings = Omit<RecordingOptions, "path"> & { path?: (id: string) => string };
+type ClientBody = (conn: ClientHandle<null>, events: Events, id: string) => Promise<void>;
+
+/** Sends the text `data` and asserts that the next frame is its echo. */
+async function assertEchoed(conn: ClientHandle<null>, events: Events, data: string): Promise<void> {
+  await conn.sendFrame({ type: "text", data });
+  assert.deepEqual(await events.next("frame"), { type: "text", data });
+}
 
 /** Registers every case for `transport`. */
 export function registerCases(config: Config, transport: Transport): void {
@@ -74,6 +86,27 @@ export function registerCases(config: Config, transport: Transport): void {
     ? " (or nothing: Bun's WebSocket resets the connection right after its close frame)"
     : "";
 
+  /**
+   * Runs `body` with a client started with `settings` (if given) and recording into `events`,
+   * on `path(id)` (by default `/ws?id=<id>`) with `id` a fresh connection id made from `slug`,
+   * and stops the client afterwards.
+   */
+  const withClient = async (
+    slug: string,
+    ...args: [ClientBody] | [ClientSettings, ClientBody]
+  ): Promise<void> => {
+    const [settings, body] = args.length === 1 ? [{}, args[0]] : args;
+    const { path = (id: string) => `/ws?id=${id}`, ...options } = settings;
+    const events = new Events();
+    const id = connectionId(config, transport, slug);
+    const conn = await startRecording(config, transport, events, { ...options, path: path(id) });
+    try {
+      await body(conn, events, id);
+    } finally {
+      await conn.stop();
+    }
+  };
+
   test(
     name(
       socket
@@ -81,10 +114,7 @@ export function registerCases(config: Config, transport: Transport): void {
         : 'connect: handleConnect gets status 101, the URL, subprotocol "" and no headers (the web transport cannot see them)',
     ),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "connect");
-      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-      try {
+      await withClient("connect", async (conn, events, id) => {
         const info = await events.next<ConnectInfo>("connected");
         assert.equal(info.status, 101);
         assert.equal(info.url, `${config.ws}/ws?id=${id}`);
@@ -100,19 +130,14 @@ export function registerCases(config: Config, transport: Transport): void {
         }
         const [c] = await seen(config, id);
         assert.equal(c?.path, "/ws");
-      } finally {
-        await conn.stop();
-      }
+      });
     },
   );
 
   test(
     name(`text echo at ${SIZES.join(", ")} bytes, ASCII and multi-byte UTF-8: exact content`),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "text");
-      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-      try {
+      await withClient("text", async (conn, events) => {
         await events.next("connected");
         const cases = SIZES.flatMap((n, i) => [
           { what: `ASCII text of ${n} bytes`, data: asciiText(n, i + 1) },
@@ -124,19 +149,14 @@ export function registerCases(config: Config, transport: Transport): void {
           assert.equal(frame.type, "text", c.what);
           assertSameText(frame.data, c.data, c.what);
         }
-      } finally {
-        await conn.stop();
-      }
+      });
     },
   );
 
   test(
     name(`binary echo at ${SIZES.join(", ")} bytes: exact content`),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "binary");
-      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-      try {
+      await withClient("binary", async (conn, events) => {
         await events.next("connected");
         for (const [i, n] of SIZES.entries()) {
           const data = bytes(n, i + 7);
@@ -145,9 +165,7 @@ export function registerCases(config: Config, transport: Transport): void {
           assert.equal(frame.type, "binary", `binary of ${n} bytes`);
           assertSameBytes(frame.data as Uint8Array, data, `binary of ${n} bytes`);
         }
-      } finally {
-        await conn.stop();
-      }
+      });
     },
   );
 
@@ -157,13 +175,7 @@ export function registerCases(config: Config, transport: Transport): void {
         "echoed in order after handleConnect's push; the server received them all",
     ),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "many");
-      const conn = await startRecording(config, transport, events, {
-        path: `/ws?id=${id}`,
-        greeting: "#hello",
-      });
-      try {
+      await withClient("many", { greeting: "#hello" }, async (conn, events, id) => {
         const message = (i: number) =>
           i % 10 === 9
             ? { type: "binary" as const, data: new Uint8Array([i >> 8, i & 0xff]) }
@@ -196,9 +208,7 @@ export function registerCases(config: Config, transport: Transport): void {
           (c) => c[0]?.received === MESSAGES + 1,
           `${MESSAGES + 1} messages`,
         );
-      } finally {
-        await conn.stop();
-      }
+      });
     },
     { timeout: 20_000 },
   );
@@ -206,21 +216,16 @@ export function registerCases(config: Config, transport: Transport): void {
   test(
     name("custom headers reach the server; /ws/auth lets the bearer token in"),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "headers");
-      const conn = await startRecording(config, transport, events, {
-        path: `/ws/auth?id=${id}`,
+      await withClient("headers", {
+        path: (id) => `/ws/auth?id=${id}`,
         headers: { authorization: "Bearer portable", "x-parley-test": `${config.runtime} ok` },
-      });
-      try {
+      }, async (_conn, events, id) => {
         await events.next("connected");
         const [c] = await seen(config, id);
         assert.equal(c.path, "/ws/auth");
         assert.equal(c.headers["authorization"], "Bearer portable");
         assert.equal(c.headers["x-parley-test"], `${config.runtime} ok`);
-      } finally {
-        await conn.stop();
-      }
+      });
     },
   );
 
@@ -229,27 +234,18 @@ export function registerCases(config: Config, transport: Transport): void {
       'subprotocols: offered "parley.v2", "parley.v1" to a server that speaks parley.v1: both sides agree on parley.v1',
     ),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "subprotocol");
-      const conn = await startRecording(config, transport, events, {
-        path: `/ws?id=${id}&protocols=parley.v1,parley.v0`,
+      await withClient("subprotocol", {
+        path: (id) => `/ws?id=${id}&protocols=parley.v1,parley.v0`,
         subprotocols: ["parley.v2", "parley.v1"],
-      });
-      try {
+      }, async (conn, events, id) => {
         const info = await events.next<ConnectInfo>("connected");
         assert.equal(info.protocol, "parley.v1");
         if (socket) assert.equal(info.headers?.get("sec-websocket-protocol"), "parley.v1");
         const [c] = await seen(config, id);
         assert.match(c.headers["sec-websocket-protocol"] ?? "", /^parley\.v2, ?parley\.v1$/);
         assert.equal(c.protocol, "parley.v1");
-        await conn.sendFrame({ type: "text", data: "#after negotiation" });
-        assert.deepEqual(await events.next("frame"), {
-          type: "text",
-          data: "#after negotiation",
-        });
-      } finally {
-        await conn.stop();
-      }
+        await assertEchoed(conn, events, "#after negotiation");
+      });
     },
   );
 
@@ -263,10 +259,7 @@ export function registerCases(config: Config, transport: Transport): void {
             "a 125-byte ping is answered, a 126-byte one rejects with RangeError",
       ),
       async () => {
-        const events = new Events();
-        const id = connectionId(config, transport, "client-ping");
-        const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-        try {
+        await withClient("client-ping", async (conn, events, id) => {
           await events.next("connected");
           const payload = new TextEncoder().encode("are you there?");
           await conn.sendFrame({ type: "ping", data: payload });
@@ -287,28 +280,19 @@ export function registerCases(config: Config, transport: Transport): void {
             RangeError,
           );
           // The connection carries on.
-          await conn.sendFrame({ type: "text", data: "#still here" });
-          assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
-        } finally {
-          await conn.stop();
-        }
+          await assertEchoed(conn, events, "#still here");
+        });
       },
     );
     test(
       name("sendFrame pong (unsolicited, RFC 6455 §5.5.3) -> the server saw it"),
       async () => {
-        const events = new Events();
-        const id = connectionId(config, transport, "client-pong");
-        const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-        try {
+        await withClient("client-pong", async (conn, events, id) => {
           await events.next("connected");
           await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("heartbeat") });
           await seenWhen(config, id, (c) => c[0]?.pongs.includes("heartbeat"), "the pong");
-          await conn.sendFrame({ type: "text", data: "#still here" });
-          assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
-        } finally {
-          await conn.stop();
-        }
+          await assertEchoed(conn, events, "#still here");
+        });
       },
       { skip: server.seesPings ? false : `${server.label} cannot report the pongs it got` },
     );
@@ -318,10 +302,7 @@ export function registerCases(config: Config, transport: Transport): void {
         "sendFrame ping and pong reject with UnsupportedError (the web transport has no API for them); the connection stays up",
       ),
       async () => {
-        const events = new Events();
-        const id = connectionId(config, transport, "client-ping");
-        const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-        try {
+        await withClient("client-ping", async (conn, events) => {
           await events.next("connected");
           await assert.rejects(
             conn.sendFrame({ type: "ping", data: new Uint8Array([1]) }),
@@ -332,11 +313,8 @@ export function registerCases(config: Config, transport: Transport): void {
             UnsupportedError,
           );
           assert.equal(conn.state, "connected");
-          await conn.sendFrame({ type: "text", data: "#still here" });
-          assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
-        } finally {
-          await conn.stop();
-        }
+          await assertEchoed(conn, events, "#still here");
+        });
       },
     );
   }
@@ -348,10 +326,7 @@ export function registerCases(config: Config, transport: Transport): void {
         : "a server ping is answered by the runtime's WebSocket (the web transport cannot observe pings): the server got the pong",
     ),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "server-ping");
-      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-      try {
+      await withClient("server-ping", async (conn, events, id) => {
         await events.next("connected");
         await conn.sendFrame({ type: "text", data: "send_ping:hello" });
         if (socket) {
@@ -359,11 +334,8 @@ export function registerCases(config: Config, transport: Transport): void {
           assertSameBytes(payload, new TextEncoder().encode("hello"), "handlePing's payload");
         }
         await seenWhen(config, id, (c) => c[0]?.pongs.includes("hello"), 'the pong "hello"');
-        await conn.sendFrame({ type: "text", data: "#still here" });
-        assert.deepEqual(await events.next("frame"), { type: "text", data: "#still here" });
-      } finally {
-        await conn.stop();
-      }
+        await assertEchoed(conn, events, "#still here");
+      });
     },
     { skip: server.sendsPings ? false : `${server.label} cannot send pings` },
   );
@@ -374,10 +346,7 @@ export function registerCases(config: Config, transport: Transport): void {
         `"${serverBye}"; the client stays alive, disconnected; its close frame echoes 4000${lossNote}`,
     ),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "server-close");
-      const conn = await startRecording(config, transport, events, { path: `/ws?id=${id}` });
-      try {
+      await withClient("server-close", async (conn, events, id) => {
         await events.next("connected");
         await conn.sendFrame({ type: "text", data: `close:4000:${serverBye}` });
         const reason = await events.next<DisconnectReason>("disconnected");
@@ -387,9 +356,7 @@ export function registerCases(config: Config, transport: Transport): void {
         const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
         // The client answers with the server's close code (RFC 6455 §5.5.1).
         if (!(closeMayBeLost && c.close?.code === 0)) assert.equal(c.close?.code, 4000);
-      } finally {
-        await conn.stop();
-      }
+      });
     },
   );
 
@@ -405,13 +372,7 @@ export function registerCases(config: Config, transport: Transport): void {
         "; stop() is normal",
     ),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "client-close");
-      const conn = await startRecording(config, transport, events, {
-        path: `/ws?id=${id}`,
-        greeting: "#hello",
-      });
-      try {
+      await withClient("client-close", { greeting: "#hello" }, async (conn, events, id) => {
         await events.next("connected");
         assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
         await conn.disconnect({ code: 4001, reason: "bye" });
@@ -436,9 +397,8 @@ export function registerCases(config: Config, transport: Transport): void {
         const conns = await seenWhen(config, id, (c) => c[1]?.close != null, "the second close");
         assert.equal(conns.length, 2);
         assertServerSawClose(conns[1].close, { code: 4002, reason: sentReason(later) });
-      } finally {
         assert.deepEqual(await conn.stop(), { kind: "normal" });
-      }
+      });
     },
   );
 
@@ -451,32 +411,27 @@ export function registerCases(config: Config, transport: Transport): void {
         ' "going away", reconnects (backoff 50-200 ms), frames flow again',
     ),
     async () => {
-      const events = new Events();
-      const id = connectionId(config, transport, "restart");
-      const conn = await startRecording(config, transport, events, {
-        path: `/ws?id=${id}`,
-        reconnect: { baseDelay: 50, maxDelay: 200 },
-      });
-      try {
-        await events.next("connected");
-        await restartServer(config, 300);
-        const first = await events.next<DisconnectReason>("disconnected");
-        assert.deepEqual(first, {
-          kind: "remote_close",
-          code: receivedCode(1001),
-          reason: "going away",
-        });
-        await events.next("connected", 5000);
-        assert.equal(conn.state, "connected");
-        // Every attempt while the server was down failed with an error.
-        const failed = events.all("disconnected").slice(1) as DisconnectReason[];
-        for (const r of failed) assert.equal(r.kind, "error", JSON.stringify(r));
-        await conn.sendFrame({ type: "text", data: "#after restart" });
-        assert.deepEqual(await events.next("frame"), { type: "text", data: "#after restart" });
-        assert.equal((await seen(config, id)).length, 2);
-      } finally {
-        await conn.stop();
-      }
+      await withClient(
+        "restart",
+        { reconnect: { baseDelay: 50, maxDelay: 200 } },
+        async (conn, events, id) => {
+          await events.next("connected");
+          await restartServer(config, 300);
+          const first = await events.next<DisconnectReason>("disconnected");
+          assert.deepEqual(first, {
+            kind: "remote_close",
+            code: receivedCode(1001),
+            reason: "going away",
+          });
+          await events.next("connected", 5000);
+          assert.equal(conn.state, "connected");
+          // Every attempt while the server was down failed with an error.
+          const failed = events.all("disconnected").slice(1) as DisconnectReason[];
+          for (const r of failed) assert.equal(r.kind, "error", JSON.stringify(r));
+          await assertEchoed(conn, events, "#after restart");
+          assert.equal((await seen(config, id)).length, 2);
+        },
+      );
     },
   );
 

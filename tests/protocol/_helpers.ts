@@ -6,6 +6,44 @@ import { FrameDecoder } from "../../src/protocol/frame_decoder.ts";
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../../src/protocol/limits.ts";
 import { ProtocolError } from "../../src/protocol/protocol_error.ts";
 import type { RandomSource } from "../../src/protocol/random.ts";
+import { concat } from "../support/bytes.ts";
+
+export { concat };
+
+/** Close codes a peer may not send (RFC 6455 §7.4): reserved, unassigned or out of range. */
+export const INVALID_CLOSE_CODES = [
+  0,
+  999,
+  1004,
+  1005,
+  1006,
+  1015,
+  1016,
+  1100,
+  2000,
+  2999,
+  5000,
+  65535,
+];
+/** Close codes a peer may send: each sendable one of 1000-1014, and the ends of 3000-4999. */
+export const VALID_CLOSE_CODES = [
+  1000,
+  1001,
+  1002,
+  1003,
+  1007,
+  1008,
+  1009,
+  1010,
+  1011,
+  1012,
+  1013,
+  1014,
+  3000,
+  3999,
+  4000,
+  4999,
+];
 
 /** Bytes from numbers. */
 export function bytes(...values: number[]): Uint8Array {
@@ -29,17 +67,6 @@ export function utf8(text: string): Uint8Array {
 export function latin1(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-/** Concatenates byte arrays. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 
@@ -238,6 +265,22 @@ export function splitAt(data: Uint8Array, cuts: readonly number[]): Uint8Array[]
   }
   out.push(data.subarray(prev));
   return out;
+}
+
+/**
+ * Where a strict streaming decoder (a fatal TextDecoder fed one byte at a time) first rejects
+ * `data`: the index of the first byte no continuation could make valid, or -1.
+ */
+export function streamingFailIndex(data: Uint8Array): number {
+  const d = new TextDecoder("utf-8", { fatal: true });
+  for (let i = 0; i < data.length; i++) {
+    try {
+      d.decode(data.subarray(i, i + 1), { stream: true });
+    } catch {
+      return i;
+    }
+  }
+  return -1;
 }
 
 /** A random source that always yields the given bytes, repeated. */

@@ -19,6 +19,8 @@ import { DEFAULT_LIMITS, type ResolvedLimits } from "../../src/protocol/limits.t
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "../../src/protocol/opcodes.ts";
 import { ProtocolError } from "../../src/protocol/protocol_error.ts";
 import type { RandomSource } from "../../src/protocol/random.ts";
+import { concat } from "../support/bytes.ts";
+import { streamingFailIndex } from "./_helpers.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
@@ -43,19 +45,6 @@ function hex(s: string): Uint8Array {
 
 function toHex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
-function concat(...parts: Bytes[]): Uint8Array {
-  const arrays = parts.map(toBytes);
-  let n = 0;
-  for (const a of arrays) n += a.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const a of arrays) {
-    out.set(a, at);
-    at += a.length;
-  }
-  return out;
 }
 
 function filled(length: number, byte: number): Uint8Array {
@@ -1149,16 +1138,10 @@ for (const { id, category, valid, payload } of UTF8_CASES) {
  * missing, or -1 when valid.
  */
 function firstInvalidOctet(bytes: Uint8Array): number {
-  const d = new TextDecoder("utf-8", { fatal: true });
-  for (let i = 0; i < bytes.length; i++) {
-    try {
-      d.decode(bytes.subarray(i, i + 1), { stream: true });
-    } catch {
-      return i;
-    }
-  }
+  const at = streamingFailIndex(bytes);
+  if (at !== -1) return at;
   try {
-    d.decode();
+    strictUtf8.decode(bytes);
   } catch {
     return bytes.length;
   }
@@ -1306,23 +1289,10 @@ Deno.test("autobahn 7.5.1: close with an invalid UTF-8 reason fails with 1007", 
   s.expectFailed(1007);
 });
 
-const VALID_CLOSE_CODES = [
-  1000,
-  1001,
-  1002,
-  1003,
-  1007,
-  1008,
-  1009,
-  1010,
-  1011,
-  3000,
-  3999,
-  4000,
-  4999,
-];
+/** Autobahn's case 7.7 close codes, in its order (the case numbers follow it). */
+const CODES_7_7 = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999];
 
-for (const [i, code] of VALID_CLOSE_CODES.entries()) {
+for (const [i, code] of CODES_7_7.entries()) {
   Deno.test(`autobahn 7.7.${i + 1}: close with valid code ${code} is echoed with ${code}`, () => {
     const s = new Fuzzer();
     s.send(closeFrame(code));
@@ -1331,9 +1301,10 @@ for (const [i, code] of VALID_CLOSE_CODES.entries()) {
   });
 }
 
-const INVALID_CLOSE_CODES = [0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999];
+/** Autobahn's case 7.9 close codes, in its order (the case numbers follow it). */
+const CODES_7_9 = [0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999];
 
-for (const [i, code] of INVALID_CLOSE_CODES.entries()) {
+for (const [i, code] of CODES_7_9.entries()) {
   Deno.test(`autobahn 7.9.${i + 1}: close with invalid code ${code} fails with 1002`, () => {
     const s = new Fuzzer();
     s.send(closeFrame(code));

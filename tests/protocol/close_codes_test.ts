@@ -11,6 +11,7 @@ import {
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "../../src/protocol/opcodes.ts";
 import { ParleyError } from "../../src/client/errors.ts";
 import { ProtocolError } from "../../src/protocol/protocol_error.ts";
+import { INVALID_CLOSE_CODES, VALID_CLOSE_CODES } from "./_helpers.ts";
 
 Deno.test("close codes: the named constants are RFC 6455 §7.4.1's", () => {
   assert.deepEqual(
@@ -25,10 +26,10 @@ Deno.test("isValidCloseCode: exactly 1000-1003, 1007-1014 and 3000-4999 over all
       (code >= 3000 && code <= 4999);
     assert.equal(isValidCloseCode(code), expected, `code ${code}`);
   }
-  for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535]) {
+  for (const code of INVALID_CLOSE_CODES) {
     assert.equal(isValidCloseCode(code), false, `code ${code}`);
   }
-  for (const code of [1000, 1001, 1002, 1003, 1007, 1011, 1014, 3000, 3999, 4000, 4999]) {
+  for (const code of VALID_CLOSE_CODES) {
     assert.equal(isValidCloseCode(code), true, `code ${code}`);
   }
 });

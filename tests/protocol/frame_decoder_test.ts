@@ -12,11 +12,13 @@ import {
   decodeChunks,
   type DecoderEvent,
   hex,
+  INVALID_CLOSE_CODES,
   limits,
   recordingDecoder,
   seededRandom,
   serverFrame,
   utf8,
+  VALID_CLOSE_CODES,
 } from "./_helpers.ts";
 
 type Expected =
@@ -486,26 +488,6 @@ Deno.test("decoder violation: a 64-bit length above 2^53 fails with 1009 at the 
 Deno.test("decoder violation: a close frame with a 1-byte payload fails with 1002", () => {
   assertViolation(hex("88 01 03"), 1002);
 });
-
-const INVALID_CLOSE_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
-const VALID_CLOSE_CODES = [
-  1000,
-  1001,
-  1002,
-  1003,
-  1007,
-  1008,
-  1009,
-  1010,
-  1011,
-  1012,
-  1013,
-  1014,
-  3000,
-  3999,
-  4000,
-  4999,
-];
 
 for (const code of INVALID_CLOSE_CODES) {
   Deno.test(`decoder violation: close code ${code} may not be sent, fails with 1002`, () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { isValidUtf8, utf8Length, Utf8Validator } from "../../src/protocol/utf8.ts";
-import { hex, splitAt } from "./_helpers.ts";
+import { hex, splitAt, streamingFailIndex } from "./_helpers.ts";
 
 const fatal = new TextDecoder("utf-8", { fatal: true });
 
@@ -240,19 +240,6 @@ Deno.test("utf8: every three-byte sequence led by E0-EF or F0-F4 fails at the sa
     }
   }
 });
-
-/** The first byte at which a streaming fatal TextDecoder throws, or -1. */
-function streamingFailIndex(data: Uint8Array): number {
-  const d = new TextDecoder("utf-8", { fatal: true });
-  for (let i = 0; i < data.length; i++) {
-    try {
-      d.decode(data.subarray(i, i + 1), { stream: true });
-    } catch {
-      return i;
-    }
-  }
-  return -1;
-}
 
 // Bytes that are likely to form interesting UTF-8: ASCII, continuation bytes, and all lead bytes.
 const utf8ishByte = fc.oneof(

@@ -5,27 +5,26 @@
 // - the routes /ws, / (echo), /ws/auth (101 only with "authorization: Bearer ..."; else 401),
 //   /reject (403), anything else 404;
 // - the commands "close", "crash", "send_and_crash", "send_ping", "send_ping:<payload>",
-//   "close:<code>:<reason>", anything else echoed (see servers.ts's handleCommand);
+//   "close:<code>:<reason>", anything else echoed;
 // - `?protocols=a,b` picks the first subprotocol offered that is in that list;
 // - the control channel of `startControlledServer` on a port of its own: GET /connections?id=
 //   and POST /restart?down=<ms>.
 //
-// Prints `{"port": <ws port>, "control": <control port>}` on one stdout line once listening, and
-// exits when its stdin ends (or on SIGTERM).
+// The routes, commands, subprotocol choice and control channel are server_routes.ts's, as for
+// servers.ts's servers. Prints `{"port": <ws port>, "control": <control port>}` on one stdout line
+// once listening, and exits when its stdin ends (or on SIGTERM).
 
 import process from "node:process";
-
-/** One accepted connection, as servers.ts's ConnectionRecord. */
-interface ConnectionRecord {
-  readonly id: string;
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  protocol: string;
-  received: number;
-  readonly pings: string[];
-  readonly pongs: string[];
-  close: { code: number; reason: string } | null;
-}
+import {
+  chooseSubprotocol,
+  type ConnectionRecord,
+  connectionRecord,
+  controlChannel,
+  handleCommand,
+  headerRecord,
+  offeredSubprotocols,
+  refusal,
+} from "./server_routes.ts";
 
 // The parts of Bun's API used here (this file is type-checked by Deno, which has no Bun types).
 interface BunSocket {
@@ -61,71 +60,24 @@ const Bun = (() => {
   return bun;
 })();
 
-const text = (data: Uint8Array) => new TextDecoder().decode(data);
 const connections: ConnectionRecord[] = [];
 const open = new Set<BunSocket>();
-
-/** The same answers as servers.ts's `refusal`. */
-function refusal(path: string, headers: Record<string, string>): Response | undefined {
-  if (path === "/reject") return new Response("Forbidden", { status: 403 });
-  if (path === "/ws/auth" && !/^Bearer /.test(headers["authorization"] ?? "")) {
-    return new Response("Unauthorized", { status: 401 });
-  }
-  if (path !== "/ws" && path !== "/ws/auth" && path !== "/") {
-    return new Response("Not Found", { status: 404 });
-  }
-  return undefined;
-}
-
-/** The same commands as servers.ts's `handleCommand`. */
-function handleCommand(ws: BunSocket, data: string | Uint8Array): void {
-  if (typeof data !== "string") {
-    ws.send(data);
-    return;
-  }
-  if (data === "close") return ws.close(1000, "normal closure");
-  if (data === "crash") return ws.terminate();
-  if (data === "send_and_crash") {
-    ws.send("push_this");
-    setTimeout(() => ws.terminate(), 10);
-    return;
-  }
-  if (data === "send_ping") return void ws.ping(new TextEncoder().encode("ping"));
-  if (data.startsWith("send_ping:")) return void ws.ping(new TextEncoder().encode(data.slice(10)));
-  const closeWith = /^close:([0-9]{4}):(.*)$/s.exec(data);
-  if (closeWith) return ws.close(Number(closeWith[1]), closeWith[2]);
-  ws.send(data);
-}
 
 const options = (port: number): BunServeOptions => ({
   port,
   hostname: "127.0.0.1",
   fetch(req, server) {
-    const url = new URL(req.url);
-    const headers: Record<string, string> = {};
-    req.headers.forEach((v, k) => (headers[k] = v));
-    const refused = refusal(url.pathname, headers);
-    if (refused) return refused;
+    const headers = headerRecord(req.headers);
+    const refused = refusal(new URL(req.url).pathname, headers);
+    if (refused) return new Response(refused.text, { status: refused.status });
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("not found", { status: 404 });
     }
-    const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
-      .map((p) => p.trim()).filter((p) => p !== "");
-    const supported = url.searchParams.get("protocols");
+    const offered = offeredSubprotocols(req.headers.get("sec-websocket-protocol"));
     // Without ?protocols=, Bun's own default: the first protocol offered.
-    const protocol = supported === null
-      ? offered[0]
-      : offered.find((p) => supported.split(",").includes(p));
-    const record: ConnectionRecord = {
-      id: url.searchParams.get("id") ?? "",
-      path: url.pathname,
-      headers,
-      protocol: protocol ?? "",
-      received: 0,
-      pings: [],
-      pongs: [],
-      close: null,
-    };
+    const protocol = chooseSubprotocol(req.url, offered, offered[0]);
+    const record = connectionRecord(req.url, headers);
+    record.protocol = protocol ?? "";
     const upgraded = server.upgrade(req, {
       data: record,
       headers: protocol === undefined ? undefined : { "Sec-WebSocket-Protocol": protocol },
@@ -138,20 +90,24 @@ const options = (port: number): BunServeOptions => ({
     open: (ws) => void open.add(ws),
     message(ws, message) {
       ws.data.received++;
-      handleCommand(ws, typeof message === "string" ? message : new Uint8Array(message));
+      handleCommand(typeof message === "string" ? message : new Uint8Array(message), {
+        send: (d) => void ws.send(d),
+        close: (code, reason) => ws.close(code, reason),
+        drop: () => ws.terminate(),
+        ping: (p) => void ws.ping(p),
+      });
     },
     close(ws, code, reason) {
       open.delete(ws);
       ws.data.close = { code, reason };
     },
-    ping: (ws, data) => void ws.data.pings.push(text(data)),
-    pong: (ws, data) => void ws.data.pongs.push(text(data)),
+    ping: (ws, data) => void ws.data.pings.push(new Uint8Array(data)),
+    pong: (ws, data) => void ws.data.pongs.push(new Uint8Array(data)),
   },
 });
 
 let server = Bun.serve(options(0));
 const port = server.port;
-let restarting: Promise<void> | undefined;
 
 /**
  * Stops listening. Bun 1.3.14's `stop(true)` does not settle once a WebSocket was closed by the
@@ -173,28 +129,8 @@ async function restart(down: number): Promise<void> {
   server = Bun.serve(options(port));
 }
 
-const control = Bun.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  async fetch(req) {
-    const url = new URL(req.url);
-    if (url.pathname === "/connections") {
-      const id = url.searchParams.get("id") ?? "";
-      return Response.json(connections.filter((c) => c.id === id));
-    }
-    if (url.pathname === "/restart" && req.method === "POST") {
-      const down = Number(url.searchParams.get("down") ?? "0");
-      restarting ??= restart(down).finally(() => (restarting = undefined));
-      try {
-        await restarting;
-      } catch (error) {
-        return Response.json({ ok: false, error: String(error) }, { status: 500 });
-      }
-      return Response.json({ ok: true, port });
-    }
-    return new Response("not found", { status: 404 });
-  },
-});
+const channel = controlChannel(port, () => connections, restart);
+const control = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: channel.fetch });
 
 async function shutdown(): Promise<void> {
   for (const ws of open) ws.close(1001, "going away");

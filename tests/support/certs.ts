@@ -43,20 +43,25 @@ async function openssl(dir: string, args: string[]): Promise<void> {
 }
 
 const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+const VALIDITY = ["-days", "2"];
+
+/** `openssl req` arguments for a new key `<name>.key` and the subject `/CN=<cn>`. */
+const newKeyFor = (name: string, cn: string) => [
+  "req",
+  ...EC,
+  "-keyout",
+  `${name}.key`,
+  "-subj",
+  `/CN=${cn}`,
+];
 
 async function makeCa(dir: string, name: string, cn: string): Promise<void> {
   await openssl(dir, [
-    "req",
+    ...newKeyFor(name, cn),
     "-x509",
-    ...EC,
-    "-keyout",
-    `${name}.key`,
     "-out",
     `${name}.crt`,
-    "-days",
-    "2",
-    "-subj",
-    `/CN=${cn}`,
+    ...VALIDITY,
     "-addext",
     "basicConstraints=critical,CA:TRUE",
     "-addext",
@@ -71,16 +76,7 @@ async function makeLeaf(
   cn: string,
   extensions: string,
 ): Promise<KeyPair> {
-  await openssl(dir, [
-    "req",
-    ...EC,
-    "-keyout",
-    `${name}.key`,
-    "-out",
-    `${name}.csr`,
-    "-subj",
-    `/CN=${cn}`,
-  ]);
+  await openssl(dir, [...newKeyFor(name, cn), "-out", `${name}.csr`]);
   await Deno.writeTextFile(`${dir}/${name}.ext`, extensions);
   await openssl(dir, [
     "x509",
@@ -94,8 +90,7 @@ async function makeLeaf(
     "-CAcreateserial",
     "-out",
     `${name}.crt`,
-    "-days",
-    "2",
+    ...VALIDITY,
     "-extfile",
     `${name}.ext`,
   ]);
@@ -105,9 +100,11 @@ async function makeLeaf(
   };
 }
 
-const SERVER_EXT = (san: string) =>
-  `subjectAltName=${san}\nbasicConstraints=critical,CA:FALSE\n` +
-  "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n";
+/** The extensions of a leaf certificate for `usage` (serverAuth or clientAuth). */
+const LEAF_EXT = (usage: string) =>
+  "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n" +
+  `extendedKeyUsage=${usage}\n`;
+const SERVER_EXT = (san: string) => `subjectAltName=${san}\n` + LEAF_EXT("serverAuth");
 
 /** Makes a fresh set of test certificates with `openssl`. */
 export async function makeCerts(): Promise<TestCerts> {
@@ -141,8 +138,7 @@ export async function makeCerts(): Promise<TestCerts> {
       "client",
       "ca",
       "parley-client",
-      "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n" +
-        "extendedKeyUsage=clientAuth\n",
+      LEAF_EXT("clientAuth"),
     );
     return {
       dir,

@@ -9,6 +9,9 @@ import { createHash } from "node:crypto";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
+import { concat } from "./bytes.ts";
+
+export { concat };
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const encoder = new TextEncoder();
@@ -106,18 +109,6 @@ export function closeFrame(code?: number, reason: string | Uint8Array = ""): Uin
   payload[1] = code & 0xff;
   payload.set(r, 2);
   return frame({ opcode: OP.CLOSE, payload });
-}
-
-/** Joins byte arrays (and strings, UTF-8 encoded). */
-export function concat(...parts: Array<Uint8Array | string>): Uint8Array {
-  const bytes = parts.map((p) => typeof p === "string" ? encoder.encode(p) : p);
-  const out = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  for (const b of bytes) {
-    out.set(b, at);
-    at += b.length;
-  }
-  return out;
 }
 
 /** The client's upgrade request. */

@@ -11,7 +11,8 @@
 // Each accepted connection is recorded in `connections`, keyed by the `id` query parameter; with
 // `?protocols=a,b` the server picks the first subprotocol offered that is in that list (without
 // it, npm:ws picks the first offered and Deno.serve none). `startControlledServer` adds an HTTP
-// control channel (tests/portable/, tests/support/bun_server.ts answers the same).
+// control channel (tests/portable/, tests/support/bun_server.ts answers the same). The routes,
+// commands, records and control channel are in server_routes.ts, shared with bun_server.ts.
 
 // @ts-types="@types/ws"
 import { WebSocketServer } from "ws";
@@ -20,6 +21,18 @@ import type { WebSocket as WsSocket } from "ws";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import * as net from "node:net";
+import {
+  chooseSubprotocol,
+  type ConnectionRecord,
+  connectionRecord,
+  controlChannel,
+  handleCommand,
+  headerRecord,
+  offeredSubprotocols,
+  refusal,
+} from "./server_routes.ts";
+
+export type { ConnectionRecord } from "./server_routes.ts";
 
 /** A running test server. */
 export interface TestServer {
@@ -47,90 +60,6 @@ export interface TestServer {
   dropAll(): void;
   /** Stops listening and closes every connection with 1001 "going away". */
   close(): Promise<void>;
-}
-
-/** One accepted WebSocket connection, as a server saw it. */
-export interface ConnectionRecord {
-  /** The upgrade request's `id` query parameter, or `""`. */
-  readonly id: string;
-  readonly path: string;
-  readonly headers: Record<string, string>;
-  /** The subprotocol the server chose, or `""`. */
-  protocol: string;
-  /** Messages received. */
-  received: number;
-  /** Payloads of pings and pongs received (npm:ws only; Deno.serve cannot see them). */
-  readonly pings: Uint8Array[];
-  readonly pongs: Uint8Array[];
-  /** The close code and reason received, once closed. */
-  close: { code: number; reason: string } | null;
-}
-
-/** A record for a new connection to `url` (a path with its query). */
-function connectionRecord(url: string, headers: Record<string, string>): ConnectionRecord {
-  const u = new URL(url, "http://127.0.0.1");
-  return {
-    id: u.searchParams.get("id") ?? "",
-    path: u.pathname,
-    headers,
-    protocol: "",
-    received: 0,
-    pings: [],
-    pongs: [],
-    close: null,
-  };
-}
-
-/**
- * The subprotocol to choose for an upgrade to `url` offering `offered`: with `?protocols=a,b`,
- * the first offered that is in that list (or none); without it, `fallback`.
- */
-export function chooseSubprotocol(
-  url: string,
-  offered: readonly string[],
-  fallback: string | undefined,
-): string | undefined {
-  const supported = new URL(url, "http://127.0.0.1").searchParams.get("protocols");
-  if (supported === null) return fallback;
-  const list = supported.split(",");
-  return offered.find((p) => list.includes(p));
-}
-
-function handleCommand(
-  data: string | Uint8Array,
-  send: (d: string | Uint8Array) => void,
-  close: (code: number, reason: string) => void,
-  drop: () => void,
-  ping: (p: Uint8Array) => void,
-): void {
-  if (typeof data !== "string") return send(data);
-  if (data === "close") return close(1000, "normal closure");
-  if (data === "crash") return drop();
-  if (data === "send_and_crash") {
-    send("push_this");
-    setTimeout(drop, 10);
-    return;
-  }
-  if (data === "send_ping") return ping(new TextEncoder().encode("ping"));
-  if (data.startsWith("send_ping:")) return ping(new TextEncoder().encode(data.slice(10)));
-  const closeWith = /^close:([0-9]{4}):(.*)$/s.exec(data);
-  if (closeWith) return close(Number(closeWith[1]), closeWith[2]);
-  send(data);
-}
-
-/** The answer for an upgrade the routes refuse: /reject, /ws/auth without a bearer token, or an unknown path. */
-function refusal(
-  path: string,
-  headers: Record<string, string>,
-): { status: number; text: string } | undefined {
-  if (path === "/reject") return { status: 403, text: "Forbidden" };
-  if (path === "/ws/auth" && !/^Bearer /.test(headers["authorization"] ?? "")) {
-    return { status: 401, text: "Unauthorized" };
-  }
-  if (path !== "/ws" && path !== "/ws/auth" && path !== "/") {
-    return { status: 404, text: "Not Found" };
-  }
-  return undefined;
 }
 
 /** Starts an npm:ws server. `port` reuses a port (for restart tests). */
@@ -195,13 +124,12 @@ export async function startWsServer(port = 0): Promise<TestServer> {
         const data = isBinary ? new Uint8Array(raw) : new TextDecoder().decode(raw);
         received.push(data);
         record.received++;
-        handleCommand(
-          data,
-          (d) => ws.send(d, { binary: typeof d !== "string" }),
-          (code, reason) => ws.close(code, reason),
-          () => ws.terminate(),
-          (p) => ws.ping(p),
-        );
+        handleCommand(data, {
+          send: (d) => ws.send(d, { binary: typeof d !== "string" }),
+          close: (code, reason) => ws.close(code, reason),
+          drop: () => ws.terminate(),
+          ping: (p) => ws.ping(p),
+        });
       });
     });
   });
@@ -285,8 +213,7 @@ export function startDenoServer(port = 0): Promise<TestServer> {
       },
     }, (req) => {
       const path = new URL(req.url).pathname;
-      const headers: Record<string, string> = {};
-      req.headers.forEach((v, k) => (headers[k] = v));
+      const headers = headerRecord(req.headers);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
         requests.push({ path, headers });
       }
@@ -295,8 +222,7 @@ export function startDenoServer(port = 0): Promise<TestServer> {
       if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
         return new Response("not found", { status: 404 });
       }
-      const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",")
-        .map((p) => p.trim()).filter((p) => p !== "");
+      const offered = offeredSubprotocols(req.headers.get("sec-websocket-protocol"));
       const protocol = chooseSubprotocol(req.url, offered, undefined);
       const { socket, response } = Deno.upgradeWebSocket(
         req,
@@ -317,13 +243,12 @@ export function startDenoServer(port = 0): Promise<TestServer> {
         const data = typeof e.data === "string" ? e.data : new Uint8Array(e.data);
         received.push(data);
         record.received++;
-        handleCommand(
-          data,
-          (d) => socket.readyState === 1 && socket.send(d),
-          (code, reason) => socket.close(code, reason),
-          () => socket.close(1011, "crash"),
-          () => socket.close(1011, "cannot ping"),
-        );
+        handleCommand(data, {
+          send: (d) => socket.readyState === 1 && socket.send(d),
+          close: (code, reason) => socket.close(code, reason),
+          drop: () => socket.close(1011, "crash"),
+          ping: () => socket.close(1011, "cannot ping"),
+        });
       };
       return response;
     });
@@ -396,25 +321,18 @@ export interface ControlledServer {
   close(): Promise<void>;
 }
 
-/** The JSON the control channel answers for one connection. */
-export function connectionJson(record: ConnectionRecord): Record<string, unknown> {
-  const text = (p: Uint8Array) => new TextDecoder().decode(p);
-  return { ...record, pings: record.pings.map(text), pongs: record.pongs.map(text) };
-}
-
 /** Starts an npm:ws or Deno.serve server with a control channel (see {@linkcode ControlledServer}). */
 export async function startControlledServer(kind: "ws" | "deno"): Promise<ControlledServer> {
   const start = kind === "ws" ? startWsServer : startDenoServer;
   let current = await start();
   const port = current.port;
   const earlier: ConnectionRecord[] = [];
-  let restarting: Promise<void> | undefined;
-  const restart = async (down: number) => {
+  const channel = controlChannel(port, () => [...earlier, ...current.connections], async (down) => {
     earlier.push(...current.connections);
     await current.close();
     await new Promise((r) => setTimeout(r, down));
     current = await start(port);
-  };
+  });
   const ac = new AbortController();
   const { promise: listening, resolve: onListen } = Promise.withResolvers<number>();
   const control = Deno.serve({
@@ -422,25 +340,7 @@ export async function startControlledServer(kind: "ws" | "deno"): Promise<Contro
     hostname: "127.0.0.1",
     signal: ac.signal,
     onListen: ({ port }) => onListen(port),
-  }, async (req) => {
-    const url = new URL(req.url);
-    if (url.pathname === "/connections") {
-      const id = url.searchParams.get("id") ?? "";
-      const all = [...earlier, ...current.connections].filter((c) => c.id === id);
-      return Response.json(all.map(connectionJson));
-    }
-    if (url.pathname === "/restart" && req.method === "POST") {
-      const down = Number(url.searchParams.get("down") ?? "0");
-      restarting ??= restart(down).finally(() => (restarting = undefined));
-      try {
-        await restarting;
-      } catch (error) {
-        return Response.json({ ok: false, error: String(error) }, { status: 500 });
-      }
-      return Response.json({ ok: true, port });
-    }
-    return new Response("not found", { status: 404 });
-  });
+  }, channel.fetch);
   const controlPort = await listening;
   return {
     url: `ws://127.0.0.1:${port}`,
@@ -449,7 +349,7 @@ export async function startControlledServer(kind: "ws" | "deno"): Promise<Contro
     close: async () => {
       ac.abort();
       await control.finished;
-      await restarting?.catch(() => {});
+      await channel.idle();
       await current.close();
     },
   };
