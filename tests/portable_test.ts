@@ -1,22 +1,25 @@
 // The portable end-to-end suites (tests/portable/) under Deno, Node 24 and Bun, each against an
-// npm:ws server, a Deno.serve server and a Bun.serve server, on both transports. Node and Bun are
-// the pinned ones tools/install.sh puts in .tools/. Each runner is a subprocess with servers of
-// its own; two run at a time. Every portable test shows as a step named
+// npm:ws server, a Deno.serve server and a Bun.serve server, on both transports, and against the
+// hostile server (tests/support/hostile_routes.ts) on the socket transport. Node and Bun are the
+// pinned ones tools/install.sh puts in .tools/. Each runner is a subprocess with a server of its
+// own; two run at a time. Every portable test shows as a step named
 // "<runtime> × <server> × <transport>: <case>".
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { type ControlledServer, startControlledServer } from "./support/servers.ts";
+import { startHostileServer } from "./support/hostile_routes.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
 
 type Runtime = "deno" | "node" | "bun";
-type ServerKind = "ws" | "deno" | "bun";
+type ServerKind = "ws" | "deno" | "bun" | "hostile";
 
 const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
 const SERVERS: Readonly<Record<ServerKind, string>> = {
   ws: "npm:ws",
   deno: "Deno.serve",
   bun: "Bun.serve",
+  hostile: "hostile server",
 };
 /** Runners at a time (this suite is meant to finish within a minute on two cores). */
 const PARALLEL = 2;
@@ -26,6 +29,8 @@ const RUNNER_TIMEOUT = 45_000;
 const path = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 const root = path("../");
 const runner = path("./portable/main.ts");
+/** The runner of the hostile cases (tests/portable/hostile_cases.ts). */
+const hostileRunner = path("./portable/hostile_main.ts");
 const bunServer = path("./support/bun_server.ts");
 const tool = (name: string) => `${root}.tools/node_modules/.bin/${name}`;
 
@@ -121,6 +126,7 @@ async function startBunServer(): Promise<RunningServer> {
 
 async function startServer(kind: ServerKind): Promise<RunningServer> {
   if (kind === "bun") return await startBunServer();
+  if (kind === "hostile") return await startHostileServer();
   const server: ControlledServer = await startControlledServer(kind);
   return { ws: server.url, control: server.control, close: () => server.close() };
 }
@@ -159,7 +165,8 @@ async function runSuite(runtime: Runtime, kind: ServerKind): Promise<Outcome> {
     };
   }
   try {
-    const [bin, args] = commandFor(runtime, runner);
+    const hostile = kind === "hostile";
+    const [bin, args] = commandFor(runtime, hostile ? hostileRunner : runner);
     const filter = Deno.env.get("PARLEY_PORTABLE_FILTER") ?? "";
     const signal = AbortSignal.timeout(RUNNER_TIMEOUT);
     const out = await new Deno.Command(bin, {
@@ -167,7 +174,7 @@ async function runSuite(runtime: Runtime, kind: ServerKind): Promise<Outcome> {
         ...args,
         `--ws=${server.ws}`,
         `--control=${server.control}`,
-        `--server=${kind}`,
+        ...(hostile ? [] : [`--server=${kind}`]),
         `--filter=${filter}`,
       ],
       cwd: root,
@@ -219,16 +226,21 @@ function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number): Promise<
   return promises;
 }
 
+/** The servers both transports run against; the hostile server is for the socket transport. */
+const SUITE_SERVERS: readonly ServerKind[] = ["ws", "deno", "bun"];
+
 Deno.test(
   `the portable end-to-end suites: ${RUNTIMES.join(", ")} × ${
-    Object.values(SERVERS).join(", ")
-  } × socket, web`,
+    SUITE_SERVERS.map((k) => SERVERS[k]).join(", ")
+  } × socket, web; ${RUNTIMES.join(", ")} × the hostile server × socket`,
   async (t) => {
     await assertInstalled("node");
     await assertInstalled("bun");
-    const combos = RUNTIMES.flatMap((runtime) =>
-      (Object.keys(SERVERS) as ServerKind[]).map((server) => ({ runtime, server }))
-    );
+    // The hostile runners (about 1 s each) last: they fill the gaps the others leave.
+    const combos: Array<{ runtime: Runtime; server: ServerKind }> = [
+      ...RUNTIMES.flatMap((runtime) => SUITE_SERVERS.map((server) => ({ runtime, server }))),
+      ...RUNTIMES.map((runtime) => ({ runtime, server: "hostile" as const })),
+    ];
     const outcomes = pool(combos.map((c) => () => runSuite(c.runtime, c.server)), PARALLEL);
     // Each promise is awaited below in order; none may go unhandled meanwhile, and none may
     // outlive the test.

@@ -2,10 +2,11 @@
 // the TLS settings ask for what Deno's own TLS cannot do (a server name other than the host, a
 // TLS 1.3 minimum, no verification): those go through node:tls, which Deno also provides.
 //
-// Known limit (Deno 2.9): a TlsConn closed while its handshake is pending rejects the handshake
+// Known limits (Deno 2.9): a TlsConn closed while its handshake is pending rejects the handshake
 // but keeps the TCP connection open until the server closes it, so an attempt abandoned during
 // a TLS handshake the server never answers (a connect timeout) holds a socket that long. node:tls
-// on Deno closes it at once.
+// on Deno closes it at once. And `Deno.connectTls`, used only to present a client certificate,
+// has no way to set TCP_NODELAY: on that path Nagle's algorithm stays on.
 
 import {
   abortedError,
@@ -53,6 +54,10 @@ export async function denoDial(
     } catch (error) {
       throw signal.aborted ? abortedError() : stepError("the TCP connection", error);
     }
+    // Frames go out as they are written: without TCP_NODELAY (Deno.connect leaves it off) a
+    // write made while an earlier one is unacknowledged waits for the server's delayed ACK,
+    // about 40 ms.
+    tcp.setNoDelay(true);
     if (tls === undefined) conn = tcp;
     else {
       let tlsConn: Deno.TlsConn;

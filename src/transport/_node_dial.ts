@@ -31,6 +31,13 @@ interface NodeNet {
 let netModule: Promise<NodeNet> | undefined;
 let tlsModule: Promise<NodeNet> | undefined;
 
+/**
+ * Whether `end()` half-closes the socket. Bun's node:net and node:tls (1.3.14) close the whole
+ * connection instead, `allowHalfOpen` or not: "end" fires at once, whatever the server sends
+ * after it (its close frame) is lost, and the server's next write is answered with a reset.
+ */
+const canHalfClose = typeof (globalThis as { Bun?: unknown }).Bun === "undefined";
+
 /** Dials with `node:net`, or `node:tls` for TLS targets. Aborting `signal` destroys the socket. */
 export async function nodeDial(
   target: DialTarget,
@@ -101,6 +108,10 @@ function defaultRoots(mod: unknown): string[] {
 
 class NodeStream implements ByteStream {
   #socket: NodeSocket;
+  /** The server ended its side (EOF). */
+  #peerEnded = false;
+  /** `end()` was called on a socket that cannot half-close: our FIN waits for the server's. */
+  #endDeferred = false;
 
   constructor(socket: NodeSocket, events: StreamEvents) {
     this.#socket = socket;
@@ -108,7 +119,11 @@ class NodeStream implements ByteStream {
       // A plain Uint8Array view: users get no Buffer quirks.
       events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     });
-    socket.on("end", () => events.end());
+    socket.on("end", () => {
+      this.#peerEnded = true;
+      if (this.#endDeferred) socket.end();
+      events.end();
+    });
     socket.on("error", (error: Error) => events.error(error));
     socket.on("close", () => events.closed());
   }
@@ -125,8 +140,14 @@ class NodeStream implements ByteStream {
     s.uncork();
   }
 
+  /**
+   * Ends our side once everything written is flushed. Where the socket cannot half-close (Bun),
+   * ending it would stop reading too, so until the server ends its side our FIN waits: the
+   * server's EOF or the transport's close timer then releases the stream.
+   */
   end(): void {
-    this.#socket.end();
+    if (canHalfClose || this.#peerEnded) this.#socket.end();
+    else this.#endDeferred = true;
   }
 
   destroy(): void {

@@ -9,6 +9,7 @@ import {
   defineClient,
   type DisconnectReason,
   type DisconnectResult,
+  type Frame,
   type Logger,
   ok,
   push,
@@ -52,6 +53,29 @@ function setting(name: string): string | undefined {
   const arg = process.argv.find((a) => a.startsWith(flag));
   if (arg !== undefined) return arg.slice(flag.length);
   return process.env[`PARLEY_PORTABLE_${name.toUpperCase()}`];
+}
+
+/** The hostile runner's settings (tests/portable/hostile_main.ts): those of {@linkcode Config}
+ * but the server kind, which is always the hostile server. */
+export type HostileConfig = Omit<Config, "server">;
+
+/** Reads the hostile runner's configuration; throws naming what is missing. */
+export function readHostileConfig(): HostileConfig {
+  const ws = setting("ws");
+  const control = setting("control");
+  if (ws === undefined || control === undefined) {
+    throw new Error(
+      "Usage: <runtime> tests/portable/hostile_main.ts --ws=ws://127.0.0.1:<port> " +
+        "--control=http://127.0.0.1:<port> [--filter=<text>] " +
+        "(or PARLEY_PORTABLE_WS, _CONTROL, _FILTER)",
+    );
+  }
+  return {
+    ws: ws.replace(/\/$/, ""),
+    control: control.replace(/\/$/, ""),
+    runtime: currentRuntime(),
+    filter: setting("filter") ?? "",
+  };
 }
 
 /** Reads the configuration; throws naming what is missing. */
@@ -184,6 +208,8 @@ export interface RecordingOptions extends Omit<ClientOptions, "transport" | "log
   readonly path: string;
   /** What handleConnect pushes (default nothing). */
   readonly greeting?: string;
+  /** What handleFrame pushes in answer to a frame, if anything (default nothing). */
+  readonly answer?: (frame: ReceivedFrame) => Frame | undefined;
   readonly handleDisconnect?: (reason: DisconnectReason) => DisconnectResult<null> | void;
 }
 
@@ -193,12 +219,12 @@ export interface RecordingOptions extends Omit<ClientOptions, "transport" | "log
  * "disconnected" (the reason). The caller stops it.
  */
 export function startRecording(
-  config: Config,
+  config: Pick<Config, "ws">,
   transport: Transport,
   events: Events,
   options: RecordingOptions,
 ): Promise<ClientHandle<null>> {
-  const { path, greeting, handleDisconnect, ...rest } = options;
+  const { path, greeting, answer, handleDisconnect, ...rest } = options;
   const Client = defineClient<null>({
     handleConnect(state, info: ConnectInfo) {
       events.push("connected", info);
@@ -209,7 +235,8 @@ export function startRecording(
     },
     handleFrame(frame: ReceivedFrame, state) {
       events.push("frame", frame);
-      return ok(state);
+      const reply = answer?.(frame);
+      return reply === undefined ? ok(state) : push(reply, state);
     },
     ...(transport === "socket"
       ? {
@@ -244,29 +271,35 @@ export interface SeenConnection {
   readonly close: { code: number; reason: string } | null;
 }
 
-/** The connections the server saw with `?id=<id>`. */
-export async function seen(config: Config, id: string): Promise<SeenConnection[]> {
+/**
+ * The connections the server saw with `?id=<id>` (`T`: what this server's control channel
+ * reports for one).
+ */
+export async function seen<T = SeenConnection>(
+  config: Pick<Config, "control">,
+  id: string,
+): Promise<T[]> {
   const res = await fetch(`${config.control}/connections?id=${encodeURIComponent(id)}`);
   if (!res.ok) throw new Error(`The control channel answered ${res.status}: ${await res.text()}`);
-  return await res.json() as SeenConnection[];
+  return await res.json() as T[];
 }
 
 /** Polls the control channel until `pred` holds for the connections with `id`. */
-export async function seenWhen(
-  config: Config,
+export async function seenWhen<T = SeenConnection>(
+  config: Pick<Config, "control">,
   id: string,
-  pred: (conns: SeenConnection[]) => boolean,
+  pred: (conns: T[]) => boolean,
   what: string,
   timeout = 3000,
-): Promise<SeenConnection[]> {
+): Promise<T[]> {
   const deadline = performance.now() + timeout;
   for (;;) {
-    const conns = await seen(config, id);
+    const conns = await seen<T>(config, id);
     if (pred(conns)) return conns;
     if (performance.now() > deadline) {
       throw new Error(
         `The server did not see ${what} within ${timeout} ms; it saw: ${
-          JSON.stringify(conns.map((c) => ({ ...c, headers: undefined })))
+          JSON.stringify(conns, (key, value) => key === "headers" ? undefined : value)
         }`,
       );
     }
@@ -367,6 +400,10 @@ const run = Math.random().toString(36).slice(2, 8);
 let serial = 0;
 
 /** A connection id for a test, unique on the server (the control channel looks it up). */
-export function connectionId(config: Config, transport: Transport, slug: string): string {
+export function connectionId(
+  config: Pick<Config, "runtime">,
+  transport: Transport,
+  slug: string,
+): string {
   return `${config.runtime}-${run}-${transport}-${slug}-${++serial}`;
 }

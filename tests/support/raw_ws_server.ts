@@ -190,11 +190,11 @@ export class RawConnection {
   /** A socket error the server saw (e.g. ECONNRESET), if any. */
   error: Error | undefined;
   #changes = new Changes();
-  #respond: (request: RawRequest) => Uint8Array | string | undefined;
+  #respond: Responder;
 
   constructor(
     socket: net.Socket,
-    respond: (request: RawRequest) => Uint8Array | string | undefined,
+    respond: Responder,
     onChange: () => void,
   ) {
     this.socket = socket;
@@ -239,7 +239,7 @@ export class RawConnection {
         headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
       }
       this.request = { text, line: lines[0], headers, key: headers["sec-websocket-key"] ?? "" };
-      const answer = this.#respond(this.request);
+      const answer = this.#respond(this.request, this);
       if (answer !== undefined) {
         this.#answered = true;
         this.socket.write(answer);
@@ -369,14 +369,24 @@ function parseClientFrame(
   };
 }
 
+/**
+ * What a server answers an upgrade request with: written as it is, or nothing when `undefined`.
+ * `connection` is the request's connection, for scripts that carry on after the answer.
+ */
+export type Responder = (
+  request: RawRequest,
+  connection: RawConnection,
+) => Uint8Array | string | undefined;
+
 /** Options of {@linkcode startRawWsServer}. */
 export interface RawWsServerOptions {
   /**
    * The answer to the upgrade request, written as it is: a string or bytes (a scripted
    * handshake response, possibly followed by frames), or `undefined` to never answer. Default:
-   * {@linkcode response101} with `headers`.
+   * {@linkcode response101} with `headers`. It gets the connection too (see
+   * {@linkcode Responder}).
    */
-  readonly respond?: (request: RawRequest) => Uint8Array | string | undefined;
+  readonly respond?: Responder;
   /** Extra headers for the default 101 response. */
   readonly headers?: Record<string, string>;
   /** Serves TLS (node:tls) with these options (`cert`, `key`, `requestCert`, ...): `wss:` URLs. */
