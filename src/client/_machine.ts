@@ -15,7 +15,7 @@ import {
   QueueFullError,
 } from "./errors.ts";
 import type { BinaryFrame, Frame, PongFrame, TextFrame } from "./frame.ts";
-import { describe, frameShapeError, frameSizeError } from "./_frame_check.ts";
+import { describe, frameByteLength, frameShapeError, frameSizeError } from "./_frame_check.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "./_options.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
 
@@ -122,7 +122,6 @@ export type Event =
   | {
     readonly type: "send";
     readonly frame: Frame;
-    readonly bytes: number;
     readonly reply?: Reply;
   }
   | {
@@ -257,7 +256,7 @@ export function step(m: Machine, event: Event): Effect[] {
         timeout: m.config.connectTimeout,
       });
     case "send":
-      return send(m, fx, event.frame, event.bytes, event.reply);
+      return send(m, fx, event.frame, event.reply);
     case "disconnect":
       m.hold = true;
       if (m.phase === "disconnected") {
@@ -320,18 +319,14 @@ function call(m: Machine, fx: Effect[], callback: CallbackName, args: unknown[])
   return fx;
 }
 
-function send(
-  m: Machine,
-  fx: Effect[],
-  frame: Frame,
-  bytes: number,
-  reply: Reply | undefined,
-): Effect[] {
+function send(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined): Effect[] {
   const origin = reply ? "sendFrame" : "sendFrameAsync";
   if (m.phase === "connected") {
     fx.push({ type: "send", frame, reply, origin });
   } else if (m.phase === "connecting") {
     const cfg = m.config;
+    // Sized only when queued: measuring every frame's text would cost a pass over it.
+    const bytes = frameByteLength(frame);
     if (m.queue.length >= cfg.maxQueuedFrames || m.queuedBytes + bytes > cfg.maxQueuedBytes) {
       const error = new QueueFullError(
         m.queue.length >= cfg.maxQueuedFrames

@@ -5,7 +5,7 @@
  */
 
 import type { Actor } from "./_actor.ts";
-import { frameByteLength, frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
+import { frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
 import type { Frame } from "./frame.ts";
 import type { Phase } from "./_machine.ts";
 import type { ClientName } from "./name.ts";
@@ -138,9 +138,9 @@ export class ClientHandle<S = unknown, M = unknown> {
    */
   sendFrame(frame: Frame): Promise<void> {
     try {
-      const bytes = this.#check(frame);
+      this.#check(frame);
       return new Promise((resolve, reject) => {
-        this.#actor.post({ type: "send", frame, bytes, reply: { resolve, reject } });
+        this.#actor.post({ type: "send", frame, reply: { resolve, reject } });
       });
     } catch (error) {
       return Promise.reject(error);
@@ -157,14 +157,13 @@ export class ClientHandle<S = unknown, M = unknown> {
    * ```
    */
   sendFrameAsync(frame: Frame): void {
-    let bytes: number;
     try {
-      bytes = this.#check(frame);
+      this.#check(frame);
     } catch (error) {
       this.#actor.warn(`Dropping frame from sendFrameAsync: ${(error as Error).message}`);
       return;
     }
-    this.#actor.post({ type: "send", frame, bytes });
+    this.#actor.post({ type: "send", frame });
   }
 
   /**
@@ -264,14 +263,13 @@ export class ClientHandle<S = unknown, M = unknown> {
     await this.stop();
   }
 
-  #check(frame: Frame): number {
+  #check(frame: Frame): void {
     const shape = frameShapeError(frame);
     if (shape !== undefined) throw new TypeError(`Cannot send frame: ${shape}`);
     const size = frameSizeError(frame);
     if (size !== undefined) throw new RangeError(`Cannot send frame: ${size}`);
     this.#actor.checkSupported(frame);
     if (this.state === "stopped") throw this.#actor.stoppedError();
-    return frameByteLength(frame);
   }
 }
 

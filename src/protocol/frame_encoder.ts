@@ -13,6 +13,9 @@ const encoder = new TextEncoder();
 const keyWord = new Uint32Array(1);
 const keyBytes = new Uint8Array(keyWord.buffer);
 
+/** Text up to this many UTF-16 units is measured in JavaScript and encoded into the frame. */
+const SHORT_TEXT = 256;
+
 /** Payloads shorter than this are masked byte by byte. */
 const WORD_MASK_THRESHOLD = 32;
 
@@ -44,7 +47,18 @@ export function encodeFrame(
   random: RandomSource,
   fin = true,
 ): Uint8Array {
-  const length = typeof payload === "string" ? utf8Length(payload) : payload.length;
+  // Short text is encoded straight into the frame; longer text by the runtime's native
+  // encoder (faster than measuring it in JavaScript first), then copied and masked in one pass.
+  let bytes: Uint8Array | undefined;
+  let length: number;
+  if (typeof payload !== "string") {
+    bytes = payload;
+    length = payload.length;
+  } else if (payload.length <= SHORT_TEXT) length = utf8Length(payload);
+  else {
+    bytes = encoder.encode(payload);
+    length = bytes.length;
+  }
   const head = headerLength(length);
   // Place the frame so that its payload starts on a 4-byte boundary of the buffer.
   const shift = (4 - (head & 3)) & 3;
@@ -80,10 +94,33 @@ export function encodeFrame(
   frame[p + 3] = keyBytes[3];
   p += 4;
   if (length === 0) return frame;
-  if (typeof payload === "string") encoder.encodeInto(payload, frame.subarray(p));
-  else frame.set(payload, p);
-  maskInPlace(frame, p, length, buffer, shift);
+  if (bytes === undefined) {
+    encoder.encodeInto(payload as string, frame.subarray(p));
+    maskInPlace(frame, p, length, buffer, shift);
+  } else if (length >= WORD_MASK_THRESHOLD && (bytes.byteOffset & 3) === 0) {
+    copyMasked(bytes, frame, p, length, buffer, shift);
+  } else {
+    frame.set(bytes, p);
+    maskInPlace(frame, p, length, buffer, shift);
+  }
   return frame;
+}
+
+/** Copies `source` into `frame` at `p` and masks it in the same pass, 32 bits at a time. */
+function copyMasked(
+  source: Uint8Array,
+  frame: Uint8Array,
+  p: number,
+  length: number,
+  buffer: ArrayBuffer,
+  shift: number,
+): void {
+  const words = length >>> 2;
+  const from = new Uint32Array(source.buffer, source.byteOffset, words);
+  const to = new Uint32Array(buffer, shift + p, words);
+  const k = keyWord[0];
+  for (let j = 0; j < words; j++) to[j] = from[j] ^ k;
+  for (let i = words << 2; i < length; i++) frame[p + i] = source[i] ^ keyBytes[i & 3];
 }
 
 /** XORs `frame[p, p + length)` with the key in `keyBytes`; `shift + p` is 4-byte aligned. */

@@ -236,14 +236,14 @@ const TABLE: Row[] = [
   {
     state: "disconnected",
     what: "send with a reply is refused with DisconnectedError",
-    event: () => ({ type: "send", frame: text("a"), bytes: 1, reply: ra }),
+    event: () => ({ type: "send", frame: text("a"), reply: ra }),
     effects: ["settle ra DisconnectedError"],
     phase: "disconnected",
   },
   {
     state: "disconnected",
     what: "send without a reply is dropped with a warning",
-    event: () => ({ type: "send", frame: text("a"), bytes: 1 }),
+    event: () => ({ type: "send", frame: text("a") }),
     effects: ["log warn"],
     phase: "disconnected",
   },
@@ -362,7 +362,7 @@ const TABLE: Row[] = [
   {
     state: "connecting",
     what: "send is queued",
-    event: () => ({ type: "send", frame: text("a"), bytes: 1, reply: ra }),
+    event: () => ({ type: "send", frame: text("a"), reply: ra }),
     effects: [],
     phase: "connecting",
   },
@@ -482,14 +482,14 @@ const TABLE: Row[] = [
   {
     state: "connected",
     what: "send goes out with its reply",
-    event: () => ({ type: "send", frame: text("a"), bytes: 1, reply: ra }),
+    event: () => ({ type: "send", frame: text("a"), reply: ra }),
     effects: ["send text:a sendFrame ra"],
     phase: "connected",
   },
   {
     state: "connected",
     what: "send without a reply goes out as sendFrameAsync",
-    event: () => ({ type: "send", frame: text("a"), bytes: 1 }),
+    event: () => ({ type: "send", frame: text("a") }),
     effects: ["send text:a sendFrameAsync"],
     phase: "connected",
   },
@@ -648,8 +648,8 @@ Deno.test("machine: disconnect while disconnected cancels the reconnect timer an
 
 Deno.test("machine: sends while connecting are queued in order with their byte count", () => {
   const m = toConnecting(machine());
-  step(m, { type: "send", frame: text("ab"), bytes: 2, reply: new R("a") });
-  step(m, { type: "send", frame: text("cde"), bytes: 3 });
+  step(m, { type: "send", frame: text("ab"), reply: new R("a") });
+  step(m, { type: "send", frame: text("cde") });
   assert.equal(m.queue.length, 2);
   assert.equal(m.queuedBytes, 5);
 });
@@ -657,41 +657,41 @@ Deno.test("machine: sends while connecting are queued in order with their byte c
 Deno.test("machine: QueueFullError at maxQueuedFrames", () => {
   const m = toConnecting(machine({ maxQueuedFrames: 2 }));
   assert.deepEqual(
-    sum(step(m, { type: "send", frame: text("1"), bytes: 1, reply: new R("a") })),
+    sum(step(m, { type: "send", frame: text("1"), reply: new R("a") })),
     [],
   );
   assert.deepEqual(
-    sum(step(m, { type: "send", frame: text("2"), bytes: 1, reply: new R("b") })),
+    sum(step(m, { type: "send", frame: text("2"), reply: new R("b") })),
     [],
   );
-  const fx = step(m, { type: "send", frame: text("3"), bytes: 1, reply: new R("c") });
+  const fx = step(m, { type: "send", frame: text("3"), reply: new R("c") });
   assert.deepEqual(sum(fx), ["settle c QueueFullError"]);
   assert.match((settleOf(fx, "c").error as Error).message, /maxQueuedFrames/);
   assert.equal(m.queue.length, 2);
   // Without a reply: a warning.
-  const fx2 = step(m, { type: "send", frame: text("4"), bytes: 1 });
+  const fx2 = step(m, { type: "send", frame: text("4") });
   assert.deepEqual(sum(fx2), ["log warn"]);
   assert.match(logsOf(fx2)[0], /Dropping frame from sendFrameAsync: .*maxQueuedFrames/);
 });
 
 Deno.test("machine: maxQueuedFrames 0 refuses every send while connecting", () => {
   const m = toConnecting(machine({ maxQueuedFrames: 0 }));
-  const fx = step(m, { type: "send", frame: text("1"), bytes: 1, reply: new R("a") });
+  const fx = step(m, { type: "send", frame: text("1"), reply: new R("a") });
   assert.deepEqual(sum(fx), ["settle a QueueFullError"]);
 });
 
 Deno.test("machine: QueueFullError at maxQueuedBytes, and a smaller frame still fits", () => {
   const m = toConnecting(machine({ maxQueuedBytes: 10 }));
   assert.deepEqual(
-    sum(step(m, { type: "send", frame: text("123456"), bytes: 6, reply: new R("a") })),
+    sum(step(m, { type: "send", frame: text("123456"), reply: new R("a") })),
     [],
   );
-  const fx = step(m, { type: "send", frame: text("12345"), bytes: 5, reply: new R("b") });
+  const fx = step(m, { type: "send", frame: text("12345"), reply: new R("b") });
   assert.deepEqual(sum(fx), ["settle b QueueFullError"]);
   assert.match((settleOf(fx, "b").error as Error).message, /maxQueuedBytes/);
   // 6 + 4 = 10 is not above the limit.
   assert.deepEqual(
-    sum(step(m, { type: "send", frame: text("1234"), bytes: 4, reply: new R("c") })),
+    sum(step(m, { type: "send", frame: text("1234"), reply: new R("c") })),
     [],
   );
   assert.equal(m.queuedBytes, 10);
@@ -699,15 +699,15 @@ Deno.test("machine: QueueFullError at maxQueuedBytes, and a smaller frame still 
   step(m, { type: "opened", conn: 1, info: INFO });
   step(m, { type: "result", value: undefined });
   assert.equal(m.queuedBytes, 0);
-  assert.deepEqual(sum(step(m, { type: "send", frame: text("x".repeat(50)), bytes: 50 })), [
+  assert.deepEqual(sum(step(m, { type: "send", frame: text("x".repeat(50)) })), [
     `send text:${"x".repeat(50)} sendFrameAsync`,
   ]);
 });
 
 Deno.test("machine: the end of an attempt refuses queued frames with ConnectionError", () => {
   const m = toConnecting(machine());
-  step(m, { type: "send", frame: text("a"), bytes: 1, reply: new R("a") });
-  step(m, { type: "send", frame: text("b"), bytes: 1 });
+  step(m, { type: "send", frame: text("a"), reply: new R("a") });
+  step(m, { type: "send", frame: text("b") });
   const fx = step(m, { type: "connectTimeout", conn: 1 });
   assert.deepEqual(sum(fx), [
     "drop",
@@ -726,7 +726,7 @@ Deno.test("machine: the end of an attempt refuses queued frames with ConnectionE
 
 Deno.test("machine: disconnect while connecting answers the caller before queued frames fail and before handleDisconnect", () => {
   const m = toConnecting(machine());
-  step(m, { type: "send", frame: text("a"), bytes: 1, reply: new R("q") });
+  step(m, { type: "send", frame: text("a"), reply: new R("q") });
   const fx = step(m, { type: "disconnect", code: 1000, reason: "", reply: new R("d") });
   assert.deepEqual(sum(fx), [
     "drop",
@@ -739,7 +739,7 @@ Deno.test("machine: disconnect while connecting answers the caller before queued
 
 Deno.test("machine: stop while connecting refuses queued frames and waiters with ClientStoppedError", () => {
   const m = toConnecting(machine());
-  step(m, { type: "send", frame: text("a"), bytes: 1, reply: new R("q") });
+  step(m, { type: "send", frame: text("a"), reply: new R("q") });
   step(m, { type: "connect", reply: new R("w") });
   const fx = step(m, { type: "stop", reason: { kind: "user", reason: "bye" } });
   assert.deepEqual(sum(fx), [
@@ -767,7 +767,7 @@ Deno.test("machine: after stop, requests are refused with ClientStoppedError and
   step(m, { type: "stop", reason: { kind: "normal" } });
   assert.equal(m.phase, "stopped");
   assert.deepEqual(
-    sum(step(m, { type: "send", frame: text("a"), bytes: 1, reply: new R("s") })),
+    sum(step(m, { type: "send", frame: text("a"), reply: new R("s") })),
     ["settle s ClientStoppedError"],
   );
   assert.deepEqual(sum(step(m, { type: "connect", reply: new R("c") })), [
@@ -939,8 +939,8 @@ for (const cb of ACTIVE) {
 
 Deno.test("machine: handleConnect push goes out before the queued frames, then waiters are answered", () => {
   const m = toConnecting(machine());
-  step(m, { type: "send", frame: text("q1"), bytes: 2, reply: new R("a") });
-  step(m, { type: "send", frame: text("q2"), bytes: 2 });
+  step(m, { type: "send", frame: text("q1"), reply: new R("a") });
+  step(m, { type: "send", frame: text("q2") });
   step(m, { type: "connect", reply: new R("w") });
   step(m, { type: "opened", conn: 1, info: INFO });
   const fx = step(m, { type: "result", value: push([text("p1"), text("p2")], "s1") });
@@ -957,8 +957,8 @@ Deno.test("machine: handleConnect push goes out before the queued frames, then w
 
 Deno.test("machine: handleConnect disconnect refuses queued frames instead of sending them after the close (B11)", () => {
   const m = toConnecting(machine());
-  step(m, { type: "send", frame: text("q1"), bytes: 2, reply: new R("a") });
-  step(m, { type: "send", frame: text("q2"), bytes: 2 });
+  step(m, { type: "send", frame: text("q1"), reply: new R("a") });
+  step(m, { type: "send", frame: text("q2") });
   step(m, { type: "connect", reply: new R("w") });
   step(m, { type: "opened", conn: 1, info: INFO });
   const fx = step(m, { type: "result", value: disconnect("nope", "s1") });
@@ -1221,21 +1221,21 @@ Deno.test("machine: an invalid result message describes the value it got", () =>
 
 Deno.test("machine: errors given to settle are the library's named errors", () => {
   const m = machine();
-  const fx = step(m, { type: "send", frame: text("a"), bytes: 1, reply: new R("s") });
+  const fx = step(m, { type: "send", frame: text("a"), reply: new R("s") });
   assert.ok(settleOf(fx, "s").error instanceof DisconnectedError);
   toConnecting(m);
   const full = toConnecting(machine({ maxQueuedFrames: 0 }));
-  const fx2 = step(full, { type: "send", frame: text("a"), bytes: 1, reply: new R("q") });
+  const fx2 = step(full, { type: "send", frame: text("a"), reply: new R("q") });
   assert.ok(settleOf(fx2, "q").error instanceof QueueFullError);
   const fx3 = step(full, { type: "connectTimeout", conn: full.conn });
   assert.deepEqual(sum(fx3), ["drop", "call handleDisconnect"]);
   step(full, { type: "result", value: undefined });
   const m4 = toConnecting(machine());
-  step(m4, { type: "send", frame: text("a"), bytes: 1, reply: new R("c") });
+  step(m4, { type: "send", frame: text("a"), reply: new R("c") });
   const fx4 = step(m4, { type: "failed", conn: 1, error: new Error("x") });
   assert.ok(settleOf(fx4, "c").error instanceof ConnectionError);
   const m5 = toConnecting(machine());
-  step(m5, { type: "send", frame: text("a"), bytes: 1, reply: new R("s") });
+  step(m5, { type: "send", frame: text("a"), reply: new R("s") });
   const fx5 = step(m5, { type: "stop", reason: { kind: "normal" } });
   assert.ok(settleOf(fx5, "s").error instanceof ClientStoppedError);
 });

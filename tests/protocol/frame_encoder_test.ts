@@ -101,6 +101,31 @@ Deno.test("encodeFrame: masking is byte-exact at every length 0-80 around the wo
   }
 });
 
+Deno.test("encodeFrame: long text (natively encoded, copied and masked in one pass) and unaligned binary views are byte-exact", () => {
+  const texts = [
+    "a".repeat(256), // the last length measured in JavaScript
+    "a".repeat(257), // the first encoded natively
+    "é".repeat(300) + "€😀",
+    "x".repeat(65535 - 3) + "€",
+    "😀".repeat(20_000) + "\ud800", // 4-byte characters and a lone surrogate
+  ];
+  for (const text of texts) {
+    const payload = utf8(text);
+    const parsed = parseClientFrame(encodeFrame(TEXT, text, rfcRandom));
+    assert.equal(parsed.payload.length, payload.length, `length of a ${text.length}-unit text`);
+    assert.deepEqual(parsed.payload, payload, `a ${text.length}-unit text`);
+  }
+  // Views starting at every offset within a word, long enough for the word loop.
+  const backing = new Uint8Array(300).map((_, i) => (i * 13 + 5) & 0xff);
+  for (let offset = 0; offset < 4; offset++) {
+    for (const n of [31, 32, 33, 200]) {
+      const view = backing.subarray(offset, offset + n);
+      const frame = encodeFrame(BINARY, view, rfcRandom);
+      assert.deepEqual(frame.subarray(frame.length - n), xorMask(view, RFC_KEY), `${offset}/${n}`);
+    }
+  }
+});
+
 Deno.test("encodeFrame: the fin flag and every opcode are written to the first byte", () => {
   for (const opcode of [CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG]) {
     for (const fin of [true, false]) {
