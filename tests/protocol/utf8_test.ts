@@ -332,3 +332,27 @@ Deno.test("utf8Length property: equals TextEncoder's length for any UTF-16 strin
     { numRuns: 1000 },
   );
 });
+
+Deno.test("Utf8Validator: long ASCII runs (scanned a word at a time) end exactly at the first non-ASCII byte, at any alignment", () => {
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  const valid = (b: Uint8Array) => {
+    try {
+      fatal.decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let offset = 0; offset < 4; offset++) {
+    for (let run = 0; run <= 80; run++) {
+      for (const tail of [[0xff], [0xc3, 0xa9], [0xe2, 0x82], [0x80], [0xed, 0xa0, 0x80], []]) {
+        const backing = new Uint8Array(offset + run + tail.length + 5).fill(0x61);
+        backing.set(tail, offset + run);
+        const bytes = backing.subarray(offset, offset + run + tail.length + 3);
+        const v = new Utf8Validator();
+        const ok = v.push(bytes) && v.complete;
+        assert.equal(ok, valid(bytes), `offset ${offset}, run ${run}, tail ${tail}`);
+      }
+    }
+  }
+});
