@@ -29,7 +29,11 @@ export async function startClient(
 ): Promise<ClientHandle<unknown, unknown>> {
   const config = parseOptions(options);
   const connector = internals.connector ?? chooseConnector(config, callbacks as AnyCallbacks);
-  if (config.tls?.insecure) {
+  if (config.tls !== undefined && config.url.protocol === "ws:") {
+    config.logger.warn(
+      `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
+    );
+  } else if (config.tls?.insecure) {
     config.logger.warn(
       `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
     );

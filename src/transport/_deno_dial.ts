@@ -16,7 +16,12 @@ import {
   type StreamEvents,
 } from "./_stream.ts";
 
-const READ_SIZE = 64 * 1024;
+/**
+ * The read buffer starts small, so an idle connection holds little, and grows up to the largest
+ * size when reads fill it.
+ */
+const FIRST_READ_SIZE = 4 * 1024;
+const MAX_READ_SIZE = 64 * 1024;
 
 /** Whether Deno's own API can honour these TLS settings. */
 export function denoCanDial(target: DialTarget): boolean {
@@ -149,13 +154,14 @@ class DenoStream implements ByteStream {
   }
 
   async #read(): Promise<void> {
-    const buffer = new Uint8Array(READ_SIZE);
+    let buffer = new Uint8Array(FIRST_READ_SIZE);
     try {
       for (;;) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
         // One exact-size copy per read: the decoder may keep views into it.
         this.#events.data(buffer.slice(0, n));
+        if (n === buffer.length && n < MAX_READ_SIZE) buffer = new Uint8Array(n * 4);
       }
     } catch (error) {
       this.#reading = false;

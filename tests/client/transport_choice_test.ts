@@ -75,9 +75,9 @@ for (
 
 Deno.test("dangerouslyAcceptInvalidCertificates logs a warning at start", async () => {
   const logger = recordingLogger();
-  const server = await startWsServer();
+  const server = await startWsServer(); // plain ws: the connect fails, the warning is the point
   const conn = await defineClient({}).start(null, {
-    url: server.url(),
+    url: server.url().replace("ws:", "wss:"),
     logger,
     transportOptions: { tls: { dangerouslyAcceptInvalidCertificates: true } },
   });
@@ -85,6 +85,25 @@ Deno.test("dangerouslyAcceptInvalidCertificates logs a warning at start", async 
     assert.equal(conn.transport, "socket");
     assert.ok(
       logger.messages.some((m) => m.level === "warn" && /verification is OFF/.test(m.message)),
+      JSON.stringify(logger.messages),
+    );
+  } finally {
+    await conn.stop();
+    await server.close();
+  }
+});
+
+Deno.test("TLS settings with a ws: URL log a warning that they have no effect", async () => {
+  const logger = recordingLogger();
+  const server = await startWsServer();
+  const conn = await defineClient({}).start(null, {
+    url: server.url(),
+    logger,
+    transportOptions: { tls: { minVersion: "TLSv1.3" } },
+  });
+  try {
+    assert.ok(
+      logger.messages.some((m) => m.level === "warn" && /has no effect/.test(m.message)),
       JSON.stringify(logger.messages),
     );
   } finally {
