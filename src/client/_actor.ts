@@ -66,6 +66,8 @@ export class Actor {
     this.#label = label;
     this.#onTerminate = onTerminate;
     this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    // Frames written during a burst of events go out together once the burst is over.
+    this.#mailbox.onIdle = () => this.#transport?.flush?.();
   }
 
   /** Starts the loop with the first connect. */
@@ -133,7 +135,11 @@ export class Actor {
             | ((...args: unknown[]) => unknown)
             | undefined;
           let value = fn === undefined ? undefined : fn.apply(this.#callbacks, call.args);
-          if (isThenable(value)) value = await value;
+          if (isThenable(value)) {
+            // Nothing sent so far waits for an async callback.
+            this.#transport?.flush?.();
+            value = await value;
+          }
           outcome = { type: "result", value };
         } catch (error) {
           outcome = { type: "threw", error };

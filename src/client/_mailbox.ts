@@ -9,6 +9,8 @@ export class Mailbox<T> {
   #head = 0;
   #wake: (() => void) | undefined;
   #closed = false;
+  /** Called when the consumer finds the queue empty, before it waits. */
+  onIdle: (() => void) | undefined;
 
   /** Appends an item. Ignored once closed. */
   post(item: T): void {
@@ -58,6 +60,8 @@ export class Mailbox<T> {
         yield item;
         continue;
       }
+      this.onIdle?.();
+      if (this.#head < this.#items.length || this.#closed) continue;
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
   }

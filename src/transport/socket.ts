@@ -76,7 +76,6 @@ class SocketTransport implements Transport {
   /** The dialer has settled (with a stream or an error). */
   #dialed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #flushQueued = false;
   #resolveDone!: () => void;
 
   constructor(
@@ -244,11 +243,13 @@ class SocketTransport implements Transport {
       this.#flush();
       return stream.drained(WRITE_LOW_WATER);
     }
-    // Frames sent in the same turn go out in one write.
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(this.#flushLater);
-    }
+    // Frames wait for the client's flush (the end of its burst of events), so a burst goes out
+    // in one write; a large batch goes at once.
+    if (conn.outputBytes >= FLUSH_AT) this.#flush();
+  }
+
+  flush(): void {
+    this.#flush();
   }
 
   close(code: number, reason: string): void {
@@ -281,11 +282,6 @@ class SocketTransport implements Transport {
     if (this.#timer !== undefined) return;
     this.#destroy();
   }
-
-  #flushLater = () => {
-    this.#flushQueued = false;
-    this.#flush();
-  };
 
   #flush(): void {
     const stream = this.#stream;
@@ -362,6 +358,9 @@ class SocketTransport implements Transport {
     this.#resolveDone();
   }
 }
+
+/** Bytes of frames held back for a batch above which they are written at once. */
+const FLUSH_AT = 64 * 1024;
 
 /** Buffered bytes above which `send` makes its caller wait, and the mark it waits for. */
 const WRITE_HIGH_WATER = 1024 * 1024;

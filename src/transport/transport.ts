@@ -48,6 +48,12 @@ export interface ConnectParams {
 export interface Transport {
   /** Sends one frame; throws (or rejects) when it cannot be written. */
   send(frame: Frame): void | Promise<void>;
+  /**
+   * Writes out frames the transport holds back to batch them. The client calls it whenever it
+   * has nothing more to send for now (its mailbox is empty, or a callback is about to await);
+   * a transport without batching leaves it out.
+   */
+  flush?(): void;
   /** Starts the closing handshake; the transport finishes it on its own. */
   close(code: number, reason: string): void;
   /**
