@@ -110,6 +110,8 @@ class NodeStream implements ByteStream {
   #socket: NodeSocket;
   /** The server ended its side (EOF). */
   #peerEnded = false;
+  /** The pending wait for "drain", shared by every waiter. */
+  #drain: Promise<void> | undefined;
   /** `end()` was called on a socket that cannot half-close: our FIN waits for the server's. */
   #endDeferred = false;
 
@@ -161,11 +163,13 @@ class NodeStream implements ByteStream {
   drained(low: number): Promise<void> {
     const s = this.#socket;
     if (s.destroyed || s.writableLength <= low) return Promise.resolve();
-    // "drain" fires once the buffer is empty; "close" when the socket is gone.
-    return new Promise((resolve) => {
+    // "drain" fires once the buffer is empty, "close" when the socket is gone; every waiter
+    // shares one pair of listeners.
+    return this.#drain ??= new Promise((resolve) => {
       const done = () => {
         s.removeListener("drain", done);
         s.removeListener("close", done);
+        this.#drain = undefined;
         resolve();
       };
       s.on("drain", done);
