@@ -94,37 +94,26 @@ export function encodeFrame(
   frame[p + 3] = keyBytes[3];
   p += 4;
   if (length === 0) return frame;
-  if (bytes === undefined) {
-    encoder.encodeInto(payload as string, frame.subarray(p));
-    maskInPlace(frame, p, length, buffer, shift);
-  } else if (length >= WORD_MASK_THRESHOLD && (bytes.byteOffset & 3) === 0) {
-    copyMasked(bytes, frame, p, length, buffer, shift);
-  } else {
-    frame.set(bytes, p);
-    maskInPlace(frame, p, length, buffer, shift);
+  let source = bytes;
+  if (source === undefined || (source.byteOffset & 3) !== 0) {
+    // Into the frame first (text, or bytes the word loop could not read aligned), then masked
+    // in place.
+    const into = frame.subarray(p);
+    if (source === undefined) encoder.encodeInto(payload as string, into);
+    else into.set(source);
+    source = into;
   }
+  maskInto(source, frame, p, length, buffer, shift);
   return frame;
 }
 
-/** Copies `source` into `frame` at `p` and masks it in the same pass, 32 bits at a time. */
-function copyMasked(
+/**
+ * Writes `source` masked with the key in `keyBytes` to `frame[p, p + length)` in one pass, 32
+ * bits at a time above a small size. `source` starts 4-byte aligned, as does `shift + p` in
+ * `buffer`; it may be that very region (masking in place).
+ */
+function maskInto(
   source: Uint8Array,
-  frame: Uint8Array,
-  p: number,
-  length: number,
-  buffer: ArrayBuffer,
-  shift: number,
-): void {
-  const words = length >>> 2;
-  const from = new Uint32Array(source.buffer, source.byteOffset, words);
-  const to = new Uint32Array(buffer, shift + p, words);
-  const k = keyWord[0];
-  for (let j = 0; j < words; j++) to[j] = from[j] ^ k;
-  for (let i = words << 2; i < length; i++) frame[p + i] = source[i] ^ keyBytes[i & 3];
-}
-
-/** XORs `frame[p, p + length)` with the key in `keyBytes`; `shift + p` is 4-byte aligned. */
-function maskInPlace(
   frame: Uint8Array,
   p: number,
   length: number,
@@ -134,12 +123,13 @@ function maskInPlace(
   let i = 0;
   if (length >= WORD_MASK_THRESHOLD) {
     const words = length >>> 2;
-    const w = new Uint32Array(buffer, shift + p, words);
+    const from = new Uint32Array(source.buffer, source.byteOffset, words);
+    const to = new Uint32Array(buffer, shift + p, words);
     const k = keyWord[0];
-    for (let j = 0; j < words; j++) w[j] ^= k;
+    for (let j = 0; j < words; j++) to[j] = from[j] ^ k;
     i = words << 2;
   }
-  for (; i < length; i++) frame[p + i] ^= keyBytes[i & 3];
+  for (; i < length; i++) frame[p + i] = source[i] ^ keyBytes[i & 3];
 }
 
 /**
