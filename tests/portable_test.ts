@@ -1,6 +1,7 @@
 // The portable end-to-end suites (tests/portable/) under Deno, Node 24 and Bun, each against an
 // npm:ws server, a Deno.serve server and a Bun.serve server, on both transports, and against the
-// hostile server (tests/support/hostile_routes.ts) on the socket transport. Node and Bun are the
+// hostile server (tests/support/hostile_routes.ts) and a wss:// echo server with throwaway
+// certificates (tests/support/tls_echo_server.ts, tests/support/certs.ts) on the socket transport. Node and Bun are the
 // pinned ones tools/install.sh puts in .tools/. Each runner is a subprocess with a server of its
 // own; two run at a time. Every portable test shows as a step named
 // "<runtime> × <server> × <transport>: <case>".
@@ -9,10 +10,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { type ControlledServer, startControlledServer } from "./support/servers.ts";
 import { startHostileServer } from "./support/hostile_routes.ts";
+import { makeCerts, type TestCerts } from "./support/certs.ts";
+import { startTlsEchoServer } from "./support/tls_echo_server.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
 
 type Runtime = "deno" | "node" | "bun";
-type ServerKind = "ws" | "deno" | "bun" | "hostile";
+type ServerKind = "ws" | "deno" | "bun" | "hostile" | "tls";
 
 const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
 const SERVERS: Readonly<Record<ServerKind, string>> = {
@@ -20,6 +23,7 @@ const SERVERS: Readonly<Record<ServerKind, string>> = {
   deno: "Deno.serve",
   bun: "Bun.serve",
   hostile: "hostile server",
+  tls: "tls server",
 };
 /** Runners at a time (this suite is meant to finish within a minute on two cores). */
 const PARALLEL = 2;
@@ -31,10 +35,12 @@ const root = path("../");
 const runner = path("./portable/main.ts");
 /** The runner of the hostile cases (tests/portable/hostile_cases.ts). */
 const hostileRunner = path("./portable/hostile_main.ts");
+/** The runner of the TLS cases (tests/portable/tls_cases.ts). */
+const tlsRunner = path("./portable/tls_main.ts");
 const bunServer = path("./support/bun_server.ts");
 const tool = (name: string) => `${root}.tools/node_modules/.bin/${name}`;
 
-/** The command line that runs `file` under `runtime`. */
+/** The command line that runs `file` under `runtime` (`denoFlags`: more permissions on Deno). */
 function commandFor(runtime: Runtime, file: string): [string, string[]] {
   switch (runtime) {
     case "deno":
@@ -70,7 +76,27 @@ const decoder = new TextDecoder();
 interface RunningServer {
   readonly ws: string;
   readonly control: string;
+  /** What the runner needs in its environment besides (the TLS server's CA). */
+  readonly env?: Record<string, string>;
   close(): Promise<void>;
+}
+
+let certsPromise: Promise<TestCerts> | undefined;
+/** One set of certificates for every TLS runner (openssl takes a moment). */
+function certs(): Promise<TestCerts> {
+  return certsPromise ??= makeCerts();
+}
+
+/** Starts a wss:// echo server with a certificate the test CA signed; the runner gets the CA. */
+async function startTlsServer(): Promise<RunningServer> {
+  const c = await certs();
+  const server = await startTlsEchoServer(c.server);
+  return {
+    ws: server.url,
+    control: "",
+    env: { PARLEY_PORTABLE_CA: c.ca },
+    close: () => server.close(),
+  };
 }
 
 /** Starts tests/support/bun_server.ts under Bun; it exits when its stdin closes. */
@@ -127,6 +153,7 @@ async function startBunServer(): Promise<RunningServer> {
 async function startServer(kind: ServerKind): Promise<RunningServer> {
   if (kind === "bun") return await startBunServer();
   if (kind === "hostile") return await startHostileServer();
+  if (kind === "tls") return await startTlsServer();
   const server: ControlledServer = await startControlledServer(kind);
   return { ws: server.url, control: server.control, close: () => server.close() };
 }
@@ -165,22 +192,24 @@ async function runSuite(runtime: Runtime, kind: ServerKind): Promise<Outcome> {
     };
   }
   try {
-    const hostile = kind === "hostile";
-    const [bin, args] = commandFor(runtime, hostile ? hostileRunner : runner);
+    const file = kind === "hostile" ? hostileRunner : kind === "tls" ? tlsRunner : runner;
+    // The runners get network and environment access only: a TLS path needing more (say
+    // --allow-sys) fails here, as it would for a user.
+    const [bin, args] = commandFor(runtime, file);
     const filter = Deno.env.get("PARLEY_PORTABLE_FILTER") ?? "";
     const signal = AbortSignal.timeout(RUNNER_TIMEOUT);
     const out = await new Deno.Command(bin, {
       args: [
         ...args,
         `--ws=${server.ws}`,
-        `--control=${server.control}`,
-        ...(hostile ? [] : [`--server=${kind}`]),
+        ...(kind === "tls" ? [] : [`--control=${server.control}`]),
+        ...(kind === "hostile" || kind === "tls" ? [] : [`--server=${kind}`]),
         `--filter=${filter}`,
       ],
       cwd: root,
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: { NO_COLOR: "1", ...server.env },
       signal,
     }).output();
     const results: TestResult[] = [];
@@ -232,14 +261,17 @@ const SUITE_SERVERS: readonly ServerKind[] = ["ws", "deno", "bun"];
 Deno.test(
   `the portable end-to-end suites: ${RUNTIMES.join(", ")} × ${
     SUITE_SERVERS.map((k) => SERVERS[k]).join(", ")
-  } × socket, web; ${RUNTIMES.join(", ")} × the hostile server × socket`,
+  } × socket, web; ${RUNTIMES.join(", ")} × the hostile server, a TLS server × socket`,
   async (t) => {
     await assertInstalled("node");
     await assertInstalled("bun");
-    // The hostile runners (about 1 s each) last: they fill the gaps the others leave.
+    // The certificates are made meanwhile (a failure shows in the TLS runners' steps).
+    certs().catch(() => {});
+    // The hostile and TLS runners (about 1 s each) last: they fill the gaps the others leave.
     const combos: Array<{ runtime: Runtime; server: ServerKind }> = [
       ...RUNTIMES.flatMap((runtime) => SUITE_SERVERS.map((server) => ({ runtime, server }))),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "hostile" as const })),
+      ...RUNTIMES.map((runtime) => ({ runtime, server: "tls" as const })),
     ];
     const outcomes = pool(combos.map((c) => () => runSuite(c.runtime, c.server)), PARALLEL);
     // Each promise is awaited below in order; none may go unhandled meanwhile, and none may

@@ -101,8 +101,13 @@ export async function nodeDial(
   return new NodeStream(socket, events);
 }
 
-/** `ca` replaces the default roots in node:tls; ours add to them, as on Deno. */
+/**
+ * `ca` replaces the default roots in Node's and Bun's node:tls; ours add to them, so they are
+ * passed along. Deno's node:tls already adds `ca` to its roots (as `Deno.connectTls` does), and
+ * reading its `rootCertificates` would need `--allow-sys`: there, nothing is added.
+ */
 function defaultRoots(mod: unknown): string[] {
+  if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") return [];
   return [...((mod as { rootCertificates?: readonly string[] }).rootCertificates ?? [])];
 }
 

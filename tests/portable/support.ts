@@ -78,6 +78,37 @@ export function readHostileConfig(): HostileConfig {
   };
 }
 
+/** The TLS runner's settings (tests/portable/tls_main.ts): the wss:// echo server's URL and the
+ * test CA that signed its certificate. */
+export interface TlsConfig {
+  /** `wss://127.0.0.1:<port>` (no path) */
+  readonly ws: string;
+  /** The test CA's certificate (PEM). */
+  readonly ca: string;
+  readonly runtime: Runtime;
+  /** Runs only tests whose name contains it. */
+  readonly filter: string;
+}
+
+/** Reads the TLS runner's configuration (`--ws=`, `--filter=`; the CA PEM only from
+ * PARLEY_PORTABLE_CA); throws naming what is missing. */
+export function readTlsConfig(): TlsConfig {
+  const ws = setting("ws");
+  const ca = process.env.PARLEY_PORTABLE_CA;
+  if (ws === undefined || ca === undefined || !ca.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new Error(
+      "Usage: PARLEY_PORTABLE_CA=<CA certificate PEM> <runtime> tests/portable/tls_main.ts " +
+        "--ws=wss://127.0.0.1:<port> [--filter=<text>] (or PARLEY_PORTABLE_WS, _FILTER)",
+    );
+  }
+  return {
+    ws: ws.replace(/\/$/, ""),
+    ca,
+    runtime: currentRuntime(),
+    filter: setting("filter") ?? "",
+  };
+}
+
 /** Reads the configuration; throws naming what is missing. */
 export function readConfig(): Config {
   const ws = setting("ws");
