@@ -1,6 +1,6 @@
 // Internal: dialling with Deno.connect, Deno.startTls and Deno.connectTls. Used on Deno unless
-// the TLS settings ask for what Deno's own TLS cannot do (a server name other than the host, a
-// TLS 1.3 minimum, no verification): those go through node:tls, which Deno also provides.
+// the TLS settings ask for what Deno's own TLS cannot do (a TLS 1.3 minimum, no verification, a
+// client certificate with a server name): those go through node:tls, which Deno also provides.
 //
 // Known limits (Deno 2.9): a TlsConn closed while its handshake is pending rejects the handshake
 // but keeps the TCP connection open until the server closes it, so an attempt abandoned during
@@ -26,8 +26,11 @@ const MAX_READ_SIZE = 64 * 1024;
 /** Whether Deno's own API can honour these TLS settings. */
 export function denoCanDial(target: DialTarget): boolean {
   const tls = target.tls;
-  return tls === undefined ||
-    (tls.serverName === undefined && tls.minVersion === "TLSv1.2" && !tls.insecure);
+  if (tls === undefined) return true;
+  // Deno.startTls takes a server name; Deno.connectTls (for a client certificate) does not.
+  const clientCert = tls.cert !== undefined;
+  return tls.minVersion === "TLSv1.2" && !tls.insecure &&
+    !(clientCert && tls.serverName !== undefined);
 }
 
 /**
@@ -67,7 +70,11 @@ export async function denoDial(
     else {
       let tlsConn: Deno.TlsConn;
       try {
-        tlsConn = await Deno.startTls(tcp, { hostname, caCerts: caCerts(tls.ca) });
+        // The server name is sent as SNI and checked against the certificate.
+        tlsConn = await Deno.startTls(tcp, {
+          hostname: tls.serverName ?? hostname,
+          caCerts: caCerts(tls.ca),
+        });
       } catch (error) {
         close(tcp);
         throw stepError("the TLS handshake", error);

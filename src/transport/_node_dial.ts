@@ -64,7 +64,8 @@ export async function nodeDial(
       allowHalfOpen: true,
       // SNI carries names, never addresses; node:tls checks the certificate against it.
       servername: tls.serverName ?? (isIp ? undefined : host),
-      ca: tls.ca.length > 0 ? [...tls.ca, ...defaultRoots(mod)] : undefined,
+      // Without verification no roots are consulted.
+      ca: tls.ca.length > 0 && !tls.insecure ? [...tls.ca, ...defaultRoots(mod)] : undefined,
       cert: tls.cert,
       key: tls.key,
       minVersion: tls.minVersion,
@@ -102,13 +103,19 @@ export async function nodeDial(
 }
 
 /**
- * `ca` replaces the default roots in Node's and Bun's node:tls; ours add to them, so they are
- * passed along. Deno's node:tls already adds `ca` to its roots (as `Deno.connectTls` does), and
- * reading its `rootCertificates` would need `--allow-sys`: there, nothing is added.
+ * `ca` replaces the default roots in node:tls (Deno's included); ours add to them, so the
+ * defaults are passed along. On Deno, reading them needs `--allow-sys`: without it the dial
+ * fails with an error that says so, rather than trust fewer roots than asked.
  */
 function defaultRoots(mod: unknown): string[] {
-  if (typeof (globalThis as { Deno?: unknown }).Deno !== "undefined") return [];
-  return [...((mod as { rootCertificates?: readonly string[] }).rootCertificates ?? [])];
+  try {
+    return [...((mod as { rootCertificates?: readonly string[] }).rootCertificates ?? [])];
+  } catch (cause) {
+    throw new Error(
+      "the TLS settings need Deno's node:tls here (a TLS 1.3 minimum, or a client certificate with a server name), which can add the ca to the default roots only with --allow-sys",
+      { cause },
+    );
+  }
 }
 
 class NodeStream implements ByteStream {

@@ -1,7 +1,8 @@
 // The portable TLS cases: wss:// over the socket transport against a TLS echo server whose
 // certificate (for DNS:localhost and IP:127.0.0.1) a throwaway test CA signed, run unchanged
-// under Deno, Node 24 and Bun, whose dialers differ: Deno.connectTls on Deno (node:tls there
-// when `serverName` or `dangerouslyAcceptInvalidCertificates` is set), node:tls on Node and Bun.
+// under Deno, Node 24 and Bun, whose dialers differ: Deno.connect + Deno.startTls on Deno
+// (node:tls there for a TLS 1.3 minimum or `dangerouslyAcceptInvalidCertificates`), node:tls on
+// Node and Bun.
 
 import assert from "node:assert/strict";
 import {
@@ -159,5 +160,22 @@ export function registerTlsCases(config: TlsConfig): void {
         assert.equal(warnings.length, 1, JSON.stringify(events.all("log")));
         assert.match(String(warnings[0]), /certificate verification is OFF/);
       }),
+  );
+
+  test(
+    'socket: minVersion "TLSv1.3" with the CA -> connects on Node and Bun; on Deno, run with ' +
+      "network and environment access only, a HandshakeError naming --allow-sys (Deno's node:tls " +
+      "can add the CA to the default roots only with it)",
+    async () => {
+      const tls: TlsOptions = { ca: config.ca, minVersion: "TLSv1.3" };
+      if (typeof (globalThis as { Deno?: unknown }).Deno === "undefined") {
+        await expectEcho(tls);
+        return;
+      }
+      await withClient(tls, async (events) => {
+        const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
+        assert.match(error.message, /--allow-sys/, error.message);
+      });
+    },
   );
 }
