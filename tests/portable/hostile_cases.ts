@@ -9,13 +9,13 @@ import {
   type ClientHandle,
   type ConnectInfo,
   type DisconnectReason,
-  HandshakeError,
   ProtocolError,
   type ReceivedFrame,
 } from "../../mod.ts";
 import type { HostileFrame, HostileRecord } from "../support/hostile_routes.ts";
 import { test } from "./suite.ts";
 import {
+  assertHandshakeError,
   assertSameBytes,
   connectionId,
   Events,
@@ -58,17 +58,6 @@ function assertProtocolError(reason: DisconnectReason, code: number): ProtocolEr
     `expected a ProtocolError, got ${reason.error?.name}: ${reason.error?.message}`,
   );
   assert.equal(reason.error.code, code, reason.error.message);
-  return reason.error;
-}
-
-/** Asserts that `reason` is an error with a HandshakeError, and returns it. */
-function assertHandshakeError(reason: DisconnectReason): HandshakeError {
-  assert.equal(reason.kind, "error", JSON.stringify(reason));
-  if (reason.kind !== "error") throw new Error("unreachable");
-  assert.ok(
-    reason.error instanceof HandshakeError,
-    `expected a HandshakeError, got ${reason.error?.name}: ${reason.error?.message}`,
-  );
   return reason.error;
 }
 

@@ -1,6 +1,7 @@
 // Helpers for the portable suites (runtime-neutral: Deno, Node 24, Bun): the configuration, an
 // event recorder, a recording client, the servers' control channel and payloads.
 
+import assert from "node:assert/strict";
 import process from "node:process";
 import {
   type ClientHandle,
@@ -10,6 +11,7 @@ import {
   type DisconnectReason,
   type DisconnectResult,
   type Frame,
+  HandshakeError,
   type Logger,
   ok,
   push,
@@ -17,6 +19,18 @@ import {
 } from "../../mod.ts";
 
 export type Transport = "socket" | "web";
+
+/** Asserts that `reason` is an error with a HandshakeError, and returns it. */
+export function assertHandshakeError(reason: DisconnectReason): HandshakeError {
+  assert.equal(reason.kind, "error", JSON.stringify(reason));
+  if (reason.kind !== "error") throw new Error("unreachable");
+  assert.ok(
+    reason.error instanceof HandshakeError,
+    `expected a HandshakeError, got ${reason.error?.name}: ${reason.error?.message}`,
+  );
+  return reason.error;
+}
+
 export type ServerKind = "ws" | "deno" | "bun";
 export type Runtime = "deno" | "node" | "bun";
 

@@ -5,16 +5,17 @@
 // Node and Bun.
 
 import assert from "node:assert/strict";
-import {
-  type ConnectInfo,
-  type DisconnectReason,
+import type {
+  ConnectInfo,
+  DisconnectReason,
   HandshakeError,
-  type ReceivedFrame,
-  type TlsOptions,
+  ReceivedFrame,
+  TlsOptions,
 } from "../../mod.ts";
 import { test } from "./suite.ts";
 import {
   asciiText,
+  assertHandshakeError,
   assertSameBytes,
   assertSameText,
   bytes,
@@ -24,17 +25,6 @@ import {
 } from "./support.ts";
 
 const MiB = 1024 * 1024;
-
-/** Asserts that `reason` is an error with a HandshakeError, and returns it. */
-function assertHandshakeError(reason: DisconnectReason): HandshakeError {
-  assert.equal(reason.kind, "error", JSON.stringify(reason));
-  if (reason.kind !== "error") throw new Error("unreachable");
-  assert.ok(
-    reason.error instanceof HandshakeError,
-    `expected a HandshakeError, got ${reason.error?.name}: ${reason.error?.message}`,
-  );
-  return reason.error;
-}
 
 /** Registers every TLS case (socket transport only: the web transport takes no TLS settings). */
 export function registerTlsCases(config: TlsConfig): void {
