@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { type ControlledServer, startControlledServer } from "./support/servers.ts";
 import { startHostileServer } from "./support/hostile_routes.ts";
 import { makeCerts, type TestCerts } from "./support/certs.ts";
-import { startTlsEchoServer } from "./support/tls_echo_server.ts";
+import { startTlsServer as startWssEchoServer } from "./support/tls_echo_server.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
 
 type Runtime = "deno" | "node" | "bun";
@@ -90,9 +90,9 @@ function certs(): Promise<TestCerts> {
 /** Starts a wss:// echo server with a certificate the test CA signed; the runner gets the CA. */
 async function startTlsServer(): Promise<RunningServer> {
   const c = await certs();
-  const server = await startTlsEchoServer(c.server);
+  const server = await startWssEchoServer(c.server);
   return {
-    ws: server.url,
+    ws: `wss://127.0.0.1:${server.port}`,
     control: "",
     env: { PARLEY_PORTABLE_CA: c.ca },
     close: () => server.close(),

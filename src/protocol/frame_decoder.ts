@@ -7,7 +7,13 @@
  * @module
  */
 
-import { isValidCloseCode, NO_STATUS } from "./close_codes.ts";
+import {
+  INVALID_DATA,
+  isValidCloseCode,
+  NO_STATUS,
+  PROTOCOL_ERROR,
+  TOO_BIG,
+} from "./close_codes.ts";
 import type { ResolvedLimits } from "./limits.ts";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "./opcodes.ts";
 import { ProtocolError } from "./protocol_error.ts";
@@ -144,7 +150,7 @@ export class FrameDecoder {
     if (length === 126) {
       length = (src[at + 2] << 8) | src[at + 3];
       if (length < 126) {
-        return this.#fail(1002, `The server encoded a ${length}-byte length in 16 bits`);
+        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 16 bits`);
       }
     } else if (length === 127) {
       const hi = ((src[at + 2] << 24) | (src[at + 3] << 16) | (src[at + 4] << 8) | src[at + 5]) >>>
@@ -152,14 +158,14 @@ export class FrameDecoder {
       const lo = ((src[at + 6] << 24) | (src[at + 7] << 16) | (src[at + 8] << 8) | src[at + 9]) >>>
         0;
       if (hi >= 0x80000000) {
-        return this.#fail(1002, "The server sent a frame length with the high bit set");
+        return this.#fail(PROTOCOL_ERROR, "The server sent a frame length with the high bit set");
       }
       if (hi > 0x1fffff) {
-        return this.#fail(1009, "The server sent a frame larger than 2^53 bytes");
+        return this.#fail(TOO_BIG, "The server sent a frame larger than 2^53 bytes");
       }
       length = hi * 0x100000000 + lo;
       if (length < 65536) {
-        return this.#fail(1002, `The server encoded a ${length}-byte length in 64 bits`);
+        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 64 bits`);
       }
     }
     this.#length = length;
@@ -175,20 +181,20 @@ export class FrameDecoder {
       const limits = this.#limits;
       if (length > limits.maxFrameSize) {
         return this.#fail(
-          1009,
+          TOO_BIG,
           `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`,
         );
       }
       this.#messageSize += length;
       if (this.#messageSize > limits.maxMessageSize) {
         return this.#fail(
-          1009,
+          TOO_BIG,
           `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`,
         );
       }
       if (++this.#fragmentCount > limits.maxFragments) {
         return this.#fail(
-          1009,
+          TOO_BIG,
           `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
         );
       }
@@ -208,38 +214,41 @@ export class FrameDecoder {
     this.#fin = (b0 & 0x80) !== 0;
     this.#opcode = opcode;
     if ((b0 & 0x70) !== 0) {
-      this.#fail(1002, "The server set reserved bits (RSV) that no extension defines");
+      this.#fail(PROTOCOL_ERROR, "The server set reserved bits (RSV) that no extension defines");
       return false;
     }
     if ((b1 & 0x80) !== 0) {
-      this.#fail(1002, "The server sent a masked frame, which servers must never do");
+      this.#fail(PROTOCOL_ERROR, "The server sent a masked frame, which servers must never do");
       return false;
     }
     if (opcode >= 0x8) {
       if (opcode !== CLOSE && opcode !== PING && opcode !== PONG) {
-        this.#fail(1002, `The server used the reserved control opcode ${opcode}`);
+        this.#fail(PROTOCOL_ERROR, `The server used the reserved control opcode ${opcode}`);
         return false;
       }
       if (!this.#fin) {
-        this.#fail(1002, "The server fragmented a control frame");
+        this.#fail(PROTOCOL_ERROR, "The server fragmented a control frame");
         return false;
       }
       if ((b1 & 0x7f) > 125) {
-        this.#fail(1002, "The server sent a control frame longer than 125 bytes");
+        this.#fail(PROTOCOL_ERROR, "The server sent a control frame longer than 125 bytes");
         return false;
       }
       return true;
     }
     if (opcode !== CONTINUATION && opcode !== TEXT && opcode !== BINARY) {
-      this.#fail(1002, `The server used the reserved data opcode ${opcode}`);
+      this.#fail(PROTOCOL_ERROR, `The server used the reserved data opcode ${opcode}`);
       return false;
     }
     if (opcode === CONTINUATION && this.#messageOpcode === 0) {
-      this.#fail(1002, "The server sent a continuation frame with no message to continue");
+      this.#fail(
+        PROTOCOL_ERROR,
+        "The server sent a continuation frame with no message to continue",
+      );
       return false;
     }
     if (opcode !== CONTINUATION && this.#messageOpcode !== 0) {
-      this.#fail(1002, "The server started a new message before finishing the last one");
+      this.#fail(PROTOCOL_ERROR, "The server started a new message before finishing the last one");
       return false;
     }
     return true;
@@ -266,7 +275,7 @@ export class FrameDecoder {
       return this.#frameDone(control) ? pos + n : -1;
     }
     // Text fails as soon as an invalid byte arrives, not when the frame ends.
-    if (this.#text && !this.#utf8.push(piece)) return this.#fail(1007, INVALID_TEXT);
+    if (this.#text && !this.#utf8.push(piece)) return this.#fail(INVALID_DATA, INVALID_TEXT);
     this.#parts.push(piece);
     this.#received += n;
     if (this.#received < this.#length) return pos + n;
@@ -303,7 +312,10 @@ export class FrameDecoder {
     this.#messageOpcode = 0;
     if (type === TEXT) {
       if (!this.#utf8.complete) {
-        this.#fail(1007, "The server ended a text message in the middle of a UTF-8 sequence");
+        this.#fail(
+          INVALID_DATA,
+          "The server ended a text message in the middle of a UTF-8 sequence",
+        );
         return false;
       }
       sink.text(decoder.decode(data));
@@ -313,7 +325,7 @@ export class FrameDecoder {
 
   #close(payload: Uint8Array): boolean {
     if (payload.length === 1) {
-      this.#fail(1002, "The server sent a close frame with a 1-byte payload");
+      this.#fail(PROTOCOL_ERROR, "The server sent a close frame with a 1-byte payload");
       return false;
     }
     let code = NO_STATUS;
@@ -321,13 +333,13 @@ export class FrameDecoder {
     if (payload.length >= 2) {
       code = (payload[0] << 8) | payload[1];
       if (!isValidCloseCode(code)) {
-        this.#fail(1002, `The server sent the close code ${code}, which may not be sent`);
+        this.#fail(PROTOCOL_ERROR, `The server sent the close code ${code}, which may not be sent`);
         return false;
       }
       try {
         reason = fatalDecoder.decode(payload.subarray(2));
       } catch {
-        this.#fail(1007, "The server's close reason is not valid UTF-8");
+        this.#fail(INVALID_DATA, "The server's close reason is not valid UTF-8");
         return false;
       }
     }

@@ -57,7 +57,6 @@ export const socketConnector: Connector = createSocketConnector();
 class SocketTransport implements Transport {
   readonly done: Promise<void>;
   #conn: ClientConnection;
-  #events: TransportEvents;
   #url: string;
   #closeTimeout: number;
   #stream: ByteStream | undefined;
@@ -66,16 +65,14 @@ class SocketTransport implements Transport {
   /** The stream is released (or was never opened). */
   #finished = false;
   #aborted = false;
-  /**
-   * A close frame is owed (the server closed, or broke the protocol) and waits for the client
-   * to release the connection, so the replies it sends first still go out.
-   */
-  #owing = false;
   /** Aborted when the connection is dropped while still dialling. */
   #dialing = new AbortController();
   /** The dialer has settled (with a stream or an error). */
   #dialed = false;
+  /** Bounds the close handshake (closeTimeout). */
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Bounds the wait for a refused upgrade's body (REFUSAL_BODY_GRACE). */
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveDone!: () => void;
 
   constructor(
@@ -84,7 +81,6 @@ class SocketTransport implements Transport {
     random: RandomSource,
     dialer: Dialer,
   ) {
-    this.#events = events;
     this.#url = params.url.href;
     this.#closeTimeout = params.closeTimeout;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
@@ -145,9 +141,8 @@ class SocketTransport implements Transport {
         this.#flush();
         // A refusal whose body runs to the end of a connection the server may hold open: report
         // it with what came so far after a short grace, not after the connect timeout.
-        if (this.#conn.awaitingRefusalBody && this.#timer === undefined) {
-          this.#timer = setTimeout(() => {
-            this.#timer = undefined;
+        if (this.#conn.awaitingRefusalBody && this.#graceTimer === undefined) {
+          this.#graceTimer = setTimeout(() => {
             this.#conn.end();
             this.#destroy();
           }, REFUSAL_BODY_GRACE);
@@ -156,7 +151,7 @@ class SocketTransport implements Transport {
       end: () => {
         // A close frame still owed goes out on the half-closed stream when the client releases
         // the connection.
-        if (this.#owing) return;
+        if (this.#owesClose) return;
         // After a complete close handshake the server's EOF is the expected end; before it,
         // the connection reports a failure.
         this.#conn.end();
@@ -214,10 +209,8 @@ class SocketTransport implements Transport {
 
   send(frame: Frame): void | Promise<void> {
     const conn = this.#conn;
-    // Replies to the messages that came before the server's close (or violation) still go out.
-    if (this.#stream === undefined || (conn.state !== "open" && !this.#owing)) {
-      throw new Error(`Cannot send frame as the connection to ${this.#url} is not open`);
-    }
+    // The connection refuses frames unless it is open or owes its close (replies to the
+    // messages that came before the server's close or violation still go out).
     switch (frame.type) {
       case "text":
         conn.sendText(frame.data);
@@ -236,7 +229,7 @@ class SocketTransport implements Transport {
           `Cannot send a ${(frame as { type: string }).type} frame over the socket transport`,
         );
     }
-    const stream = this.#stream;
+    const stream = this.#stream!;
     if (stream.buffered + conn.outputBytes >= WRITE_HIGH_WATER) {
       // Backpressure: the caller (an awaited sendFrame) waits until the socket has taken most
       // of what is buffered, so a fast sender cannot grow memory without bound.
@@ -254,7 +247,7 @@ class SocketTransport implements Transport {
 
   close(code: number, reason: string): void {
     this.#ended = true;
-    if (this.#owing) {
+    if (this.#owesClose) {
       // The owed close frame goes out instead of ours.
       this.#release();
       return;
@@ -273,7 +266,7 @@ class SocketTransport implements Transport {
 
   abort(): void {
     this.#ended = true;
-    if (this.#owing) {
+    if (this.#owesClose) {
       this.#release();
       return;
     }
@@ -304,17 +297,20 @@ class SocketTransport implements Transport {
    */
   #owe(owed: boolean, report: () => void): void {
     if (this.#report(report) && owed) {
-      this.#owing = true;
       this.#armTimer();
       return;
     }
-    this.#conn.finish();
-    this.#windDown();
+    this.#release();
+  }
+
+  /** Whether the connection owes the server its close frame (see `#owe`). */
+  get #owesClose(): boolean {
+    const state = this.#conn.state;
+    return state === "closeReceived" || state === "failing";
   }
 
   /** Writes the owed close frame (after whatever the client sent meanwhile) and winds down. */
   #release(): void {
-    this.#owing = false;
     this.#conn.finish();
     this.#windDown();
   }
@@ -333,7 +329,7 @@ class SocketTransport implements Transport {
       this.#timer = undefined;
       // A client that never released the connection: write the owed close, then wait once
       // more; otherwise the close handshake has run out of time.
-      if (this.#owing) this.#release();
+      if (this.#owesClose) this.#release();
       else this.#destroy();
     }, this.#closeTimeout);
   }
@@ -353,8 +349,9 @@ class SocketTransport implements Transport {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#graceTimer);
+    this.#timer = this.#graceTimer = undefined;
     this.#resolveDone();
   }
 }

@@ -4,11 +4,6 @@
 // insecure) and with node:tls otherwise: each behaviour is checked on the path(s) it can take.
 
 import assert from "node:assert/strict";
-import { createServer as createHttpsServer, type ServerOptions } from "node:https";
-import type { AddressInfo, Socket } from "node:net";
-import type { TLSSocket } from "node:tls";
-// @ts-types="@types/ws"
-import { WebSocketServer } from "ws";
 import {
   type Callbacks,
   type ConnectInfo,
@@ -19,6 +14,7 @@ import {
   type TlsOptions,
 } from "../../mod.ts";
 import { makeCerts, type TestCerts } from "../support/certs.ts";
+import { startTlsServer, type TlsPeer, type TlsServer } from "../support/tls_echo_server.ts";
 import {
   closeFrame,
   frame,
@@ -41,72 +37,6 @@ let certsPromise: Promise<TestCerts> | undefined;
 /** One set of certificates for the whole file (openssl takes a moment). */
 function certs(): Promise<TestCerts> {
   return certsPromise ??= makeCerts();
-}
-
-/** What a TLS server saw of one client. */
-interface TlsPeer {
-  readonly servername: string | false | undefined;
-  readonly protocol: string | null;
-  readonly authorized: boolean;
-  readonly clientCertCn: string | undefined;
-}
-
-/** A running wss:// echo server (node:https + npm:ws). */
-interface TlsServer {
-  readonly port: number;
-  url(host?: string): string;
-  /** TLS details of every WebSocket connection accepted. */
-  readonly peers: TlsPeer[];
-  /** Messages received. */
-  readonly received: Array<string | Uint8Array>;
-  close(): Promise<void>;
-}
-
-async function startTlsServer(options: ServerOptions, host = "127.0.0.1"): Promise<TlsServer> {
-  const https = createHttpsServer(options, (_req, res) => res.writeHead(404).end());
-  const sockets = new Set<Socket>();
-  https.on("secureConnection", (s: Socket) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  https.on("tlsClientError", () => {});
-  const wss = new WebSocketServer({ server: https });
-  const peers: TlsPeer[] = [];
-  const received: TlsServer["received"] = [];
-  wss.on("connection", (ws, req) => {
-    const s = req.socket as TLSSocket;
-    const peer = s.getPeerCertificate?.();
-    peers.push({
-      servername: (s as TLSSocket & { servername?: string | false }).servername,
-      protocol: s.getProtocol(),
-      authorized: s.authorized,
-      clientCertCn: peer && "subject" in peer ? String(peer.subject?.CN) : undefined,
-    });
-    ws.on("error", () => {});
-    ws.on("message", (raw: Uint8Array, isBinary: boolean) => {
-      const data = isBinary ? new Uint8Array(raw) : new TextDecoder().decode(raw);
-      received.push(data);
-      ws.send(data, { binary: isBinary });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    https.once("error", reject);
-    https.listen(0, host, () => resolve());
-  });
-  const port = (https.address() as AddressInfo).port;
-  const where = host.includes(":") ? `[${host}]` : host;
-  return {
-    port,
-    url: (name = where) => `wss://${name}:${port}/ws`,
-    peers,
-    received,
-    close: async () => {
-      for (const ws of wss.clients) ws.terminate();
-      for (const s of sockets) s.destroy();
-      wss.close();
-      await new Promise<void>((resolve) => https.close(() => resolve()));
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,42 +1,74 @@
-// A wss:// echo server (node:https + npm:ws) on 127.0.0.1 with a certificate of
-// tests/support/certs.ts, for the portable TLS suite (tests/portable/tls_cases.ts): it echoes
-// every text and binary message as it came.
+// A wss:// echo server (node:https + npm:ws) on loopback, for the TLS tests
+// (tests/e2e/tls_test.ts) and the portable TLS suite (tests/portable/tls_cases.ts): it echoes
+// every text and binary message as it came, and records what it saw of each client.
 
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, type ServerOptions } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 // @ts-types="@types/ws"
 import { WebSocketServer } from "ws";
-import type { KeyPair } from "./certs.ts";
 
-/** A running wss:// echo server. */
-export interface TlsEchoServer {
-  /** `wss://127.0.0.1:<port>` (no path) */
-  readonly url: string;
+/** What a TLS server saw of one client. */
+export interface TlsPeer {
+  readonly servername: string | false | undefined;
+  readonly protocol: string | null;
+  readonly authorized: boolean;
+  readonly clientCertCn: string | undefined;
+}
+
+/** A running wss:// echo server (node:https + npm:ws). */
+export interface TlsServer {
+  readonly port: number;
+  url(host?: string): string;
+  /** TLS details of every WebSocket connection accepted. */
+  readonly peers: TlsPeer[];
+  /** Messages received. */
+  readonly received: Array<string | Uint8Array>;
   close(): Promise<void>;
 }
 
-/** Starts a wss:// echo server on 127.0.0.1 that presents `cert`. */
-export async function startTlsEchoServer(cert: KeyPair): Promise<TlsEchoServer> {
-  const https = createHttpsServer(cert, (_req, res) => res.writeHead(404).end());
+/** Starts a wss:// echo server on `host` with the given TLS options (certificate, key, ...). */
+export async function startTlsServer(
+  options: ServerOptions,
+  host = "127.0.0.1",
+): Promise<TlsServer> {
+  const https = createHttpsServer(options, (_req, res) => res.writeHead(404).end());
   const sockets = new Set<Socket>();
   https.on("secureConnection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  // Clients that refuse the certificate end the handshake with an alert: expected here.
   https.on("tlsClientError", () => {});
   const wss = new WebSocketServer({ server: https });
-  wss.on("connection", (ws) => {
+  const peers: TlsPeer[] = [];
+  const received: TlsServer["received"] = [];
+  wss.on("connection", (ws, req) => {
+    const s = req.socket as TLSSocket;
+    const peer = s.getPeerCertificate?.();
+    peers.push({
+      servername: (s as TLSSocket & { servername?: string | false }).servername,
+      protocol: s.getProtocol(),
+      authorized: s.authorized,
+      clientCertCn: peer && "subject" in peer ? String(peer.subject?.CN) : undefined,
+    });
     ws.on("error", () => {});
-    ws.on("message", (data: Uint8Array, isBinary: boolean) => ws.send(data, { binary: isBinary }));
+    ws.on("message", (raw: Uint8Array, isBinary: boolean) => {
+      const data = isBinary ? new Uint8Array(raw) : new TextDecoder().decode(raw);
+      received.push(data);
+      ws.send(data, { binary: isBinary });
+    });
   });
   await new Promise<void>((resolve, reject) => {
     https.once("error", reject);
-    https.listen(0, "127.0.0.1", () => resolve());
+    https.listen(0, host, () => resolve());
   });
   const port = (https.address() as AddressInfo).port;
+  const where = host.includes(":") ? `[${host}]` : host;
   return {
-    url: `wss://127.0.0.1:${port}`,
+    port,
+    url: (name = where) => `wss://${name}:${port}/ws`,
+    peers,
+    received,
     close: async () => {
       for (const ws of wss.clients) ws.terminate();
       for (const s of sockets) s.destroy();
