@@ -1,32 +1,51 @@
 // The portable end-to-end suites (tests/portable/) under Deno, Node 24 and Bun, each against an
-// npm:ws server, a Deno.serve server and a Bun.serve server, on both transports, and against the
-// hostile server (tests/support/hostile_routes.ts) and a wss:// echo server with throwaway
-// certificates (tests/support/tls_echo_server.ts, tests/support/certs.ts) on the socket transport. Node and Bun are the
-// pinned ones tools/install.sh puts in .tools/. Each runner is a subprocess with a server of its
-// own; two run at a time. Every portable test shows as a step named
-// "<runtime> × <server> × <transport>: <case>".
+// npm:ws server, a Deno.serve server, a Bun.serve server, a Python websockets server
+// (tests/support/python_server.py, Debian's python3-websockets) and npm:ws behind nginx
+// terminating TLS (tests/support/nginx_wss_server.ts, Debian's nginx-light), on both transports,
+// and against the hostile server (tests/support/hostile_routes.ts) and a wss:// echo server with
+// throwaway certificates (tests/support/tls_echo_server.ts, tests/support/certs.ts) on the socket
+// transport. Node and Bun are the pinned ones tools/install.sh puts in .tools/. Each runner is a
+// subprocess with a server of its own; PARALLEL run at a time. Every portable test shows as a
+// step named "<runtime> × <server> × <transport>: <case>".
+//
+// Through nginx, the socket transport trusts the test CA through `transportOptions.tls.ca` only,
+// and the web transport through the runtime's own trust store only (Deno: DENO_CERT; Node and
+// Bun: NODE_EXTRA_CA_CERTS): each in a runner of its own, so that neither passes on the other's
+// trust.
+//
+// Without Debian's python3-websockets or nginx-light, the Python or nginx runners fail (each
+// saying what to install) and the others still run.
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type ControlledServer, startControlledServer } from "./support/servers.ts";
+import {
+  type ControlledServer,
+  startControlledServer,
+  startServerProcess,
+} from "./support/servers.ts";
 import { startHostileServer } from "./support/hostile_routes.ts";
 import { makeCerts, type TestCerts } from "./support/certs.ts";
 import { startTlsServer as startWssEchoServer } from "./support/tls_echo_server.ts";
+import { startPythonServer } from "./support/python_server.ts";
+import { startNginxWssServer } from "./support/nginx_wss_server.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
 
 type Runtime = "deno" | "node" | "bun";
-type ServerKind = "ws" | "deno" | "bun" | "hostile" | "tls";
+type Transport = "socket" | "web";
+type ServerKind = "ws" | "deno" | "bun" | "python" | "nginx" | "hostile" | "tls";
 
 const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
 const SERVERS: Readonly<Record<ServerKind, string>> = {
   ws: "npm:ws",
   deno: "Deno.serve",
   bun: "Bun.serve",
+  python: "Python websockets",
+  nginx: "nginx wss → npm:ws",
   hostile: "hostile server",
   tls: "tls server",
 };
 /** Runners at a time (this suite is meant to finish within a minute on two cores). */
-const PARALLEL = 2;
+const PARALLEL = 3;
 /** The most one runner may take (it normally takes 2-3 s). */
 const RUNNER_TIMEOUT = 45_000;
 
@@ -78,7 +97,49 @@ interface RunningServer {
   readonly control: string;
   /** What the runner needs in its environment besides (the TLS server's CA). */
   readonly env?: Record<string, string>;
+  /** The runner's environment for `runtime` on `transport` only (the nginx server's trust). */
+  envFor?(runtime: Runtime, transport: Transport | undefined): Record<string, string>;
   close(): Promise<void>;
+}
+
+/**
+ * The variable that makes `runtime`'s own TLS (its WebSocket's) trust the certificates of a PEM
+ * file besides its roots.
+ */
+const TRUST_VARIABLE: Readonly<Record<Runtime, string>> = {
+  deno: "DENO_CERT",
+  node: "NODE_EXTRA_CA_CERTS",
+  bun: "NODE_EXTRA_CA_CERTS",
+};
+
+/**
+ * Starts npm:ws behind nginx with the test CA's server certificate. The socket runner gets the
+ * CA as PEM (for `transportOptions.tls.ca`); the web runner gets it as a file in the runtime's
+ * trust variable.
+ */
+async function startNginxServer(): Promise<RunningServer> {
+  const c = await certs();
+  const server = await startNginxWssServer(c.server);
+  let caFile: string | undefined;
+  try {
+    caFile = await Deno.makeTempFile({ prefix: "parley-ca-", suffix: ".pem" });
+    await Deno.writeTextFile(caFile, c.ca);
+  } catch (error) {
+    if (caFile !== undefined) await Deno.remove(caFile).catch(() => {});
+    await server.close();
+    throw error;
+  }
+  const file = caFile;
+  return {
+    ws: server.url,
+    control: server.control,
+    envFor: (runtime, transport) =>
+      transport === "web" ? { [TRUST_VARIABLE[runtime]]: file } : { PARLEY_PORTABLE_CA: c.ca },
+    close: async () => {
+      await server.close();
+      await Deno.remove(file);
+    },
+  };
 }
 
 let certsPromise: Promise<TestCerts> | undefined;
@@ -102,58 +163,22 @@ async function startTlsServer(): Promise<RunningServer> {
 /** Starts tests/support/bun_server.ts under Bun; it exits when its stdin closes. */
 async function startBunServer(): Promise<RunningServer> {
   const [bin, args] = commandFor("bun", bunServer);
-  const child = new Deno.Command(bin, {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
-  const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  try {
-    while (!out.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
-  } finally {
-    clearTimeout(kill);
-  }
-  const drained = (async () => {
-    while (!(await reader.read()).done) { /* nothing else is printed */ }
-  })();
-  const close = async () => {
-    await child.stdin.close().catch(() => {});
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-    try {
-      await child.status;
-    } finally {
-      clearTimeout(timer);
-    }
-    await drained;
-    return await stderr;
-  };
-  let ports: { port: number; control: number };
-  try {
-    ports = JSON.parse(out.split("\n")[0]);
-  } catch {
-    const err = await close();
-    throw new Error(`tests/support/bun_server.ts did not start: ${out}${err}`);
-  }
-  return {
-    ws: `ws://127.0.0.1:${ports.port}`,
-    control: `http://127.0.0.1:${ports.control}`,
-    close: async () => void await close(),
-  };
+  const server = await startServerProcess(bin, args, "tests/support/bun_server.ts");
+  return { ws: server.url, control: server.control, close: async () => void await server.close() };
+}
+
+/** Starts tests/support/python_server.py under Debian's /usr/bin/python3. */
+async function startPython(): Promise<RunningServer> {
+  const server = await startPythonServer();
+  return { ws: server.url, control: server.control, close: async () => void await server.close() };
 }
 
 async function startServer(kind: ServerKind): Promise<RunningServer> {
   if (kind === "bun") return await startBunServer();
   if (kind === "hostile") return await startHostileServer();
   if (kind === "tls") return await startTlsServer();
+  if (kind === "python") return await startPython();
+  if (kind === "nginx") return await startNginxServer();
   const server: ControlledServer = await startControlledServer(kind);
   return { ws: server.url, control: server.control, close: () => server.close() };
 }
@@ -172,8 +197,15 @@ interface Outcome {
   readonly failure?: unknown;
 }
 
+/** One runner: the suite under `runtime` against `server`, on `transport` only if given. */
+interface Combo {
+  readonly runtime: Runtime;
+  readonly server: ServerKind;
+  readonly transport?: Transport;
+}
+
 /** Runs the portable suite under `runtime` against a fresh server of `kind`. */
-async function runSuite(runtime: Runtime, kind: ServerKind): Promise<Outcome> {
+async function runSuite({ runtime, server: kind, transport }: Combo): Promise<Outcome> {
   const started = performance.now();
   let server: RunningServer;
   try {
@@ -204,12 +236,13 @@ async function runSuite(runtime: Runtime, kind: ServerKind): Promise<Outcome> {
         `--ws=${server.ws}`,
         ...(kind === "tls" ? [] : [`--control=${server.control}`]),
         ...(kind === "hostile" || kind === "tls" ? [] : [`--server=${kind}`]),
+        ...(transport === undefined ? [] : [`--transports=${transport}`]),
         `--filter=${filter}`,
       ],
       cwd: root,
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...server.env },
+      env: { NO_COLOR: "1", ...server.env, ...server.envFor?.(runtime, transport) },
       signal,
     }).output();
     const results: TestResult[] = [];
@@ -256,7 +289,7 @@ function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number): Promise<
 }
 
 /** The servers both transports run against; the hostile server is for the socket transport. */
-const SUITE_SERVERS: readonly ServerKind[] = ["ws", "deno", "bun"];
+const SUITE_SERVERS: readonly ServerKind[] = ["ws", "deno", "bun", "python", "nginx"];
 
 Deno.test(
   `the portable end-to-end suites: ${RUNTIMES.join(", ")} × ${
@@ -267,13 +300,20 @@ Deno.test(
     await assertInstalled("bun");
     // The certificates are made meanwhile (a failure shows in the TLS runners' steps).
     certs().catch(() => {});
-    // The hostile and TLS runners (about 1 s each) last: they fill the gaps the others leave.
-    const combos: Array<{ runtime: Runtime; server: ServerKind }> = [
-      ...RUNTIMES.flatMap((runtime) => SUITE_SERVERS.map((server) => ({ runtime, server }))),
+    // nginx runs each transport in a runner of its own (see the top of this file). The hostile
+    // and TLS runners (about 1 s each) last: they fill the gaps the others leave.
+    const combos: Combo[] = [
+      ...RUNTIMES.flatMap((runtime) =>
+        SUITE_SERVERS.flatMap((server): Combo[] =>
+          server === "nginx"
+            ? [{ runtime, server, transport: "socket" }, { runtime, server, transport: "web" }]
+            : [{ runtime, server }]
+        )
+      ),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "hostile" as const })),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "tls" as const })),
     ];
-    const outcomes = pool(combos.map((c) => () => runSuite(c.runtime, c.server)), PARALLEL);
+    const outcomes = pool(combos.map((c) => () => runSuite(c)), PARALLEL);
     // Each promise is awaited below in order; none may go unhandled meanwhile, and none may
     // outlive the test.
     for (const p of outcomes) p.catch(() => {});
@@ -287,13 +327,14 @@ Deno.test(
 
 async function report(
   t: Deno.TestContext,
-  combos: ReadonlyArray<{ runtime: Runtime; server: ServerKind }>,
+  combos: readonly Combo[],
   outcomes: ReadonlyArray<Promise<Outcome>>,
 ): Promise<void> {
-  for (const [i, { runtime, server }] of combos.entries()) {
+  for (const [i, { runtime, server, transport }] of combos.entries()) {
     const label = `${runtime} × ${SERVERS[server]}`;
+    const runnerLabel = transport === undefined ? label : `${label} (${transport} only)`;
     const outcome = await outcomes[i];
-    await t.step(`${label} (${outcome.ms} ms)`, async (t) => {
+    await t.step(`${runnerLabel} (${outcome.ms} ms)`, async (t) => {
       for (const r of outcome.results) {
         await t.step({
           name: `${label} × ${r.name}${r.skipped ? ` [skipped: ${r.skipped}]` : ""}`,
@@ -304,7 +345,7 @@ async function report(
         });
       }
       const tail = outcome.stderr.trim().split("\n").slice(-30).join("\n");
-      await t.step(`${label}: the runner finished`, () => {
+      await t.step(`${runnerLabel}: the runner finished`, () => {
         if (outcome.failure !== undefined) throw outcome.failure;
         assert.ok(
           !outcome.timedOut,

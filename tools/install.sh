@@ -65,6 +65,43 @@ names() {
   echo "${out[*]}"
 }
 
+# Debian packages the test suites run as independent peers: Python's websockets server,
+# nginx (TLS termination for wss:// interop) and Chromium (the browser test). Installed with
+# apt-get when missing, which needs root (CI runs as root); otherwise the script says what to run.
+apt_pinned=(python3-websockets nginx-light chromium)
+
+apt_missing() {
+  local pkg out=()
+  for pkg in "${apt_pinned[@]}"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" == "install ok installed" ]] ||
+      out+=("$pkg")
+  done
+  echo "${out[*]}"
+}
+
+apt_needed="$(apt_missing)"
+if [[ -n "$apt_needed" ]]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "tools/install.sh: the Debian packages $apt_needed are needed by the tests, and this machine has no apt-get; install them by other means" >&2
+    exit 1
+  fi
+  if ((EUID != 0)); then
+    echo "tools/install.sh: the Debian packages $apt_needed are needed by the tests; run: sudo apt-get update && sudo apt-get install -y --no-install-recommends $apt_needed" >&2
+    exit 1
+  fi
+  mkdir -p "$tools"
+  apt_start=$SECONDS
+  {
+    echo "# $(date -u +%FT%TZ) apt-get install $apt_needed"
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $apt_needed
+  } >"$tools/apt.log" 2>&1 || {
+    echo "tools/install.sh: apt-get install $apt_needed failed; its output:" >&2
+    cat "$tools/apt.log" >&2
+    exit 1
+  }
+  ((quiet)) || echo "tools/install.sh: apt-get installed $apt_needed in $((SECONDS - apt_start))s"
+fi
+
 if ! missing; then
   ((quiet)) || echo "tools/install.sh: already installed in .tools/: $(names)"
   exit 0

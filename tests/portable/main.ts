@@ -7,5 +7,5 @@ import { readConfig } from "./support.ts";
 import { run } from "./suite.ts";
 
 const config = readConfig();
-for (const transport of ["socket", "web"] as const) registerCases(config, transport);
+for (const transport of config.transports) registerCases(config, transport);
 await run(config.filter);

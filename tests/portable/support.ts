@@ -31,7 +31,7 @@ export function assertHandshakeError(reason: DisconnectReason): HandshakeError {
   return reason.error;
 }
 
-export type ServerKind = "ws" | "deno" | "bun";
+export type ServerKind = "ws" | "deno" | "bun" | "python" | "nginx";
 export type Runtime = "deno" | "node" | "bun";
 
 /** What each test server can do. */
@@ -42,16 +42,30 @@ export const SERVERS: Record<
   ws: { label: "npm:ws", sendsPings: true, seesPings: true },
   deno: { label: "Deno.serve", sendsPings: false, seesPings: false },
   bun: { label: "Bun.serve", sendsPings: true, seesPings: true },
+  python: { label: "Python websockets", sendsPings: true, seesPings: true },
+  // npm:ws behind nginx terminating TLS: nginx relays control frames as they come.
+  nginx: { label: "nginx wss → npm:ws", sendsPings: true, seesPings: true },
 };
 
-/** The runner's settings: `--ws=`, `--control=`, `--server=`, `--filter=` or PARLEY_PORTABLE_*. */
+/**
+ * The runner's settings: `--ws=`, `--control=`, `--server=`, `--transports=`, `--filter=` or
+ * PARLEY_PORTABLE_*; for a wss:// server the CA that signed its certificate in
+ * PARLEY_PORTABLE_CA.
+ */
 export interface Config {
-  /** `ws://127.0.0.1:<port>` (no path) */
+  /** `ws://127.0.0.1:<port>` or `wss://127.0.0.1:<port>` (no path) */
   readonly ws: string;
   /** `http://127.0.0.1:<port>`: the server's control channel */
   readonly control: string;
   readonly server: ServerKind;
   readonly runtime: Runtime;
+  /** The transports to run the cases on (both by default). */
+  readonly transports: readonly Transport[];
+  /**
+   * The CA certificate (PEM) the socket transport trusts for a wss:// server, as
+   * `transportOptions.tls.ca` (the web transport has no such option: the runtime must trust it).
+   */
+  readonly ca?: string;
   /** Runs only tests whose name contains it. */
   readonly filter: string;
 }
@@ -71,7 +85,7 @@ function setting(name: string): string | undefined {
 
 /** The hostile runner's settings (tests/portable/hostile_main.ts): those of {@linkcode Config}
  * but the server kind, which is always the hostile server. */
-export type HostileConfig = Omit<Config, "server">;
+export type HostileConfig = Omit<Config, "server" | "transports" | "ca">;
 
 /** Reads the hostile runner's configuration; throws naming what is missing. */
 export function readHostileConfig(): HostileConfig {
@@ -131,16 +145,25 @@ export function readConfig(): Config {
   if (ws === undefined || control === undefined || server === undefined) {
     throw new Error(
       "Usage: <runtime> tests/portable/main.ts --ws=ws://127.0.0.1:<port> " +
-        "--control=http://127.0.0.1:<port> --server=ws|deno|bun [--filter=<text>] " +
-        "(or PARLEY_PORTABLE_WS, _CONTROL, _SERVER, _FILTER)",
+        `--control=http://127.0.0.1:<port> --server=${Object.keys(SERVERS).join("|")} ` +
+        "[--transports=socket,web] [--filter=<text>] " +
+        "(or PARLEY_PORTABLE_WS, _CONTROL, _SERVER, _TRANSPORTS, _FILTER; PARLEY_PORTABLE_CA: " +
+        "the PEM of the CA a wss:// server's certificate is signed by)",
     );
   }
   if (!(server in SERVERS)) throw new Error(`Unknown server kind: ${server}`);
+  const transports = (setting("transports") || "socket,web").split(",");
+  for (const t of transports) {
+    if (t !== "socket" && t !== "web") throw new Error(`Unknown transport: ${t}`);
+  }
+  const ca = process.env.PARLEY_PORTABLE_CA;
   return {
     ws: ws.replace(/\/$/, ""),
     control: control.replace(/\/$/, ""),
     server: server as ServerKind,
     runtime: currentRuntime(),
+    transports: transports as Transport[],
+    ...(ca ? { ca } : {}),
     filter: setting("filter") ?? "",
   };
 }

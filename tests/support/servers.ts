@@ -354,3 +354,72 @@ export async function startControlledServer(kind: "ws" | "deno"): Promise<Contro
     },
   };
 }
+
+/** A test server running in a child process, with its control channel (see bun_server.ts). */
+export interface ServerProcess {
+  /** `ws://127.0.0.1:<port>` (no path) */
+  readonly url: string;
+  /** `http://127.0.0.1:<control port>` */
+  readonly control: string;
+  /** Closes its stdin (it exits then), waits for it, and returns what it wrote to stderr. */
+  close(): Promise<string>;
+}
+
+/**
+ * Starts `bin args` as a test server: one that prints `{"port": <ws port>, "control": <control
+ * port>}` on its first stdout line once listening and exits when its stdin ends, like
+ * tests/support/bun_server.ts and tests/support/python_server.py. Throws with its output (`what`
+ * names it) if it does not start.
+ */
+export async function startServerProcess(
+  bin: string,
+  args: string[],
+  what: string,
+): Promise<ServerProcess> {
+  const child = new Deno.Command(bin, {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  try {
+    while (!out.includes("\n")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += value;
+    }
+  } finally {
+    clearTimeout(kill);
+  }
+  const drained = (async () => {
+    while (!(await reader.read()).done) { /* nothing else is printed */ }
+  })();
+  const close = async () => {
+    await child.stdin.close().catch(() => {});
+    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
+    try {
+      await child.status;
+    } finally {
+      clearTimeout(timer);
+    }
+    await drained;
+    return await stderr;
+  };
+  let ports: { port: number; control: number };
+  try {
+    ports = JSON.parse(out.split("\n")[0]);
+  } catch {
+    const err = await close();
+    throw new Error(`${what} did not start: ${out}${err}`);
+  }
+  return {
+    url: `ws://127.0.0.1:${ports.port}`,
+    control: `http://127.0.0.1:${ports.control}`,
+    close,
+  };
+}
