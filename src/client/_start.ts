@@ -124,9 +124,9 @@ function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
     throw new UnsupportedError(
       config.transport === "socket"
         ? "Cannot start the client as the socket transport needs Deno, Node or Bun, and this runtime (a browser?) has no sockets"
-        : `Cannot start the client as ${
-          needs.join(", ")
-        } need the socket transport, and this runtime (a browser?) has no sockets`,
+        : `Cannot start the client as ${needs.join(", ")} ${
+          needs.length === 1 ? "needs" : "need"
+        } the socket transport, and this runtime (a browser?) has no sockets`,
     );
   }
   return socketConnector;
