@@ -21,6 +21,8 @@ import { ProtocolError } from "../../src/protocol/protocol_error.ts";
 import type { RandomSource } from "../../src/protocol/random.ts";
 import { concat } from "../support/bytes.ts";
 import { streamingFailIndex } from "./_helpers.ts";
+// The 6.5-6.23 sequences are shared with the fuzzing server (tests/conformance/).
+import { utf8TestSequences } from "../conformance/utf8_sequences.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Bytes
@@ -968,125 +970,6 @@ for (const { id, frames, cuts: [cut1, cut2], part2 } of FAIL_FAST_CASES) {
     s.expectNothing("PART3 changes nothing");
     s.expectFailed(1007);
   });
-}
-
-/** The suite's UTF-8 sequences (case6_x_x.py: createUtf8TestSequences), as 6.5 to 6.23. */
-function utf8TestSequences(): Array<[string, Array<[boolean, Uint8Array]>]> {
-  const seqs: Array<[string, Array<[boolean, Uint8Array]>]> = [];
-  const all = (valid: boolean, list: string[]): Array<[boolean, Uint8Array]> =>
-    list.map((h) => [valid, hex(h)]);
-  seqs.push(["Some valid UTF-8 sequences", [
-    [true, enc.encode("hello$world")],
-    [true, concat("hello", hex("c2a2"), "world")],
-    [true, concat("hello", hex("e282ac"), "world")],
-    [true, concat("hello", hex("f0a4ada2"), "world")],
-    [true, KOSME],
-  ]]);
-  seqs.push([
-    "All prefixes of a valid UTF-8 string that contains multi-byte code points",
-    Array.from({ length: KOSME.length }, (_, i) => {
-      const prefix = KOSME.slice(0, i + 1);
-      let valid = true;
-      try {
-        strictUtf8.decode(prefix);
-      } catch {
-        valid = false;
-      }
-      return [valid, prefix] as [boolean, Uint8Array];
-    }),
-  ]);
-  seqs.push([
-    "First possible sequence of a certain length",
-    all(true, ["00", "c280", "e0a080", "f0908080"]),
-  ]);
-  seqs.push([
-    "First possible sequence length 5/6 (invalid codepoints)",
-    all(false, ["f888808080", "fc8480808080"]),
-  ]);
-  seqs.push([
-    "Last possible sequence of a certain length",
-    all(true, ["7f", "dfbf", "efbfbf", "f48fbfbf"]),
-  ]);
-  seqs.push([
-    "Last possible sequence length 4/5/6 (invalid codepoints)",
-    all(false, ["f7bfbfbf", "fbbfbfbfbf", "fdbfbfbfbfbf"]),
-  ]);
-  seqs.push(["Other boundary conditions", [
-    ...all(true, ["ed9fbf", "ee8080", "efbfbd", "f48fbfbf"]),
-    [false, hex("f4908080")],
-  ]]);
-  const continuation = new Uint8Array(0xbf - 0x80).map((_, i) => 0x80 + i);
-  seqs.push(["Unexpected continuation bytes", [
-    ...all(false, ["80", "bf", "80bf", "80bf80", "80bf80bf", "80bf80bf80", "80bf80bf80bf"]),
-    [false, continuation],
-  ]]);
-  const lonely: Array<[boolean, Uint8Array]> = [];
-  for (const [lo, hi] of [[0xc0, 0xdf], [0xe0, 0xef], [0xf0, 0xf7], [0xf8, 0xfb], [0xfc, 0xfd]]) {
-    const s: number[] = [];
-    for (let i = lo; i < hi; i++) s.push(i, 0x20);
-    lonely.push([false, new Uint8Array(s)]);
-  }
-  seqs.push(["Lonely start characters", lonely]);
-  const missing = [
-    "c0",
-    "e080",
-    "f08080",
-    "f8808080",
-    "fc80808080",
-    "df",
-    "efbf",
-    "f7bfbf",
-    "fbbfbfbf",
-    "fdbfbfbfbf",
-  ];
-  seqs.push(["Sequences with last continuation byte missing", all(false, missing)]);
-  seqs.push(["Concatenation of incomplete sequences", all(false, [missing.join("")])]);
-  seqs.push(["Impossible bytes", all(false, ["fe", "ff", "fefeffff"])]);
-  seqs.push([
-    "Examples of an overlong ASCII character",
-    all(false, ["c0af", "e080af", "f08080af", "f8808080af", "fc80808080af"]),
-  ]);
-  seqs.push([
-    "Maximum overlong sequences",
-    all(false, ["c1bf", "e09fbf", "f08fbfbf", "f887bfbfbf", "fc83bfbfbfbf"]),
-  ]);
-  seqs.push([
-    "Overlong representation of the NUL character",
-    all(false, ["c080", "e08080", "f0808080", "f880808080", "fc8080808080"]),
-  ]);
-  seqs.push([
-    "Single UTF-16 surrogates",
-    all(false, ["eda080", "edadbf", "edae80", "edafbf", "edb080", "edbe80", "edbfbf"]),
-  ]);
-  seqs.push([
-    "Paired UTF-16 surrogates",
-    all(false, [
-      "eda080edb080",
-      "eda080edbfbf",
-      "edadbfedb080",
-      "edadbfedbfbf",
-      "edae80edb080",
-      "edae80edbfbf",
-      "edafbfedb080",
-      "edafbfedbfbf",
-    ]),
-  ]);
-  const nonCharacters = ["efbfbe", "efbfbf"];
-  for (const z1 of ["f0", "f1", "f2", "f3", "f4"]) {
-    for (const z2 of ["8f", "9f", "af", "bf"]) {
-      if (z1 === "f4" && z2 !== "8f") continue; // above U+10FFFF
-      for (const z3 of ["be", "bf"]) {
-        const zz = z1 + z2 + "bf" + z3;
-        if (zz !== "f08fbfbe" && zz !== "f08fbfbf") nonCharacters.push(zz); // overlong
-      }
-    }
-  }
-  seqs.push(["Non-character code points (valid UTF-8)", all(true, nonCharacters)]);
-  seqs.push([
-    "Unicode specials (i.e. replacement char)",
-    all(true, ["efbfb9", "efbfba", "efbfbb", "efbfbc", "efbfbd", "efbfbe", "efbfbf"]),
-  ]);
-  return seqs;
 }
 
 const UTF8_CASES: Array<{ id: string; category: string; valid: boolean; payload: Uint8Array }> = [];

@@ -1,0 +1,106 @@
+// What a fuzzing case is made of: its verdicts, the events it records and compares, what it
+// expects of the close, and the operations a case may perform on its connection (the server's
+// side of Autobahn's fuzzing protocol).
+
+import type { FrameSpec } from "./wire.ts";
+
+/** Autobahn's `behavior` verdicts. */
+export type Behavior = "OK" | "NON-STRICT" | "INFORMATIONAL" | "FAILED" | "UNIMPLEMENTED";
+/** Autobahn's `behaviorClose` verdicts (a server judging a client never gives FAILED BY CLIENT). */
+export type BehaviorClose = "OK" | "FAILED" | "WRONG CODE" | "UNCLEAN" | "INFORMATIONAL";
+
+/** What the server records of the client, in order: the case compares these lists. */
+export type CaseEvent =
+  | { readonly kind: "message"; readonly data: Uint8Array; readonly binary: boolean }
+  | { readonly kind: "pong"; readonly data: Uint8Array }
+  | { readonly kind: "timeout"; readonly tag: string };
+
+/** What the case expects of the close (Autobahn's `expectedClose`). */
+export interface ExpectedClose {
+  /** Whether the server (true) or the client (false) must start the closing handshake. */
+  readonly closedByMe: boolean;
+  /** The close codes the client may send (no code at all is always accepted). */
+  readonly closeCode: readonly number[];
+  /** Whether the connection must end with a closing handshake (a close frame received). */
+  readonly requireClean: boolean;
+  /** If the wrong endpoint closed, `behavior` fails too (the UTF-8 cases). */
+  readonly closedByWrongEndpointIsFatal?: boolean;
+}
+
+/** How far the run is scaled down (delays and group 9's sizes); `full` is the suite's own. */
+export interface Scale {
+  /** Multiplies every delay and timeout of the cases (1: Autobahn's). */
+  readonly timeScale: number;
+  /** Group 9 at its real sizes (16 MiB, 1000 round trips). */
+  readonly full: boolean;
+}
+
+/** A frame to send, and how its octets go on the wire. */
+export interface SendSpec extends FrameSpec {
+  /** Writes the frame's octets in chops of this many bytes, each one a write of its own. */
+  readonly chop?: number;
+  /** Writes this frame on its own (not coalesced with what comes before or after). */
+  readonly sync?: boolean;
+}
+
+/** What a case can do while it runs (the server side of one connection). */
+export interface CaseApi {
+  readonly scale: Scale;
+  /** The case's expected event lists, by the `behavior` they earn. */
+  expect(behavior: Behavior, events: CaseEvent[]): void;
+  expectClose(close: ExpectedClose): void;
+  /** Sends one frame, exactly as given. */
+  sendFrame(spec: SendSpec): void;
+  /** Sends a message, in frames of `fragmentSize` payload octets if given. */
+  sendMessage(
+    opcode: number,
+    payload: Uint8Array | string,
+    options?: { fragmentSize?: number; sync?: boolean },
+  ): void;
+  /** Sends raw octets (part of a frame, say). */
+  sendRaw(bytes: Uint8Array, options?: { chop?: number; sync?: boolean }): void;
+  /** Starts the closing handshake (a close frame with this payload); nothing if not open. */
+  sendClose(code?: number, reason?: Uint8Array | string): void;
+  /** Runs `fn` after `seconds` (scaled) if the connection is still there. */
+  later(seconds: number, fn: () => void): void;
+  /** Fails the connection (close 1001) after `seconds` (scaled) unless it ended. */
+  killAfter(seconds: number): void;
+  /** Sends a close without payload after `seconds` (scaled) unless the connection ended. */
+  closeAfter(seconds: number): void;
+  /** Whether the WebSocket is open (neither side has sent a close yet). */
+  readonly isOpen: boolean;
+  /** Records an event of the case's own (its timeouts). */
+  record(event: CaseEvent): void;
+  /** The events recorded so far. */
+  readonly received: readonly CaseEvent[];
+  /** Sets `behavior` and its explanation (cases that judge by themselves, like group 9). */
+  judge(behavior: Behavior, result: string): void;
+  /** Notes something for the report (a frame count, a content mismatch). */
+  note(text: string): void;
+  /** Replaces the default handling of messages (record, then close when done) for this run. */
+  onMessage(handler: (data: Uint8Array, binary: boolean) => void): void;
+}
+
+/** The verdict of a case, as Autobahn reports it. */
+export interface Verdict {
+  behavior: Behavior;
+  behaviorClose: BehaviorClose;
+  result: string;
+  resultClose: string;
+}
+
+/** One fuzzing case. */
+export interface CaseDef {
+  /** "1.1.1" */
+  readonly id: string;
+  readonly description: string;
+  readonly expectation: string;
+  /** Do not start the closing handshake when the expected events have arrived. */
+  readonly suppressClose?: boolean;
+  /** The duration is part of the result (group 9). */
+  readonly reportTime?: boolean;
+  /** Runs once the WebSocket is open. */
+  open(api: CaseApi): void;
+  /** Adjusts the verdict once the connection is gone. */
+  adjust?(verdict: Verdict): void;
+}
