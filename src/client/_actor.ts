@@ -124,32 +124,63 @@ export class Actor {
   }
 
   async #loop(): Promise<void> {
-    for await (const event of this.#mailbox) {
-      let effects = step(this.machine, event);
-      for (;;) {
-        const call = this.#perform(effects);
-        if (call === undefined) break;
-        let outcome: Event;
-        try {
-          const fn = this.#callbacks[call.callback] as
-            | ((...args: unknown[]) => unknown)
-            | undefined;
-          let value = fn === undefined ? undefined : fn.apply(this.#callbacks, call.args);
-          if (isThenable(value)) {
-            // Nothing sent so far waits for an async callback.
-            this.#transport?.flush?.();
-            value = await value;
-          }
-          outcome = { type: "result", value };
-        } catch (error) {
-          outcome = { type: "threw", error };
-        }
-        effects = step(this.machine, outcome);
+    const mailbox = this.#mailbox;
+    for await (const _ of mailbox.turns()) {
+      // Everything waiting is handled in this turn, in order (postFirst included), without a
+      // promise per event: only an async callback makes the loop wait.
+      for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
+        const pending = this.#handle(step(this.machine, event));
+        if (pending !== undefined) await pending;
       }
-      if (this.machine.phase === "connecting" || this.#connectTimer === undefined) continue;
-      this.#clock.clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
     }
+  }
+
+  /**
+   * Performs `effects` and runs the callbacks they call, stepping the machine with each outcome.
+   * Returns a promise only when a callback returned one (the rest then continues after it).
+   */
+  #handle(effects: Effect[]): Promise<void> | undefined {
+    for (;;) {
+      const call = this.#perform(effects);
+      if (call === undefined) break;
+      let outcome: Event;
+      try {
+        const fn = this.#callbacks[call.callback] as
+          | ((...args: unknown[]) => unknown)
+          | undefined;
+        const value = fn === undefined ? undefined : fn.apply(this.#callbacks, call.args);
+        if (isThenable(value)) {
+          // Nothing sent so far waits for an async callback.
+          this.#transport?.flush?.();
+          return this.#resume(value);
+        }
+        outcome = { type: "result", value };
+      } catch (error) {
+        outcome = { type: "threw", error };
+      }
+      effects = step(this.machine, outcome);
+    }
+    this.#settled();
+    return undefined;
+  }
+
+  /** Continues `#handle` once an async callback's promise settles. */
+  async #resume(value: PromiseLike<unknown>): Promise<void> {
+    let outcome: Event;
+    try {
+      outcome = { type: "result", value: await value };
+    } catch (error) {
+      outcome = { type: "threw", error };
+    }
+    const pending = this.#handle(step(this.machine, outcome));
+    if (pending !== undefined) await pending;
+  }
+
+  /** After each event: the connect timer ends once the machine has left "connecting". */
+  #settled(): void {
+    if (this.machine.phase === "connecting" || this.#connectTimer === undefined) return;
+    this.#clock.clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
   }
 
   /** Performs effects in order; returns the callback to run, which is always last. */

@@ -1,4 +1,4 @@
-// Internal: an unbounded FIFO of events consumed by one async generator.
+// Internal: an unbounded FIFO of events consumed by one loop, woken by an async generator.
 //
 // Producers post synchronously; the single consumer iterates. `postFirst` jumps the queue, for
 // failures the driver discovers while performing effects.
@@ -52,12 +52,16 @@ export class Mailbox<T> {
     return item;
   }
 
-  /** Yields items in order until closed. */
-  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+  /**
+   * Yields each time items are waiting, until closed; the consumer takes them with `take()`
+   * (all of them, or as many as it likes) before it asks for the next turn. One turn serves a
+   * whole burst of posts, so a burst costs one resumption of the generator, not one per item.
+   * Before it waits on an empty queue it calls `onIdle`.
+   */
+  async *turns(): AsyncGenerator<void, void, undefined> {
     while (!this.#closed) {
-      const item = this.take();
-      if (item !== undefined) {
-        yield item;
+      if (this.#head < this.#items.length) {
+        yield;
         continue;
       }
       this.onIdle?.();
