@@ -17,11 +17,22 @@ import {
 } from "./_stream.ts";
 
 /**
- * The read buffer starts small, so an idle connection holds little, and grows up to the largest
- * size when reads fill it.
+ * Reads go into a buffer that starts small, so an idle connection holds little while its read
+ * is pending; it grows fourfold each time a read fills it, up to MAX_READ_SIZE, and shrinks to
+ * fit when a read uses less than an eighth of it (traffic that calms down, then idles).
  */
-const FIRST_READ_SIZE = 4 * 1024;
-const MAX_READ_SIZE = 64 * 1024;
+const MIN_READ_SIZE = 512;
+const MAX_READ_SIZE = 256 * 1024;
+
+/** The smallest read size, from MIN_READ_SIZE up by doubling, that is at least twice `n`. */
+function fitting(n: number): number {
+  let size = MIN_READ_SIZE;
+  while (size < n * 2) size *= 2;
+  return size;
+}
+
+/** Small chunks queued together are copied into one write of up to this many bytes. */
+const COALESCE_LIMIT = 256 * 1024;
 
 /** Whether Deno's own API can honour these TLS settings. */
 export function denoCanDial(target: DialTarget): boolean {
@@ -161,14 +172,22 @@ class DenoStream implements ByteStream {
   }
 
   async #read(): Promise<void> {
-    let buffer = new Uint8Array(FIRST_READ_SIZE);
+    let buffer = new Uint8Array(MIN_READ_SIZE);
     try {
       for (;;) {
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        // One exact-size copy per read: the decoder may keep views into it.
-        this.#events.data(buffer.slice(0, n));
-        if (n === buffer.length && n < MAX_READ_SIZE) buffer = new Uint8Array(n * 4);
+        const size = buffer.length;
+        if (n * 2 > size) {
+          // Mostly full: handed over as it is (the decoder may keep views into it), and a new
+          // buffer takes its place, larger if this one was filled.
+          this.#events.data(buffer.subarray(0, n));
+          buffer = new Uint8Array(n === size && size < MAX_READ_SIZE ? size * 4 : size);
+        } else {
+          // Mostly empty: one exact-size copy, and the buffer is read into again.
+          this.#events.data(buffer.slice(0, n));
+          if (n * 8 < size && size > MIN_READ_SIZE) buffer = new Uint8Array(fitting(n));
+        }
       }
     } catch (error) {
       this.#reading = false;
@@ -218,20 +237,7 @@ class DenoStream implements ByteStream {
     this.#writing = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const batch = this.#queue;
-        this.#queue = [];
-        let bytes: Uint8Array;
-        if (batch.length === 1) bytes = batch[0];
-        else {
-          let size = 0;
-          for (const c of batch) size += c.length;
-          bytes = new Uint8Array(size);
-          let at = 0;
-          for (const c of batch) {
-            bytes.set(c, at);
-            at += c.length;
-          }
-        }
+        const bytes = this.#nextWrite();
         let at = 0;
         while (at < bytes.length) {
           const n = await this.#conn.write(bytes.subarray(at));
@@ -258,6 +264,38 @@ class DenoStream implements ByteStream {
       // A promise: a failure (the peer already gone) must not become an unhandled rejection.
       (this.#conn as Deno.TcpConn).closeWrite().catch(() => {});
     } catch { /* TLS without half-close: the peer's EOF or the close timer ends it */ }
+  }
+
+  /**
+   * Takes the next write off the queue: a large chunk as it is, or a run of small chunks copied
+   * into one buffer of up to COALESCE_LIMIT bytes (Deno has no vectored write, and one write per
+   * small frame would cost a syscall each). Large chunks are never copied again.
+   */
+  #nextWrite(): Uint8Array {
+    const queue = this.#queue;
+    const first = queue[0];
+    if (queue.length === 1 || first.length >= COALESCE_LIMIT) {
+      queue.shift();
+      return first;
+    }
+    let count = 0;
+    let size = 0;
+    while (count < queue.length && size + queue[count].length <= COALESCE_LIMIT) {
+      size += queue[count].length;
+      count++;
+    }
+    if (count <= 1) {
+      queue.shift();
+      return first;
+    }
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      bytes.set(queue[i], at);
+      at += queue[i].length;
+    }
+    queue.splice(0, count);
+    return bytes;
   }
 
   end(): void {
