@@ -31,8 +31,12 @@ function fitting(n: number): number {
   return size;
 }
 
-/** Small chunks queued together are copied into one write of up to this many bytes. */
-const COALESCE_LIMIT = 256 * 1024;
+/**
+ * Chunks below SMALL_CHUNK queued together are copied into one write of up to COALESCE_LIMIT
+ * bytes; larger chunks are written as they are (their copy would cost more than the write).
+ */
+const SMALL_CHUNK = 16 * 1024;
+const COALESCE_LIMIT = 64 * 1024;
 
 /** Whether Deno's own API can honour these TLS settings. */
 export function denoCanDial(target: DialTarget): boolean {
@@ -274,13 +278,16 @@ class DenoStream implements ByteStream {
   #nextWrite(): Uint8Array {
     const queue = this.#queue;
     const first = queue[0];
-    if (queue.length === 1 || first.length >= COALESCE_LIMIT) {
+    if (queue.length === 1 || first.length >= SMALL_CHUNK) {
       queue.shift();
       return first;
     }
     let count = 0;
     let size = 0;
-    while (count < queue.length && size + queue[count].length <= COALESCE_LIMIT) {
+    while (
+      count < queue.length && queue[count].length < SMALL_CHUNK &&
+      size + queue[count].length <= COALESCE_LIMIT
+    ) {
       size += queue[count].length;
       count++;
     }
