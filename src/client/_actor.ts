@@ -6,16 +6,18 @@ import type { Frame } from "./frame.ts";
 import type { Config } from "./_options.ts";
 import {
   type CallbackName,
+  type ConnectInfo,
   createMachine,
   type Effect,
   type Event,
   type Machine,
+  type ReceivedFrame,
   type Reply,
   step,
 } from "./_machine.ts";
 import { Mailbox } from "./_mailbox.ts";
 import type { StopReason } from "./reasons.ts";
-import type { Connector, Transport } from "../transport/transport.ts";
+import type { Connector, Transport, TransportEvents } from "../transport/transport.ts";
 
 /** The timer functions the driver uses; tests pass a fake clock. */
 export interface Clock {
@@ -237,17 +239,13 @@ export class Actor {
     // A connection the server closed is still ours to release (and to wait for on stop).
     this.#release((t) => t.abort());
     this.#transportConn = conn;
-    const post = (event: Event) => {
-      if (this.#transportConn === conn) this.#mailbox.post(event);
-    };
     if (timeout !== Infinity) {
       this.#connectTimer = this.#clock.setTimeout(() => {
         this.#connectTimer = undefined;
-        post({ type: "connectTimeout", conn });
+        if (this.#transportConn === conn) this.#mailbox.post({ type: "connectTimeout", conn });
       }, timeout);
     }
     const config = this.#config;
-    const answered = this.connector.capabilities.answersPings === true;
     this.#transport = this.connector.connect(
       {
         url: config.url,
@@ -257,15 +255,49 @@ export class Actor {
         limits: config.limits,
         tls: config.tls,
       },
-      {
-        opened: (info) => post({ type: "opened", conn, info }),
-        frame: (frame) => post({ type: "frame", conn, frame }),
-        ping: (payload) => post({ type: "ping", conn, payload, answered }),
-        remoteClose: (code, reason) => post({ type: "remoteClose", conn, code, reason }),
-        failed: (error) => post({ type: "failed", conn, error }),
-      },
+      new Actor.#Events(this, conn),
     );
   }
+
+  /**
+   * A transport's events for connection `conn`, posted to the mailbox while `conn` is the
+   * current connection (a class rather than closures: one small object per connection).
+   */
+  static #Events = class implements TransportEvents {
+    #actor: Actor;
+    #conn: number;
+
+    constructor(actor: Actor, conn: number) {
+      this.#actor = actor;
+      this.#conn = conn;
+    }
+
+    #post(event: Event): void {
+      const actor = this.#actor;
+      if (actor.#transportConn === this.#conn) actor.#mailbox.post(event);
+    }
+
+    opened(info: ConnectInfo): void {
+      this.#post({ type: "opened", conn: this.#conn, info });
+    }
+
+    frame(frame: ReceivedFrame): void {
+      this.#post({ type: "frame", conn: this.#conn, frame });
+    }
+
+    ping(payload: Uint8Array): void {
+      const answered = this.#actor.connector.capabilities.answersPings === true;
+      this.#post({ type: "ping", conn: this.#conn, payload, answered });
+    }
+
+    remoteClose(code: number, reason: string): void {
+      this.#post({ type: "remoteClose", conn: this.#conn, code, reason });
+    }
+
+    failed(error: Error): void {
+      this.#post({ type: "failed", conn: this.#conn, error });
+    }
+  };
 
   #send(frame: Frame, reply: Reply | undefined, origin: string): void {
     const transport = this.#transport;

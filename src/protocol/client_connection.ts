@@ -10,7 +10,7 @@
 
 import type { HandshakeError } from "../client/errors.ts";
 import { NO_STATUS } from "./close_codes.ts";
-import { FrameDecoder } from "./frame_decoder.ts";
+import { type DecoderSink, FrameDecoder } from "./frame_decoder.ts";
 import { closePayload, encodeFrame } from "./frame_encoder.ts";
 import { buildRequest, handshakeKey, ResponseParser, type Upgrade } from "./handshake.ts";
 import type { ResolvedLimits } from "./limits.ts";
@@ -120,34 +120,60 @@ export class ClientConnection {
     const request = new TextEncoder().encode(buildRequest({ ...params, key }));
     this.#out.push(request);
     this.#outBytes = request.length;
-    this.#decoder = new FrameDecoder(params.limits, {
-      text: (data) => handler.text(data),
-      binary: (data) => handler.binary(data),
-      ping: (data) => {
-        // A pong is owed until the server's close arrives, also after ours went out.
-        if (this.#state === "open" || this.#state === "closing") this.#write(PONG, data);
-        handler.ping(data);
-      },
-      pong: (data) => handler.pong(data),
-      close: (code, reason) => {
-        const byServer = this.#state === "open";
-        if (byServer) {
-          // The server's code is echoed; a codeless close gets a codeless answer.
-          this.#owed = closePayload(code === NO_STATUS ? undefined : code, "");
-          this.#state = "closeReceived";
-        } else this.#state = "closed";
-        handler.closed(code, reason, byServer);
-      },
-      error: (error) => {
-        const open = this.#state === "open";
-        if (open) {
-          this.#owed = closePayload(error.code, "");
-          this.#state = "failing";
-        } else this.#state = "closed";
-        handler.failed(error, open);
-      },
-    });
+    this.#decoder = new FrameDecoder(params.limits, new ClientConnection.#Sink(this));
   }
+
+  /**
+   * What the decoder reports, handled by the connection: a class rather than an object of
+   * closures, so an idle connection costs one small object here.
+   */
+  static #Sink = class implements DecoderSink {
+    #c: ClientConnection;
+
+    constructor(c: ClientConnection) {
+      this.#c = c;
+    }
+
+    text(data: string): void {
+      this.#c.#handler.text(data);
+    }
+
+    binary(data: Uint8Array): void {
+      this.#c.#handler.binary(data);
+    }
+
+    ping(data: Uint8Array): void {
+      const c = this.#c;
+      // A pong is owed until the server's close arrives, also after ours went out.
+      if (c.#state === "open" || c.#state === "closing") c.#write(PONG, data);
+      c.#handler.ping(data);
+    }
+
+    pong(data: Uint8Array): void {
+      this.#c.#handler.pong(data);
+    }
+
+    close(code: number, reason: string): void {
+      const c = this.#c;
+      const byServer = c.#state === "open";
+      if (byServer) {
+        // The server's code is echoed; a codeless close gets a codeless answer.
+        c.#owed = closePayload(code === NO_STATUS ? undefined : code, "");
+        c.#state = "closeReceived";
+      } else c.#state = "closed";
+      c.#handler.closed(code, reason, byServer);
+    }
+
+    error(error: ProtocolError): void {
+      const c = this.#c;
+      const open = c.#state === "open";
+      if (open) {
+        c.#owed = closePayload(error.code, "");
+        c.#state = "failing";
+      } else c.#state = "closed";
+      c.#handler.failed(error, open);
+    }
+  };
 
   /** Where the connection is. */
   get state(): ConnectionState {

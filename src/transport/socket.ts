@@ -7,7 +7,8 @@
 
 import { HandshakeError, UnsupportedError } from "../client/errors.ts";
 import type { Frame } from "../client/frame.ts";
-import { ClientConnection } from "../protocol/client_connection.ts";
+import { ClientConnection, type ConnectionHandler } from "../protocol/client_connection.ts";
+import type { Upgrade } from "../protocol/handshake.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
@@ -54,10 +55,16 @@ export function createSocketConnector(
 /** The socket transport with a pooled cryptographic random source. */
 export const socketConnector: Connector = createSocketConnector();
 
-class SocketTransport implements Transport {
+/**
+ * One connection over a byte stream. It is its connection's handler (`ConnectionHandler`) and,
+ * through a `StreamSink`, its stream's: methods on the prototype rather than closures, so an
+ * idle connection costs a few objects.
+ */
+class SocketTransport implements Transport, ConnectionHandler {
   readonly done: Promise<void>;
   #conn: ClientConnection;
-  #url: string;
+  #events: TransportEvents;
+  #url: URL;
   #closeTimeout: number;
   #stream: ByteStream | undefined;
   /** No more events go to the client (it closed, aborted, or was told the end). */
@@ -65,10 +72,8 @@ class SocketTransport implements Transport {
   /** The stream is released (or was never opened). */
   #finished = false;
   #aborted = false;
-  /** Aborted when the connection is dropped while still dialling. */
-  #dialing = new AbortController();
-  /** The dialer has settled (with a stream or an error). */
-  #dialed = false;
+  /** Aborted when the connection is dropped while still dialling; gone once dialled. */
+  #dialing: AbortController | undefined = new AbortController();
   /** Bounds the close handshake (closeTimeout). */
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Bounds the wait for a refused upgrade's body (REFUSAL_BODY_GRACE). */
@@ -81,111 +86,26 @@ class SocketTransport implements Transport {
     random: RandomSource,
     dialer: Dialer,
   ) {
-    this.#url = params.url.href;
+    const url = params.url;
+    this.#url = url;
+    this.#events = events;
     this.#closeTimeout = params.closeTimeout;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
-    const url = params.url;
     this.#conn = new ClientConnection({
       url,
       headers: params.headers,
       subprotocols: params.subprotocols,
       limits: params.limits ?? DEFAULT_LIMITS,
       random,
-    }, {
-      opened: (upgrade) => {
-        if (this.#ended) return;
-        events.opened({
-          url: this.#url,
-          protocol: upgrade.protocol,
-          extensions: upgrade.extensions,
-          status: upgrade.status,
-          headers: upgrade.headers,
-        });
-      },
-      text: (data) => {
-        if (!this.#ended) events.frame({ type: "text", data });
-      },
-      binary: (data) => {
-        if (!this.#ended) events.frame({ type: "binary", data });
-      },
-      ping: (data) => {
-        if (!this.#ended) events.ping(data);
-      },
-      pong: (data) => {
-        if (!this.#ended) events.frame({ type: "pong", data });
-      },
-      closed: (code, reason, byServer) => {
-        // The server's close answered ours, or it started the close: then our echo is owed,
-        // and goes out when the client releases the connection (abort or close), after the
-        // replies to the messages that came before the close.
-        this.#owe(byServer, () => events.remoteClose(code, reason));
-      },
-      failed: (error, closeOwed) => {
-        // A protocol violation owes a close frame with its code, as above; anything else ends
-        // the connection at once.
-        if (closeOwed) this.#owe(true, () => events.failed(error));
-        else {
-          this.#report(() => events.failed(error));
-          this.#destroy();
-        }
-      },
-    });
+    }, this);
     const target: DialTarget = {
       hostname: url.hostname,
       port: url.port === "" ? (url.protocol === "wss:" ? 443 : 80) : Number(url.port),
       tls: url.protocol === "wss:" ? (params.tls ?? DEFAULT_TLS) : undefined,
     };
-    const streamEvents: StreamEvents = {
-      data: (chunk) => {
-        this.#conn.receive(chunk);
-        this.#flush();
-        // A refusal whose body runs to the end of a connection the server may hold open: report
-        // it with what came so far after a short grace, not after the connect timeout.
-        if (this.#conn.awaitingRefusalBody && this.#graceTimer === undefined) {
-          this.#graceTimer = setTimeout(() => {
-            this.#conn.end();
-            this.#destroy();
-          }, REFUSAL_BODY_GRACE);
-        }
-      },
-      end: () => {
-        // A close frame still owed goes out on the half-closed stream when the client releases
-        // the connection.
-        if (this.#owesClose) return;
-        // After a complete close handshake the server's EOF is the expected end; before it,
-        // the connection reports a failure.
-        this.#conn.end();
-        this.#destroy();
-      },
-      error: (error) => {
-        const state = this.#conn.state;
-        if (state === "connecting") {
-          // Before the upgrade completed (say a TLS 1.3 server refusing our client certificate
-          // after the client's side of the handshake): the connect failed.
-          this.#report(() =>
-            events.failed(
-              new HandshakeError(
-                `Cannot connect to ${this.#url} as the connection failed: ${error.message}`,
-                { cause: error },
-              ),
-            )
-          );
-        } else if (state === "open") {
-          this.#report(() =>
-            events.failed(
-              new Error(`The connection to ${this.#url} failed: ${error.message}`, {
-                cause: error,
-              }),
-            )
-          );
-        }
-        this.#destroy();
-      },
-      closed: () => this.#finish(),
-    };
-    dialer(target, streamEvents, this.#dialing.signal).then(
+    dialer(target, new StreamSink(this), this.#dialing!.signal).then(
       (stream) => {
-        this.#dialed = true;
+        this.#dialing = undefined;
         if (this.#aborted) {
           stream.destroy();
           return;
@@ -194,10 +114,10 @@ class SocketTransport implements Transport {
         this.#flush();
       },
       (error: Error) => {
-        this.#dialed = true;
+        this.#dialing = undefined;
         this.#report(() =>
           events.failed(
-            new HandshakeError(`Cannot connect to ${this.#url} as ${error.message}`, {
+            new HandshakeError(`Cannot connect to ${this.#url.href} as ${error.message}`, {
               cause: error.cause ?? error,
             }),
           )
@@ -205,6 +125,105 @@ class SocketTransport implements Transport {
         this.#finish();
       },
     );
+  }
+
+  // ConnectionHandler: what the connection reports, passed on unless the client was told the end.
+
+  opened(upgrade: Upgrade): void {
+    if (this.#ended) return;
+    this.#events.opened({
+      url: this.#url.href,
+      protocol: upgrade.protocol,
+      extensions: upgrade.extensions,
+      status: upgrade.status,
+      headers: upgrade.headers,
+    });
+  }
+
+  text(data: string): void {
+    if (!this.#ended) this.#events.frame({ type: "text", data });
+  }
+
+  binary(data: Uint8Array): void {
+    if (!this.#ended) this.#events.frame({ type: "binary", data });
+  }
+
+  ping(data: Uint8Array): void {
+    if (!this.#ended) this.#events.ping(data);
+  }
+
+  pong(data: Uint8Array): void {
+    if (!this.#ended) this.#events.frame({ type: "pong", data });
+  }
+
+  closed(code: number, reason: string, byServer: boolean): void {
+    // The server's close answered ours, or it started the close: then our echo is owed, and
+    // goes out when the client releases the connection (abort or close), after the replies to
+    // the messages that came before the close.
+    this.#owe(byServer, () => this.#events.remoteClose(code, reason));
+  }
+
+  failed(error: Error, closeOwed: boolean): void {
+    // A protocol violation owes a close frame with its code, as above; anything else ends the
+    // connection at once.
+    if (closeOwed) this.#owe(true, () => this.#events.failed(error));
+    else {
+      this.#report(() => this.#events.failed(error));
+      this.#destroy();
+    }
+  }
+
+  // What the stream reports (through StreamSink).
+
+  streamData(chunk: Uint8Array): void {
+    this.#conn.receive(chunk);
+    this.#flush();
+    // A refusal whose body runs to the end of a connection the server may hold open: report it
+    // with what came so far after a short grace, not after the connect timeout.
+    if (this.#conn.awaitingRefusalBody && this.#graceTimer === undefined) {
+      this.#graceTimer = setTimeout(() => {
+        this.#conn.end();
+        this.#destroy();
+      }, REFUSAL_BODY_GRACE);
+    }
+  }
+
+  streamEnd(): void {
+    // A close frame still owed goes out on the half-closed stream when the client releases the
+    // connection.
+    if (this.#owesClose) return;
+    // After a complete close handshake the server's EOF is the expected end; before it, the
+    // connection reports a failure.
+    this.#conn.end();
+    this.#destroy();
+  }
+
+  streamError(error: Error): void {
+    const state = this.#conn.state;
+    const url = this.#url.href;
+    if (state === "connecting") {
+      // Before the upgrade completed (say a TLS 1.3 server refusing our client certificate
+      // after the client's side of the handshake): the connect failed.
+      this.#report(() =>
+        this.#events.failed(
+          new HandshakeError(
+            `Cannot connect to ${url} as the connection failed: ${error.message}`,
+            { cause: error },
+          ),
+        )
+      );
+    } else if (state === "open") {
+      this.#report(() =>
+        this.#events.failed(
+          new Error(`The connection to ${url} failed: ${error.message}`, { cause: error }),
+        )
+      );
+    }
+    this.#destroy();
+  }
+
+  streamClosed(): void {
+    this.#finish();
   }
 
   send(frame: Frame): void | Promise<void> {
@@ -339,7 +358,7 @@ class SocketTransport implements Transport {
     if (this.#stream === undefined) {
       // Still dialling (DNS, TCP, TLS): the dialer releases what it opened and settles, and
       // `done` follows it; a stream that arrives anyway is released at once.
-      if (this.#dialed) this.#finish();
+      if (this.#dialing === undefined) this.#finish();
       else this.#dialing.abort();
       return;
     }
@@ -353,6 +372,31 @@ class SocketTransport implements Transport {
     clearTimeout(this.#graceTimer);
     this.#timer = this.#graceTimer = undefined;
     this.#resolveDone();
+  }
+}
+
+/** A transport's stream events, delegated to its methods (one small object, no closures). */
+class StreamSink implements StreamEvents {
+  #transport: SocketTransport;
+
+  constructor(transport: SocketTransport) {
+    this.#transport = transport;
+  }
+
+  data(chunk: Uint8Array): void {
+    this.#transport.streamData(chunk);
+  }
+
+  end(): void {
+    this.#transport.streamEnd();
+  }
+
+  error(error: Error): void {
+    this.#transport.streamError(error);
+  }
+
+  closed(): void {
+    this.#transport.streamClosed();
   }
 }
 

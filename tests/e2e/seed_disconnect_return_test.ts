@@ -91,8 +91,12 @@ const pingRelay: Connector = {
   name: "web+ping-relay",
   capabilities: webConnector.capabilities,
   connect(params, events) {
+    // The events are an object with methods on its prototype: delegate each one.
     return webConnector.connect(params, {
-      ...events,
+      opened: (info) => events.opened(info),
+      ping: (payload) => events.ping(payload),
+      remoteClose: (code, reason) => events.remoteClose(code, reason),
+      failed: (error) => events.failed(error),
       frame(frame) {
         if (frame.type === "text" && frame.data.startsWith("relay_ping:")) {
           events.ping(new TextEncoder().encode(frame.data.slice("relay_ping:".length)));
