@@ -37,10 +37,13 @@ const INVALID_PAYLOAD = 1007;
 /** Autobahn waits this long (seconds, scaled) for the answer to its close frame. */
 const CLOSE_HANDSHAKE_TIMEOUT = 1;
 
-/** The close codes a peer may send (RFC 6455 §7.4; 1012-1014 are registered since). */
+/**
+ * The close codes a peer may send, as autobahn-python's `onCloseFrame` checks them: 3000-4999,
+ * and in 1000-2999 only its CLOSE_STATUS_CODES_ALLOWED (1000-1003, 1007-1013; not 1014).
+ */
 export function isValidCloseCode(code: number): boolean {
   if (code >= 3000 && code <= 4999) return true;
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014);
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1013);
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -388,89 +391,91 @@ export class CaseConnection implements CaseApi {
       if (this.#finished || this.#droppedByMe) return;
       const frame = this.#reader.next();
       if (frame === undefined) return;
-      if (!this.#onFrame(frame)) {
-        // After a violation the rest of this read is not looked at (as in autobahn).
-        this.#reader = new FrameReader();
-        return;
-      }
+      // Autobahn's server runs with failByDrop = False: a violation starts the closing handshake
+      // and the parser goes on (its _protocol_violation returns False), so the client's close
+      // reply in the same read still counts.
+      this.#onFrame(frame);
     }
   }
 
-  /** Handles one client frame; false after a protocol violation. */
-  #onFrame(f: ClientFrame): boolean {
-    if (!f.masked) return this.#violation("unmasked client to server frame");
-    if (f.rsv !== 0) return this.#violation(`RSV = ${f.rsv} and no extension negotiated`);
+  /**
+   * Handles one client frame the way autobahn-python's processData does with failByDrop = False:
+   * each header check that fails fails the connection (1002) and the frame is still processed;
+   * data only reaches the case while the server has not failed the connection.
+   */
+  #onFrame(f: ClientFrame): void {
+    if (f.rsv !== 0) this.#violation(`RSV = ${f.rsv} and no extension negotiated`);
+    if (!f.masked) this.#violation("unmasked client to server frame");
     if (f.opcode >= 8) {
-      if (f.opcode > PONG) return this.#violation(`reserved control opcode ${f.opcode}`);
-      if (!f.fin) return this.#violation("fragmented control frame");
-      if (f.payload.length > 125) return this.#violation("control frame with payload > 125");
+      if (!f.fin) this.#violation("fragmented control frame");
+      if (f.payload.length > 125) this.#violation("control frame with payload > 125");
+      if (f.opcode > PONG) this.#violation(`reserved control opcode ${f.opcode}`);
+      if (f.opcode === CLOSE && f.payload.length === 1) this.#violation("close payload of 1 octet");
       if (f.opcode === PING) {
         if (this.#state === "open") this.sendFrame({ opcode: PONG, payload: f.payload });
-        return true;
-      }
-      if (f.opcode === PONG) {
+      } else if (f.opcode === PONG) {
+        // Autobahn hands pongs to the case whatever the state.
         this.#received.push({ kind: "pong", data: f.payload });
         this.#finishWhenDone();
-        return true;
-      }
-      return this.#onClose(f.payload);
+      } else if (f.opcode === CLOSE) this.#onClose(f.payload);
+      return;
     }
-    if (f.opcode > BINARY) return this.#violation(`reserved data opcode ${f.opcode}`);
-    if (f.opcode === CONTINUATION) {
-      if (this.#fragments === undefined) {
-        return this.#violation("continuation with nothing to continue");
-      }
-    } else {
-      if (this.#fragments !== undefined) {
-        return this.#violation("data frame inside a fragmented message");
-      }
+    if (f.opcode > BINARY) this.#violation(`reserved data opcode ${f.opcode}`);
+    if (f.opcode === CONTINUATION && this.#fragments === undefined) {
+      this.#violation("continuation with nothing to continue");
+    } else if (f.opcode !== CONTINUATION && this.#fragments !== undefined) {
+      this.#violation("data frame inside a fragmented message");
+    }
+    if (this.#fragments === undefined) {
       this.#fragments = [];
-      this.#fragmentBinary = f.opcode === BINARY;
+      this.#fragmentBinary = f.opcode !== TEXT;
     }
-    this.#fragments.push(f.payload);
-    if (!f.fin) return true;
+    if (!this.#failedByMe) this.#fragments.push(f.payload);
+    if (!f.fin) return;
     const parts = this.#fragments;
     this.#fragments = undefined;
+    if (this.#failedByMe) return;
     const data = parts.length === 1 ? parts[0] : joinAll(parts);
     const binary = this.#fragmentBinary;
     if (!binary && !validUtf8(data)) {
       this.#fail(INVALID_PAYLOAD, "invalid UTF-8 in text message");
-      return false;
+      return;
     }
     if (this.#messageHandler) this.#messageHandler(data, binary);
     else {
       this.#received.push({ kind: "message", data, binary });
       this.#finishWhenDone();
     }
-    return true;
   }
 
-  #violation(reason: string): false {
+  #violation(reason: string): void {
     this.note(`protocol violation by the client: ${reason}`);
     this.#fail(PROTOCOL_ERROR, "Protocol Error");
-    return false;
   }
 
-  #onClose(payload: Uint8Array): boolean {
-    if (payload.length === 1) return this.#violation("close payload of 1 octet");
-    const code = payload.length >= 2 ? (payload[0] << 8) | payload[1] : null;
+  /** autobahn-python's onCloseFrame (server side). */
+  #onClose(payload: Uint8Array): void {
+    let code = payload.length >= 2 ? (payload[0] << 8) | payload[1] : null;
     if (code !== null && !isValidCloseCode(code)) {
-      return this.#violation(`invalid close code ${code}`);
-    }
-    const reason = payload.subarray(2);
-    if (!validUtf8(reason)) {
-      this.#fail(INVALID_PAYLOAD, "invalid close reason (non-UTF8 payload)");
-      return false;
+      this.#violation(`invalid close code ${code}`);
+      // Autobahn then goes on as if the code were 1000.
+      code = 1000;
     }
     this.#remoteCloseCode = code;
-    this.#remoteCloseReason = reason.length > 0 ? strictUtf8.decode(reason) : null;
-    this.#wasClean = true;
-    if (this.#state === "closing") this.#drop(true);
-    else if (this.#state === "open") {
+    this.#remoteCloseReason = null;
+    const reason = payload.length > 2 ? payload.subarray(2) : undefined;
+    if (reason !== undefined) {
+      if (validUtf8(reason)) this.#remoteCloseReason = strictUtf8.decode(reason);
+      else this.#fail(INVALID_PAYLOAD, "invalid close reason (non-UTF8 payload)");
+    }
+    if (this.#state === "closing") {
+      this.#wasClean = true;
+      this.#drop(true);
+    } else if (this.#state === "open") {
+      this.#wasClean = true;
       this.#sendCloseFrame(1000, undefined, true);
       this.#drop(false);
     }
-    return true;
   }
 
   /** Autobahn's finishWhenDone: once every expected list matches, the server closes. */

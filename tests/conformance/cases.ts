@@ -106,6 +106,8 @@ for (const [group, opcode, binary] of [["1.1", TEXT, false], ["1.2", BINARY, tru
       send: (api) => api.sendFrame({ opcode, payload: make(n) }),
       expected: { OK: [message(make(n), binary)] },
       close: CLOSES_NORMALLY,
+      // case1_1_6.py / case1_1_7.py: killAfter(10) for the 64 KiB sizes, killAfter(1) below.
+      kill: n >= 65535 ? 10 : 1,
     });
   }
   add({
@@ -133,7 +135,8 @@ const pingCase = (id: string, what: string, payload: Uint8Array | string, chop?:
     send: (api) => api.sendFrame({ opcode: PING, payload, chop }),
     expected: { OK: [pong(payload)] },
     close: CLOSES_NORMALLY,
-    kill: chop ? 2 : 1,
+    // case2_1.py .. case2_4.py: closeAfter(1); case2_6.py: closeAfter(2).
+    closeAfter: chop ? 2 : 1,
   });
 
 pingCase("2.1", "without payload", "");
@@ -162,7 +165,11 @@ for (const [id, payload] of [["2.7", ""], ["2.8", "unsolicited pong payload"]] a
       `Send unsolicited pong ${payload ? "with" : "without"} payload. Verify nothing is ` +
       "received. Clean close with normal code.",
     expectation: "Nothing.",
-    send: (api) => api.sendFrame({ opcode: PONG, payload }),
+    // case2_7.py / case2_8.py: the pong, then a close with 1000 at once, then closeAfter(1).
+    send: (api) => {
+      api.sendFrame({ opcode: PONG, payload });
+      api.sendClose(NORMAL);
+    },
     expected: { OK: [] },
     close: CLOSES_NORMALLY,
     closeAfter: 1,
@@ -180,6 +187,7 @@ add({
   },
   expected: { OK: [pong("ping payload")] },
   close: CLOSES_NORMALLY,
+  closeAfter: 1, // case2_9.py
 });
 for (const [id, chop] of [["2.10", undefined], ["2.11", 1]] as const) {
   const payloads = Array.from({ length: 10 }, (_, i) => `payload-${i}`);
@@ -242,7 +250,8 @@ add({
   id: "3.6",
   description: "Send Ping with RSV = 6.",
   expectation: "The connection is failed immediately, since RSV must be 0.",
-  send: (api) => api.sendFrame({ opcode: PING, payload: "Hello, world!", rsv: 6 }),
+  // case3_6.py: the frame is a binary one (opcode 2), whatever the description says.
+  send: (api) => api.sendFrame({ opcode: BINARY, payload: "Hello, world!", rsv: 6 }),
   expected: { OK: [] },
   close: clientFails(PROTOCOL_ERROR),
 });
@@ -250,7 +259,7 @@ add({
   id: "3.7",
   description: "Send Close with RSV = 7.",
   expectation: "The connection is failed immediately, since RSV must be 0.",
-  send: (api) => api.sendFrame({ opcode: CLOSE, payload: hex("03e8"), rsv: 7 }),
+  send: (api) => api.sendFrame({ opcode: CLOSE, rsv: 7 }), // case3_7.py: no payload
   expected: { OK: [] },
   close: clientFails(PROTOCOL_ERROR),
 });
@@ -300,7 +309,8 @@ for (
       send: (api) => {
         const o = chop ? { chop: 1, sync: true } : {};
         api.sendFrame({ opcode: TEXT, payload: "Hello, world!", ...o });
-        api.sendFrame({ opcode, payload: withPayload ? "reserved opcode payload" : "", ...o });
+        // case4_1_4.py / case4_1_5.py: the reserved frame carries the message's own payload.
+        api.sendFrame({ opcode, payload: withPayload ? "Hello, world!" : "", ...o });
         api.sendFrame({ opcode: PING, ...o });
       },
       expected: { OK: [message("Hello, world!")], "NON-STRICT": [] },
@@ -341,6 +351,7 @@ for (const [i, [how, chop, sync]] of CHOPPINGS.entries()) {
     },
     expected: { OK: [message("fragment1fragment2")] },
     close: CLOSES_NORMALLY,
+    closeAfter: 1, // case5_3.py .. case5_5.py
   });
 }
 for (const [i, [how, chop, sync]] of CHOPPINGS.entries()) {
@@ -357,6 +368,7 @@ for (const [i, [how, chop, sync]] of CHOPPINGS.entries()) {
     },
     expected: { OK: [pong("ping payload"), message("fragment1fragment2")] },
     close: CLOSES_NORMALLY,
+    closeAfter: 1, // case5_6.py .. case5_8.py
   });
 }
 for (const [k, fin] of [[9, true], [12, false]] as const) {
@@ -466,6 +478,7 @@ const validText = (id: string, description: string, send: (api: CaseApi) => void
     send,
     expected: { OK: [message(text)] },
     close: CLOSES_NORMALLY,
+    closeAfter: 1, // case6_1_x.py, case6_2_x.py
   });
 
 validText("6.1.1", "Send text message of length 0.", (api) => api.sendFrame({ opcode: TEXT }), "");
@@ -802,9 +815,15 @@ const MiB = 1024 * KiB;
 const sized = (api: CaseApi, n: number) => api.scale.full ? n : Math.max(1, Math.floor(n / 16));
 const sizeLabel = (n: number) => n >= MiB ? `${n / MiB}M` : n >= KiB ? `${n / KiB}k` : `${n}`;
 
-function textOf(pattern: string, n: number): Uint8Array {
-  return bytesOf(pattern.repeat(Math.ceil(n / pattern.length)).slice(0, n));
+/** Autobahn's `payload_len`: the pattern repeated up to `n` octets. */
+function repeatTo(pattern: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += pattern.length) out.set(pattern.subarray(0, n - at), at);
+  return out;
 }
+const TEXT_PATTERN = bytesOf("BAsd7&jh23");
+/** case9_2_1.py / case9_6_1.py */
+const BINARY_PATTERN = hex("00 fe 23 fa f0");
 
 /** One large message echoed: judged on its type and length, as the suite does. */
 function echoOnce(
@@ -814,7 +833,7 @@ function echoOnce(
   length: number,
   waitSeconds: number,
   send: (api: CaseApi, payload: Uint8Array) => void,
-  pattern = "BAsd7&jh23",
+  pattern: Uint8Array,
 ): CaseDef {
   return {
     id,
@@ -823,7 +842,7 @@ function echoOnce(
     reportTime: true,
     open(api) {
       const n = sized(api, length);
-      const expected = binary ? new Uint8Array(n).fill(0xfe) : textOf(pattern, n);
+      const expected = repeatTo(pattern, n);
       api.expectClose(CLOSES_NORMALLY);
       api.judge("FAILED", `Did not receive message within ${waitSeconds} seconds.`);
       send(api, expected);
@@ -860,8 +879,10 @@ for (const [group, binary] of [["9.1", false], ["9.2", true]] as const) {
       `Send ${binary ? "binary" : "text"} message message with payload of length ${sizeLabel(n)}.`,
       binary,
       n,
-      [10, 20, 40, 80, 160, 320][i],
+      // case9_1_x.py / case9_2_x.py: WAITSECS per case.
+      (binary ? [10, 10, 10, 10, 100, 100] : [10, 10, 100, 100, 100, 100])[i],
       (api, p) => api.sendFrame({ opcode: binary ? BINARY : TEXT, payload: p }),
+      binary ? BINARY_PATTERN : TEXT_PATTERN,
     ));
   }
 }
@@ -877,7 +898,7 @@ for (const [group, binary] of [["9.3", false], ["9.4", true]] as const) {
       4 * MiB,
       100,
       (api, p) => api.sendMessage(binary ? BINARY : TEXT, p, { fragmentSize: f }),
-      "*",
+      binary ? hex("fe") : bytesOf("*"), // case9_3_1.py / case9_4_1.py
     ));
   }
 }
@@ -891,18 +912,22 @@ for (const [group, binary] of [["9.5", false], ["9.6", true]] as const) {
       MiB,
       1000,
       (api, p) => api.sendFrame({ opcode: binary ? BINARY : TEXT, payload: p, chop }),
+      binary ? BINARY_PATTERN : TEXT_PATTERN,
     ));
   }
 }
 for (const [group, binary] of [["9.7", false], ["9.8", true]] as const) {
   for (const [i, n] of [0, 16, 64, 256, KiB, 4 * KiB].entries()) {
+    // case9_7_X.py: the timeout grows with the size.
+    const waitSeconds = [60, 60, 60, 120, 240, 480][i];
     const kind = binary ? "binary" : "text";
     const payload = binary ? new Uint8Array(n).fill(0xfe) : bytesOf("*".repeat(n));
     cases.push({
       id: `${group}.${i + 1}`,
       description: `Send 1000 ${kind} messages of payload size ${n} to measure ` +
         "implementation/network RTT (round trip time) / latency.",
-      expectation: "Receive echo'ed messages (with payload as sent). Timeout case after 60 secs.",
+      expectation: `Receive echo'ed ${kind} messages (with payload as sent). Timeout case after ` +
+        `${waitSeconds} secs.`,
       reportTime: true,
       open(api) {
         let count = 0;
@@ -912,8 +937,8 @@ for (const [group, binary] of [["9.7", false], ["9.8", true]] as const) {
           count++;
         };
         api.expectClose(CLOSES_NORMALLY);
-        api.judge("FAILED", "Case did not finish within 60 seconds.");
-        api.closeAfter(60);
+        api.judge("FAILED", `Case did not finish within ${waitSeconds} seconds.`);
+        api.closeAfter(waitSeconds);
         sendOne();
         api.onMessage((data, isBinary) => {
           if (isBinary !== binary || data.length !== n) {
