@@ -1,5 +1,6 @@
-// Internal: dialling with node:net / node:tls (Node 22+, Bun, and Deno for TLS settings its own
-// API lacks). The modules are imported on first use, so browsers never load them.
+// Internal: dialling with node:net / node:tls (Node 22+, Bun for TLS, and Deno for TLS settings
+// its own API lacks; plain TCP on Bun goes through _bun_dial.ts). The modules are imported on
+// first use, so browsers never load them.
 
 import {
   abortedError,

@@ -31,6 +31,11 @@ const dial: Dialer = async (target, events, signal) => {
     const deno = await import("./_deno_dial.ts");
     if (deno.denoCanDial(target)) return deno.denoDial(target, events, signal);
   }
+  // Bun's own TCP for plain connections: its node:net copies what it buffers on every write.
+  if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
+    const bun = await import("./_bun_dial.ts");
+    if (bun.bunCanDial(target)) return bun.bunDial(target, events, signal);
+  }
   const node = await import("./_node_dial.ts");
   return node.nodeDial(target, events, signal);
 };
