@@ -14,6 +14,7 @@ import { type DecoderSink, FrameDecoder } from "./frame_decoder.ts";
 import { closePayload, encodeFrame } from "./frame_encoder.ts";
 import { buildRequest, handshakeKey, ResponseParser, type Upgrade } from "./handshake.ts";
 import type { ResolvedLimits } from "./limits.ts";
+import { type Allocate, zeroFilled } from "./allocate.ts";
 import { BINARY, CLOSE, PING, PONG, TEXT } from "./opcodes.ts";
 import type { ProtocolError } from "./protocol_error.ts";
 import type { RandomSource } from "./random.ts";
@@ -54,6 +55,8 @@ export interface ConnectionParams {
   readonly limits: ResolvedLimits;
   /** Mask keys and the handshake key. */
   readonly random: RandomSource;
+  /** Buffers for joined messages and encoded frames (default: zero-filled arrays). */
+  readonly allocate?: Allocate;
 }
 
 /**
@@ -99,6 +102,7 @@ export type ConnectionState =
 export class ClientConnection {
   #handler: ConnectionHandler;
   #random: RandomSource;
+  #allocate: Allocate;
   #parser: ResponseParser | undefined;
   #decoder: FrameDecoder;
   #state: ConnectionState = "connecting";
@@ -115,12 +119,17 @@ export class ClientConnection {
   constructor(params: ConnectionParams, handler: ConnectionHandler) {
     this.#handler = handler;
     this.#random = params.random;
+    this.#allocate = params.allocate ?? zeroFilled;
     const key = handshakeKey(params.random);
     this.#parser = new ResponseParser(key, params.subprotocols, params.url.href);
     const request = new TextEncoder().encode(buildRequest({ ...params, key }));
     this.#out.push(request);
     this.#outBytes = request.length;
-    this.#decoder = new FrameDecoder(params.limits, new ClientConnection.#Sink(this));
+    this.#decoder = new FrameDecoder(
+      params.limits,
+      new ClientConnection.#Sink(this),
+      this.#allocate,
+    );
   }
 
   /**
@@ -311,7 +320,7 @@ export class ClientConnection {
   }
 
   #write(opcode: number, payload: Uint8Array | string): void {
-    const frame = encodeFrame(opcode, payload, this.#random);
+    const frame = encodeFrame(opcode, payload, this.#random, true, this.#allocate);
     this.#out.push(frame);
     this.#outBytes += frame.length;
   }

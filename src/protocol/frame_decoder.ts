@@ -18,6 +18,7 @@ import type { ResolvedLimits } from "./limits.ts";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "./opcodes.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import { Utf8Validator } from "./utf8.ts";
+import { type Allocate, zeroFilled } from "./allocate.ts";
 
 /**
  * Where decoded frames go. Payload arrays may be views into the chunks passed to
@@ -69,6 +70,7 @@ const EMPTY = new Uint8Array(0);
 export class FrameDecoder {
   #limits: ResolvedLimits;
   #sink: DecoderSink;
+  #allocate: Allocate;
   #state = HEADER;
   // A header split across chunks.
   #head = new Uint8Array(14);
@@ -93,10 +95,12 @@ export class FrameDecoder {
   /**
    * @param limits Receive limits (frame size, message size, fragment count).
    * @param sink Receives what is decoded.
+   * @param allocate Where the buffer of a message that arrived in pieces comes from.
    */
-  constructor(limits: ResolvedLimits, sink: DecoderSink) {
+  constructor(limits: ResolvedLimits, sink: DecoderSink, allocate: Allocate = zeroFilled) {
     this.#limits = limits;
     this.#sink = sink;
+    this.#allocate = allocate;
   }
 
   /** Whether decoding ended, after a close frame or a violation. */
@@ -307,7 +311,7 @@ export class FrameDecoder {
       ? EMPTY
       : parts.length === 1
       ? parts[0]
-      : join(parts, this.#messageSize);
+      : join(parts, this.#allocate(this.#messageSize));
     this.#parts = [];
     this.#messageOpcode = 0;
     if (type === TEXT) {
@@ -365,8 +369,8 @@ function needed(b1: number): number {
   return (len < 126 ? 2 : len === 126 ? 4 : 10) + ((b1 & 0x80) !== 0 ? 4 : 0);
 }
 
-function join(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
+/** Copies `parts` into `out`, which is exactly as long as they are together. */
+function join(parts: Uint8Array[], out: Uint8Array): Uint8Array {
   let at = 0;
   for (const p of parts) {
     out.set(p, at);

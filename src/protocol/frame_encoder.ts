@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Allocate, zeroFilled } from "./allocate.ts";
 import type { RandomSource } from "./random.ts";
 import { utf8Length } from "./utf8.ts";
 
@@ -32,6 +33,7 @@ export function headerLength(length: number): number {
  * @param payload The payload bytes, or a string to send as UTF-8.
  * @param random Where the 4-byte mask key comes from.
  * @param fin Whether this is the last frame of its message.
+ * @param allocate Where the frame's buffer comes from (see `allocate.ts`).
  *
  * @example
  * ```ts
@@ -46,6 +48,7 @@ export function encodeFrame(
   payload: Uint8Array | string,
   random: RandomSource,
   fin = true,
+  allocate: Allocate = zeroFilled,
 ): Uint8Array {
   // Short text is encoded straight into the frame; longer text by the runtime's native
   // encoder (faster than measuring it in JavaScript first), then copied and masked in one pass.
@@ -61,8 +64,9 @@ export function encodeFrame(
   }
   const head = headerLength(length);
   // Place the frame so that its payload starts on a 4-byte boundary of the buffer.
-  const shift = (4 - (head & 3)) & 3;
-  const buffer = new ArrayBuffer(shift + head + length + ((4 - (length & 3)) & 3));
+  const block = allocate(head + length + 3);
+  const buffer = block.buffer as ArrayBuffer;
+  const shift = block.byteOffset + ((4 - ((block.byteOffset + head) & 3)) & 3);
   const frame = new Uint8Array(buffer, shift, head + length);
   frame[0] = (fin ? 0x80 : 0) | opcode;
   let p: number;

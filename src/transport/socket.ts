@@ -9,6 +9,7 @@ import { HandshakeError, UnsupportedError } from "../client/errors.ts";
 import type { Frame } from "../client/frame.ts";
 import { ClientConnection, type ConnectionHandler } from "../protocol/client_connection.ts";
 import type { Upgrade } from "../protocol/handshake.ts";
+import type { Allocate } from "../protocol/allocate.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
@@ -23,6 +24,26 @@ export function socketsAvailable(): boolean {
 }
 
 const defaultRandom = pooledRandom((b) => crypto.getRandomValues(b));
+
+/** From this size on, Bun's buffers come from `Bun.allocUnsafe` (see `bunAllocate`). */
+const LARGE_BUFFER = 512 * 1024;
+
+/**
+ * On Bun, large buffers the protocol core fills completely come from `Bun.allocUnsafe`: a fresh
+ * zero-filled array of a megabyte or more there costs about eight times as much to fill (its
+ * pages are new). Elsewhere, and for smaller sizes, the core's zero-filled default.
+ */
+const bunAllocate: Allocate | undefined = (() => {
+  const bun = (globalThis as { Bun?: { allocUnsafe?: (size: number) => Uint8Array } }).Bun;
+  const allocUnsafe = bun?.allocUnsafe;
+  if (typeof allocUnsafe !== "function") return undefined;
+  return (size: number) => {
+    if (size < LARGE_BUFFER) return new Uint8Array(size);
+    const b = allocUnsafe(size);
+    // A plain view of exactly `size` bytes, whatever class Bun returns.
+    return new Uint8Array(b.buffer, b.byteOffset, size);
+  };
+})();
 
 /** Picks the dialer for a target in this runtime. */
 const dial: Dialer = async (target, events, signal) => {
@@ -102,6 +123,7 @@ class SocketTransport implements Transport, ConnectionHandler {
       subprotocols: params.subprotocols,
       limits: params.limits ?? DEFAULT_LIMITS,
       random,
+      allocate: bunAllocate,
     }, this);
     const target: DialTarget = {
       hostname: url.hostname,

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { FrameDecoder } from "../../src/protocol/frame_decoder.ts";
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../../src/protocol/limits.ts";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "../../src/protocol/opcodes.ts";
 import { ProtocolError } from "../../src/protocol/protocol_error.ts";
@@ -751,4 +752,35 @@ Deno.test("decoder: events come out in wire order, control frames included", () 
     { kind: "pong", data: utf8("3") },
     { kind: "binary", data: bytes(4) },
   ]);
+});
+
+Deno.test("FrameDecoder: a message in pieces is joined into the injected allocator's buffer (garbage-filled, offset)", () => {
+  const sizes: number[] = [];
+  const allocate = (size: number) => {
+    sizes.push(size);
+    return new Uint8Array(size + 5).fill(0x5a).subarray(3, 3 + size);
+  };
+  const got: Uint8Array[] = [];
+  const texts: string[] = [];
+  const decoder = new FrameDecoder(DEFAULT_LIMITS, {
+    text: (data) => texts.push(data),
+    binary: (data) => got.push(data),
+    ping() {},
+    pong() {},
+    close() {},
+    error: (error) => assert.fail(error.message),
+  }, allocate);
+  const payload = new Uint8Array(70_000).map((_, i) => i * 7);
+  const frame = serverFrame(BINARY, payload);
+  // Split: the payload arrives in several chunks, so it is joined.
+  for (let at = 0; at < frame.length; at += 16_384) decoder.push(frame.slice(at, at + 16_384));
+  const fragmented = concat(
+    serverFrame(TEXT, "héllo, ", { fin: false }),
+    serverFrame(CONTINUATION, "wörld", { fin: true }),
+  );
+  decoder.push(fragmented);
+  assert.equal(got.length, 1);
+  assertBytes(got[0], payload);
+  assert.deepEqual(texts, ["héllo, wörld"]);
+  assert.deepEqual(sizes, [70_000, utf8("héllo, wörld").length]);
 });

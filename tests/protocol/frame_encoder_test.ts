@@ -224,3 +224,35 @@ Deno.test("closePayload: code big-endian then the UTF-8 reason; no code means an
   assert.deepEqual(closePayload(undefined, ""), new Uint8Array(0));
   assert.deepEqual(closePayload(undefined, "ignored"), new Uint8Array(0));
 });
+
+/** An allocator like Bun.allocUnsafe's: garbage-filled views at every offset mod 4. */
+function garbageAllocator(offset: number) {
+  const calls: number[] = [];
+  const allocate = (size: number) => {
+    calls.push(size);
+    const block = new Uint8Array(size + offset + 7).fill(0xa5);
+    return block.subarray(offset, offset + size);
+  };
+  return { allocate, calls };
+}
+
+Deno.test("encodeFrame: an injected allocator (garbage-filled, any offset) gives the same bytes", () => {
+  const payloads: (Uint8Array | string)[] = [
+    new Uint8Array(0),
+    utf8("Hello"),
+    new Uint8Array(125).map((_, i) => i),
+    new Uint8Array(126).map((_, i) => i * 7),
+    new Uint8Array(65536).map((_, i) => i * 13),
+    new Uint8Array(70_001).map((_, i) => i * 31).subarray(3), // an unaligned source
+    "é".repeat(300),
+  ];
+  for (let offset = 0; offset < 4; offset++) {
+    const { allocate, calls } = garbageAllocator(offset);
+    for (const payload of payloads) {
+      const expected = encodeFrame(BINARY, payload, fixedRandom(RFC_KEY));
+      const got = encodeFrame(BINARY, payload, fixedRandom(RFC_KEY), true, allocate);
+      assertBytes(got, expected, `offset ${offset}, ${payload.length} units`);
+    }
+    assert.equal(calls.length, payloads.length, "every frame's buffer came from the allocator");
+  }
+});
