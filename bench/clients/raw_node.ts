@@ -1,0 +1,93 @@
+// The ceiling on Node and Bun: node:net carrying the same messages with no WebSocket framing (see
+// bench/raw_framing.ts): in echo mode a pure byte stream cut by the known message size, in the
+// floods a 5-byte header. Reads go into one 1 MiB buffer shared by every connection (`onread`:
+// each read is consumed before the next, and the splitter copies what it keeps). Messages sent
+// in one turn of the event loop go out in one corked, vectored write, without copying.
+
+import net from "node:net";
+import {
+  ECHO_MODE,
+  frame,
+  FRAMED_MODE,
+  FrameReader,
+  type Message,
+  MessageSplitter,
+} from "../raw_framing.ts";
+import type { Connect } from "./connect.ts";
+
+const readBuffer = new Uint8Array(1024 * 1024);
+
+/** A raw TCP client over node:net. */
+export const rawNode: Connect = (url, handlers) =>
+  new Promise((resolve, reject) => {
+    const { hostname, port } = new URL(url);
+    /** Set by the first send, which chooses the mode; nothing arrives before it. */
+    let feed: (chunk: Uint8Array) => void = () =>
+      handlers.onError(new Error("bytes before the first send"));
+    const socket = net.connect({
+      host: hostname,
+      port: Number(port),
+      noDelay: true,
+      onread: {
+        buffer: readBuffer,
+        callback(n: number, buffer: Uint8Array) {
+          feed(buffer.subarray(0, n));
+          return true;
+        },
+      },
+    });
+    let open = false;
+    let closing = false;
+    let closed!: () => void;
+    const done = new Promise<void>((resolve) => closed = resolve);
+    let mode = 0;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      socket.uncork();
+    };
+    const write = (bytes: Uint8Array) => {
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        queueMicrotask(uncork);
+      }
+      socket.write(bytes);
+    };
+    const choose = (message: Message) => {
+      if (typeof message === "string") {
+        mode = FRAMED_MODE;
+        const reader = new FrameReader((m) => handlers.onMessage(m));
+        feed = (chunk) => reader.push(chunk);
+      } else {
+        mode = ECHO_MODE;
+        const splitter = new MessageSplitter(message.length, (m) => handlers.onMessage(m));
+        feed = (chunk) => splitter.push(chunk);
+      }
+      write(Uint8Array.of(mode));
+    };
+    socket.on("error", (error) => {
+      if (!open) reject(error);
+      else if (!closing) handlers.onError(error);
+    });
+    socket.on("close", () => {
+      closed();
+      if (open && !closing) handlers.onError(new Error("closed by the server"));
+    });
+    socket.on("connect", () => {
+      open = true;
+      resolve({
+        send(message) {
+          if (mode === 0) choose(message);
+          if (mode === FRAMED_MODE) return write(frame(message));
+          if (typeof message === "string") throw new Error("text on a byte-stream connection");
+          write(message);
+        },
+        async close() {
+          closing = true;
+          socket.end();
+          await done;
+        },
+      });
+    });
+  });

@@ -1,0 +1,466 @@
+// `deno run -A bench/run.ts [--quick] [--check] [--reps=N] [--clients=a,b] [--scenarios=a,b]
+// [--fault=drop|corrupt] [--pin] [--warm-ms=N] [--timed-ms=N]`: the side-by-side benchmark.
+// Starts the Bun echo server (bench/server.ts) in a process of its own, then runs every client
+// (bench/plan.ts's CLIENTS: Parley on both transports, each runtime's bare WebSocket, npm:ws on
+// Node, raw TCP) in a process of its own per repetition, in an order that rotates and reverses
+// between repetitions. Prints ratios to each runtime's bare WebSocket (the median of the
+// per-repetition ratios, and their min-max) and writes every number to bench/results/ (JSON, and
+// Markdown that can be pasted into the README).
+//
+// Exits non-zero, naming the client and scenario, if any run lost, altered or failed to deliver a
+// message, failed a connection or hung (every client process has a deadline and is killed then),
+// or if the server died.
+//
+//   (default)     5 repetitions, 150 ms warm-up + 500 ms measured per scenario, 10,000 idle
+//                 connections (about 15 minutes on 2 cores)
+//   --quick       1 repetition, 40 + 120 ms windows, 1,000 idle connections (under a minute)
+//   --check       compare every byte of every message in the measured windows too
+//   --fault=KIND  make the server drop or corrupt one echoed message (the run must then fail)
+//   --pin         server on CPU 1, clients on CPU 0 (taskset); off by default: the clients'
+//                 runtimes then keep their helper threads' freedom, but round trips are bimodal
+//                 (same-core vs cross-core wake-ups), which the min-max shows
+//   --warm-ms / --timed-ms    override the profile's windows
+//   --clients / --scenarios   comma-separated names or parts of names, for development
+
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { ClientConfig, ResultLine } from "./client.ts";
+import {
+  CLIENTS,
+  type ClientSpec,
+  FULL,
+  IDLE_FACTOR,
+  QUICK,
+  SCENARIOS,
+  type Timing,
+} from "./plan.ts";
+import {
+  absoluteTable,
+  markdownTable,
+  ratioTables,
+  type Sample,
+  type Samples,
+  SERVER_BOUND,
+  summarizeAll,
+  textTable,
+} from "./report.ts";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const bench = `${root}bench/`;
+const tool = (name: string) => `${root}.tools/node_modules/.bin/${name}`;
+/** The npm:ws Node's client imports (deno.json pins the same version for Deno). */
+const WS_VERSION = "8.18.3";
+
+const { values: args } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    check: { type: "boolean", default: false },
+    reps: { type: "string" },
+    clients: { type: "string" },
+    scenarios: { type: "string" },
+    fault: { type: "string" },
+    "warm-ms": { type: "string" },
+    "timed-ms": { type: "string" },
+    pin: { type: "boolean", default: false },
+  },
+});
+
+const matches = (filter: string | undefined, name: string) =>
+  filter === undefined || filter.split(",").some((part) => name.includes(part.trim()));
+const clients = CLIENTS.filter((c) => matches(args.clients, c.name));
+const scenarios = SCENARIOS.filter((s) => matches(args.scenarios, s.name)).map((s) => s.name);
+const reps = Number(args.reps ?? (args.quick ? 1 : 5));
+const profile = args.quick ? QUICK : FULL;
+const timing: Timing = {
+  ...profile,
+  warmMs: Number(args["warm-ms"] ?? profile.warmMs),
+  timedMs: Number(args["timed-ms"] ?? profile.timedMs),
+  fullCheck: args.check,
+};
+if (clients.length === 0 || scenarios.length === 0 || !(reps >= 1)) {
+  console.error("bench: nothing to run (check --clients, --scenarios, --reps)");
+  Deno.exit(2);
+}
+
+/**
+ * With --pin, the server runs on CPU 1 and each client on CPU 0 (`taskset`): fixed placement, so
+ * a round trip never flips between a same-core and a cross-core wake-up from one run to the next.
+ */
+const pins = args.pin ? { server: 1, client: 0 } : undefined;
+
+const decoder = new TextDecoder();
+async function output(cmd: string, cmdArgs: string[], cwd = root): Promise<string> {
+  const out = await new Deno.Command(cmd, { args: cmdArgs, cwd, stderr: "inherit" }).output();
+  if (!out.success) throw new Error(`${cmd} ${cmdArgs.join(" ")} failed`);
+  return decoder.decode(out.stdout).trim();
+}
+
+/**
+ * Runs `argv` with its file-descriptor limit raised to the hard limit (10,000 idle connections
+ * need as many in the client and in the server): a shell's `ulimit`, then exec.
+ */
+function limited(argv: string[], cpu?: number): [string, string[]] {
+  const pin = cpu === undefined ? [] : ["taskset", "-c", String(cpu)];
+  return ["sh", ["-c", `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"`, "sh", ...pin, ...argv]];
+}
+
+/** npm:ws for Node's client, pinned, in bench/node_modules/ (gitignored by `node_modules/`). */
+async function ensureWs(): Promise<void> {
+  try {
+    const pkg = JSON.parse(await Deno.readTextFile(`${bench}node_modules/ws/package.json`));
+    if (pkg.version === WS_VERSION) return;
+  } catch { /* not installed yet */ }
+  console.log(`bench: installing ws@${WS_VERSION} into bench/node_modules/ for Node's client`);
+  // As tools/install.sh does: with --prefix npm would read <prefix>/etc/npmrc, so name the
+  // machine's global config explicitly (it may hold the registry's CA).
+  const globalconfig = await output("npm", ["config", "get", "globalconfig"]).catch(() => "");
+  const npmArgs = [
+    "install",
+    "--prefix",
+    bench,
+    "--no-save",
+    "--no-package-lock",
+    "--no-audit",
+    "--no-fund",
+    "--ignore-scripts",
+    "--loglevel=warn",
+  ];
+  if (globalconfig) {
+    try {
+      await Deno.stat(globalconfig);
+      npmArgs.push(`--globalconfig=${globalconfig}`);
+    } catch { /* none */ }
+  }
+  await output("npm", [...npmArgs, `ws@${WS_VERSION}`]);
+}
+
+/** The server's user+system CPU time in clock ticks (100 a second on Linux). */
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+const TICKS_PER_SECOND = 100;
+
+interface Server {
+  readonly pid: number;
+  /** Set once the server process has exited (it should live as long as the run). */
+  exited: string | undefined;
+  readonly ws: string;
+  readonly tcp: string;
+  close(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const [cmd, cmdArgs] = limited([tool("bun"), `${bench}server.ts`], pins?.server);
+  const env: Record<string, string> = { BENCH_FULL_CHECK: args.check ? "1" : "0" };
+  if (args.fault) env.BENCH_FAULT = args.fault;
+  const child = new Deno.Command(cmd, {
+    args: cmdArgs,
+    cwd: root,
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  clearTimeout(timer);
+  reader.releaseLock();
+  child.stdout.cancel().catch(() => {});
+  const ports = JSON.parse(text.split("\n")[0]) as { ws: number; tcp: number };
+  const server: Server = {
+    exited: undefined,
+    pid: child.pid,
+    ws: `ws://127.0.0.1:${ports.ws}/`,
+    tcp: `tcp://127.0.0.1:${ports.tcp}`,
+    async close() {
+      await child.stdin.close().catch(() => {});
+      const kill = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await child.status;
+      clearTimeout(kill);
+    },
+  };
+  child.status.then((status) => server.exited = `the server exited with ${status.code}`);
+  return server;
+}
+
+/** The command line of a client process under its runtime (GC exposed for the memory numbers). */
+function clientCommand(client: ClientSpec, config: ClientConfig): [string, string[]] {
+  const file = `${bench}client.ts`;
+  const json = JSON.stringify(config);
+  switch (client.runtime) {
+    case "deno":
+      return limited([
+        tool("deno"),
+        "run",
+        "--no-prompt",
+        "--allow-net=127.0.0.1",
+        "--v8-flags=--expose-gc",
+        file,
+        json,
+      ], pins?.client);
+    case "node":
+      return limited([tool("node"), "--expose-gc", file, json], pins?.client);
+    case "bun":
+      return limited([tool("bun"), file, json], pins?.client);
+  }
+}
+
+interface Failure {
+  readonly client: string;
+  readonly scenario: string;
+  readonly rep: number;
+  readonly error: string;
+}
+
+const samples: Samples = {};
+const failures: Failure[] = [];
+const log: string[] = [];
+
+/** Runs `names` with one client in one process; records samples and failures. */
+async function runClient(
+  server: Server,
+  client: ClientSpec,
+  names: string[],
+  rep: number,
+): Promise<void> {
+  const config: ClientConfig = {
+    kind: client.kind,
+    scenarios: names,
+    wsUrl: server.ws,
+    tcpUrl: server.tcp,
+    timing,
+  };
+  const [cmd, cmdArgs] = clientCommand(client, config);
+  const idle = names.includes("idle");
+  // The deadline: every scenario's windows with room to spare, never more than its timeout.
+  const deadline = idle ? timing.scenarioTimeoutMs * IDLE_FACTOR + 5000 : Math.min(
+    names.length * timing.scenarioTimeoutMs,
+    names.length * (timing.warmMs + timing.timedMs + 3000) + 15_000,
+  );
+  const child = new Deno.Command(cmd, {
+    args: cmdArgs,
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, deadline);
+  const stderr = new Response(child.stderr).text();
+  const seen = new Set<string>();
+  let begin: { ticks: number; at: number } | undefined;
+  let serverCpu: number | undefined;
+  const lines = child.stdout.pipeThrough(new TextDecoderStream());
+  let buffered = "";
+  for await (const chunk of lines) {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line === "@begin") {
+        begin = { ticks: await cpuTicks(server.pid), at: performance.now() };
+      } else if (line === "@end" && begin) {
+        const ticks = await cpuTicks(server.pid) - begin.ticks;
+        const seconds = (performance.now() - begin.at) / 1000;
+        serverCpu = Math.round(ticks / TICKS_PER_SECOND / seconds * 100);
+      } else if (line.startsWith("@result ")) {
+        const result = JSON.parse(line.slice(8)) as ResultLine;
+        seen.add(result.scenario);
+        if (result.ok) {
+          const sample: Sample = { rep, metrics: result.metrics!, serverCpu, ms: result.ms };
+          ((samples[client.name] ??= {})[result.scenario] ??= []).push(sample);
+        } else {
+          failures.push({
+            client: client.name,
+            scenario: result.scenario,
+            rep,
+            error: result.error!,
+          });
+        }
+        begin = undefined;
+        serverCpu = undefined;
+      } else if (line.trim() !== "") {
+        log.push(`${client.name} (rep ${rep + 1}): ${line}`);
+      }
+    }
+  }
+  const status = await child.status;
+  clearTimeout(killer);
+  const err = (await stderr).trim();
+  const missing = names.filter((n) => !seen.has(n));
+  if (missing.length > 0 || (!status.success && !failures.some((f) => f.client === client.name))) {
+    const why = timedOut
+      ? `hung: killed after ${deadline} ms`
+      : `exited with ${status.code}${err ? `: ${err.slice(-600)}` : ""}`;
+    // The scenario in progress is the first without a result; the rest never ran.
+    failures.push({ client: client.name, scenario: missing[0] ?? "(process)", rep, error: why });
+  }
+}
+
+/** The clients in repetition `rep`'s order: rotated by `rep`, reversed on odd repetitions. */
+function order(rep: number): ClientSpec[] {
+  const shift = rep % clients.length;
+  const rotated = [...clients.slice(shift), ...clients.slice(0, shift)];
+  return rep % 2 ? rotated.reverse() : rotated;
+}
+
+async function machine() {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const version = async (name: string) =>
+    (await output(tool(name), ["--version"]).catch(() => "?")).split("\n")[0];
+  return {
+    date: new Date().toISOString(),
+    cpu: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? "?",
+    cores: navigator.hardwareConcurrency,
+    kernel: Deno.osRelease(),
+    memoryBytes: Deno.systemMemoryInfo().total,
+    deno: await version("deno"),
+    node: await version("node"),
+    bun: await version("bun"),
+    ws: WS_VERSION,
+    parleyCommit: await output("git", ["rev-parse", "HEAD"]).catch(() => "?"),
+    /** Whether mod.ts or src/ differ from that commit (the numbers are then of the work tree). */
+    parleyDirty: (await output("git", ["status", "--porcelain", "mod.ts", "src/"]).catch(() => ""))
+      .length > 0,
+  };
+}
+
+/** The 1, 5 and 15 minute load averages (other work on the machine makes numbers noisy). */
+const loadAverage = async () =>
+  (await Deno.readTextFile("/proc/loadavg").catch(() => "? ? ?")).split(" ").slice(0, 3).join(" ");
+const command = ["deno run -A bench/run.ts", ...Deno.args].join(" ");
+
+const started = performance.now();
+const loadBefore = await loadAverage();
+await output("bash", ["tools/install.sh", "--quiet"]);
+if (clients.some((c) => c.kind === "ws")) await ensureWs();
+const info = await machine();
+const server = await startServer();
+const mode = args.quick ? "quick" : "full";
+console.log(
+  `bench (${mode}${
+    args.check ? ", full checks" : ""
+  }): ${clients.length} clients × ${scenarios.length} scenarios × ${reps} repetitions; server pid ${server.pid}`,
+);
+const looped = scenarios.filter((s) => s !== "idle");
+try {
+  for (let rep = 0; rep < reps; rep++) {
+    for (const client of order(rep)) {
+      const t0 = performance.now();
+      if (looped.length > 0) await runClient(server, client, looped, rep);
+      // Memory in a fresh process, not after the floods.
+      if (scenarios.includes("idle")) await runClient(server, client, ["idle"], rep);
+      if (server.exited) {
+        failures.push({ client: client.name, scenario: "(server)", rep, error: server.exited });
+      }
+      const failed = failures.filter((f) => f.client === client.name && f.rep === rep);
+      console.log(
+        `  rep ${rep + 1}/${reps} ${client.name.padEnd(18)} ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s${
+          failed.length
+            ? `  FAILED: ${failed.map((f) => `${f.scenario}: ${f.error}`).join("; ")}`
+            : ""
+        }`,
+      );
+      if (server.exited) break;
+    }
+    if (server.exited) break;
+  }
+} finally {
+  await server.close();
+}
+const wallSeconds = (performance.now() - started) / 1000;
+const loadAfter = await loadAverage();
+
+const summaries = summarizeAll(samples);
+const tables = [...ratioTables(samples, summaries, clients, scenarios)];
+const absolute = absoluteTable(summaries, clients, scenarios);
+console.log();
+for (const table of tables) console.log(textTable(table) + "\n");
+console.log(
+  `wall time ${
+    wallSeconds.toFixed(0)
+  } s; load average ${loadBefore} at the start, ${loadAfter} at the end`,
+);
+
+const stamp = info.date.replaceAll(":", "-").replace(/\.\d+Z$/, "Z");
+const base = `${bench}results/${stamp}-${mode}`;
+await Deno.mkdir(`${bench}results`, { recursive: true });
+const report = {
+  mode,
+  options: { reps, timing, clients: clients.map((c) => c.name), scenarios },
+  command,
+  machine: info,
+  wallSeconds,
+  loadAverage: { start: loadBefore, end: loadAfter },
+  failures,
+  /** Anything the clients printed besides their results (warnings, say). */
+  clientOutput: log,
+  samples,
+  summaries,
+};
+await Deno.writeTextFile(`${base}.json`, JSON.stringify(report, null, 2) + "\n");
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(0)} GiB`;
+const md = [
+  `## Benchmark`,
+  "",
+  `- Command: \`${command}\` (${mode}: ${reps} repetition${reps > 1 ? "s" : ""}, each scenario ` +
+  `warmed up ${timing.warmMs} ms then measured over ${timing.timedMs} ms; idle memory with ` +
+  `${timing.idleConnections.toLocaleString("en")} connections; wall time ${
+    wallSeconds.toFixed(0)
+  } s)`,
+  `- Date: ${info.date}; Parley ${info.parleyCommit.slice(0, 12)}${
+    info.parleyDirty ? " with uncommitted changes to src/" : ""
+  }`,
+  `- Machine: ${info.cpu}, ${info.cores} cores, ${gib(info.memoryBytes)}, Linux ${info.kernel}; ` +
+  `load average ${loadBefore} at the start, ${loadAfter} at the end`,
+  `- Versions: ${info.deno}, node ${info.node}, bun ${info.bun}, npm:ws ${info.ws}`,
+  `- Server: a Bun ${info.bun} process of its own on the same cores (Bun.serve's native ` +
+  `WebSocket echo, no compression; a Bun.listen raw TCP port that writes back the bytes it ` +
+  `receives); its CPU is measured over each window.`,
+  "",
+  `Clients run one at a time, each in a process of its own per repetition, in an order that ` +
+  `rotates and reverses between repetitions. \`×N\` is N times the runtime's bare global ` +
+  `\`WebSocket\` (whichever way is better: for p99 latency and memory lower is better), the median ` +
+  `of the per-repetition ratios, with their min-max in parentheses; the websocket column shows its ` +
+  `median (min-max). \`raw\` is a TCP client of the same runtime doing the same exchange with no ` +
+  `WebSocket framing (echo: pure bytes), the ceiling. \`*\`: the server used more than ` +
+  `${SERVER_BOUND}% of a core, so that number may be bounded by the server. Idle memory is per ` +
+  `open connection, after GC, relative to a baseline taken after warm-up connections, once the ` +
+  `server counts them all open.`,
+  "",
+  ...tables.map((t) => markdownTable(t) + "\n"),
+  markdownTable(absolute),
+  "",
+  failures.length
+    ? `**Failures:**\n\n${
+      failures.map((f) => `- ${f.client} ${f.scenario} (rep ${f.rep + 1}): ${f.error}`).join("\n")
+    }`
+    : "No message lost or altered in any run.",
+  "",
+].join("\n");
+await Deno.writeTextFile(`${base}.md`, md);
+console.log(`wrote ${base}.json and .md`);
+
+if (failures.length > 0) {
+  console.error(`\nbench FAILED (${failures.length}):`);
+  for (const f of failures) {
+    console.error(`  ${f.client} × ${f.scenario} (rep ${f.rep + 1}): ${f.error}`);
+  }
+  Deno.exit(1);
+}
+console.log("no message lost or altered in any run");
