@@ -46,18 +46,23 @@ const bunAllocate: Allocate | undefined = (() => {
 })();
 
 /** Picks the dialer for a target in this runtime. */
+// The dialer modules, loaded on first use (so a browser never loads them) and kept.
+let denoModule: Promise<typeof import("./_deno_dial.ts")> | undefined;
+let bunModule: Promise<typeof import("./_bun_dial.ts")> | undefined;
+let nodeModule: Promise<typeof import("./_node_dial.ts")> | undefined;
+
 const dial: Dialer = async (target, events, signal) => {
-  const g = globalThis as { Deno?: { connect?: unknown } };
+  const g = globalThis as { Deno?: { connect?: unknown }; Bun?: unknown };
   if (typeof g.Deno?.connect === "function") {
-    const deno = await import("./_deno_dial.ts");
+    const deno = await (denoModule ??= import("./_deno_dial.ts"));
     if (deno.denoCanDial(target)) return deno.denoDial(target, events, signal);
   }
   // Bun's own TCP for plain connections: its node:net copies what it buffers on every write.
-  if (typeof (globalThis as { Bun?: unknown }).Bun !== "undefined") {
-    const bun = await import("./_bun_dial.ts");
+  if (typeof g.Bun !== "undefined") {
+    const bun = await (bunModule ??= import("./_bun_dial.ts"));
     if (bun.bunCanDial(target)) return bun.bunDial(target, events, signal);
   }
-  const node = await import("./_node_dial.ts");
+  const node = await (nodeModule ??= import("./_node_dial.ts"));
   return node.nodeDial(target, events, signal);
 };
 
