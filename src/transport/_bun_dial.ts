@@ -58,7 +58,7 @@ interface BunApi {
 /** Small chunks of one batch are copied into one write of up to this many bytes. */
 const COALESCE_LIMIT = 256 * 1024;
 /** Chunks from this size on are written as they are, never copied. */
-const SMALL_CHUNK = 16 * 1024;
+const SMALL_CHUNK = 64 * 1024;
 
 /** Whether `Bun.connect` dials this target: plain TCP on Bun (TLS stays on node:tls). */
 export function bunCanDial(target: DialTarget): boolean {

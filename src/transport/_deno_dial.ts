@@ -35,8 +35,8 @@ function fitting(n: number): number {
  * Chunks below SMALL_CHUNK queued together are copied into one write of up to COALESCE_LIMIT
  * bytes; larger chunks are written as they are (their copy would cost more than the write).
  */
-const SMALL_CHUNK = 16 * 1024;
-const COALESCE_LIMIT = 64 * 1024;
+const SMALL_CHUNK = 64 * 1024;
+const COALESCE_LIMIT = 256 * 1024;
 
 /** Whether Deno's own API can honour these TLS settings. */
 export function denoCanDial(target: DialTarget): boolean {

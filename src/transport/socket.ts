@@ -26,19 +26,21 @@ export function socketsAvailable(): boolean {
 const defaultRandom = pooledRandom((b) => crypto.getRandomValues(b));
 
 /** From this size on, Bun's buffers come from `Bun.allocUnsafe` (see `bunAllocate`). */
-const LARGE_BUFFER = 512 * 1024;
+const UNSAFE_FROM = 1024;
 
 /**
- * On Bun, large buffers the protocol core fills completely come from `Bun.allocUnsafe`: a fresh
- * zero-filled array of a megabyte or more there costs about eight times as much to fill (its
- * pages are new). Elsewhere, and for smaller sizes, the core's zero-filled default.
+ * On Bun, the buffers the protocol core fills completely (joined messages, encoded frames) come
+ * from `Bun.allocUnsafe`, which gives each its own exactly sized memory without zeroing it:
+ * measured on Bun 1.3.14, allocating a zero-filled array and filling it costs about six times as
+ * much from 4 KiB up (43 µs against 7 µs at 64 KiB). Elsewhere, and below 1 KiB, the core's
+ * zero-filled default.
  */
 const bunAllocate: Allocate | undefined = (() => {
   const bun = (globalThis as { Bun?: { allocUnsafe?: (size: number) => Uint8Array } }).Bun;
   const allocUnsafe = bun?.allocUnsafe;
   if (typeof allocUnsafe !== "function") return undefined;
   return (size: number) => {
-    if (size < LARGE_BUFFER) return new Uint8Array(size);
+    if (size < UNSAFE_FROM) return new Uint8Array(size);
     const b = allocUnsafe(size);
     // A plain view of exactly `size` bytes, whatever class Bun returns.
     return new Uint8Array(b.buffer, b.byteOffset, size);
