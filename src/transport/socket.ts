@@ -30,9 +30,9 @@ const UNSAFE_FROM = 1024;
 
 /**
  * On Bun, the buffers the protocol core fills completely (joined messages, encoded frames) come
- * from `Bun.allocUnsafe`, which gives each its own exactly sized memory without zeroing it:
- * measured on Bun 1.3.14, allocating a zero-filled array and filling it costs about six times as
- * much from 4 KiB up (43 µs against 7 µs at 64 KiB). Elsewhere, and below 1 KiB, the core's
+ * from `Bun.allocUnsafe`, which gives each its own exactly sized memory without zeroing it: on
+ * Bun 1.3.14, allocating a zero-filled array and filling it is several times slower from a few
+ * KiB up (a micro-measurement, not the benchmark). Elsewhere, and below 1 KiB, the core's
  * zero-filled default.
  */
 const bunAllocate: Allocate | undefined = (() => {
