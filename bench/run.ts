@@ -90,8 +90,13 @@ if (clients.length === 0 || scenarios.length === 0 || !(reps >= 1)) {
 const pins = args.pin ? { server: 1, client: 0 } : undefined;
 
 const decoder = new TextDecoder();
-async function output(cmd: string, cmdArgs: string[], cwd = root): Promise<string> {
-  const out = await new Deno.Command(cmd, { args: cmdArgs, cwd, stderr: "inherit" }).output();
+async function output(
+  cmd: string,
+  cmdArgs: string[],
+  cwd = root,
+  env?: Record<string, string>,
+): Promise<string> {
+  const out = await new Deno.Command(cmd, { args: cmdArgs, cwd, env, stderr: "inherit" }).output();
   if (!out.success) throw new Error(`${cmd} ${cmdArgs.join(" ")} failed`);
   return decoder.decode(out.stdout).trim();
 }
@@ -113,8 +118,14 @@ async function ensureWs(): Promise<void> {
   } catch { /* not installed yet */ }
   console.log(`bench: installing ws@${WS_VERSION} into bench/node_modules/ for Node's client`);
   // As tools/install.sh does: with --prefix npm would read <prefix>/etc/npmrc, so name the
-  // machine's global config explicitly (it may hold the registry's CA).
-  const globalconfig = await output("npm", ["config", "get", "globalconfig"]).catch(() => "");
+  // machine's global config explicitly (it may hold the registry's CA). npm runs with the
+  // machine's own node, as in tools/install.sh: with .tools' Node 24 first on the PATH (as in
+  // .ci/run), npm would locate its global config under that Node's prefix, where there is none.
+  const path = (Deno.env.get("PATH") ?? "").split(":")
+    .filter((dir) => !dir.endsWith("/.tools/node_modules/.bin")).join(":");
+  const env = { PATH: path };
+  const globalconfig = await output("npm", ["config", "get", "globalconfig"], root, env)
+    .catch(() => "");
   const npmArgs = [
     "install",
     "--prefix",
@@ -132,7 +143,7 @@ async function ensureWs(): Promise<void> {
       npmArgs.push(`--globalconfig=${globalconfig}`);
     } catch { /* none */ }
   }
-  await output("npm", [...npmArgs, `ws@${WS_VERSION}`]);
+  await output("npm", [...npmArgs, `ws@${WS_VERSION}`], root, env);
 }
 
 /** The server's user+system CPU time in clock ticks (100 a second on Linux). */
