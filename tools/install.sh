@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools into <repo>/.tools/ from the npm registry,
-# needing only the machine's node + npm. Idempotent: when every pinned tool already
-# answers `--version` with its pinned version, it does nothing (in a few tens of ms).
+# needing only the machine's node + npm, and the Debian packages the tests use as peers
+# (python3-websockets, nginx-light, chromium) with apt-get when they are missing (as root).
+# Idempotent: when every pinned tool already answers `--version` with its pinned version
+# and the packages are installed, it does nothing (in a few tens of ms).
 #
 #   tools/install.sh           print one line saying what it did
 #   tools/install.sh --quiet   print nothing unless it fails
