@@ -190,3 +190,52 @@ export class FrameReader {
 function lengthAt(bytes: Uint8Array, at: number): number {
   return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
 }
+
+/**
+ * The client's side of the raw exchange, the same in every runtime: the first message sent picks
+ * the mode (text: framed, for the floods; bytes: pure echo, cut by the message's size) and tells
+ * the server with one mode byte; `send` frames or passes each message to `write`; `receive` cuts
+ * what arrives into messages for `onMessage`.
+ */
+export class RawExchange {
+  #mode = 0;
+  #write: (bytes: Uint8Array) => void;
+  #onMessage: (message: Message) => void;
+  #feed: (chunk: Uint8Array) => void;
+
+  constructor(
+    write: (bytes: Uint8Array) => void,
+    onMessage: (message: Message) => void,
+    onError: (error: Error) => void,
+  ) {
+    this.#write = write;
+    this.#onMessage = onMessage;
+    // Nothing arrives before the first send, which chooses the mode.
+    this.#feed = () => onError(new Error("bytes before the first send"));
+  }
+
+  send(message: Message): void {
+    if (this.#mode === 0) this.#choose(message);
+    if (this.#mode === FRAMED_MODE) return this.#write(frame(message));
+    if (typeof message === "string") throw new Error("text on a byte-stream connection");
+    this.#write(message);
+  }
+
+  receive(chunk: Uint8Array): void {
+    this.#feed(chunk);
+  }
+
+  #choose(message: Message): void {
+    const onMessage = this.#onMessage;
+    if (typeof message === "string") {
+      this.#mode = FRAMED_MODE;
+      const reader = new FrameReader(onMessage);
+      this.#feed = (chunk) => reader.push(chunk);
+    } else {
+      this.#mode = ECHO_MODE;
+      const splitter = new MessageSplitter(message.length, onMessage);
+      this.#feed = (chunk) => splitter.push(chunk);
+    }
+    this.#write(Uint8Array.of(this.#mode));
+  }
+}

@@ -5,15 +5,7 @@
 // small ones joined into one write, large ones written as they are; what the kernel does not take
 // waits, as views, for `drain`.
 
-import {
-  ECHO_MODE,
-  frame,
-  FRAMED_MODE,
-  FrameReader,
-  type Message,
-  MessageSplitter,
-  nextWrite,
-} from "../raw_framing.ts";
+import { nextWrite, RawExchange } from "../raw_framing.ts";
 import type { Connect } from "./connect.ts";
 
 // The parts of Bun's API used here (Deno type-checks this file and has no Bun types).
@@ -44,9 +36,6 @@ export const rawBun: Connect = async (url, handlers) => {
   let closing = false;
   let closed!: () => void;
   const done = new Promise<void>((resolve) => closed = resolve);
-  /** Set by the first send, which chooses the mode; nothing arrives before it. */
-  let feed: (chunk: Uint8Array) => void = () =>
-    handlers.onError(new Error("bytes before the first send"));
   /** What the kernel has not taken yet (views, in order). */
   const backlog: Uint8Array[] = [];
   /** Called once the backlog is empty (for `close`). */
@@ -68,7 +57,7 @@ export const rawBun: Connect = async (url, handlers) => {
     port: Number(port),
     allowHalfOpen: true,
     socket: {
-      data: (_, chunk) => feed(chunk),
+      data: (_, chunk) => exchange.receive(chunk),
       drain: pump,
       error(_, error) {
         if (!closing) handlers.onError(error);
@@ -80,7 +69,6 @@ export const rawBun: Connect = async (url, handlers) => {
     },
   });
   socket.setNoDelay(true);
-  let mode = 0;
   const pending: Uint8Array[] = [];
   const flush = () => {
     if (pending.length === 0) return;
@@ -91,25 +79,13 @@ export const rawBun: Connect = async (url, handlers) => {
   const queue = (bytes: Uint8Array) => {
     if (pending.push(bytes) === 1) queueMicrotask(flush);
   };
-  const choose = (message: Message) => {
-    if (typeof message === "string") {
-      mode = FRAMED_MODE;
-      const reader = new FrameReader((m) => handlers.onMessage(m));
-      feed = (chunk) => reader.push(chunk);
-    } else {
-      mode = ECHO_MODE;
-      const splitter = new MessageSplitter(message.length, (m) => handlers.onMessage(m));
-      feed = (chunk) => splitter.push(chunk);
-    }
-    queue(Uint8Array.of(mode));
-  };
+  const exchange = new RawExchange(
+    queue,
+    (m) => handlers.onMessage(m),
+    (e) => handlers.onError(e),
+  );
   return {
-    send(message) {
-      if (mode === 0) choose(message);
-      if (mode === FRAMED_MODE) return queue(frame(message));
-      if (typeof message === "string") throw new Error("text on a byte-stream connection");
-      queue(message);
-    },
+    send: (message) => exchange.send(message),
     async close() {
       closing = true;
       // Everything queued goes out before our FIN; the server's FIN then closes the socket.

@@ -5,15 +5,7 @@
 // Messages sent while a write is under way go out with the next one: runs of small ones joined
 // into one write, large ones as they are.
 
-import {
-  ECHO_MODE,
-  frame,
-  FRAMED_MODE,
-  FrameReader,
-  type Message,
-  MessageSplitter,
-  nextWrite,
-} from "../raw_framing.ts";
+import { nextWrite, RawExchange } from "../raw_framing.ts";
 import type { Connect } from "./connect.ts";
 
 const MAX_READ = 1024 * 1024;
@@ -23,25 +15,6 @@ export const rawDeno: Connect = async (url, handlers) => {
   const conn = await Deno.connect({ hostname, port: Number(port) });
   conn.setNoDelay(true);
   let closing = false;
-  /** Set by the first send, which chooses the mode; nothing arrives before it. */
-  let feed: (chunk: Uint8Array) => void = () =>
-    handlers.onError(new Error("bytes before the first send"));
-  const reading = (async () => {
-    let buffer = new Uint8Array(4096);
-    try {
-      for (;;) {
-        const n = await conn.read(buffer);
-        if (n === null) break;
-        feed(buffer.subarray(0, n));
-        if (n === buffer.length && n < MAX_READ) buffer = new Uint8Array(n * 2);
-      }
-    } catch (error) {
-      if (!closing) handlers.onError(error);
-      return;
-    }
-    if (!closing) handlers.onError(new Error("closed by the server"));
-  })();
-  let mode = 0;
   // One writer at a time; what is sent while it writes waits in `queue` and goes out with the
   // next write (Deno has no vectored write: runs of small messages are joined into one).
   const queue: Uint8Array[] = [];
@@ -62,25 +35,28 @@ export const rawDeno: Connect = async (url, handlers) => {
     // Start once this turn's sends are queued.
     if (writing === undefined) writing = Promise.resolve().then(writeAll);
   };
-  const choose = (message: Message) => {
-    if (typeof message === "string") {
-      mode = FRAMED_MODE;
-      const reader = new FrameReader((m) => handlers.onMessage(m));
-      feed = (chunk) => reader.push(chunk);
-    } else {
-      mode = ECHO_MODE;
-      const splitter = new MessageSplitter(message.length, (m) => handlers.onMessage(m));
-      feed = (chunk) => splitter.push(chunk);
+  const exchange = new RawExchange(
+    queueBytes,
+    (m) => handlers.onMessage(m),
+    (e) => handlers.onError(e),
+  );
+  const reading = (async () => {
+    let buffer = new Uint8Array(4096);
+    try {
+      for (;;) {
+        const n = await conn.read(buffer);
+        if (n === null) break;
+        exchange.receive(buffer.subarray(0, n));
+        if (n === buffer.length && n < MAX_READ) buffer = new Uint8Array(n * 2);
+      }
+    } catch (error) {
+      if (!closing) handlers.onError(error);
+      return;
     }
-    queueBytes(Uint8Array.of(mode));
-  };
+    if (!closing) handlers.onError(new Error("closed by the server"));
+  })();
   return {
-    send(message) {
-      if (mode === 0) choose(message);
-      if (mode === FRAMED_MODE) return queueBytes(frame(message));
-      if (typeof message === "string") throw new Error("text on a byte-stream connection");
-      queueBytes(message);
-    },
+    send: (message) => exchange.send(message),
     async close() {
       closing = true;
       while (writing !== undefined) await writing;

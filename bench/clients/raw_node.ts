@@ -5,14 +5,7 @@
 // in one turn of the event loop go out in one corked, vectored write, without copying.
 
 import net from "node:net";
-import {
-  ECHO_MODE,
-  frame,
-  FRAMED_MODE,
-  FrameReader,
-  type Message,
-  MessageSplitter,
-} from "../raw_framing.ts";
+import { RawExchange } from "../raw_framing.ts";
 import type { Connect } from "./connect.ts";
 
 const readBuffer = new Uint8Array(1024 * 1024);
@@ -21,9 +14,6 @@ const readBuffer = new Uint8Array(1024 * 1024);
 export const rawNode: Connect = (url, handlers) =>
   new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
-    /** Set by the first send, which chooses the mode; nothing arrives before it. */
-    let feed: (chunk: Uint8Array) => void = () =>
-      handlers.onError(new Error("bytes before the first send"));
     const socket = net.connect({
       host: hostname,
       port: Number(port),
@@ -31,7 +21,7 @@ export const rawNode: Connect = (url, handlers) =>
       onread: {
         buffer: readBuffer,
         callback(n: number, buffer: Uint8Array) {
-          feed(buffer.subarray(0, n));
+          exchange.receive(buffer.subarray(0, n));
           return true;
         },
       },
@@ -40,7 +30,6 @@ export const rawNode: Connect = (url, handlers) =>
     let closing = false;
     let closed!: () => void;
     const done = new Promise<void>((resolve) => closed = resolve);
-    let mode = 0;
     let corked = false;
     const uncork = () => {
       corked = false;
@@ -54,18 +43,11 @@ export const rawNode: Connect = (url, handlers) =>
       }
       socket.write(bytes);
     };
-    const choose = (message: Message) => {
-      if (typeof message === "string") {
-        mode = FRAMED_MODE;
-        const reader = new FrameReader((m) => handlers.onMessage(m));
-        feed = (chunk) => reader.push(chunk);
-      } else {
-        mode = ECHO_MODE;
-        const splitter = new MessageSplitter(message.length, (m) => handlers.onMessage(m));
-        feed = (chunk) => splitter.push(chunk);
-      }
-      write(Uint8Array.of(mode));
-    };
+    const exchange = new RawExchange(
+      write,
+      (m) => handlers.onMessage(m),
+      (e) => handlers.onError(e),
+    );
     socket.on("error", (error) => {
       if (!open) reject(error);
       else if (!closing) handlers.onError(error);
@@ -77,12 +59,7 @@ export const rawNode: Connect = (url, handlers) =>
     socket.on("connect", () => {
       open = true;
       resolve({
-        send(message) {
-          if (mode === 0) choose(message);
-          if (mode === FRAMED_MODE) return write(frame(message));
-          if (typeof message === "string") throw new Error("text on a byte-stream connection");
-          write(message);
-        },
+        send: (message) => exchange.send(message),
         async close() {
           closing = true;
           socket.end();
