@@ -8,7 +8,7 @@
 import type { KeyPair } from "./certs.ts";
 import { startNginxProxy } from "./nginx_proxy.ts";
 import { type ConnectionRecord, controlChannel } from "./server_routes.ts";
-import { startWsServer } from "./servers.ts";
+import { serveControl, startWsServer } from "./servers.ts";
 
 /** npm:ws behind nginx, with a control channel. */
 export interface NginxWssServer {
@@ -45,22 +45,12 @@ export async function startNginxWssServer(server: KeyPair): Promise<NginxWssServ
       await proxy.start();
     },
   );
-  const ac = new AbortController();
-  const { promise: listening, resolve: onListen } = Promise.withResolvers<number>();
-  const control = Deno.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    signal: ac.signal,
-    onListen: ({ port }) => onListen(port),
-  }, channel.fetch);
-  const controlPort = await listening;
+  const control = await serveControl(channel);
   return {
     url: `wss://127.0.0.1:${proxy.port}`,
-    control: `http://127.0.0.1:${controlPort}`,
+    control: control.url,
     close: async () => {
-      ac.abort();
-      await control.finished;
-      await channel.idle();
+      await control.close();
       await proxy.close();
       await backend.close();
     },

@@ -333,24 +333,40 @@ export async function startControlledServer(kind: "ws" | "deno"): Promise<Contro
     await new Promise((r) => setTimeout(r, down));
     current = await start(port);
   });
+  const control = await serveControl(channel);
+  return {
+    url: `ws://127.0.0.1:${port}`,
+    control: control.url,
+    current: () => current,
+    close: async () => {
+      await control.close();
+      await current.close();
+    },
+  };
+}
+
+/**
+ * Serves a control channel (see `controlChannel` in server_routes.ts) over HTTP on a free port of
+ * 127.0.0.1; `close` stops it once no restart is running.
+ */
+export async function serveControl(
+  channel: ReturnType<typeof controlChannel>,
+): Promise<{ url: string; close(): Promise<void> }> {
   const ac = new AbortController();
   const { promise: listening, resolve: onListen } = Promise.withResolvers<number>();
-  const control = Deno.serve({
+  const server = Deno.serve({
     port: 0,
     hostname: "127.0.0.1",
     signal: ac.signal,
     onListen: ({ port }) => onListen(port),
   }, channel.fetch);
-  const controlPort = await listening;
+  const port = await listening;
   return {
-    url: `ws://127.0.0.1:${port}`,
-    control: `http://127.0.0.1:${controlPort}`,
-    current: () => current,
+    url: `http://127.0.0.1:${port}`,
     close: async () => {
       ac.abort();
-      await control.finished;
+      await server.finished;
       await channel.idle();
-      await current.close();
     },
   };
 }
