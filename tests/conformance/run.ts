@@ -22,6 +22,7 @@ import {
   isGatingFailure,
   summaryTable,
 } from "./summary.ts";
+import { readFirstLine } from "../support/first_line.ts";
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const ROOT = here("../../");
@@ -203,16 +204,7 @@ async function startServerProcess(
     env: { NO_COLOR: "1" },
   }).spawn();
   const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let first = "";
-  while (!first.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    first += value;
-  }
-  const drained = (async () => {
-    while (!(await reader.read()).done) { /* nothing more is printed */ }
-  })();
+  const { line: first, drained } = await readFirstLine(child.stdout);
   const stop = async () => {
     try {
       child.kill("SIGTERM");
@@ -221,7 +213,7 @@ async function startServerProcess(
     await drained;
     await stderr;
   };
-  const url = first.split("\n")[0].trim();
+  const url = first.trim();
   if (!url.startsWith("ws://")) {
     await stop();
     throw new Error(`the fuzzing server did not start: ${first}${await stderr}`);

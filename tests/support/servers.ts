@@ -31,6 +31,7 @@ import {
   offeredSubprotocols,
   refusal,
 } from "./server_routes.ts";
+import { readFirstLine } from "./first_line.ts";
 
 export type { ConnectionRecord } from "./server_routes.ts";
 
@@ -400,21 +401,14 @@ export async function startServerProcess(
     env: { NO_COLOR: "1" },
   }).spawn();
   const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let out = "";
   const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  let first: Awaited<ReturnType<typeof readFirstLine>>;
   try {
-    while (!out.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += value;
-    }
+    first = await readFirstLine(child.stdout);
   } finally {
     clearTimeout(kill);
   }
-  const drained = (async () => {
-    while (!(await reader.read()).done) { /* nothing else is printed */ }
-  })();
+  const { line: out, drained } = first;
   const close = async () => {
     await child.stdin.close().catch(() => {});
     const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
@@ -428,7 +422,7 @@ export async function startServerProcess(
   };
   let ports: { port: number; control: number };
   try {
-    ports = JSON.parse(out.split("\n")[0]);
+    ports = JSON.parse(out);
   } catch {
     const err = await close();
     throw new Error(`${what} did not start: ${out}${err}`);
