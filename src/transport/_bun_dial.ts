@@ -24,6 +24,7 @@
 import {
   abortedError,
   type ByteStream,
+  coalesce,
   type DialTarget,
   stepError,
   type StreamEvents,
@@ -54,11 +55,6 @@ interface BunApi {
     socket: BunHandlers;
   }): Promise<BunSocket>;
 }
-
-/** Small chunks of one batch are copied into one write of up to this many bytes. */
-const COALESCE_LIMIT = 256 * 1024;
-/** Chunks from this size on are written as they are, never copied. */
-const SMALL_CHUNK = 64 * 1024;
 
 /** Whether `Bun.connect` dials this target: plain TCP on Bun (TLS stays on node:tls). */
 export function bunCanDial(target: DialTarget): boolean {
@@ -224,30 +220,11 @@ class BunStream implements ByteStream {
     let i = 0;
     while (i < chunks.length) {
       // A run of small chunks becomes one buffer (one syscall); a large chunk goes as it is.
-      let piece = chunks[i];
-      let end = i + 1;
-      if (piece.length < SMALL_CHUNK) {
-        let size = piece.length;
-        while (
-          end < chunks.length && chunks[end].length < SMALL_CHUNK &&
-          size + chunks[end].length <= COALESCE_LIMIT
-        ) {
-          size += chunks[end].length;
-          end++;
-        }
-        if (end - i > 1) {
-          piece = new Uint8Array(size);
-          let at = 0;
-          for (let j = i; j < end; j++) {
-            piece.set(chunks[j], at);
-            at += chunks[j].length;
-          }
-        }
-      }
+      const { bytes, end } = coalesce(chunks, i);
       i = end;
-      if (piece.length === 0) continue;
-      this.#queue.push(piece);
-      this.#buffered += piece.length;
+      if (bytes.length === 0) continue;
+      this.#queue.push(bytes);
+      this.#buffered += bytes.length;
     }
     // While backed up, `drain` continues the flush.
     if (!backedUp) this.#flush();

@@ -11,6 +11,7 @@
 import {
   abortedError,
   type ByteStream,
+  coalesce,
   type DialTarget,
   stepError,
   type StreamEvents,
@@ -30,13 +31,6 @@ function fitting(n: number): number {
   while (size < n * 2) size *= 2;
   return size;
 }
-
-/**
- * Chunks below SMALL_CHUNK queued together are copied into one write of up to COALESCE_LIMIT
- * bytes; larger chunks are written as they are (their copy would cost more than the write).
- */
-const SMALL_CHUNK = 64 * 1024;
-const COALESCE_LIMIT = 256 * 1024;
 
 /** Whether Deno's own API can honour these TLS settings. */
 export function denoCanDial(target: DialTarget): boolean {
@@ -241,7 +235,9 @@ class DenoStream implements ByteStream {
     this.#writing = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        const bytes = this.#nextWrite();
+        // Runs of small chunks go out as one write; large ones as they are.
+        const { bytes, end } = coalesce(this.#queue, 0);
+        this.#queue.splice(0, end);
         let at = 0;
         while (at < bytes.length) {
           const n = await this.#conn.write(bytes.subarray(at));
@@ -268,41 +264,6 @@ class DenoStream implements ByteStream {
       // A promise: a failure (the peer already gone) must not become an unhandled rejection.
       (this.#conn as Deno.TcpConn).closeWrite().catch(() => {});
     } catch { /* TLS without half-close: the peer's EOF or the close timer ends it */ }
-  }
-
-  /**
-   * Takes the next write off the queue: a large chunk as it is, or a run of small chunks copied
-   * into one buffer of up to COALESCE_LIMIT bytes (Deno has no vectored write, and one write per
-   * small frame would cost a syscall each). Large chunks are never copied again.
-   */
-  #nextWrite(): Uint8Array {
-    const queue = this.#queue;
-    const first = queue[0];
-    if (queue.length === 1 || first.length >= SMALL_CHUNK) {
-      queue.shift();
-      return first;
-    }
-    let count = 0;
-    let size = 0;
-    while (
-      count < queue.length && queue[count].length < SMALL_CHUNK &&
-      size + queue[count].length <= COALESCE_LIMIT
-    ) {
-      size += queue[count].length;
-      count++;
-    }
-    if (count <= 1) {
-      queue.shift();
-      return first;
-    }
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    for (let i = 0; i < count; i++) {
-      bytes.set(queue[i], at);
-      at += queue[i].length;
-    }
-    queue.splice(0, count);
-    return bytes;
   }
 
   end(): void {

@@ -60,3 +60,39 @@ export function stepError(step: string, cause: unknown): Error {
 export function abortedError(): Error {
   return new Error("the connection attempt was abandoned");
 }
+
+/** Chunks under this size that are written together are copied into one buffer. */
+const SMALL_CHUNK = 64 * 1024;
+/** The largest buffer such a run of small chunks is copied into. */
+const COALESCE_LIMIT = 256 * 1024;
+
+/**
+ * The next write from `chunks`, starting at `from`: a large chunk as it is (never copied), or
+ * the run of small chunks that starts there, copied into one buffer of up to COALESCE_LIMIT
+ * bytes, so that a burst of small frames costs one syscall (neither Deno nor Bun has a vectored
+ * write). `end` is the index after the chunks taken.
+ */
+export function coalesce(
+  chunks: readonly Uint8Array[],
+  from: number,
+): { bytes: Uint8Array; end: number } {
+  const first = chunks[from];
+  let end = from + 1;
+  if (first.length >= SMALL_CHUNK) return { bytes: first, end };
+  let size = first.length;
+  while (
+    end < chunks.length && chunks[end].length < SMALL_CHUNK &&
+    size + chunks[end].length <= COALESCE_LIMIT
+  ) {
+    size += chunks[end].length;
+    end++;
+  }
+  if (end - from === 1) return { bytes: first, end };
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (let i = from; i < end; i++) {
+    bytes.set(chunks[i], at);
+    at += chunks[i].length;
+  }
+  return { bytes, end };
+}
