@@ -25,7 +25,8 @@
 # install scripts are not in an `allowScripts` policy, and `--allow-scripts=...` on the command
 # line is an error for a `--prefix` install. So npm runs with `--ignore-scripts`, and this script
 # then runs the postinstall steps we need itself (see `postinstall`).
-set -euo pipefail
+set -Eeuo pipefail
+trap 'echo "tools/install.sh: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 # What is installed, one line each: the groups it belongs to (comma-separated), then either
 #   npm <dir> <package>@<version> <bin> [<command>]
@@ -135,7 +136,8 @@ find_missing() {
   done
   missing_apt=()
   ((${#apt_packages[@]})) || return 0
-  installed=" $(dpkg-query -W -f='${Package}:${Status}\n' "${apt_packages[@]}" 2>/dev/null |
+  # dpkg-query fails when a package is unknown to it (or when there is no dpkg-query): not an error.
+  installed=" $({ dpkg-query -W -f='${Package}:${Status}\n' "${apt_packages[@]}" 2>/dev/null || :; } |
     sed -n 's/:install ok installed$//p' | tr '\n' ' ')"
   for entry in "${apt_packages[@]}"; do
     [[ "$installed" == *" $entry "* ]] || missing_apt+=("$entry")
