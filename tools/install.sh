@@ -167,12 +167,15 @@ done_if_installed
 
 # Missing Debian packages without root: say what to run before downloading anything.
 if ((${#missing_apt[@]})); then
+  needed="the Debian packages"
+  ((${#missing_apt[@]} > 1)) || needed="the Debian package"
+  needed="the tests need $needed ${missing_apt[*]}"
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "tools/install.sh: the tests need the Debian packages ${missing_apt[*]}, and this machine has no apt-get: install them by other means" >&2
+    echo "tools/install.sh: $needed, and this machine has no apt-get: install them by other means" >&2
     exit 1
   fi
   if ((EUID != 0)); then
-    echo "tools/install.sh: the tests need the Debian packages ${missing_apt[*]}: install them with \`sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing_apt[*]}\` and run this again" >&2
+    echo "tools/install.sh: $needed: run \`sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing_apt[*]}\`, then this again" >&2
     exit 1
   fi
 fi
