@@ -11,7 +11,7 @@
 #
 # Idempotent: when every pinned tool of the groups answers `--version` with its pinned version and
 # the Debian packages are installed, it does nothing (in a few tens of ms). Two runs at once (say
-# tools/deno in two shells) take turns on a lock. When a Debian package is missing and this is not
+# tools/deno in two shells) take turns on a lock (flock, where there is one). When a Debian package is missing and this is not
 # root, it installs nothing and says in one line what to run; to see that line on a machine that
 # has the packages, point dpkg-query at an empty database:
 #   d="$(mktemp -d)" && touch "$d/status" && DPKG_ADMINDIR="$d" tools/install.sh test
@@ -160,8 +160,8 @@ done_if_installed() {
   find_missing
   ((${#missing_npm[@]} + ${#missing_apt[@]})) && return
   local all
-  all="$(packages "${npm_entries[@]}") ${apt_packages[*]}"
-  say "already installed: $(echo $all)"
+  read -r -a all <<<"$(packages "${npm_entries[@]}") ${apt_packages[*]}"
+  say "already installed: ${all[*]}"
   exit 0
 }
 
