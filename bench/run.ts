@@ -119,10 +119,11 @@ async function ensureWs(): Promise<void> {
   console.log(`bench: installing ws@${WS_VERSION} into bench/node_modules/ for Node's client`);
   // As tools/install.sh does: with --prefix npm would read <prefix>/etc/npmrc, so name the
   // machine's global config explicitly (it may hold the registry's CA). npm runs with the
-  // machine's own node, as in tools/install.sh: with .tools' Node 24 first on the PATH (as in
-  // .ci/run), npm would locate its global config under that Node's prefix, where there is none.
+  // machine's own node, as in tools/install.sh (no directory of .tools/ on its PATH): with .tools'
+  // Node 24 first on the PATH, npm would locate its global config under that Node's prefix, where
+  // there is none.
   const path = (Deno.env.get("PATH") ?? "").split(":")
-    .filter((dir) => !dir.endsWith("/.tools/node_modules/.bin")).join(":");
+    .filter((dir) => !dir.startsWith(`${root}.tools/`)).join(":");
   const env = { PATH: path };
   const globalconfig = await output("npm", ["config", "get", "globalconfig"], root, env)
     .catch(() => "");

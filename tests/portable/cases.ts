@@ -53,43 +53,19 @@ export function registerCases(config: Config, transport: Transport): void {
   const server = SERVERS[config.server];
   const socket = transport === "socket";
   const name = (text: string) => `${transport}: ${text}`;
-  const bunWeb = transport === "web" && config.runtime === "bun";
-  /**
-   * The reason the server receives when the client closes with `reason`: Bun's WebSocket
-   * (1.3.14) sends a reason of up to 3 bytes, and no reason when it is longer.
-   */
-  const sentReason = (reason: string) =>
-    bunWeb && new TextEncoder().encode(reason).length > 3 ? "" : reason;
-  /**
-   * The code handleDisconnect sees when the server closes with `code`: Bun's WebSocket (1.3.14)
-   * reports 1001 as 1000.
-   */
-  const receivedCode = (code: number) => bunWeb && code === 1001 ? 1000 : code;
   /**
    * The status of a refused upgrade's HandshakeError: the web transport knows it only when the
-   * runtime's error message names it, which Deno's does and Node's and Bun's do not. Over wss://
+   * runtime's error message names it, which Deno's and Bun's do and Node's does not. Over wss://
    * Deno's does not either: Deno's WebSocket (2.9.6) retries a refused HTTP/1.1 upgrade as an
    * HTTP/2 extended CONNECT (RFC 8441) and reports only that attempt's failure (against nginx,
    * which offers no h2: "received fatal alert: NoApplicationProtocol").
    */
   const denoWss = !socket && config.runtime === "deno" && config.ws.startsWith("wss:");
-  const refusedStatus = socket || (config.runtime === "deno" && !denoWss) ? 403 : undefined;
+  const refusedStatus =
+    socket || (config.runtime === "deno" && !denoWss) || config.runtime === "bun" ? 403 : undefined;
   const noStatusWhy = denoWss
     ? "Deno's WebSocket reports its HTTP/2 retry's error instead of the 403"
     : `${config.runtime}'s WebSocket does not tell it`;
-  /**
-   * Bun's WebSocket (1.3.14) resets the TCP connection as soon as it has written its close frame
-   * (it does not wait for the server's, RFC 6455 §7.1.1). Deno.serve then often loses that frame
-   * and reports code 0: accept exactly that there, and only there.
-   */
-  const closeMayBeLost = bunWeb && config.server === "deno";
-  const assertServerSawClose = (
-    actual: { code: number; reason: string } | null | undefined,
-    expected: { code: number; reason: string },
-  ) => {
-    if (closeMayBeLost && actual?.code === 0 && actual.reason === "") return;
-    assert.deepEqual(actual, expected);
-  };
   /**
    * The socket transport trusts a wss:// server's test CA through its own option; the web
    * transport through the runtime's trust store (DENO_CERT, NODE_EXTRA_CA_CERTS: see
@@ -98,9 +74,6 @@ export function registerCases(config: Config, transport: Transport): void {
   const tlsOptions = socket && config.ca !== undefined
     ? { transportOptions: { tls: { ca: config.ca } } }
     : {};
-  const lossNote = closeMayBeLost
-    ? " (or nothing: Bun's WebSocket resets the connection right after its close frame)"
-    : "";
 
   /**
    * Runs `body` with a client started with `settings` (if given) and recording into `events`,
@@ -363,7 +336,7 @@ export function registerCases(config: Config, transport: Transport): void {
   test(
     name(
       `the server closes with 4000 "${serverBye}" -> handleDisconnect gets remote_close 4000 ` +
-        `"${serverBye}"; the client stays alive, disconnected; its close frame echoes 4000${lossNote}`,
+        `"${serverBye}"; the client stays alive, disconnected; its close frame echoes 4000`,
     ),
     async () => {
       await withClient("server-close", async (conn, events, id) => {
@@ -375,7 +348,7 @@ export function registerCases(config: Config, transport: Transport): void {
         assert.equal(await settlesWithin(conn.stopped, 50), false, "the client stopped");
         const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
         // The client answers with the server's close code (RFC 6455 §5.5.1).
-        if (!(closeMayBeLost && c.close?.code === 0)) assert.equal(c.close?.code, 4000);
+        assert.equal(c.close?.code, 4000);
       });
     },
   );
@@ -383,13 +356,10 @@ export function registerCases(config: Config, transport: Transport): void {
   const later = "see you later ✓";
   test(
     name(
-      `disconnect({ code: 4001, reason: "bye" }) -> the server saw 4001 "bye"${lossNote}; connect() again: ` +
+      `disconnect({ code: 4001, reason: "bye" }) -> the server saw 4001 "bye"; connect() again: ` +
         "handleConnect's push goes first, echo; " +
-        `disconnect({ code: 4002, reason: "${later}" }) -> the server saw 4002 ` +
-        (sentReason(later) === ""
-          ? "and no reason (Bun's WebSocket drops reasons over 3 bytes)"
-          : `"${later}"`) +
-        "; stop() is normal",
+        `disconnect({ code: 4002, reason: "${later}" }) -> the server saw 4002 "${later}"; ` +
+        "stop() is normal",
     ),
     async () => {
       await withClient("client-close", { greeting: "#hello" }, async (conn, events, id) => {
@@ -399,7 +369,7 @@ export function registerCases(config: Config, transport: Transport): void {
         assert.equal(conn.state, "disconnected");
         assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
         const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
-        assertServerSawClose(c.close, { code: 4001, reason: sentReason("bye") });
+        assert.deepEqual(c.close, { code: 4001, reason: "bye" });
         await assert.rejects(
           conn.sendFrame({ type: "text", data: "#while disconnected" }),
           DisconnectedError,
@@ -416,7 +386,7 @@ export function registerCases(config: Config, transport: Transport): void {
         assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
         const conns = await seenWhen(config, id, (c) => c[1]?.close != null, "the second close");
         assert.equal(conns.length, 2);
-        assertServerSawClose(conns[1].close, { code: 4002, reason: sentReason(later) });
+        assert.deepEqual(conns[1].close, { code: 4002, reason: later });
         assert.deepEqual(await conn.stop(), { kind: "normal" });
       });
     },
@@ -424,11 +394,8 @@ export function registerCases(config: Config, transport: Transport): void {
 
   test(
     name(
-      "the server restarts on the same port -> handleDisconnect gets remote_close " +
-        (receivedCode(1001) === 1001
-          ? "1001"
-          : `${receivedCode(1001)} (Bun's WebSocket reports the server's 1001 as 1000)`) +
-        ' "going away", reconnects (backoff 50-200 ms), frames flow again',
+      'the server restarts on the same port -> handleDisconnect gets remote_close 1001 "going away", ' +
+        "reconnects (backoff 50-200 ms), frames flow again",
     ),
     async () => {
       await withClient(
@@ -440,7 +407,7 @@ export function registerCases(config: Config, transport: Transport): void {
           const first = await events.next<DisconnectReason>("disconnected");
           assert.deepEqual(first, {
             kind: "remote_close",
-            code: receivedCode(1001),
+            code: 1001,
             reason: "going away",
           });
           await events.next("connected", 5000);
