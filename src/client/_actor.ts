@@ -1,17 +1,17 @@
 // Internal: the driver. It owns the transport, the timers and the mailbox, runs the callbacks
 // one at a time, and performs the effects the machine returns.
 
-import { ClientStoppedError, describeStop, UnsupportedError } from "./errors.ts";
-import type { Frame } from "./frame.ts";
+import { ClientStoppedError, describeStop } from "./errors.ts";
+import type { ConnectInfo } from "../vocabulary/connect_info.ts";
+import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Config } from "./_options.ts";
 import {
   type CallbackName,
-  type ConnectInfo,
   createMachine,
   type Effect,
   type Event,
   type Machine,
-  type ReceivedFrame,
   type Reply,
   step,
 } from "./_machine.ts";

@@ -14,7 +14,8 @@ import {
   DisconnectedError,
   QueueFullError,
 } from "./errors.ts";
-import type { BinaryFrame, Frame, PongFrame, TextFrame } from "./frame.ts";
+import type { ConnectInfo } from "../vocabulary/connect_info.ts";
+import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import { describe, frameByteLength, frameShapeError, frameSizeError } from "./_frame_check.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "./_options.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
@@ -34,26 +35,6 @@ export type CallbackName =
 export interface Reply {
   resolve(value?: unknown): void;
   reject(error: unknown): void;
-}
-
-/** A frame received from the server, as `handleFrame` sees it. */
-export type ReceivedFrame = TextFrame | BinaryFrame | PongFrame;
-
-/** What `handleConnect` learns about the connection. */
-export interface ConnectInfo {
-  /** The URL connected to. */
-  readonly url: string;
-  /** The subprotocol the server chose, or `""`. */
-  readonly protocol: string;
-  /** The extensions the server chose, or `""`. */
-  readonly extensions: string;
-  /** The upgrade response's HTTP status: 101. */
-  readonly status: number;
-  /**
-   * The upgrade response's headers. The socket transport sees them; the web transport cannot,
-   * and gives `undefined`.
-   */
-  readonly headers: Headers | undefined;
 }
 
 interface Queued {

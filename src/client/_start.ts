@@ -2,7 +2,7 @@
 
 import { Actor, type Clock, systemClock } from "./_actor.ts";
 import { ClientHandle } from "./client.ts";
-import { ClientStoppedError, UnsupportedError } from "./errors.ts";
+import { ClientStoppedError } from "./errors.ts";
 import { describe } from "./_frame_check.ts";
 import { type Config, parseOptions } from "./_options.ts";
 import { nameText, register, unregister } from "./_registry.ts";
@@ -10,6 +10,7 @@ import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
 import { socketConnector, socketsAvailable } from "../transport/socket.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 
 /** Overrides for tests. */
 export interface StartInternals {

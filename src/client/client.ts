@@ -6,7 +6,7 @@
 
 import type { Actor } from "./_actor.ts";
 import { frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
-import type { Frame } from "./frame.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import type { Phase } from "./_machine.ts";
 import type { ClientName } from "./name.ts";
 import type { StopReason } from "./reasons.ts";

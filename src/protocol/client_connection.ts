@@ -8,7 +8,6 @@
  * @module
  */
 
-import type { HandshakeError } from "../client/errors.ts";
 import { NO_STATUS } from "./close_codes.ts";
 import { type DecoderSink, FrameDecoder } from "./frame_decoder.ts";
 import { closePayload, encodeFrame } from "./frame_encoder.ts";
@@ -18,6 +17,7 @@ import { type Allocate, zeroFilled } from "./allocate.ts";
 import { BINARY, CLOSE, PING, PONG, TEXT } from "./opcodes.ts";
 import type { ProtocolError } from "./protocol_error.ts";
 import type { RandomSource } from "./random.ts";
+import type { HandshakeError } from "../vocabulary/handshake_error.ts";
 
 /** What a connection reports. Called synchronously from `receive` and `end`. */
 export interface ConnectionHandler {

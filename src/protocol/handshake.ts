@@ -5,7 +5,7 @@
  * @module
  */
 
-import { HandshakeError } from "../client/errors.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
 import { base64, sha1 } from "./sha1.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

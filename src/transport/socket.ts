@@ -5,8 +5,9 @@
  * @module
  */
 
-import { HandshakeError, UnsupportedError } from "../client/errors.ts";
-import type { Frame } from "../client/frame.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import { ClientConnection, type ConnectionHandler } from "../protocol/client_connection.ts";
 import type { Upgrade } from "../protocol/handshake.ts";
 import type { Allocate } from "../protocol/allocate.ts";

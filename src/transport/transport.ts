@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { Frame } from "../client/frame.ts";
-import type { ConnectInfo, ReceivedFrame } from "../client/_machine.ts";
+import type { ConnectInfo } from "../vocabulary/connect_info.ts";
+import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import type { ResolvedLimits } from "../protocol/limits.ts";
 import type { ResolvedTls } from "./tls.ts";
 

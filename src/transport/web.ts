@@ -4,8 +4,9 @@
  * @module
  */
 
-import { HandshakeError, UnsupportedError } from "../client/errors.ts";
-import type { Frame } from "../client/frame.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents } from "./transport.ts";
 
 type WebSocketCtor = new (

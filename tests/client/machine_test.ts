@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import {
   type CallbackName,
-  type ConnectInfo,
   createMachine,
   type Effect,
   type Event,
@@ -15,7 +14,8 @@ import {
   step,
 } from "../../src/client/_machine.ts";
 import type { ReconnectPolicy } from "../../src/client/_options.ts";
-import type { Frame } from "../../src/client/frame.ts";
+import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
+import type { Frame } from "../../src/vocabulary/frame.ts";
 import {
   ClientStoppedError,
   ConnectionError,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HandshakeError } from "../../src/client/errors.ts";
+import { HandshakeError } from "../../src/vocabulary/handshake_error.ts";
 import {
   acceptFor,
   buildRequest,

@@ -3,8 +3,9 @@
 // events (opened, frame, ping, remoteClose, failed) by hand. Writes can be made to throw, reject,
 // or wait until the test lets them through.
 
-import type { Frame } from "../../src/client/frame.ts";
-import type { ConnectInfo, ReceivedFrame } from "../../src/client/_machine.ts";
+import type { Frame } from "../../src/vocabulary/frame.ts";
+import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
+import type { ReceivedFrame } from "../../src/vocabulary/frame.ts";
 import type {
   Connector,
   ConnectParams,
