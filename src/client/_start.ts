@@ -46,7 +46,6 @@ export async function startClient(
   const onAbort = () =>
     actor.post({ type: "stop", reason: { kind: "aborted", reason: signal!.reason } });
   const actor: Actor = new Actor(
-    undefined,
     callbacks as AnyCallbacks,
     config,
     connector,
@@ -89,7 +88,7 @@ export async function startClient(
       throw error;
     }
   } catch (error) {
-    if (actor.machine.phase !== "stopped") actor.abandon({ kind: "error", error });
+    if (actor.phase !== "stopped") actor.abandon({ kind: "error", error });
     throw error;
   }
   if (signal?.aborted) {
@@ -97,8 +96,7 @@ export async function startClient(
     throw signal.reason;
   }
   signal?.addEventListener("abort", onAbort, { once: true });
-  actor.machine.user = state;
-  actor.run();
+  actor.run(state);
   return handle;
 }
 

@@ -77,7 +77,7 @@ export class ClientHandle<S = unknown, M = unknown> {
    * ```
    */
   get state(): ClientState {
-    return this.#actor.machine.phase;
+    return this.#actor.phase;
   }
 
   /**

@@ -33,8 +33,11 @@ export interface DecoderSink {
   ping(data: Uint8Array): void;
   /** A pong. */
   pong(data: Uint8Array): void;
-  /** A valid close frame; `code` is 1005 when it had no payload. Nothing is decoded after it. */
-  close(code: number, reason: string): void;
+  /**
+   * The server's close frame (a valid one); `code` is 1005 when it had no payload. Nothing is
+   * decoded after it.
+   */
+  remoteClose(code: number, reason: string): void;
   /** A violation: fail the connection with `error.code`. Nothing is decoded after it. */
   error(error: ProtocolError): void;
 }
@@ -60,7 +63,7 @@ const EMPTY = new Uint8Array(0);
  *   binary() {},
  *   ping() {},
  *   pong() {},
- *   close() {},
+ *   remoteClose() {},
  *   error() {},
  * });
  * d.push(new Uint8Array([0x81, 0x05, 0x48, 0x65]));
@@ -348,7 +351,7 @@ export class FrameDecoder {
       }
     }
     this.#state = DONE;
-    this.#sink.close(code, reason);
+    this.#sink.remoteClose(code, reason);
     return false;
   }
 

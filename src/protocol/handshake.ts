@@ -115,7 +115,7 @@ export interface Upgrade {
 export type ResponseResult =
   | { readonly kind: "more" }
   | { readonly kind: "upgraded"; readonly upgrade: Upgrade }
-  | { readonly kind: "failed"; readonly error: HandshakeError };
+  | { readonly kind: "error"; readonly error: HandshakeError };
 
 const MORE: ResponseResult = Object.freeze({ kind: "more" });
 
@@ -177,7 +177,7 @@ export class ResponseParser {
     const end = headEnd(all, Math.max(0, all.length - chunk.length - 3));
     if (end < 0) {
       if (all.length > this.#maxHead) {
-        return this.#failed(
+        return this.#error(
           `the response head is larger than ${this.#maxHead} bytes`,
           undefined,
         );
@@ -185,7 +185,7 @@ export class ResponseParser {
       return MORE;
     }
     if (end > this.#maxHead) {
-      return this.#failed(`the response head is larger than ${this.#maxHead} bytes`, undefined);
+      return this.#error(`the response head is larger than ${this.#maxHead} bytes`, undefined);
     }
     return this.#head(all.subarray(0, end - 4), all.subarray(end));
   }
@@ -194,7 +194,7 @@ export class ResponseParser {
   end(): ResponseResult {
     if (this.#done) throw new Error("The handshake response was already parsed");
     if (this.#refusal !== undefined) return this.#gatherBody(true);
-    return this.#failed(
+    return this.#error(
       this.#bytes.length === 0
         ? "the server closed the connection without a response"
         : "the server closed the connection in the middle of its response",
@@ -206,7 +206,7 @@ export class ResponseParser {
     const lines = latin1.decode(head).split("\r\n");
     const statusLine = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/.exec(lines[0]);
     if (statusLine === null) {
-      return this.#failed(
+      return this.#error(
         `the status line ${JSON.stringify(lines[0].slice(0, 80))} is not HTTP/1.x`,
       );
     }
@@ -216,18 +216,18 @@ export class ResponseParser {
       const line = lines[i];
       const colon = line.indexOf(":");
       if (line.startsWith(" ") || line.startsWith("\t")) {
-        return this.#failed("a response header uses obsolete line folding", status);
+        return this.#error("a response header uses obsolete line folding", status);
       }
       const name = colon > 0 ? line.slice(0, colon) : "";
       const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
       if (!TOKEN.test(name)) {
-        return this.#failed(
+        return this.#error(
           `the response header line ${JSON.stringify(line.slice(0, 80))} is malformed`,
           status,
         );
       }
       if (!FIELD_VALUE.test(value)) {
-        return this.#failed(`the response header "${name}" contains control characters`, status);
+        return this.#error(`the response header "${name}" contains control characters`, status);
       }
       headers.append(name, value);
     }
@@ -237,20 +237,20 @@ export class ResponseParser {
       return this.#gatherBody(false);
     }
     if (statusLine[1] !== "1") {
-      return this.#failed("a 101 response must be HTTP/1.1", status, headers);
+      return this.#error("a 101 response must be HTTP/1.1", status, headers);
     }
     // Upgrade must be exactly "websocket"; Connection is a token list that must hold "Upgrade".
     const upgrade = headers.get("upgrade");
     if (upgrade?.toLowerCase() !== "websocket") {
-      return this.#failed(wrongHeader("Upgrade", upgrade, "websocket"), status, headers);
+      return this.#error(wrongHeader("Upgrade", upgrade, "websocket"), status, headers);
     }
     const connection = headers.get("connection");
     if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
-      return this.#failed(wrongHeader("Connection", connection, "Upgrade"), status, headers);
+      return this.#error(wrongHeader("Connection", connection, "Upgrade"), status, headers);
     }
     const accept = headers.get("sec-websocket-accept");
     if (accept !== acceptFor(this.#key)) {
-      return this.#failed(
+      return this.#error(
         accept === null
           ? "the response has no Sec-WebSocket-Accept header"
           : `the response's Sec-WebSocket-Accept ${
@@ -262,7 +262,7 @@ export class ResponseParser {
     }
     const extensions = headers.get("sec-websocket-extensions");
     if (extensions !== null && extensions.trim() !== "") {
-      return this.#failed(
+      return this.#error(
         `the server chose the extension ${
           JSON.stringify(extensions)
         }, which the client did not offer`,
@@ -272,7 +272,7 @@ export class ResponseParser {
     }
     const protocol = headers.get("sec-websocket-protocol") ?? "";
     if (protocol !== "" && !this.#offered.includes(protocol)) {
-      return this.#failed(
+      return this.#error(
         this.#offered.length === 0
           ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
           : `the server chose the subprotocol ${JSON.stringify(protocol)}, which was not offered`,
@@ -318,13 +318,13 @@ export class ResponseParser {
       ? `the server answered ${r.status} ${r.reason}`.trimEnd() +
         (location ? ` redirecting to ${location}, which is not followed` : "")
       : `the server answered ${r.status} ${r.reason}`.trimEnd() + " instead of 101";
-    return this.#failed(why, r.status, r.headers, text);
+    return this.#error(why, r.status, r.headers, text);
   }
 
-  #failed(why: string, status?: number, headers?: Headers, body?: string): ResponseResult {
+  #error(why: string, status?: number, headers?: Headers, body?: string): ResponseResult {
     this.#done = true;
     return {
-      kind: "failed",
+      kind: "error",
       error: new HandshakeError(`Cannot connect to ${this.#url} as ${why}`, {
         status,
         headers,

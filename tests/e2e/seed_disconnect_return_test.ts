@@ -96,7 +96,7 @@ const pingRelay: Connector = {
       opened: (info) => events.opened(info),
       ping: (payload) => events.ping(payload),
       remoteClose: (code, reason) => events.remoteClose(code, reason),
-      failed: (error) => events.failed(error),
+      error: (error) => events.error(error),
       frame(frame) {
         if (frame.type === "text" && frame.data.startsWith("relay_ping:")) {
           events.ping(new TextEncoder().encode(frame.data.slice("relay_ping:".length)));

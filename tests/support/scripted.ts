@@ -1,6 +1,6 @@
 // A scripted Connector for tests: the test plays the server. Every connect, frame sent,
-// close(code, reason) and abort() is recorded per connection, and the test drives the transport
-// events (opened, frame, ping, remoteClose, failed) by hand. Writes can be made to throw, reject,
+// close(code, reason) and release() is recorded per connection, and the test drives the transport
+// events (opened, frame, ping, remoteClose, error) by hand. Writes can be made to throw, reject,
 // or wait until the test lets them through.
 
 import type { Frame } from "../../src/vocabulary/frame.ts";
@@ -17,7 +17,7 @@ import type {
 export type Op =
   | { readonly op: "send"; readonly frame: Frame }
   | { readonly op: "close"; readonly code: number; readonly reason: string }
-  | { readonly op: "abort" };
+  | { readonly op: "release" };
 
 /** How the connector behaves. */
 export interface ScriptedOptions {
@@ -27,7 +27,7 @@ export interface ScriptedOptions {
   readonly name?: string;
   /** Runs right after each connect, e.g. `(c) => c.opened()` to accept every handshake. */
   readonly onConnect?: (conn: ScriptedConnection) => void;
-  /** Keep `done` pending after close/abort until the test calls `release()`. */
+  /** Keep `done` pending after close/release until the test calls `releaseDone()`. */
   readonly holdDone?: boolean;
 }
 
@@ -102,9 +102,9 @@ export class ScriptedConnection implements Transport {
   readonly id: number;
   /** What the client asked to connect with. */
   readonly params: ConnectParams;
-  /** Every send, close and abort the client made, in order. */
+  /** Every send, close and release the client made, in order. */
   readonly ops: Op[] = [];
-  /** Calls made after the connection was closed or aborted (a client bug if not empty). */
+  /** Calls made after the connection was closed or released (a client bug if not empty). */
   readonly afterEnd: Op[] = [];
   readonly done: Promise<void>;
   #events: TransportEvents;
@@ -132,12 +132,12 @@ export class ScriptedConnection implements Transport {
     return this.ops.flatMap((o) => (o.op === "close" ? [{ code: o.code, reason: o.reason }] : []));
   }
 
-  /** How many times abort() was called. */
-  get aborts(): number {
-    return this.ops.filter((o) => o.op === "abort").length;
+  /** How many times release() was called. */
+  get releases(): number {
+    return this.ops.filter((o) => o.op === "release").length;
   }
 
-  /** Whether close() or abort() was called. */
+  /** Whether close() or release() was called. */
   get ended(): boolean {
     return this.#ended;
   }
@@ -200,15 +200,15 @@ export class ScriptedConnection implements Transport {
     this.#end();
   }
 
-  abort(): void {
-    const op: Op = { op: "abort" };
+  release(): void {
+    const op: Op = { op: "release" };
     if (this.#ended) this.afterEnd.push(op);
     this.ops.push(op);
     this.#end();
   }
 
   /** Resolves `done` (with `holdDone`, the test decides when the connection is released). */
-  release(): void {
+  releaseDone(): void {
     this.#resolveDone();
   }
 
@@ -251,8 +251,8 @@ export class ScriptedConnection implements Transport {
   }
 
   /** The connection failed. */
-  failed(error: Error = new Error("scripted: connection failed")): void {
-    this.#events.failed(error);
+  error(error: Error = new Error("scripted: connection failed")): void {
+    this.#events.error(error);
   }
 }
 
