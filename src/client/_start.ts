@@ -2,6 +2,7 @@
 
 import { Actor, type Clock, systemClock } from "./_actor.ts";
 import { ClientHandle } from "./client.ts";
+import { handleKey } from "./_handle_key.ts";
 import { ClientStoppedError } from "./errors.ts";
 import { describe } from "./_frame_check.ts";
 import { type Config, parseOptions } from "./_options.ts";
@@ -56,7 +57,7 @@ export async function startClient(
       signal?.removeEventListener("abort", onAbort);
     },
   );
-  const handle = new ClientHandle(actor, name);
+  const handle = new ClientHandle(handleKey, actor, name);
   if (name !== undefined) register(name, handle);
 
   let state: unknown;

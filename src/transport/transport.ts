@@ -88,8 +88,8 @@ export interface Transport {
 
 /** Opens connections. */
 export interface Connector {
-  /** A short name for messages: "web", "socket". */
-  readonly name: string;
+  /** Which transport this is, as `conn.transport` reports it and messages name it. */
+  readonly name: "web" | "socket";
   readonly capabilities: TransportCapabilities;
   /** Starts connecting; events arrive through `events`. Must not throw for network failures. */
   connect(params: ConnectParams, events: TransportEvents): Transport;

@@ -88,7 +88,7 @@ Deno.test("TD:46 handleFrame returning disconnect(reason) reaches handleDisconne
  * an echoed `relay_ping:<payload>` text into a ping event: the server and socket stay real.
  */
 const pingRelay: Connector = {
-  name: "web+ping-relay",
+  name: "web",
   capabilities: webConnector.capabilities,
   connect(params, events) {
     // The events are an object with methods on its prototype: delegate each one.

@@ -23,8 +23,8 @@ export type Op =
 export interface ScriptedOptions {
   /** `capabilities.controlFrames`: `true` plays the socket transport that sees pings. */
   readonly controlFrames?: boolean;
-  /** The connector's name, for messages. Default `"scripted"`. */
-  readonly name?: string;
+  /** The transport it plays, for `conn.transport`: `"socket"` with `controlFrames`, else `"web"`. */
+  readonly name?: "web" | "socket";
   /** Runs right after each connect, e.g. `(c) => c.opened()` to accept every handshake. */
   readonly onConnect?: (conn: ScriptedConnection) => void;
   /** Keep `done` pending after close/release until the test calls `releaseDone()`. */
@@ -40,7 +40,7 @@ export type WriteMode =
 
 /** A Connector whose connections the test scripts. */
 export class ScriptedConnector implements Connector {
-  readonly name: string;
+  readonly name: "web" | "socket";
   readonly capabilities: { controlFrames: boolean };
   /** Every connection, in connect order (ids start at 1). */
   readonly connections: ScriptedConnection[] = [];
@@ -49,7 +49,7 @@ export class ScriptedConnector implements Connector {
 
   constructor(options: ScriptedOptions = {}) {
     this.#options = options;
-    this.name = options.name ?? "scripted";
+    this.name = options.name ?? (options.controlFrames ? "socket" : "web");
     this.capabilities = { controlFrames: options.controlFrames ?? false };
   }
 
