@@ -31,15 +31,7 @@ export async function startClient(
 ): Promise<ClientHandle<unknown, unknown>> {
   const config = parseOptions(options);
   const connector = internals.connector ?? chooseConnector(config, callbacks as AnyCallbacks);
-  if (config.tls !== undefined && config.url.protocol === "ws:") {
-    config.logger.warn(
-      `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
-    );
-  } else if (config.tls?.insecure) {
-    config.logger.warn(
-      `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
-    );
-  }
+  warnAboutTls(config);
   config.signal?.throwIfAborted();
   const name = config.name;
   const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
@@ -60,9 +52,36 @@ export async function startClient(
   const handle = new ClientHandle(handleKey, actor, name);
   if (name !== undefined) register(name, handle);
 
-  let state: unknown;
+  const state = await runInit(callbacks as AnyCallbacks, initArg, actor);
+  if (signal?.aborted) {
+    actor.abandon({ kind: "aborted", reason: signal.reason });
+    throw signal.reason;
+  }
+  signal?.addEventListener("abort", onAbort, { once: true });
+  actor.run(state);
+  return handle;
+}
+
+/** Warns about TLS settings that do nothing, or that turn verification off. */
+function warnAboutTls(config: Config): void {
+  if (config.tls !== undefined && config.url.protocol === "ws:") {
+    config.logger.warn(
+      `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
+    );
+  } else if (config.tls?.insecure) {
+    config.logger.warn(
+      `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
+    );
+  }
+}
+
+/**
+ * Runs `init` (the argument is the state without one) and returns the state it gave. When it
+ * stops, throws or returns something else, the actor is stopped and the error thrown.
+ */
+async function runInit(callbacks: AnyCallbacks, initArg: unknown, actor: Actor): Promise<unknown> {
   try {
-    const init = (callbacks as AnyCallbacks).init;
+    const init = callbacks.init;
     let result = init === undefined
       ? { action: "ok", state: initArg }
       : init.call(callbacks, initArg);
@@ -71,34 +90,27 @@ export async function startClient(
     }
     const r = result as { action?: unknown; state?: unknown; reason?: unknown } | null;
     if (r !== null && typeof r === "object" && r.action === "ok" && "state" in r) {
-      state = r.state;
-    } else if (r !== null && typeof r === "object" && r.action === "stop") {
+      return r.state;
+    }
+    if (r !== null && typeof r === "object" && r.action === "stop") {
       const reason: StopReason = { kind: "user", reason: r.reason };
       actor.abandon(reason);
       throw new ClientStoppedError(
         reason,
         `Cannot start the client as init returned stop(${describe(r.reason)})`,
       );
-    } else {
-      const error = new TypeError(
-        `init returned an invalid result: expected ok(state) or stop(reason), got ${
-          describe(result)
-        }`,
-      );
-      actor.abandon({ kind: "error", error });
-      throw error;
     }
+    const error = new TypeError(
+      `init returned an invalid result: expected ok(state) or stop(reason), got ${
+        describe(result)
+      }`,
+    );
+    actor.abandon({ kind: "error", error });
+    throw error;
   } catch (error) {
     if (actor.phase !== "stopped") actor.abandon({ kind: "error", error });
     throw error;
   }
-  if (signal?.aborted) {
-    actor.abandon({ kind: "aborted", reason: signal.reason });
-    throw signal.reason;
-  }
-  signal?.addEventListener("abort", onAbort, { once: true });
-  actor.run(state);
-  return handle;
 }
 
 /** Picks the transport: see `ClientOptions.transport`. */

@@ -128,88 +128,119 @@ export class FrameDecoder {
 
   /** Reads a header from `chunk` at `pos`; returns the new position, or -1 on a violation. */
   #readHeader(chunk: Uint8Array, pos: number): number {
-    let src = chunk;
-    let at = pos;
     const avail = chunk.length - pos;
     if (this.#headLen > 0 || avail < 2 || avail < needed(chunk[pos + 1])) {
-      // Gather the header in #head; its first two bytes are checked as soon as they are here.
-      const head = this.#head;
-      let n = this.#headLen;
-      const had = n;
-      while (n < 2 && pos < chunk.length) head[n++] = chunk[pos++];
-      if (n < 2) {
-        this.#headLen = n;
-        return pos;
-      }
-      if (had < 2 && !this.#checkStart(head[0], head[1])) return -1;
-      const want = needed(head[1]);
-      while (n < want && pos < chunk.length) head[n++] = chunk[pos++];
+      return this.#gatherHeader(chunk, pos);
+    }
+    // The whole header is in the chunk: read it where it is.
+    if (!this.#checkStart(chunk[pos], chunk[pos + 1])) return -1;
+    return this.#startFrame(chunk, pos, pos + needed(chunk[pos + 1]));
+  }
+
+  /**
+   * Gathers a header split across chunks in #head; its first two bytes are checked as soon as
+   * they are here. Returns the new position, or -1 on a violation.
+   */
+  #gatherHeader(chunk: Uint8Array, pos: number): number {
+    const head = this.#head;
+    let n = this.#headLen;
+    const had = n;
+    while (n < 2 && pos < chunk.length) head[n++] = chunk[pos++];
+    if (n < 2) {
       this.#headLen = n;
-      if (n < want) return pos;
-      this.#headLen = 0;
-      src = head;
-      at = 0;
-    } else {
-      if (!this.#checkStart(chunk[pos], chunk[pos + 1])) return -1;
-      pos += needed(chunk[pos + 1]);
+      return pos;
     }
-    let length = src[at + 1] & 0x7f;
-    if (length === 126) {
-      length = (src[at + 2] << 8) | src[at + 3];
-      if (length < 126) {
-        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 16 bits`);
-      }
-    } else if (length === 127) {
-      const hi = ((src[at + 2] << 24) | (src[at + 3] << 16) | (src[at + 4] << 8) | src[at + 5]) >>>
-        0;
-      const lo = ((src[at + 6] << 24) | (src[at + 7] << 16) | (src[at + 8] << 8) | src[at + 9]) >>>
-        0;
-      if (hi >= 0x80000000) {
-        return this.#fail(PROTOCOL_ERROR, "The server sent a frame length with the high bit set");
-      }
-      if (hi > 0x1fffff) {
-        return this.#fail(TOO_BIG, "The server sent a frame larger than 2^53 bytes");
-      }
-      length = hi * 0x100000000 + lo;
-      if (length < 65536) {
-        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 64 bits`);
-      }
-    }
+    if (had < 2 && !this.#checkStart(head[0], head[1])) return -1;
+    const want = needed(head[1]);
+    while (n < want && pos < chunk.length) head[n++] = chunk[pos++];
+    this.#headLen = n;
+    if (n < want) return pos;
+    this.#headLen = 0;
+    return this.#startFrame(head, 0, pos);
+  }
+
+  /**
+   * Starts the frame whose complete header is in `src` at `at` (its first two bytes already
+   * checked); its payload starts at `pos` in the chunk. Returns `pos`, or -1 when decoding ended.
+   */
+  #startFrame(src: Uint8Array, at: number, pos: number): number {
+    const length = this.#payloadLength(src, at);
+    if (length < 0) return -1;
     this.#length = length;
     this.#received = 0;
-    const opcode = this.#opcode;
-    if (opcode < 0x8) {
-      if (opcode !== CONTINUATION) {
-        this.#messageOpcode = opcode;
-        this.#messageSize = 0;
-        this.#fragmentCount = 0;
-        this.#utf8.reset();
-      }
-      const limits = this.#limits;
-      if (length > limits.maxFrameSize) {
-        return this.#fail(
-          TOO_BIG,
-          `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`,
-        );
-      }
-      this.#messageSize += length;
-      if (this.#messageSize > limits.maxMessageSize) {
-        return this.#fail(
-          TOO_BIG,
-          `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`,
-        );
-      }
-      if (++this.#fragmentCount > limits.maxFragments) {
-        return this.#fail(
-          TOO_BIG,
-          `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
-        );
-      }
-      this.#text = this.#messageOpcode === TEXT;
-    }
+    if (this.#opcode < 0x8 && !this.#countDataFrame(length)) return -1;
     if (length === 0) return this.#frameDone(EMPTY) ? pos : -1;
     this.#state = PAYLOAD;
     return pos;
+  }
+
+  /** The payload length the header in `src` at `at` gives, or -1 on a violation. */
+  #payloadLength(src: Uint8Array, at: number): number {
+    const length = src[at + 1] & 0x7f;
+    if (length === 126) {
+      const length16 = (src[at + 2] << 8) | src[at + 3];
+      if (length16 < 126) {
+        return this.#fail(
+          PROTOCOL_ERROR,
+          `The server encoded a ${length16}-byte length in 16 bits`,
+        );
+      }
+      return length16;
+    }
+    if (length < 126) return length;
+    const hi = ((src[at + 2] << 24) | (src[at + 3] << 16) | (src[at + 4] << 8) | src[at + 5]) >>>
+      0;
+    const lo = ((src[at + 6] << 24) | (src[at + 7] << 16) | (src[at + 8] << 8) | src[at + 9]) >>>
+      0;
+    if (hi >= 0x80000000) {
+      return this.#fail(PROTOCOL_ERROR, "The server sent a frame length with the high bit set");
+    }
+    if (hi > 0x1fffff) {
+      return this.#fail(TOO_BIG, "The server sent a frame larger than 2^53 bytes");
+    }
+    const length64 = hi * 0x100000000 + lo;
+    if (length64 < 65536) {
+      return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length64}-byte length in 64 bits`);
+    }
+    return length64;
+  }
+
+  /**
+   * Counts a data frame of `length` bytes into its message (a new one unless it continues one),
+   * against the frame, message and fragment limits. Returns false on a violation.
+   */
+  #countDataFrame(length: number): boolean {
+    if (this.#opcode !== CONTINUATION) {
+      this.#messageOpcode = this.#opcode;
+      this.#messageSize = 0;
+      this.#fragmentCount = 0;
+      this.#utf8.reset();
+    }
+    const limits = this.#limits;
+    if (length > limits.maxFrameSize) {
+      this.#fail(
+        TOO_BIG,
+        `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`,
+      );
+      return false;
+    }
+    this.#messageSize += length;
+    if (this.#messageSize > limits.maxMessageSize) {
+      this.#fail(
+        TOO_BIG,
+        `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`,
+      );
+      return false;
+    }
+    if (++this.#fragmentCount > limits.maxFragments) {
+      this.#fail(
+        TOO_BIG,
+        `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
+      );
+      return false;
+    }
+    this.#text = this.#messageOpcode === TEXT;
+    return true;
   }
 
   /**

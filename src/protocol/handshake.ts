@@ -12,6 +12,7 @@ const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/;
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 
@@ -202,15 +203,44 @@ export class ResponseParser {
     );
   }
 
+  /** Parses the response head; `rest` is what came after it. */
   #head(head: Uint8Array, rest: Uint8Array): ResponseResult {
     const lines = latin1.decode(head).split("\r\n");
-    const statusLine = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/.exec(lines[0]);
+    const statusLine = STATUS_LINE.exec(lines[0]);
     if (statusLine === null) {
       return this.#error(
         `the status line ${JSON.stringify(lines[0].slice(0, 80))} is not HTTP/1.x`,
       );
     }
     const status = Number(statusLine[2]);
+    const headers = this.#headers(lines, status);
+    if (!(headers instanceof Headers)) return headers;
+    if (status !== 101) {
+      this.#refusal = { status, reason: statusLine[3] ?? "", headers, bodyLength: 0 };
+      this.#bytes = rest;
+      return this.#gatherBody(false);
+    }
+    if (statusLine[1] !== "1") {
+      return this.#error("a 101 response must be HTTP/1.1", status, headers);
+    }
+    const problem = this.#upgradeProblem(headers);
+    if (problem !== undefined) return this.#error(problem, status, headers);
+    this.#done = true;
+    this.#bytes = new Uint8Array(0);
+    return {
+      kind: "upgraded",
+      upgrade: {
+        status,
+        headers,
+        protocol: headers.get("sec-websocket-protocol") ?? "",
+        extensions: "",
+        rest,
+      },
+    };
+  }
+
+  /** The header lines after the status line, or the error result for a malformed one. */
+  #headers(lines: readonly string[], status: number): Headers | ResponseResult {
     const headers = new Headers();
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i];
@@ -231,61 +261,41 @@ export class ResponseParser {
       }
       headers.append(name, value);
     }
-    if (status !== 101) {
-      this.#refusal = { status, reason: statusLine[3] ?? "", headers, bodyLength: 0 };
-      this.#bytes = rest;
-      return this.#gatherBody(false);
-    }
-    if (statusLine[1] !== "1") {
-      return this.#error("a 101 response must be HTTP/1.1", status, headers);
-    }
+    return headers;
+  }
+
+  /** What is wrong with a 101 response's headers for a WebSocket upgrade, if anything. */
+  #upgradeProblem(headers: Headers): string | undefined {
     // Upgrade must be exactly "websocket"; Connection is a token list that must hold "Upgrade".
     const upgrade = headers.get("upgrade");
     if (upgrade?.toLowerCase() !== "websocket") {
-      return this.#error(wrongHeader("Upgrade", upgrade, "websocket"), status, headers);
+      return wrongHeader("Upgrade", upgrade, "websocket");
     }
     const connection = headers.get("connection");
     if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
-      return this.#error(wrongHeader("Connection", connection, "Upgrade"), status, headers);
+      return wrongHeader("Connection", connection, "Upgrade");
     }
     const accept = headers.get("sec-websocket-accept");
     if (accept !== acceptFor(this.#key)) {
-      return this.#error(
-        accept === null
-          ? "the response has no Sec-WebSocket-Accept header"
-          : `the response's Sec-WebSocket-Accept ${
-            JSON.stringify(accept)
-          } does not match the key sent`,
-        status,
-        headers,
-      );
+      return accept === null
+        ? "the response has no Sec-WebSocket-Accept header"
+        : `the response's Sec-WebSocket-Accept ${
+          JSON.stringify(accept)
+        } does not match the key sent`;
     }
     const extensions = headers.get("sec-websocket-extensions");
     if (extensions !== null && extensions.trim() !== "") {
-      return this.#error(
-        `the server chose the extension ${
-          JSON.stringify(extensions)
-        }, which the client did not offer`,
-        status,
-        headers,
-      );
+      return `the server chose the extension ${
+        JSON.stringify(extensions)
+      }, which the client did not offer`;
     }
     const protocol = headers.get("sec-websocket-protocol") ?? "";
     if (protocol !== "" && !this.#offered.includes(protocol)) {
-      return this.#error(
-        this.#offered.length === 0
-          ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
-          : `the server chose the subprotocol ${JSON.stringify(protocol)}, which was not offered`,
-        status,
-        headers,
-      );
+      return this.#offered.length === 0
+        ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
+        : `the server chose the subprotocol ${JSON.stringify(protocol)}, which was not offered`;
     }
-    this.#done = true;
-    this.#bytes = new Uint8Array(0);
-    return {
-      kind: "upgraded",
-      upgrade: { status, headers, protocol, extensions: "", rest },
-    };
+    return undefined;
   }
 
   /**
