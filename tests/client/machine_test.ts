@@ -1238,3 +1238,39 @@ Deno.test("machine: errors given to settle are the library's named errors", () =
   const fx5 = step(m5, { type: "stop", reason: { kind: "normal" } });
   assert.ok(settleOf(fx5, "s").error instanceof ClientStoppedError);
 });
+
+// --- starting and stopping outside the callbacks ---
+
+Deno.test("machine: start sets the user state init gave and opens the first connection", () => {
+  const m = machine({}, undefined);
+  assert.deepEqual(sum(step(m, { type: "start", user: { n: 1 } })), ["open 1 5000"]);
+  assert.equal(m.phase, "connecting");
+  assert.deepEqual(m.user, { n: 1 });
+  assert.deepEqual(lastCall(step(m, { type: "opened", conn: 1, info: INFO })).args, [
+    { n: 1 },
+    INFO,
+  ]);
+});
+
+Deno.test("machine: a quiet stop (a refused start) terminates with quiet set; a plain stop without it", () => {
+  const quiet = step(machine(), { type: "stop", reason: { kind: "normal" }, quiet: true });
+  assert.deepEqual(terminateOf(quiet), {
+    type: "terminate",
+    reason: { kind: "normal" },
+    quiet: true,
+  });
+  const plain = step(machine(), { type: "stop", reason: { kind: "normal" } });
+  assert.deepEqual(terminateOf(plain), { type: "terminate", reason: { kind: "normal" } });
+});
+
+Deno.test("machine: internalError stops the client with the error even while a callback runs, and not twice", () => {
+  const m = inState("connected");
+  step(m, { type: "info", message: 1 });
+  const boom = new Error("driver bug");
+  const fx = step(m, { type: "internalError", error: boom });
+  assert.deepEqual(sum(fx), ['close 1000 ""', "terminate error"]);
+  assert.deepEqual(terminateOf(fx).reason, { kind: "error", error: boom });
+  assert.equal(m.phase, "stopped");
+  assert.equal(m.pending, null);
+  assert.deepEqual(step(m, { type: "internalError", error: boom }), []);
+});
