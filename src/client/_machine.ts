@@ -197,11 +197,11 @@ export function step(m: Machine, event: Event): Effect[] {
       return remoteClose(m, fx, event.code, event.reason);
     case "error":
       if (event.conn !== m.conn || m.phase === "disconnected") return fx;
-      fx.push(RELEASE);
+      fx.push({ type: "release" });
       return enterDisconnected(m, fx, { kind: "error", error: event.error });
     case "connectTimeout":
       if (event.conn !== m.conn || m.phase !== "connecting") return fx;
-      fx.push(RELEASE);
+      fx.push({ type: "release" });
       return enterDisconnected(m, fx, {
         kind: "connect_timeout",
         timeout: m.config.connectTimeout,
@@ -222,9 +222,6 @@ export function step(m: Machine, event: Event): Effect[] {
       return terminate(m, fx, { kind: "error", error: event.error });
   }
 }
-
-/** The `release` effect: one object, as it carries nothing. */
-const RELEASE: Effect = Object.freeze({ type: "release" });
 
 function staleAfterStop(m: Machine, event: Event): Effect[] {
   // The handle refuses work after a stop; whatever still arrives is answered here.
@@ -282,11 +279,11 @@ function remoteClose(m: Machine, fx: Effect[], code: number, reason: string): Ef
   if (m.phase === "connected") {
     // Frames the callbacks sent before this event are written; the transport may now
     // finish the close handshake (the socket transport echoes the close frame here).
-    fx.push(RELEASE);
+    fx.push({ type: "release" });
     return enterDisconnected(m, fx, { kind: "remote_close", code, reason });
   }
   if (m.phase === "connecting") {
-    fx.push(RELEASE);
+    fx.push({ type: "release" });
     return enterDisconnected(m, fx, {
       kind: "error",
       error: new Error(`The server closed the connection with ${code} during the handshake`),
@@ -309,7 +306,7 @@ function disconnect(
     if (reply) fx.push({ type: "settle", reply });
     return fx;
   }
-  fx.push(m.phase === "connected" ? { type: "close", code, reason } : RELEASE);
+  fx.push(m.phase === "connected" ? { type: "close", code, reason } : { type: "release" });
   // The caller hears back before handleDisconnect runs, as in gen_statem.
   if (reply) fx.push({ type: "settle", reply });
   return enterDisconnected(m, fx, { kind: "closed" });
@@ -416,7 +413,7 @@ function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): 
 
 function terminate(m: Machine, fx: Effect[], reason: StopReason, quiet = false): Effect[] {
   if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
-  else if (m.phase === "connecting") fx.push(RELEASE);
+  else if (m.phase === "connecting") fx.push({ type: "release" });
   m.phase = "stopped";
   m.stopReason = reason;
   cancelTimer(m, fx);
@@ -479,8 +476,6 @@ interface Outcome {
   readonly reason?: unknown;
 }
 
-const NO_FRAMES: readonly Frame[] = Object.freeze([]);
-
 /** The outcome of the callback that ran: `value` is what it returned (or resolved to). */
 function result(m: Machine, fx: Effect[], value: unknown): Effect[] {
   const callback = m.pending!;
@@ -512,7 +507,7 @@ function handleDisconnectResult(m: Machine, fx: Effect[], r: Outcome): Effect[] 
 
 /** What `handleConnect`, `handleFrame`, `handlePing` or `handleInfo` returned. */
 function activeResult(m: Machine, fx: Effect[], callback: CallbackName, r: Outcome): Effect[] {
-  let frames = NO_FRAMES;
+  let frames: Frame[] = [];
   if (r.action === "push") {
     const pushed = pushedFrames(r.frame);
     if (typeof pushed === "string") {
@@ -540,7 +535,7 @@ function activeResult(m: Machine, fx: Effect[], callback: CallbackName, r: Outco
 }
 
 /** The frames of a `push`, or what is wrong with one of them. */
-function pushedFrames(frame: unknown): readonly Frame[] | string {
+function pushedFrames(frame: unknown): Frame[] | string {
   const list = Array.isArray(frame) ? frame : [frame];
   for (const f of list) {
     const problem = frameShapeError(f) ?? frameSizeError(f as Frame);
@@ -593,7 +588,7 @@ function pushFrames(
 /** A callback's `disconnect(reason)`: ends the connection, if there is one. */
 function callbackDisconnect(m: Machine, fx: Effect[], reason: unknown): Effect[] {
   if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
-  else if (m.phase === "connecting") fx.push(RELEASE);
+  else if (m.phase === "connecting") fx.push({ type: "release" });
   else return fx; // already disconnected: the state is kept, nothing else happens
   return enterDisconnected(m, fx, { kind: "user", reason });
 }

@@ -128,18 +128,48 @@ export class FrameDecoder {
 
   /** Reads a header from `chunk` at `pos`; returns the new position, or -1 on a violation. */
   #readHeader(chunk: Uint8Array, pos: number): number {
+    let src = chunk;
+    let at = pos;
     const avail = chunk.length - pos;
     if (this.#headLen > 0 || avail < 2 || avail < needed(chunk[pos + 1])) {
-      return this.#gatherHeader(chunk, pos);
+      pos = this.#gatherHeader(chunk, pos);
+      // A violation, or a header still incomplete at the end of the chunk.
+      if (pos < 0 || this.#headLen > 0) return pos;
+      src = this.#head;
+      at = 0;
+    } else {
+      // The whole header is in the chunk: read it where it is.
+      if (!this.#checkStart(chunk[pos], chunk[pos + 1])) return -1;
+      pos += needed(chunk[pos + 1]);
     }
-    // The whole header is in the chunk: read it where it is.
-    if (!this.#checkStart(chunk[pos], chunk[pos + 1])) return -1;
-    return this.#startFrame(chunk, pos, pos + needed(chunk[pos + 1]));
+    let length = src[at + 1] & 0x7f;
+    if (length >= 126) {
+      length = this.#extendedLength(src, at, length);
+      if (length < 0) return -1;
+    }
+    this.#length = length;
+    this.#received = 0;
+    const opcode = this.#opcode;
+    if (opcode < 0x8) {
+      // A data frame: it starts a message unless it continues one, within the limits.
+      if (opcode !== CONTINUATION) this.#startMessage(opcode);
+      const limits = this.#limits;
+      if (
+        length > limits.maxFrameSize ||
+        (this.#messageSize += length) > limits.maxMessageSize ||
+        ++this.#fragmentCount > limits.maxFragments
+      ) return this.#overLimit(length);
+      this.#text = this.#messageOpcode === TEXT;
+    }
+    if (length === 0) return this.#frameDone(EMPTY) ? pos : -1;
+    this.#state = PAYLOAD;
+    return pos;
   }
 
   /**
-   * Gathers a header split across chunks in #head; its first two bytes are checked as soon as
-   * they are here. Returns the new position, or -1 on a violation.
+   * Gathers a header split across chunks in #head, its first two bytes checked as soon as they
+   * are here. Returns the new position (#headLen is 0 once the header is complete, and counts
+   * the bytes gathered so far otherwise), or -1 on a violation.
    */
   #gatherHeader(chunk: Uint8Array, pos: number): number {
     const head = this.#head;
@@ -153,41 +183,22 @@ export class FrameDecoder {
     if (had < 2 && !this.#checkStart(head[0], head[1])) return -1;
     const want = needed(head[1]);
     while (n < want && pos < chunk.length) head[n++] = chunk[pos++];
-    this.#headLen = n;
-    if (n < want) return pos;
-    this.#headLen = 0;
-    return this.#startFrame(head, 0, pos);
-  }
-
-  /**
-   * Starts the frame whose complete header is in `src` at `at` (its first two bytes already
-   * checked); its payload starts at `pos` in the chunk. Returns `pos`, or -1 when decoding ended.
-   */
-  #startFrame(src: Uint8Array, at: number, pos: number): number {
-    const length = this.#payloadLength(src, at);
-    if (length < 0) return -1;
-    this.#length = length;
-    this.#received = 0;
-    if (this.#opcode < 0x8 && !this.#countDataFrame(length)) return -1;
-    if (length === 0) return this.#frameDone(EMPTY) ? pos : -1;
-    this.#state = PAYLOAD;
+    this.#headLen = n < want ? n : 0;
     return pos;
   }
 
-  /** The payload length the header in `src` at `at` gives, or -1 on a violation. */
-  #payloadLength(src: Uint8Array, at: number): number {
-    const length = src[at + 1] & 0x7f;
-    if (length === 126) {
-      const length16 = (src[at + 2] << 8) | src[at + 3];
-      if (length16 < 126) {
-        return this.#fail(
-          PROTOCOL_ERROR,
-          `The server encoded a ${length16}-byte length in 16 bits`,
-        );
+  /**
+   * The payload length a header gives in 16 bits (`short` 126) or 64 bits (127) after its first
+   * two bytes in `src` at `at`, or -1 on a violation.
+   */
+  #extendedLength(src: Uint8Array, at: number, short: number): number {
+    if (short === 126) {
+      const length = (src[at + 2] << 8) | src[at + 3];
+      if (length < 126) {
+        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 16 bits`);
       }
-      return length16;
+      return length;
     }
-    if (length < 126) return length;
     const hi = ((src[at + 2] << 24) | (src[at + 3] << 16) | (src[at + 4] << 8) | src[at + 5]) >>>
       0;
     const lo = ((src[at + 6] << 24) | (src[at + 7] << 16) | (src[at + 8] << 8) | src[at + 9]) >>>
@@ -198,49 +209,32 @@ export class FrameDecoder {
     if (hi > 0x1fffff) {
       return this.#fail(TOO_BIG, "The server sent a frame larger than 2^53 bytes");
     }
-    const length64 = hi * 0x100000000 + lo;
-    if (length64 < 65536) {
-      return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length64}-byte length in 64 bits`);
+    const length = hi * 0x100000000 + lo;
+    if (length < 65536) {
+      return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 64 bits`);
     }
-    return length64;
+    return length;
   }
 
-  /**
-   * Counts a data frame of `length` bytes into its message (a new one unless it continues one),
-   * against the frame, message and fragment limits. Returns false on a violation.
-   */
-  #countDataFrame(length: number): boolean {
-    if (this.#opcode !== CONTINUATION) {
-      this.#messageOpcode = this.#opcode;
-      this.#messageSize = 0;
-      this.#fragmentCount = 0;
-      this.#utf8.reset();
-    }
+  /** Starts a message with the data frame just read (`opcode` text or binary). */
+  #startMessage(opcode: number): void {
+    this.#messageOpcode = opcode;
+    this.#messageSize = 0;
+    this.#fragmentCount = 0;
+    this.#utf8.reset();
+  }
+
+  /** Fails with the first limit a data frame of `length` bytes broke; returns -1. */
+  #overLimit(length: number): number {
     const limits = this.#limits;
-    if (length > limits.maxFrameSize) {
-      this.#fail(
-        TOO_BIG,
-        `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`,
-      );
-      return false;
-    }
-    this.#messageSize += length;
-    if (this.#messageSize > limits.maxMessageSize) {
-      this.#fail(
-        TOO_BIG,
-        `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`,
-      );
-      return false;
-    }
-    if (++this.#fragmentCount > limits.maxFragments) {
-      this.#fail(
-        TOO_BIG,
-        `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
-      );
-      return false;
-    }
-    this.#text = this.#messageOpcode === TEXT;
-    return true;
+    return this.#fail(
+      TOO_BIG,
+      length > limits.maxFrameSize
+        ? `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`
+        : this.#messageSize > limits.maxMessageSize
+        ? `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`
+        : `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
+    );
   }
 
   /**
