@@ -25,6 +25,7 @@
  * @module
  */
 
+export * from "./src/vocabulary/mod.ts";
 export * from "./src/client/mod.ts";
 export { ProtocolError } from "./src/protocol/protocol_error.ts";
 export type { Limits } from "./src/protocol/limits.ts";

@@ -1,17 +1,18 @@
 // Internal: the driver. It owns the transport, the timers and the mailbox, runs the callbacks
 // one at a time, and performs the effects the machine returns.
 
-import { ClientStoppedError, describeStop, UnsupportedError } from "./errors.ts";
-import type { Frame } from "./frame.ts";
+import { ClientStoppedError, describeStop } from "./errors.ts";
+import type { ConnectInfo } from "../vocabulary/connect_info.ts";
+import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Config } from "./_options.ts";
 import {
   type CallbackName,
-  type ConnectInfo,
   createMachine,
   type Effect,
   type Event,
   type Machine,
-  type ReceivedFrame,
+  type Phase,
   type Reply,
   step,
 } from "./_machine.ts";
@@ -33,11 +34,11 @@ export const systemClock: Clock = {
 
 type Callbacks = Partial<Record<CallbackName, (...args: never[]) => unknown>>;
 
-/** One running client. */
+/** One running client. Its machine's record is written by `step` only. */
 export class Actor {
-  readonly machine: Machine;
   readonly connector: Connector;
   readonly stopped: Promise<StopReason>;
+  #machine: Machine;
   #config: Config;
   #callbacks: Callbacks;
   #clock: Clock;
@@ -52,7 +53,6 @@ export class Actor {
   #onTerminate: (reason: StopReason) => void;
 
   constructor(
-    userState: unknown,
     callbacks: Callbacks,
     config: Config,
     connector: Connector,
@@ -60,7 +60,7 @@ export class Actor {
     label: string,
     onTerminate: (reason: StopReason) => void,
   ) {
-    this.machine = createMachine(userState, config);
+    this.#machine = createMachine(undefined, config);
     this.connector = connector;
     this.#config = config;
     this.#callbacks = callbacks;
@@ -72,20 +72,21 @@ export class Actor {
     this.#mailbox.onIdle = () => this.#transport?.flush?.();
   }
 
-  /** Starts the loop with the first connect. */
-  run(): void {
+  /** Where the client is. */
+  get phase(): Phase {
+    return this.#machine.phase;
+  }
+
+  /** Starts the loop with the user state `init` gave, and the first connect. */
+  run(user: unknown): void {
     // The first connect comes before anything posted while init ran, and at once, so the
     // client is already "connecting" when start() resolves.
-    this.#perform(step(this.machine, { type: "connect" }));
+    this.#perform(step(this.#machine, { type: "start", user }));
     this.#loop().catch((error) => {
-      // Only a bug in the driver itself lands here; stop properly rather than hang.
+      // Only a bug in the driver itself lands here; stop properly rather than hang (a client
+      // that has stopped already stays as it is).
       this.#log("error", "internal error", error);
-      if (this.machine.phase !== "stopped") {
-        const reason: StopReason = { kind: "error", error };
-        this.machine.phase = "stopped";
-        this.machine.stopReason = reason;
-        this.#terminate(reason);
-      }
+      this.#perform(step(this.#machine, { type: "internalError", error }));
     });
   }
 
@@ -108,10 +109,8 @@ export class Actor {
 
   /** Stops a client whose `run` never began (init refused); settles whatever was posted. */
   abandon(reason: StopReason): void {
-    this.machine.phase = "stopped";
-    this.machine.stopReason = reason;
     // start() rejects with the reason itself: nothing to log.
-    this.#terminate(reason, false);
+    this.#perform(step(this.#machine, { type: "stop", reason, quiet: true }));
   }
 
   /** Throws when the transport cannot carry `frame`. */
@@ -131,7 +130,7 @@ export class Actor {
       // Everything waiting is handled in this turn, in order (postFirst included), without a
       // promise per event: only an async callback makes the loop wait.
       for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
-        const pending = this.#handle(step(this.machine, event));
+        const pending = this.#handle(step(this.#machine, event));
         if (pending !== undefined) await pending;
       }
     }
@@ -160,7 +159,7 @@ export class Actor {
       } catch (error) {
         outcome = { type: "threw", error };
       }
-      effects = step(this.machine, outcome);
+      effects = step(this.#machine, outcome);
     }
     this.#settled();
     return undefined;
@@ -174,13 +173,13 @@ export class Actor {
     } catch (error) {
       outcome = { type: "threw", error };
     }
-    const pending = this.#handle(step(this.machine, outcome));
+    const pending = this.#handle(step(this.#machine, outcome));
     if (pending !== undefined) await pending;
   }
 
   /** After each event: the connect timer ends once the machine has left "connecting". */
   #settled(): void {
-    if (this.machine.phase === "connecting" || this.#connectTimer === undefined) return;
+    if (this.#machine.phase === "connecting" || this.#connectTimer === undefined) return;
     this.#clock.clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
   }
@@ -196,10 +195,10 @@ export class Actor {
           this.#send(fx.frame, fx.reply, fx.origin);
           break;
         case "close":
-          this.#release((t) => t.close(fx.code, fx.reason));
+          this.#release(fx.code, fx.reason);
           break;
-        case "drop":
-          this.#release((t) => t.abort());
+        case "release":
+          this.#release();
           break;
         case "call":
           return fx;
@@ -228,7 +227,7 @@ export class Actor {
           this.#log(fx.level, fx.message);
           break;
         case "terminate":
-          this.#terminate(fx.reason);
+          this.#terminate(fx.reason, fx.quiet === true);
           break;
       }
     }
@@ -237,7 +236,7 @@ export class Actor {
 
   #open(conn: number, timeout: number): void {
     // A connection the server closed is still ours to release (and to wait for on stop).
-    this.#release((t) => t.abort());
+    this.#release();
     this.#transportConn = conn;
     if (timeout !== Infinity) {
       this.#connectTimer = this.#clock.setTimeout(() => {
@@ -286,16 +285,15 @@ export class Actor {
     }
 
     ping(payload: Uint8Array): void {
-      const answered = this.#actor.connector.capabilities.answersPings === true;
-      this.#post({ type: "ping", conn: this.#conn, payload, answered });
+      this.#post({ type: "ping", conn: this.#conn, payload });
     }
 
     remoteClose(code: number, reason: string): void {
       this.#post({ type: "remoteClose", conn: this.#conn, code, reason });
     }
 
-    failed(error: Error): void {
-      this.#post({ type: "failed", conn: this.#conn, error });
+    error(error: Error): void {
+      this.#post({ type: "error", conn: this.#conn, error });
     }
   };
 
@@ -313,7 +311,7 @@ export class Actor {
       if (reply) reply.reject(err);
       else this.#log("warn", `A frame from ${origin} could not be sent: ${err.message}`);
       if (this.#transportConn === conn) {
-        this.#mailbox.postFirst({ type: "failed", conn, error: err });
+        this.#mailbox.postFirst({ type: "error", conn, error: err });
       }
     };
     if (transport === undefined) {
@@ -331,20 +329,26 @@ export class Actor {
     }
   }
 
-  #release(how: (t: Transport) => void): void {
+  /**
+   * The client is done with the current connection: it closes it with `code` and `reason` when
+   * given, and releases it otherwise. Its `done` is waited for on stop.
+   */
+  #release(code?: number, reason = ""): void {
     const t = this.#transport;
     if (t === undefined) return;
     this.#transport = undefined;
     this.#transportConn = 0;
     try {
-      how(t);
+      if (code === undefined) t.release();
+      else t.close(code, reason);
     } catch { /* the transport is going away regardless */ }
     const done = t.done;
     this.#releasing.add(done);
     done.then(() => this.#releasing.delete(done));
   }
 
-  #terminate(reason: StopReason, log = true): void {
+  /** The client stopped: settles what waits, releases everything; logs unless `quiet`. */
+  #terminate(reason: StopReason, quiet: boolean): void {
     for (const event of this.#mailbox.close()) {
       if ("reply" in event && event.reply !== undefined) {
         event.reply.reject(new ClientStoppedError(reason));
@@ -354,8 +358,8 @@ export class Actor {
     this.#connectTimer = undefined;
     for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
     this.#timers.clear();
-    this.#release((t) => t.abort());
-    if (!log) {
+    this.#release();
+    if (quiet) {
       // reported by the caller
     } else if (reason.kind === "error" || reason.kind === "max_retries_exceeded") {
       this.#log("error", `stopped: ${describeStop(reason)}`, reason);
@@ -368,7 +372,7 @@ export class Actor {
 
   /** An error for callers of a stopped client. */
   stoppedError(): ClientStoppedError {
-    return new ClientStoppedError(this.machine.stopReason ?? { kind: "normal" });
+    return new ClientStoppedError(this.#machine.stopReason ?? { kind: "normal" });
   }
 }
 

@@ -1,5 +1,5 @@
 // Internal: frame validation and sizing.
-import type { Frame } from "./frame.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import { utf8Length } from "../protocol/utf8.ts";
 
 export { utf8Length };

@@ -14,7 +14,8 @@ import {
   DisconnectedError,
   QueueFullError,
 } from "./errors.ts";
-import type { BinaryFrame, Frame, PongFrame, TextFrame } from "./frame.ts";
+import type { ConnectInfo } from "../vocabulary/connect_info.ts";
+import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import { describe, frameByteLength, frameShapeError, frameSizeError } from "./_frame_check.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "./_options.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
@@ -34,26 +35,6 @@ export type CallbackName =
 export interface Reply {
   resolve(value?: unknown): void;
   reject(error: unknown): void;
-}
-
-/** A frame received from the server, as `handleFrame` sees it. */
-export type ReceivedFrame = TextFrame | BinaryFrame | PongFrame;
-
-/** What `handleConnect` learns about the connection. */
-export interface ConnectInfo {
-  /** The URL connected to. */
-  readonly url: string;
-  /** The subprotocol the server chose, or `""`. */
-  readonly protocol: string;
-  /** The extensions the server chose, or `""`. */
-  readonly extensions: string;
-  /** The upgrade response's HTTP status: 101. */
-  readonly status: number;
-  /**
-   * The upgrade response's headers. The socket transport sees them; the web transport cannot,
-   * and gives `undefined`.
-   */
-  readonly headers: Headers | undefined;
 }
 
 interface Queued {
@@ -100,24 +81,21 @@ export interface Machine {
 
 /** Inputs to the machine. */
 export type Event =
+  /** The first event: `init` said `ok(user)`; the first connection attempt starts. */
+  | { readonly type: "start"; readonly user: unknown }
   | { readonly type: "connect"; readonly reply?: Reply }
   | { readonly type: "timer"; readonly token: number }
   | { readonly type: "opened"; readonly conn: number; readonly info: ConnectInfo }
   | { readonly type: "frame"; readonly conn: number; readonly frame: ReceivedFrame }
-  | {
-    readonly type: "ping";
-    readonly conn: number;
-    readonly payload: Uint8Array;
-    /** The transport already sent the pong. */
-    readonly answered?: boolean;
-  }
+  /** A ping, already answered by the transport. */
+  | { readonly type: "ping"; readonly conn: number; readonly payload: Uint8Array }
   | {
     readonly type: "remoteClose";
     readonly conn: number;
     readonly code: number;
     readonly reason: string;
   }
-  | { readonly type: "failed"; readonly conn: number; readonly error: Error }
+  | { readonly type: "error"; readonly conn: number; readonly error: Error }
   | { readonly type: "connectTimeout"; readonly conn: number }
   | {
     readonly type: "send";
@@ -131,9 +109,12 @@ export type Event =
     readonly reply?: Reply;
   }
   | { readonly type: "info"; readonly message: unknown }
-  | { readonly type: "stop"; readonly reason: StopReason }
+  /** `quiet`: the caller reports the reason itself (a refused start), so nothing is logged. */
+  | { readonly type: "stop"; readonly reason: StopReason; readonly quiet?: boolean }
   | { readonly type: "result"; readonly value: unknown }
-  | { readonly type: "threw"; readonly error: unknown };
+  | { readonly type: "threw"; readonly error: unknown }
+  /** The driver itself failed (a bug): stop with the error, whatever runs. */
+  | { readonly type: "internalError"; readonly error: unknown };
 
 /** Outputs of the machine, performed by the driver in order. */
 export type Effect =
@@ -142,11 +123,11 @@ export type Effect =
     readonly type: "send";
     readonly frame: Frame;
     readonly reply?: Reply;
-    /** Who sent it, for messages: "sendFrame", "handleFrame", "auto-pong"... */
+    /** Who sent it, for messages: "sendFrame", "sendFrameAsync", "handleFrame"... */
     readonly origin: string;
   }
   | { readonly type: "close"; readonly code: number; readonly reason: string }
-  | { readonly type: "drop" }
+  | { readonly type: "release" }
   | { readonly type: "call"; readonly callback: CallbackName; readonly args: unknown[] }
   | { readonly type: "arm"; readonly token: number; readonly delay: number }
   | { readonly type: "disarm"; readonly token: number }
@@ -156,7 +137,8 @@ export type Effect =
     readonly level: "debug" | "info" | "warn" | "error";
     readonly message: string;
   }
-  | { readonly type: "terminate"; readonly reason: StopReason };
+  /** The client stopped; `quiet` as in the `stop` event. */
+  | { readonly type: "terminate"; readonly reason: StopReason; readonly quiet?: boolean };
 
 /** A new machine, disconnected, before its first connect. */
 export function createMachine(user: unknown, config: MachineConfig): Machine {
@@ -181,24 +163,19 @@ export function createMachine(user: unknown, config: MachineConfig): Machine {
 /** Applies `event` to `m`, returning the effects to perform in order. */
 export function step(m: Machine, event: Event): Effect[] {
   if (m.phase === "stopped") return staleAfterStop(m, event);
-  if (m.pending !== null && event.type !== "result" && event.type !== "threw") {
+  if (
+    m.pending !== null && event.type !== "result" && event.type !== "threw" &&
+    event.type !== "internalError"
+  ) {
     throw new Error(`Internal error: event ${event.type} while ${m.pending} runs`);
   }
   const fx: Effect[] = [];
   switch (event.type) {
+    case "start":
+      m.user = event.user;
+      return connect(m, fx, undefined);
     case "connect":
-      if (m.phase === "connected") {
-        if (event.reply) fx.push({ type: "settle", reply: event.reply });
-      } else {
-        if (event.reply) m.waiters.push(event.reply);
-        if (m.phase === "disconnected") {
-          // A connect the user asks for starts a fresh retry budget.
-          if (event.reply) m.retries = 0;
-          cancelTimer(m, fx);
-          startAttempt(m, fx);
-        }
-      }
-      return fx;
+      return connect(m, fx, event.reply);
     case "timer":
       if (event.token !== m.timer || m.phase !== "disconnected") return fx; // stale (B13)
       m.timer = 0;
@@ -214,43 +191,17 @@ export function step(m: Machine, event: Event): Effect[] {
       return call(m, fx, "handleFrame", [event.frame, m.user]);
     case "ping":
       if (event.conn !== m.conn || m.phase !== "connected") return fx;
-      if (!event.answered) {
-        fx.push({
-          type: "send",
-          frame: { type: "pong", data: event.payload },
-          origin: "auto-pong",
-        });
-      }
       return call(m, fx, "handlePing", [event.payload, m.user]);
     case "remoteClose":
       if (event.conn !== m.conn) return fx;
-      if (m.phase === "connected") {
-        // Frames the callbacks sent before this event are written; the transport may now
-        // finish the close handshake (the socket transport echoes the close frame here).
-        fx.push({ type: "drop" });
-        return enterDisconnected(m, fx, {
-          kind: "remote_close",
-          code: event.code,
-          reason: event.reason,
-        });
-      }
-      if (m.phase === "connecting") {
-        fx.push({ type: "drop" });
-        return enterDisconnected(m, fx, {
-          kind: "error",
-          error: new Error(
-            `The server closed the connection with ${event.code} during the handshake`,
-          ),
-        });
-      }
-      return fx;
-    case "failed":
+      return remoteClose(m, fx, event.code, event.reason);
+    case "error":
       if (event.conn !== m.conn || m.phase === "disconnected") return fx;
-      fx.push({ type: "drop" });
+      fx.push({ type: "release" });
       return enterDisconnected(m, fx, { kind: "error", error: event.error });
     case "connectTimeout":
       if (event.conn !== m.conn || m.phase !== "connecting") return fx;
-      fx.push({ type: "drop" });
+      fx.push({ type: "release" });
       return enterDisconnected(m, fx, {
         kind: "connect_timeout",
         timeout: m.config.connectTimeout,
@@ -258,27 +209,15 @@ export function step(m: Machine, event: Event): Effect[] {
     case "send":
       return send(m, fx, event.frame, event.reply);
     case "disconnect":
-      m.hold = true;
-      if (m.phase === "disconnected") {
-        cancelTimer(m, fx);
-        if (event.reply) fx.push({ type: "settle", reply: event.reply });
-        return fx;
-      }
-      fx.push(
-        m.phase === "connected"
-          ? { type: "close", code: event.code, reason: event.reason }
-          : { type: "drop" },
-      );
-      // The caller hears back before handleDisconnect runs, as in gen_statem.
-      if (event.reply) fx.push({ type: "settle", reply: event.reply });
-      return enterDisconnected(m, fx, { kind: "closed" });
+      return disconnect(m, fx, event.code, event.reason, event.reply);
     case "info":
       return call(m, fx, "handleInfo", [event.message, m.user]);
     case "stop":
-      return terminate(m, fx, event.reason);
+      return terminate(m, fx, event.reason, event.quiet);
     case "result":
       return result(m, fx, event.value);
     case "threw":
+    case "internalError":
       m.pending = null;
       return terminate(m, fx, { kind: "error", error: event.error });
   }
@@ -297,6 +236,22 @@ function staleAfterStop(m: Machine, event: Event): Effect[] {
     }];
   }
   return [];
+}
+
+/** `connect()`, or the first connect at start (no `reply`). */
+function connect(m: Machine, fx: Effect[], reply: Reply | undefined): Effect[] {
+  if (m.phase === "connected") {
+    if (reply) fx.push({ type: "settle", reply });
+    return fx;
+  }
+  if (reply) m.waiters.push(reply);
+  if (m.phase === "disconnected") {
+    // A connect the user asks for starts a fresh retry budget.
+    if (reply) m.retries = 0;
+    cancelTimer(m, fx);
+    startAttempt(m, fx);
+  }
+  return fx;
 }
 
 function startAttempt(m: Machine, fx: Effect[]): void {
@@ -319,40 +274,87 @@ function call(m: Machine, fx: Effect[], callback: CallbackName, args: unknown[])
   return fx;
 }
 
+/** The server's close frame on the current connection. */
+function remoteClose(m: Machine, fx: Effect[], code: number, reason: string): Effect[] {
+  if (m.phase === "connected") {
+    // Frames the callbacks sent before this event are written; the transport may now
+    // finish the close handshake (the socket transport echoes the close frame here).
+    fx.push({ type: "release" });
+    return enterDisconnected(m, fx, { kind: "remote_close", code, reason });
+  }
+  if (m.phase === "connecting") {
+    fx.push({ type: "release" });
+    return enterDisconnected(m, fx, {
+      kind: "error",
+      error: new Error(`The server closed the connection with ${code} during the handshake`),
+    });
+  }
+  return fx;
+}
+
+/** `disconnect()` on the handle. */
+function disconnect(
+  m: Machine,
+  fx: Effect[],
+  code: number,
+  reason: string,
+  reply: Reply | undefined,
+): Effect[] {
+  m.hold = true;
+  if (m.phase === "disconnected") {
+    cancelTimer(m, fx);
+    if (reply) fx.push({ type: "settle", reply });
+    return fx;
+  }
+  fx.push(m.phase === "connected" ? { type: "close", code, reason } : { type: "release" });
+  // The caller hears back before handleDisconnect runs, as in gen_statem.
+  if (reply) fx.push({ type: "settle", reply });
+  return enterDisconnected(m, fx, { kind: "closed" });
+}
+
 function send(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined): Effect[] {
   const origin = reply ? "sendFrame" : "sendFrameAsync";
   if (m.phase === "connected") {
     fx.push({ type: "send", frame, reply, origin });
   } else if (m.phase === "connecting") {
-    const cfg = m.config;
-    // Sized only when queued: measuring every frame's text would cost a pass over it.
-    const bytes = frameByteLength(frame);
-    if (m.queue.length >= cfg.maxQueuedFrames || m.queuedBytes + bytes > cfg.maxQueuedBytes) {
-      const error = new QueueFullError(
+    enqueue(m, fx, frame, reply);
+  } else {
+    refuse(fx, new DisconnectedError(), reply);
+  }
+  return fx;
+}
+
+/** Queues a frame sent while connecting, unless the queue is full. */
+function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined): void {
+  const cfg = m.config;
+  // Sized only when queued: measuring every frame's text would cost a pass over it.
+  const bytes = frameByteLength(frame);
+  if (m.queue.length >= cfg.maxQueuedFrames || m.queuedBytes + bytes > cfg.maxQueuedBytes) {
+    refuse(
+      fx,
+      new QueueFullError(
         m.queue.length >= cfg.maxQueuedFrames
           ? `Cannot queue frame as ${m.queue.length} frames already wait for the connection (maxQueuedFrames)`
           : `Cannot queue frame of ${bytes} bytes as ${m.queuedBytes} of ${cfg.maxQueuedBytes} bytes already wait for the connection (maxQueuedBytes)`,
-      );
-      if (reply) fx.push({ type: "settle", reply, error });
-      else {fx.push({
-          type: "log",
-          level: "warn",
-          message: `Dropping frame from sendFrameAsync: ${error.message}`,
-        });}
-    } else {
-      m.queue.push({ frame, bytes, reply });
-      m.queuedBytes += bytes;
-    }
-  } else {
-    const error = new DisconnectedError();
-    if (reply) fx.push({ type: "settle", reply, error });
-    else {fx.push({
-        type: "log",
-        level: "warn",
-        message: `Dropping frame from sendFrameAsync: ${error.message}`,
-      });}
+      ),
+      reply,
+    );
+    return;
   }
-  return fx;
+  m.queue.push({ frame, bytes, reply });
+  m.queuedBytes += bytes;
+}
+
+/** A frame that cannot be sent: its caller hears why, or the logger does (sendFrameAsync). */
+function refuse(fx: Effect[], error: Error, reply: Reply | undefined): void {
+  if (reply) fx.push({ type: "settle", reply, error });
+  else {
+    fx.push({
+      type: "log",
+      level: "warn",
+      message: `Dropping frame from sendFrameAsync: ${error.message}`,
+    });
+  }
 }
 
 function flushQueue(m: Machine, fx: Effect[]): void {
@@ -409,15 +411,15 @@ function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): 
   return call(m, fx, "handleDisconnect", [reason, m.user]);
 }
 
-function terminate(m: Machine, fx: Effect[], reason: StopReason): Effect[] {
+function terminate(m: Machine, fx: Effect[], reason: StopReason, quiet = false): Effect[] {
   if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
-  else if (m.phase === "connecting") fx.push({ type: "drop" });
+  else if (m.phase === "connecting") fx.push({ type: "release" });
   m.phase = "stopped";
   m.stopReason = reason;
   cancelTimer(m, fx);
   const stopped = () => new ClientStoppedError(reason);
   failQueue(m, fx, stopped, stopped, "the client stopped");
-  fx.push({ type: "terminate", reason });
+  fx.push(quiet ? { type: "terminate", reason, quiet } : { type: "terminate", reason });
   return fx;
 }
 
@@ -466,6 +468,15 @@ function describeResult(value: unknown): string {
   return describe(value);
 }
 
+/** A callback's result, as far as its shape goes: the fields are checked per callback. */
+interface Outcome {
+  readonly action: unknown;
+  readonly state?: unknown;
+  readonly frame?: unknown;
+  readonly reason?: unknown;
+}
+
+/** The outcome of the callback that ran: `value` is what it returned (or resolved to). */
 function result(m: Machine, fx: Effect[], value: unknown): Effect[] {
   const callback = m.pending!;
   m.pending = null;
@@ -473,44 +484,41 @@ function result(m: Machine, fx: Effect[], value: unknown): Effect[] {
   if (value === null || typeof value !== "object" || !("action" in value)) {
     return terminate(m, fx, { kind: "error", error: badResult(callback, value) });
   }
-  const r = value as { action: unknown; state?: unknown; frame?: unknown; reason?: unknown };
-  if (callback === "handleDisconnect") {
-    if (r.action !== "ok" && r.action !== "reconnect" && r.action !== "disconnect") {
-      return terminate(m, fx, { kind: "error", error: badResult(callback, value) });
-    }
-    if ("state" in r) m.user = r.state;
-    const policy = r.action === "disconnect"
-      ? null
-      : r.action === "reconnect"
-      ? m.config.reconnect ?? DEFAULT_RECONNECT
-      : m.hold
-      ? null
-      : m.config.reconnect;
-    return schedule(m, fx, policy);
+  return callback === "handleDisconnect"
+    ? handleDisconnectResult(m, fx, value as Outcome)
+    : activeResult(m, fx, callback, value as Outcome);
+}
+
+/** What `handleDisconnect` decided: reconnect, stay disconnected, or the configured default. */
+function handleDisconnectResult(m: Machine, fx: Effect[], r: Outcome): Effect[] {
+  if (r.action !== "ok" && r.action !== "reconnect" && r.action !== "disconnect") {
+    return terminate(m, fx, { kind: "error", error: badResult("handleDisconnect", r) });
   }
+  if ("state" in r) m.user = r.state;
+  const policy = r.action === "disconnect"
+    ? null
+    : r.action === "reconnect"
+    ? m.config.reconnect ?? DEFAULT_RECONNECT
+    : m.hold
+    ? null
+    : m.config.reconnect;
+  return schedule(m, fx, policy);
+}
+
+/** What `handleConnect`, `handleFrame`, `handlePing` or `handleInfo` returned. */
+function activeResult(m: Machine, fx: Effect[], callback: CallbackName, r: Outcome): Effect[] {
   let frames: Frame[] = [];
-  switch (r.action) {
-    case "ok":
-      break;
-    case "push": {
-      const list = Array.isArray(r.frame) ? r.frame : [r.frame];
-      for (const f of list) {
-        const problem = frameShapeError(f) ?? frameSizeError(f as Frame);
-        if (problem) {
-          return terminate(m, fx, {
-            kind: "error",
-            error: badResult(callback, value, `push got a bad frame: ${problem}`),
-          });
-        }
-      }
-      frames = list as Frame[];
-      break;
+  if (r.action === "push") {
+    const pushed = pushedFrames(r.frame);
+    if (typeof pushed === "string") {
+      return terminate(m, fx, {
+        kind: "error",
+        error: badResult(callback, r, `push got a bad frame: ${pushed}`),
+      });
     }
-    case "disconnect":
-    case "stop":
-      break;
-    default:
-      return terminate(m, fx, { kind: "error", error: badResult(callback, value) });
+    frames = pushed;
+  } else if (r.action !== "ok" && r.action !== "disconnect" && r.action !== "stop") {
+    return terminate(m, fx, { kind: "error", error: badResult(callback, r) });
   }
   if ("state" in r) m.user = r.state;
   if (r.action === "stop") {
@@ -520,36 +528,67 @@ function result(m: Machine, fx: Effect[], value: unknown): Effect[] {
       r.reason === "normal" ? { kind: "normal" } : { kind: "user", reason: r.reason },
     );
   }
-  if (callback === "handleConnect") {
-    if (r.action === "disconnect") {
-      // Queued frames are refused, never sent after our close frame (B11).
-      fx.push({ type: "close", code: 1000, reason: "" });
-      return enterDisconnected(m, fx, { kind: "user", reason: r.reason });
-    }
-    for (const frame of frames) fx.push({ type: "send", frame, origin: "handleConnect" });
-    flushQueue(m, fx);
-    for (const w of m.waiters) fx.push({ type: "settle", reply: w });
-    m.waiters = [];
-    return fx;
+  if (callback === "handleConnect") return handleConnectResult(m, fx, r, frames);
+  if (r.action === "push") return pushFrames(m, fx, callback, frames);
+  if (r.action === "disconnect") return callbackDisconnect(m, fx, r.reason);
+  return fx;
+}
+
+/** The frames of a `push`, or what is wrong with one of them. */
+function pushedFrames(frame: unknown): Frame[] | string {
+  const list = Array.isArray(frame) ? frame : [frame];
+  for (const f of list) {
+    const problem = frameShapeError(f) ?? frameSizeError(f as Frame);
+    if (problem) return problem;
   }
-  if (r.action === "push") {
-    if (m.phase === "connected") {
-      for (const frame of frames) fx.push({ type: "send", frame, origin: callback });
-    } else {
-      fx.push({
-        type: "log",
-        level: "warn",
-        message:
-          `Ignoring push from ${callback} while ${m.phase}: ${frames.length} frame(s) dropped`,
-      });
-    }
-    return fx;
-  }
+  return list as Frame[];
+}
+
+/**
+ * After `handleConnect`: its frames, then the frames queued while connecting, then the
+ * `connect()` callers hear back; or, when it asked to disconnect, the close.
+ */
+function handleConnectResult(
+  m: Machine,
+  fx: Effect[],
+  r: Outcome,
+  frames: readonly Frame[],
+): Effect[] {
   if (r.action === "disconnect") {
-    if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
-    else if (m.phase === "connecting") fx.push({ type: "drop" });
-    else return fx; // already disconnected: the state is kept, nothing else happens
+    // Queued frames are refused, never sent after our close frame (B11).
+    fx.push({ type: "close", code: 1000, reason: "" });
     return enterDisconnected(m, fx, { kind: "user", reason: r.reason });
   }
+  for (const frame of frames) fx.push({ type: "send", frame, origin: "handleConnect" });
+  flushQueue(m, fx);
+  for (const w of m.waiters) fx.push({ type: "settle", reply: w });
+  m.waiters = [];
   return fx;
+}
+
+/** A callback's `push`: sent while connected, dropped with a warning otherwise. */
+function pushFrames(
+  m: Machine,
+  fx: Effect[],
+  callback: CallbackName,
+  frames: readonly Frame[],
+): Effect[] {
+  if (m.phase === "connected") {
+    for (const frame of frames) fx.push({ type: "send", frame, origin: callback });
+  } else {
+    fx.push({
+      type: "log",
+      level: "warn",
+      message: `Ignoring push from ${callback} while ${m.phase}: ${frames.length} frame(s) dropped`,
+    });
+  }
+  return fx;
+}
+
+/** A callback's `disconnect(reason)`: ends the connection, if there is one. */
+function callbackDisconnect(m: Machine, fx: Effect[], reason: unknown): Effect[] {
+  if (m.phase === "connected") fx.push({ type: "close", code: 1000, reason: "" });
+  else if (m.phase === "connecting") fx.push({ type: "release" });
+  else return fx; // already disconnected: the state is kept, nothing else happens
+  return enterDisconnected(m, fx, { kind: "user", reason });
 }

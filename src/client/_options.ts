@@ -448,42 +448,8 @@ function parseTls(value: unknown): ResolvedTls {
     );
   }
   const t = value as Record<string, unknown>;
-  for (const key of Object.keys(t)) {
-    if (!TLS_KEYS.includes(key)) {
-      throw new TypeError(
-        `Cannot start the client as the TLS option "${key}" is unknown${
-          key === "rejectUnauthorized" || key === "insecure"
-            ? ' (did you mean "dangerouslyAcceptInvalidCertificates"?)'
-            : key === "servername"
-            ? ' (did you mean "serverName"?)'
-            : ""
-        }`,
-      );
-    }
-  }
-  const pem = (key: string, v: unknown): string | undefined => {
-    if (v === undefined) return undefined;
-    if (typeof v !== "string" || !v.includes("-----BEGIN ")) {
-      throw new TypeError(
-        `Cannot start the client as "transportOptions.tls.${key}" must be a PEM string, got ${
-          describe(v)
-        }`,
-      );
-    }
-    return v;
-  };
-  const ca: string[] = [];
-  if (t.ca !== undefined) {
-    const list = typeof t.ca === "string" ? [t.ca] : t.ca;
-    if (!Array.isArray(list)) {
-      throw new TypeError(
-        `Cannot start the client as "transportOptions.tls.ca" must be a PEM string or an array of them, got ${
-          describe(t.ca)
-        }`,
-      );
-    }
-    for (const c of list) ca.push(pem("ca", c)!);
-  }
+  checkTlsKeys(t);
+  const ca = parseCa(t.ca);
   const cert = pem("cert", t.cert);
   const key = pem("key", t.key);
   if ((cert === undefined) !== (key === undefined)) {
@@ -493,17 +459,7 @@ function parseTls(value: unknown): ResolvedTls {
       }"`,
     );
   }
-  let serverName: string | undefined;
-  if (t.serverName !== undefined) {
-    if (typeof t.serverName !== "string" || !/^[A-Za-z0-9.-]+$/.test(t.serverName)) {
-      throw new TypeError(
-        `Cannot start the client as "transportOptions.tls.serverName" must be a host name, got ${
-          describe(t.serverName)
-        }`,
-      );
-    }
-    serverName = t.serverName;
-  }
+  const serverName = parseServerName(t.serverName);
   const minVersion = t.minVersion ?? "TLSv1.2";
   if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") {
     throw new TypeError(
@@ -521,6 +477,65 @@ function parseTls(value: unknown): ResolvedTls {
     );
   }
   return Object.freeze({ ca, cert, key, serverName, minVersion, insecure });
+}
+
+/** Throws for a TLS option that does not exist, suggesting the one meant. */
+function checkTlsKeys(t: Record<string, unknown>): void {
+  for (const key of Object.keys(t)) {
+    if (!TLS_KEYS.includes(key)) {
+      throw new TypeError(
+        `Cannot start the client as the TLS option "${key}" is unknown${
+          key === "rejectUnauthorized" || key === "insecure"
+            ? ' (did you mean "dangerouslyAcceptInvalidCertificates"?)'
+            : key === "servername"
+            ? ' (did you mean "serverName"?)'
+            : ""
+        }`,
+      );
+    }
+  }
+}
+
+/** A PEM option's value (`key` names it for the message), or undefined when not given. */
+function pem(key: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !v.includes("-----BEGIN ")) {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions.tls.${key}" must be a PEM string, got ${
+        describe(v)
+      }`,
+    );
+  }
+  return v;
+}
+
+/** The `ca` option: one PEM string or an array of them. */
+function parseCa(value: unknown): string[] {
+  const ca: string[] = [];
+  if (value === undefined) return ca;
+  const list = typeof value === "string" ? [value] : value;
+  if (!Array.isArray(list)) {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions.tls.ca" must be a PEM string or an array of them, got ${
+        describe(value)
+      }`,
+    );
+  }
+  for (const c of list) ca.push(pem("ca", c)!);
+  return ca;
+}
+
+/** The `serverName` option: a host name, or undefined when not given. */
+function parseServerName(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^[A-Za-z0-9.-]+$/.test(value)) {
+    throw new TypeError(
+      `Cannot start the client as "transportOptions.tls.serverName" must be a host name, got ${
+        describe(value)
+      }`,
+    );
+  }
+  return value;
 }
 
 /** Checks the shape of a name, throwing a TypeError for anything else. */

@@ -2,7 +2,8 @@
 
 import { Actor, type Clock, systemClock } from "./_actor.ts";
 import { ClientHandle } from "./client.ts";
-import { ClientStoppedError, UnsupportedError } from "./errors.ts";
+import { handleKey } from "./_handle_key.ts";
+import { ClientStoppedError } from "./errors.ts";
 import { describe } from "./_frame_check.ts";
 import { type Config, parseOptions } from "./_options.ts";
 import { nameText, register, unregister } from "./_registry.ts";
@@ -10,6 +11,7 @@ import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
 import { socketConnector, socketsAvailable } from "../transport/socket.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 
 /** Overrides for tests. */
 export interface StartInternals {
@@ -29,15 +31,7 @@ export async function startClient(
 ): Promise<ClientHandle<unknown, unknown>> {
   const config = parseOptions(options);
   const connector = internals.connector ?? chooseConnector(config, callbacks as AnyCallbacks);
-  if (config.tls !== undefined && config.url.protocol === "ws:") {
-    config.logger.warn(
-      `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
-    );
-  } else if (config.tls?.insecure) {
-    config.logger.warn(
-      `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
-    );
-  }
+  warnAboutTls(config);
   config.signal?.throwIfAborted();
   const name = config.name;
   const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
@@ -45,7 +39,6 @@ export async function startClient(
   const onAbort = () =>
     actor.post({ type: "stop", reason: { kind: "aborted", reason: signal!.reason } });
   const actor: Actor = new Actor(
-    undefined,
     callbacks as AnyCallbacks,
     config,
     connector,
@@ -56,12 +49,39 @@ export async function startClient(
       signal?.removeEventListener("abort", onAbort);
     },
   );
-  const handle = new ClientHandle(actor, name);
+  const handle = new ClientHandle(handleKey, actor, name);
   if (name !== undefined) register(name, handle);
 
-  let state: unknown;
+  const state = await runInit(callbacks as AnyCallbacks, initArg, actor);
+  if (signal?.aborted) {
+    actor.abandon({ kind: "aborted", reason: signal.reason });
+    throw signal.reason;
+  }
+  signal?.addEventListener("abort", onAbort, { once: true });
+  actor.run(state);
+  return handle;
+}
+
+/** Warns about TLS settings that do nothing, or that turn verification off. */
+function warnAboutTls(config: Config): void {
+  if (config.tls !== undefined && config.url.protocol === "ws:") {
+    config.logger.warn(
+      `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
+    );
+  } else if (config.tls?.insecure) {
+    config.logger.warn(
+      `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
+    );
+  }
+}
+
+/**
+ * Runs `init` (the argument is the state without one) and returns the state it gave. When it
+ * stops, throws or returns something else, the actor is stopped and the error thrown.
+ */
+async function runInit(callbacks: AnyCallbacks, initArg: unknown, actor: Actor): Promise<unknown> {
   try {
-    const init = (callbacks as AnyCallbacks).init;
+    const init = callbacks.init;
     let result = init === undefined
       ? { action: "ok", state: initArg }
       : init.call(callbacks, initArg);
@@ -70,35 +90,27 @@ export async function startClient(
     }
     const r = result as { action?: unknown; state?: unknown; reason?: unknown } | null;
     if (r !== null && typeof r === "object" && r.action === "ok" && "state" in r) {
-      state = r.state;
-    } else if (r !== null && typeof r === "object" && r.action === "stop") {
+      return r.state;
+    }
+    if (r !== null && typeof r === "object" && r.action === "stop") {
       const reason: StopReason = { kind: "user", reason: r.reason };
       actor.abandon(reason);
       throw new ClientStoppedError(
         reason,
         `Cannot start the client as init returned stop(${describe(r.reason)})`,
       );
-    } else {
-      const error = new TypeError(
-        `init returned an invalid result: expected ok(state) or stop(reason), got ${
-          describe(result)
-        }`,
-      );
-      actor.abandon({ kind: "error", error });
-      throw error;
     }
+    const error = new TypeError(
+      `init returned an invalid result: expected ok(state) or stop(reason), got ${
+        describe(result)
+      }`,
+    );
+    actor.abandon({ kind: "error", error });
+    throw error;
   } catch (error) {
-    if (actor.machine.phase !== "stopped") actor.abandon({ kind: "error", error });
+    if (actor.phase !== "stopped") actor.abandon({ kind: "error", error });
     throw error;
   }
-  if (signal?.aborted) {
-    actor.abandon({ kind: "aborted", reason: signal.reason });
-    throw signal.reason;
-  }
-  signal?.addEventListener("abort", onAbort, { once: true });
-  actor.machine.user = state;
-  actor.run();
-  return handle;
 }
 
 /** Picks the transport: see `ClientOptions.transport`. */

@@ -6,7 +6,7 @@
 
 import { type AnyClientHandle, ClientHandle, type DisconnectOptions } from "./client.ts";
 import { NoSuchClientError } from "./errors.ts";
-import type { Frame } from "./frame.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import { checkName } from "./_options.ts";
 import { lookup, nameText } from "./_registry.ts";
 import type { ClientName } from "./name.ts";

@@ -6,7 +6,8 @@
 
 import type { Actor } from "./_actor.ts";
 import { frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
-import type { Frame } from "./frame.ts";
+import { handleKey } from "./_handle_key.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import type { Phase } from "./_machine.ts";
 import type { ClientName } from "./name.ts";
 import type { StopReason } from "./reasons.ts";
@@ -39,8 +40,9 @@ export interface DisconnectOptions {
 }
 
 /**
- * A running client, as `start` resolves it. All methods are safe to call in any state.
- * `S` is the user state's type and `M` the type of messages for `handleInfo`.
+ * A running client, as `start` resolves it (it cannot be constructed otherwise). All methods
+ * are safe to call in any state. `S` is the user state's type and `M` the type of messages for
+ * `handleInfo`.
  *
  * @example
  * ```ts ignore
@@ -55,15 +57,24 @@ export class ClientHandle<S = unknown, M = unknown> {
   #actor: Actor;
   #name: ClientName | undefined;
   #stopping: Promise<StopReason> | undefined;
-  /** Phantom fields carrying the type parameters. */
-  declare readonly __types?: { state: S; message: M };
+  /**
+   * Never set, and private: it ties the handle to its type parameters, so that a handle of one
+   * state or message type is not taken for a handle of another.
+   */
+  declare private readonly types?: { readonly state: S; readonly message: M };
 
   /**
-   * Wraps a running client. Use `start` from `defineClient` instead.
+   * Handles come from `start()`; constructing one otherwise throws a `TypeError`.
+   * @param key The library's own key.
    * @param actor The client's driver.
    * @param name The registered name, if any.
    */
-  constructor(actor: Actor, name: ClientName | undefined) {
+  constructor(key: symbol, actor: Actor, name: ClientName | undefined) {
+    if (key !== handleKey) {
+      throw new TypeError(
+        "Cannot construct a ClientHandle: start a client with start() from defineClient",
+      );
+    }
     this.#actor = actor;
     this.#name = name;
   }
@@ -77,7 +88,7 @@ export class ClientHandle<S = unknown, M = unknown> {
    * ```
    */
   get state(): ClientState {
-    return this.#actor.machine.phase;
+    return this.#actor.phase;
   }
 
   /**
@@ -89,7 +100,7 @@ export class ClientHandle<S = unknown, M = unknown> {
    * console.log(conn.transport); // "socket"
    * ```
    */
-  get transport(): string {
+  get transport(): "web" | "socket" {
     return this.#actor.connector.name;
   }
 

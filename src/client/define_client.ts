@@ -5,14 +5,13 @@
  */
 
 import type { ClientHandle } from "./client.ts";
-import type { ConnectInfo, ReceivedFrame } from "./_machine.ts";
 import type { ClientOptions } from "./options.ts";
 import type { DisconnectReason } from "./reasons.ts";
 import type { CallbackResult, DisconnectResult, InitResult } from "./results.ts";
 import { startClient } from "./_start.ts";
 import type { ChildSpec, RestartPolicy } from "./supervisor.ts";
-
-export type { ConnectInfo, ReceivedFrame };
+import type { ConnectInfo } from "../vocabulary/connect_info.ts";
+import type { ReceivedFrame } from "../vocabulary/frame.ts";
 
 /**
  * A value or a promise of it: every callback may be sync or async.

@@ -1,36 +1,13 @@
 /**
- * The named errors of `@parley/client`. Wrong arguments raise built-ins (`TypeError`,
- * `RangeError`, `SyntaxError`); these classes describe what happened to a client.
+ * The client's named errors: what happened to a client. Their base class, `ParleyError`, and
+ * the errors the connection raises too (`HandshakeError`, `UnsupportedError`) are part of the
+ * shared vocabulary. Wrong arguments raise built-ins (`TypeError`, `RangeError`, `SyntaxError`).
  *
  * @module
  */
 
+import { ParleyError } from "../vocabulary/parley_error.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
-
-/**
- * The base class of every named Parley error, so `instanceof ParleyError` catches them all.
- *
- * @example
- * ```ts
- * import { ParleyError } from "@parley/client";
- * try {
- *   // await conn.sendFrame(...)
- * } catch (e) {
- *   if (e instanceof ParleyError) console.warn(e.name, e.message);
- * }
- * ```
- */
-export class ParleyError extends Error {
-  /**
-   * Creates the error.
-   * @param message What failed and why.
-   * @param options `cause`, kept as the standard `Error` cause.
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
 
 /**
  * A frame was sent while the client is disconnected (including the backoff between reconnect
@@ -150,55 +127,6 @@ export class NameTakenError extends ParleyError {
     this.existing = existing;
   }
 }
-
-/**
- * The WebSocket handshake or the connection to the server failed. `cause` keeps what the
- * runtime reported; `status`, `headers` and `body` are what the server answered, when it did
- * and the transport could see it (the socket transport always can; the web transport only
- * learns the status from the runtime's message).
- *
- * @example
- * ```ts
- * import { HandshakeError } from "@parley/client";
- * const err = new HandshakeError("Cannot connect to ws://127.0.0.1:1/ as the connection was refused");
- * console.log(err.status); // undefined
- * ```
- */
-export class HandshakeError extends ParleyError {
-  /** The HTTP status of the refused upgrade, when known. */
-  readonly status?: number;
-  /** The response headers, when the transport could see them (the socket transport). */
-  readonly headers?: Headers;
-  /** The start of the response body of a refused upgrade (at most 16 KiB), when seen. */
-  readonly body?: string;
-  /**
-   * Creates the error.
-   * @param message What failed and why.
-   * @param options `cause`, and what the server answered, when it did.
-   */
-  constructor(
-    message: string,
-    options?: ErrorOptions & { status?: number; headers?: Headers; body?: string },
-  ) {
-    super(message, options);
-    if (options?.status !== undefined) this.status = options.status;
-    if (options?.headers !== undefined) this.headers = options.headers;
-    if (options?.body !== undefined) this.body = options.body;
-  }
-}
-
-/**
- * The transport in use cannot do what was asked (for example a ping frame through the
- * runtime's `WebSocket`, which has no API for it, or the socket transport in a browser).
- *
- * @example
- * ```ts
- * import { UnsupportedError } from "@parley/client";
- * const err = new UnsupportedError("Cannot send a ping frame as the web transport has no API for it");
- * console.log(err.name); // "UnsupportedError"
- * ```
- */
-export class UnsupportedError extends ParleyError {}
 
 /** A short text for a disconnect reason, for messages. */
 export function describeReason(reason: DisconnectReason): string {

@@ -7,7 +7,6 @@
 export * from "./define_client.ts";
 export * from "./client.ts";
 export * from "./results.ts";
-export * from "./frame.ts";
 export * from "./reasons.ts";
 export * from "./errors.ts";
 export * from "./options.ts";

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Frame } from "./frame.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 
 /**
  * Keep going with `state`.

@@ -8,7 +8,6 @@
  * @module
  */
 
-import type { HandshakeError } from "../client/errors.ts";
 import { NO_STATUS } from "./close_codes.ts";
 import { type DecoderSink, FrameDecoder } from "./frame_decoder.ts";
 import { closePayload, encodeFrame } from "./frame_encoder.ts";
@@ -18,6 +17,7 @@ import { type Allocate, zeroFilled } from "./allocate.ts";
 import { BINARY, CLOSE, PING, PONG, TEXT } from "./opcodes.ts";
 import type { ProtocolError } from "./protocol_error.ts";
 import type { RandomSource } from "./random.ts";
+import type { HandshakeError } from "../vocabulary/handshake_error.ts";
 
 /** What a connection reports. Called synchronously from `receive` and `end`. */
 export interface ConnectionHandler {
@@ -34,17 +34,17 @@ export interface ConnectionHandler {
   /**
    * The server's close frame arrived. Either it answered ours (`initiatedByServer` false: the
    * socket may be closed), or it started the close: then our echo is owed, and is written by
-   * {@linkcode ClientConnection.finish} once the messages that came before the close have been
-   * handled (their replies still go out before it).
+   * {@linkcode ClientConnection.sendOwedClose} once the messages that came before the close have
+   * been handled (their replies still go out before it).
    */
-  closed(code: number, reason: string, initiatedByServer: boolean): void;
+  remoteClose(code: number, reason: string, initiatedByServer: boolean): void;
   /**
    * The handshake was refused, the server broke the protocol, or the connection ended without
    * a close frame. `closeOwed` is true for a protocol violation on an open connection: a close
-   * frame with the error's code is owed, written by {@linkcode ClientConnection.finish} once the
-   * messages before the violation have been handled. Otherwise drop the socket now.
+   * frame with the error's code is owed, written by {@linkcode ClientConnection.sendOwedClose}
+   * once the messages before the violation have been handled. Otherwise drop the socket now.
    */
-  failed(error: HandshakeError | ProtocolError | Error, closeOwed: boolean): void;
+  error(error: HandshakeError | ProtocolError | Error, closeOwed: boolean): void;
 }
 
 /** What a connection needs. */
@@ -65,7 +65,7 @@ export interface ConnectionParams {
  * - `connecting`: the upgrade request is out, the response is awaited;
  * - `open`: messages flow both ways;
  * - `closing`: our close frame is out, the server's is awaited;
- * - `closeReceived`: the server's close arrived, our echo is owed ({@linkcode ClientConnection.finish});
+ * - `closeReceived`: the server's close arrived, our echo is owed ({@linkcode ClientConnection.sendOwedClose});
  * - `failing`: the server broke the protocol, our close with the error's code is owed;
  * - `closed`: nothing more is read or written.
  *
@@ -94,7 +94,7 @@ export type ConnectionState =
  *   limits: DEFAULT_LIMITS,
  *   random: (b) => crypto.getRandomValues(b),
  * }, {
- *   opened() {}, text() {}, binary() {}, ping() {}, pong() {}, closed() {}, failed() {},
+ *   opened() {}, text() {}, binary() {}, ping() {}, pong() {}, remoteClose() {}, error() {},
  * });
  * const request = conn.takeOutput(); // the upgrade request, to write to the socket
  * ```
@@ -162,7 +162,7 @@ export class ClientConnection {
       this.#c.#handler.pong(data);
     }
 
-    close(code: number, reason: string): void {
+    remoteClose(code: number, reason: string): void {
       const c = this.#c;
       const byServer = c.#state === "open";
       if (byServer) {
@@ -170,7 +170,7 @@ export class ClientConnection {
         c.#owed = closePayload(code === NO_STATUS ? undefined : code, "");
         c.#state = "closeReceived";
       } else c.#state = "closed";
-      c.#handler.closed(code, reason, byServer);
+      c.#handler.remoteClose(code, reason, byServer);
     }
 
     error(error: ProtocolError): void {
@@ -180,7 +180,7 @@ export class ClientConnection {
         c.#owed = closePayload(error.code, "");
         c.#state = "failing";
       } else c.#state = "closed";
-      c.#handler.failed(error, open);
+      c.#handler.error(error, open);
     }
   };
 
@@ -223,9 +223,9 @@ export class ClientConnection {
       const result = this.#parser!.push(chunk);
       if (result.kind === "more") return;
       this.#parser = undefined;
-      if (result.kind === "failed") {
+      if (result.kind === "error") {
         this.#state = "closed";
-        this.#handler.failed(result.error, false);
+        this.#handler.error(result.error, false);
         return;
       }
       this.#state = "open";
@@ -245,7 +245,7 @@ export class ClientConnection {
    * Writes the close frame owed after the server's close (`closeReceived`) or a violation
    * (`failing`); the connection is then closed. Returns whether a close frame was written.
    */
-  finish(): boolean {
+  sendOwedClose(): boolean {
     if (this.#state !== "closeReceived" && this.#state !== "failing") return false;
     this.#write(CLOSE, this.#owed!);
     this.#owed = undefined;
@@ -259,7 +259,7 @@ export class ClientConnection {
       const result = this.#parser!.end();
       this.#parser = undefined;
       this.#state = "closed";
-      if (result.kind === "failed") this.#handler.failed(result.error, false);
+      if (result.kind === "error") this.#handler.error(result.error, false);
       return;
     }
     const state = this.#state;
@@ -267,7 +267,7 @@ export class ClientConnection {
     this.#owed = undefined;
     // After a close or a violation the end was reported already; while closing it is expected.
     if (state !== "open") return;
-    this.#handler.failed(
+    this.#handler.error(
       new Error("The server ended the connection without a close frame (1006)"),
       false,
     );
@@ -312,7 +312,7 @@ export class ClientConnection {
         return;
       case "closeReceived":
       case "failing":
-        this.finish();
+        this.sendOwedClose();
         return;
       case "connecting":
         this.#state = "closed";

@@ -33,8 +33,11 @@ export interface DecoderSink {
   ping(data: Uint8Array): void;
   /** A pong. */
   pong(data: Uint8Array): void;
-  /** A valid close frame; `code` is 1005 when it had no payload. Nothing is decoded after it. */
-  close(code: number, reason: string): void;
+  /**
+   * The server's close frame (a valid one); `code` is 1005 when it had no payload. Nothing is
+   * decoded after it.
+   */
+  remoteClose(code: number, reason: string): void;
   /** A violation: fail the connection with `error.code`. Nothing is decoded after it. */
   error(error: ProtocolError): void;
 }
@@ -60,7 +63,7 @@ const EMPTY = new Uint8Array(0);
  *   binary() {},
  *   ping() {},
  *   pong() {},
- *   close() {},
+ *   remoteClose() {},
  *   error() {},
  * });
  * d.push(new Uint8Array([0x81, 0x05, 0x48, 0x65]));
@@ -129,84 +132,109 @@ export class FrameDecoder {
     let at = pos;
     const avail = chunk.length - pos;
     if (this.#headLen > 0 || avail < 2 || avail < needed(chunk[pos + 1])) {
-      // Gather the header in #head; its first two bytes are checked as soon as they are here.
-      const head = this.#head;
-      let n = this.#headLen;
-      const had = n;
-      while (n < 2 && pos < chunk.length) head[n++] = chunk[pos++];
-      if (n < 2) {
-        this.#headLen = n;
-        return pos;
-      }
-      if (had < 2 && !this.#checkStart(head[0], head[1])) return -1;
-      const want = needed(head[1]);
-      while (n < want && pos < chunk.length) head[n++] = chunk[pos++];
-      this.#headLen = n;
-      if (n < want) return pos;
-      this.#headLen = 0;
-      src = head;
+      pos = this.#gatherHeader(chunk, pos);
+      // A violation, or a header still incomplete at the end of the chunk.
+      if (pos < 0 || this.#headLen > 0) return pos;
+      src = this.#head;
       at = 0;
     } else {
+      // The whole header is in the chunk: read it where it is.
       if (!this.#checkStart(chunk[pos], chunk[pos + 1])) return -1;
       pos += needed(chunk[pos + 1]);
     }
     let length = src[at + 1] & 0x7f;
-    if (length === 126) {
-      length = (src[at + 2] << 8) | src[at + 3];
-      if (length < 126) {
-        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 16 bits`);
-      }
-    } else if (length === 127) {
-      const hi = ((src[at + 2] << 24) | (src[at + 3] << 16) | (src[at + 4] << 8) | src[at + 5]) >>>
-        0;
-      const lo = ((src[at + 6] << 24) | (src[at + 7] << 16) | (src[at + 8] << 8) | src[at + 9]) >>>
-        0;
-      if (hi >= 0x80000000) {
-        return this.#fail(PROTOCOL_ERROR, "The server sent a frame length with the high bit set");
-      }
-      if (hi > 0x1fffff) {
-        return this.#fail(TOO_BIG, "The server sent a frame larger than 2^53 bytes");
-      }
-      length = hi * 0x100000000 + lo;
-      if (length < 65536) {
-        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 64 bits`);
-      }
+    if (length >= 126) {
+      length = this.#extendedLength(src, at, length);
+      if (length < 0) return -1;
     }
     this.#length = length;
     this.#received = 0;
     const opcode = this.#opcode;
     if (opcode < 0x8) {
-      if (opcode !== CONTINUATION) {
-        this.#messageOpcode = opcode;
-        this.#messageSize = 0;
-        this.#fragmentCount = 0;
-        this.#utf8.reset();
-      }
+      // A data frame: it starts a message unless it continues one, within the limits.
+      if (opcode !== CONTINUATION) this.#startMessage(opcode);
       const limits = this.#limits;
-      if (length > limits.maxFrameSize) {
-        return this.#fail(
-          TOO_BIG,
-          `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`,
-        );
-      }
-      this.#messageSize += length;
-      if (this.#messageSize > limits.maxMessageSize) {
-        return this.#fail(
-          TOO_BIG,
-          `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`,
-        );
-      }
-      if (++this.#fragmentCount > limits.maxFragments) {
-        return this.#fail(
-          TOO_BIG,
-          `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
-        );
-      }
+      if (
+        length > limits.maxFrameSize ||
+        (this.#messageSize += length) > limits.maxMessageSize ||
+        ++this.#fragmentCount > limits.maxFragments
+      ) return this.#overLimit(length);
       this.#text = this.#messageOpcode === TEXT;
     }
     if (length === 0) return this.#frameDone(EMPTY) ? pos : -1;
     this.#state = PAYLOAD;
     return pos;
+  }
+
+  /**
+   * Gathers a header split across chunks in #head, its first two bytes checked as soon as they
+   * are here. Returns the new position (#headLen is 0 once the header is complete, and counts
+   * the bytes gathered so far otherwise), or -1 on a violation.
+   */
+  #gatherHeader(chunk: Uint8Array, pos: number): number {
+    const head = this.#head;
+    let n = this.#headLen;
+    const had = n;
+    while (n < 2 && pos < chunk.length) head[n++] = chunk[pos++];
+    if (n < 2) {
+      this.#headLen = n;
+      return pos;
+    }
+    if (had < 2 && !this.#checkStart(head[0], head[1])) return -1;
+    const want = needed(head[1]);
+    while (n < want && pos < chunk.length) head[n++] = chunk[pos++];
+    this.#headLen = n < want ? n : 0;
+    return pos;
+  }
+
+  /**
+   * The payload length a header gives in 16 bits (`short` 126) or 64 bits (127) after its first
+   * two bytes in `src` at `at`, or -1 on a violation.
+   */
+  #extendedLength(src: Uint8Array, at: number, short: number): number {
+    if (short === 126) {
+      const length = (src[at + 2] << 8) | src[at + 3];
+      if (length < 126) {
+        return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 16 bits`);
+      }
+      return length;
+    }
+    const hi = ((src[at + 2] << 24) | (src[at + 3] << 16) | (src[at + 4] << 8) | src[at + 5]) >>>
+      0;
+    const lo = ((src[at + 6] << 24) | (src[at + 7] << 16) | (src[at + 8] << 8) | src[at + 9]) >>>
+      0;
+    if (hi >= 0x80000000) {
+      return this.#fail(PROTOCOL_ERROR, "The server sent a frame length with the high bit set");
+    }
+    if (hi > 0x1fffff) {
+      return this.#fail(TOO_BIG, "The server sent a frame larger than 2^53 bytes");
+    }
+    const length = hi * 0x100000000 + lo;
+    if (length < 65536) {
+      return this.#fail(PROTOCOL_ERROR, `The server encoded a ${length}-byte length in 64 bits`);
+    }
+    return length;
+  }
+
+  /** Starts a message with the data frame just read (`opcode` text or binary). */
+  #startMessage(opcode: number): void {
+    this.#messageOpcode = opcode;
+    this.#messageSize = 0;
+    this.#fragmentCount = 0;
+    this.#utf8.reset();
+  }
+
+  /** Fails with the first limit a data frame of `length` bytes broke; returns -1. */
+  #overLimit(length: number): number {
+    const limits = this.#limits;
+    return this.#fail(
+      TOO_BIG,
+      length > limits.maxFrameSize
+        ? `The server sent a ${length}-byte frame, above maxFrameSize (${limits.maxFrameSize})`
+        : this.#messageSize > limits.maxMessageSize
+        ? `The server sent a message of more than ${limits.maxMessageSize} bytes (maxMessageSize)`
+        : `The server split a message into more than ${limits.maxFragments} frames (maxFragments)`,
+    );
   }
 
   /**
@@ -348,7 +376,7 @@ export class FrameDecoder {
       }
     }
     this.#state = DONE;
-    this.#sink.close(code, reason);
+    this.#sink.remoteClose(code, reason);
     return false;
   }
 

@@ -5,13 +5,14 @@
  * @module
  */
 
-import { HandshakeError } from "../client/errors.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
 import { base64, sha1 } from "./sha1.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls.
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/;
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 
@@ -115,7 +116,7 @@ export interface Upgrade {
 export type ResponseResult =
   | { readonly kind: "more" }
   | { readonly kind: "upgraded"; readonly upgrade: Upgrade }
-  | { readonly kind: "failed"; readonly error: HandshakeError };
+  | { readonly kind: "error"; readonly error: HandshakeError };
 
 const MORE: ResponseResult = Object.freeze({ kind: "more" });
 
@@ -177,7 +178,7 @@ export class ResponseParser {
     const end = headEnd(all, Math.max(0, all.length - chunk.length - 3));
     if (end < 0) {
       if (all.length > this.#maxHead) {
-        return this.#failed(
+        return this.#error(
           `the response head is larger than ${this.#maxHead} bytes`,
           undefined,
         );
@@ -185,7 +186,7 @@ export class ResponseParser {
       return MORE;
     }
     if (end > this.#maxHead) {
-      return this.#failed(`the response head is larger than ${this.#maxHead} bytes`, undefined);
+      return this.#error(`the response head is larger than ${this.#maxHead} bytes`, undefined);
     }
     return this.#head(all.subarray(0, end - 4), all.subarray(end));
   }
@@ -194,7 +195,7 @@ export class ResponseParser {
   end(): ResponseResult {
     if (this.#done) throw new Error("The handshake response was already parsed");
     if (this.#refusal !== undefined) return this.#gatherBody(true);
-    return this.#failed(
+    return this.#error(
       this.#bytes.length === 0
         ? "the server closed the connection without a response"
         : "the server closed the connection in the middle of its response",
@@ -202,90 +203,99 @@ export class ResponseParser {
     );
   }
 
+  /** Parses the response head; `rest` is what came after it. */
   #head(head: Uint8Array, rest: Uint8Array): ResponseResult {
     const lines = latin1.decode(head).split("\r\n");
-    const statusLine = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/.exec(lines[0]);
+    const statusLine = STATUS_LINE.exec(lines[0]);
     if (statusLine === null) {
-      return this.#failed(
+      return this.#error(
         `the status line ${JSON.stringify(lines[0].slice(0, 80))} is not HTTP/1.x`,
       );
     }
     const status = Number(statusLine[2]);
-    const headers = new Headers();
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(":");
-      if (line.startsWith(" ") || line.startsWith("\t")) {
-        return this.#failed("a response header uses obsolete line folding", status);
-      }
-      const name = colon > 0 ? line.slice(0, colon) : "";
-      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
-      if (!TOKEN.test(name)) {
-        return this.#failed(
-          `the response header line ${JSON.stringify(line.slice(0, 80))} is malformed`,
-          status,
-        );
-      }
-      if (!FIELD_VALUE.test(value)) {
-        return this.#failed(`the response header "${name}" contains control characters`, status);
-      }
-      headers.append(name, value);
-    }
+    const headers = this.#headers(lines, status);
+    if (!(headers instanceof Headers)) return headers;
     if (status !== 101) {
       this.#refusal = { status, reason: statusLine[3] ?? "", headers, bodyLength: 0 };
       this.#bytes = rest;
       return this.#gatherBody(false);
     }
     if (statusLine[1] !== "1") {
-      return this.#failed("a 101 response must be HTTP/1.1", status, headers);
+      return this.#error("a 101 response must be HTTP/1.1", status, headers);
     }
-    // Upgrade must be exactly "websocket"; Connection is a token list that must hold "Upgrade".
-    const upgrade = headers.get("upgrade");
-    if (upgrade?.toLowerCase() !== "websocket") {
-      return this.#failed(wrongHeader("Upgrade", upgrade, "websocket"), status, headers);
-    }
-    const connection = headers.get("connection");
-    if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
-      return this.#failed(wrongHeader("Connection", connection, "Upgrade"), status, headers);
-    }
-    const accept = headers.get("sec-websocket-accept");
-    if (accept !== acceptFor(this.#key)) {
-      return this.#failed(
-        accept === null
-          ? "the response has no Sec-WebSocket-Accept header"
-          : `the response's Sec-WebSocket-Accept ${
-            JSON.stringify(accept)
-          } does not match the key sent`,
-        status,
-        headers,
-      );
-    }
-    const extensions = headers.get("sec-websocket-extensions");
-    if (extensions !== null && extensions.trim() !== "") {
-      return this.#failed(
-        `the server chose the extension ${
-          JSON.stringify(extensions)
-        }, which the client did not offer`,
-        status,
-        headers,
-      );
-    }
-    const protocol = headers.get("sec-websocket-protocol") ?? "";
-    if (protocol !== "" && !this.#offered.includes(protocol)) {
-      return this.#failed(
-        this.#offered.length === 0
-          ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
-          : `the server chose the subprotocol ${JSON.stringify(protocol)}, which was not offered`,
-        status,
-        headers,
-      );
-    }
+    const problem = this.#upgradeProblem(headers);
+    if (problem !== undefined) return this.#error(problem, status, headers);
     this.#done = true;
     this.#bytes = new Uint8Array(0);
     return {
       kind: "upgraded",
-      upgrade: { status, headers, protocol, extensions: "", rest },
+      upgrade: {
+        status,
+        headers,
+        protocol: headers.get("sec-websocket-protocol") ?? "",
+        extensions: "",
+        rest,
+      },
     };
+  }
+
+  /** The header lines after the status line, or the error result for a malformed one. */
+  #headers(lines: readonly string[], status: number): Headers | ResponseResult {
+    const headers = new Headers();
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i];
+      const colon = line.indexOf(":");
+      if (line.startsWith(" ") || line.startsWith("\t")) {
+        return this.#error("a response header uses obsolete line folding", status);
+      }
+      const name = colon > 0 ? line.slice(0, colon) : "";
+      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+      if (!TOKEN.test(name)) {
+        return this.#error(
+          `the response header line ${JSON.stringify(line.slice(0, 80))} is malformed`,
+          status,
+        );
+      }
+      if (!FIELD_VALUE.test(value)) {
+        return this.#error(`the response header "${name}" contains control characters`, status);
+      }
+      headers.append(name, value);
+    }
+    return headers;
+  }
+
+  /** What is wrong with a 101 response's headers for a WebSocket upgrade, if anything. */
+  #upgradeProblem(headers: Headers): string | undefined {
+    // Upgrade must be exactly "websocket"; Connection is a token list that must hold "Upgrade".
+    const upgrade = headers.get("upgrade");
+    if (upgrade?.toLowerCase() !== "websocket") {
+      return wrongHeader("Upgrade", upgrade, "websocket");
+    }
+    const connection = headers.get("connection");
+    if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
+      return wrongHeader("Connection", connection, "Upgrade");
+    }
+    const accept = headers.get("sec-websocket-accept");
+    if (accept !== acceptFor(this.#key)) {
+      return accept === null
+        ? "the response has no Sec-WebSocket-Accept header"
+        : `the response's Sec-WebSocket-Accept ${
+          JSON.stringify(accept)
+        } does not match the key sent`;
+    }
+    const extensions = headers.get("sec-websocket-extensions");
+    if (extensions !== null && extensions.trim() !== "") {
+      return `the server chose the extension ${
+        JSON.stringify(extensions)
+      }, which the client did not offer`;
+    }
+    const protocol = headers.get("sec-websocket-protocol") ?? "";
+    if (protocol !== "" && !this.#offered.includes(protocol)) {
+      return this.#offered.length === 0
+        ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
+        : `the server chose the subprotocol ${JSON.stringify(protocol)}, which was not offered`;
+    }
+    return undefined;
   }
 
   /**
@@ -318,13 +328,13 @@ export class ResponseParser {
       ? `the server answered ${r.status} ${r.reason}`.trimEnd() +
         (location ? ` redirecting to ${location}, which is not followed` : "")
       : `the server answered ${r.status} ${r.reason}`.trimEnd() + " instead of 101";
-    return this.#failed(why, r.status, r.headers, text);
+    return this.#error(why, r.status, r.headers, text);
   }
 
-  #failed(why: string, status?: number, headers?: Headers, body?: string): ResponseResult {
+  #error(why: string, status?: number, headers?: Headers, body?: string): ResponseResult {
     this.#done = true;
     return {
-      kind: "failed",
+      kind: "error",
       error: new HandshakeError(`Cannot connect to ${this.#url} as ${why}`, {
         status,
         headers,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ParleyError } from "../client/errors.ts";
+import { ParleyError } from "../vocabulary/parley_error.ts";
 
 /**
  * The server broke RFC 6455: the client failed the connection and sent `code` in its close

@@ -158,7 +158,7 @@ class BunStream implements ByteStream {
       const stream = socket.data;
       if (stream.#abandoned || stream.#closed && stream.#reported) return;
       const byUs = stream.#closed;
-      stream.#release();
+      stream.#dropUnwritten();
       if (!byUs) {
         if (error !== undefined) stream.#events.error(error);
         // After our FIN, Bun reports the server's as `close` alone: it is still the end.
@@ -168,7 +168,7 @@ class BunStream implements ByteStream {
         }
       }
       stream.#reported = true;
-      stream.#events.closed();
+      stream.#events.done();
     },
   };
 
@@ -188,7 +188,7 @@ class BunStream implements ByteStream {
   #peerEnded = false;
   /** The stream is released (the socket closed, or being closed by us). */
   #closed = false;
-  /** `closed` was reported. */
+  /** `done` was reported. */
   #reported = false;
   /** The dial was given up: nothing is reported, and the socket is closed as it opens. */
   #abandoned = false;
@@ -300,13 +300,13 @@ class BunStream implements ByteStream {
 
   destroy(): void {
     if (this.#closed) return;
-    this.#release();
-    // The close handler runs within `end()` and reports `closed`.
+    this.#dropUnwritten();
+    // The close handler runs within `end()` and reports `done`.
     this.#socket?.end();
   }
 
   /** Drops what is unwritten and wakes every waiter. */
-  #release(): void {
+  #dropUnwritten(): void {
     this.#closed = true;
     this.#queue = [];
     this.#offset = 0;

@@ -282,6 +282,6 @@ class DenoStream implements ByteStream {
       this.#conn.close();
     } catch { /* already closed */ }
     // Report once the pending read has settled, so no operation outlives the stream.
-    this.#readLoop.then(() => this.#events.closed());
+    this.#readLoop.then(() => this.#events.done());
   }
 }

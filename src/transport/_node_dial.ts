@@ -140,7 +140,7 @@ class NodeStream implements ByteStream {
       events.end();
     });
     socket.on("error", (error: Error) => events.error(error));
-    socket.on("close", () => events.closed());
+    socket.on("close", () => events.done());
   }
 
   write(chunks: Uint8Array[]): void {

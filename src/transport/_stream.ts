@@ -2,7 +2,7 @@
 
 import type { ResolvedTls } from "./tls.ts";
 
-/** Where a byte stream reports. Each is called at most once, except `data`. */
+/** Where a byte stream reports. Each is called at most once, except `data`; `done` last. */
 export interface StreamEvents {
   /** Bytes arrived. The chunk is the transport's to keep: it is never reused. */
   data(chunk: Uint8Array): void;
@@ -11,7 +11,7 @@ export interface StreamEvents {
   /** Reading or writing failed. */
   error(error: Error): void;
   /** Every resource of the stream is released. */
-  closed(): void;
+  done(): void;
 }
 
 /** An open, bidirectional byte stream (TCP or TLS). */

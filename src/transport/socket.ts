@@ -5,8 +5,9 @@
  * @module
  */
 
-import { HandshakeError, UnsupportedError } from "../client/errors.ts";
-import type { Frame } from "../client/frame.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import { ClientConnection, type ConnectionHandler } from "../protocol/client_connection.ts";
 import type { Upgrade } from "../protocol/handshake.ts";
 import type { Allocate } from "../protocol/allocate.ts";
@@ -78,7 +79,7 @@ export function createSocketConnector(
 ): Connector {
   return {
     name: "socket",
-    capabilities: { controlFrames: true, answersPings: true },
+    capabilities: { controlFrames: true },
     connect(params: ConnectParams, events: TransportEvents): Transport {
       return new SocketTransport(params, events, random, dialer);
     },
@@ -100,11 +101,12 @@ class SocketTransport implements Transport, ConnectionHandler {
   #url: URL;
   #closeTimeout: number;
   #stream: ByteStream | undefined;
-  /** No more events go to the client (it closed, aborted, or was told the end). */
+  /** No more events go to the client (it closed or released the connection, or heard the end). */
   #ended = false;
-  /** The stream is released (or was never opened). */
-  #finished = false;
-  #aborted = false;
+  /** The stream is released (or was never opened): `done` is settled. */
+  #isDone = false;
+  /** The connection was dropped: a stream that arrives from the dialer is destroyed at once. */
+  #destroyed = false;
   /** Aborted when the connection is dropped while still dialling; gone once dialled. */
   #dialing: AbortController | undefined = new AbortController();
   /** Bounds the close handshake (closeTimeout). */
@@ -140,7 +142,7 @@ class SocketTransport implements Transport, ConnectionHandler {
     dialer(target, new StreamSink(this), this.#dialing!.signal).then(
       (stream) => {
         this.#dialing = undefined;
-        if (this.#aborted) {
+        if (this.#destroyed) {
           stream.destroy();
           return;
         }
@@ -150,13 +152,13 @@ class SocketTransport implements Transport, ConnectionHandler {
       (error: Error) => {
         this.#dialing = undefined;
         this.#report(() =>
-          events.failed(
+          events.error(
             new HandshakeError(`Cannot connect to ${this.#url.href} as ${error.message}`, {
               cause: error.cause ?? error,
             }),
           )
         );
-        this.#finish();
+        this.#settleDone();
       },
     );
   }
@@ -190,19 +192,19 @@ class SocketTransport implements Transport, ConnectionHandler {
     if (!this.#ended) this.#events.frame({ type: "pong", data });
   }
 
-  closed(code: number, reason: string, byServer: boolean): void {
+  remoteClose(code: number, reason: string, byServer: boolean): void {
     // The server's close answered ours, or it started the close: then our echo is owed, and
-    // goes out when the client releases the connection (abort or close), after the replies to
+    // goes out when the client releases the connection (release or close), after the replies to
     // the messages that came before the close.
     this.#owe(byServer, () => this.#events.remoteClose(code, reason));
   }
 
-  failed(error: Error, closeOwed: boolean): void {
+  error(error: Error, closeOwed: boolean): void {
     // A protocol violation owes a close frame with its code, as above; anything else ends the
     // connection at once.
-    if (closeOwed) this.#owe(true, () => this.#events.failed(error));
+    if (closeOwed) this.#owe(true, () => this.#events.error(error));
     else {
-      this.#report(() => this.#events.failed(error));
+      this.#report(() => this.#events.error(error));
       this.#destroy();
     }
   }
@@ -239,7 +241,7 @@ class SocketTransport implements Transport, ConnectionHandler {
       // Before the upgrade completed (say a TLS 1.3 server refusing our client certificate
       // after the client's side of the handshake): the connect failed.
       this.#report(() =>
-        this.#events.failed(
+        this.#events.error(
           new HandshakeError(
             `Cannot connect to ${url} as the connection failed: ${error.message}`,
             { cause: error },
@@ -248,7 +250,7 @@ class SocketTransport implements Transport, ConnectionHandler {
       );
     } else if (state === "open") {
       this.#report(() =>
-        this.#events.failed(
+        this.#events.error(
           new Error(`The connection to ${url} failed: ${error.message}`, { cause: error }),
         )
       );
@@ -256,8 +258,8 @@ class SocketTransport implements Transport, ConnectionHandler {
     this.#destroy();
   }
 
-  streamClosed(): void {
-    this.#finish();
+  streamDone(): void {
+    this.#settleDone();
   }
 
   send(frame: Frame): void | Promise<void> {
@@ -302,7 +304,7 @@ class SocketTransport implements Transport, ConnectionHandler {
     this.#ended = true;
     if (this.#owesClose) {
       // The owed close frame goes out instead of ours.
-      this.#release();
+      this.#sendOwedClose();
       return;
     }
     const state = this.#conn.state;
@@ -317,10 +319,10 @@ class SocketTransport implements Transport, ConnectionHandler {
     // "closing" or "closed": the close handshake is already under way.
   }
 
-  abort(): void {
+  release(): void {
     this.#ended = true;
     if (this.#owesClose) {
-      this.#release();
+      this.#sendOwedClose();
       return;
     }
     // A connection finishing its close handshake (or failing with a close frame) ends on its
@@ -353,7 +355,7 @@ class SocketTransport implements Transport, ConnectionHandler {
       this.#armTimer();
       return;
     }
-    this.#release();
+    this.#sendOwedClose();
   }
 
   /** Whether the connection owes the server its close frame (see `#owe`). */
@@ -363,8 +365,8 @@ class SocketTransport implements Transport, ConnectionHandler {
   }
 
   /** Writes the owed close frame (after whatever the client sent meanwhile) and winds down. */
-  #release(): void {
-    this.#conn.finish();
+  #sendOwedClose(): void {
+    this.#conn.sendOwedClose();
     this.#windDown();
   }
 
@@ -376,32 +378,32 @@ class SocketTransport implements Transport, ConnectionHandler {
   }
 
   #armTimer(): void {
-    if (this.#timer !== undefined || this.#finished) return;
+    if (this.#timer !== undefined || this.#isDone) return;
     if (this.#closeTimeout === Infinity) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       // A client that never released the connection: write the owed close, then wait once
       // more; otherwise the close handshake has run out of time.
-      if (this.#owesClose) this.#release();
+      if (this.#owesClose) this.#sendOwedClose();
       else this.#destroy();
     }, this.#closeTimeout);
   }
 
   #destroy(): void {
-    this.#aborted = true;
+    this.#destroyed = true;
     if (this.#stream === undefined) {
       // Still dialling (DNS, TCP, TLS): the dialer releases what it opened and settles, and
       // `done` follows it; a stream that arrives anyway is released at once.
-      if (this.#dialing === undefined) this.#finish();
+      if (this.#dialing === undefined) this.#settleDone();
       else this.#dialing.abort();
       return;
     }
     this.#stream.destroy();
   }
 
-  #finish(): void {
-    if (this.#finished) return;
-    this.#finished = true;
+  #settleDone(): void {
+    if (this.#isDone) return;
+    this.#isDone = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#graceTimer);
     this.#timer = this.#graceTimer = undefined;
@@ -429,8 +431,8 @@ class StreamSink implements StreamEvents {
     this.#transport.streamError(error);
   }
 
-  closed(): void {
-    this.#transport.streamClosed();
+  done(): void {
+    this.#transport.streamDone();
   }
 }
 

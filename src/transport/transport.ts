@@ -4,8 +4,23 @@
  * @module
  */
 
-import type { Frame } from "../client/frame.ts";
-import type { ConnectInfo, ReceivedFrame } from "../client/_machine.ts";
+// One name per fact, in every layer from the socket up to the actor (the decoder's sink,
+// `ConnectionHandler`, the stream's events, `TransportEvents`, the machine's events and effects):
+//
+// - `remoteClose`: the server's close frame arrived (the disconnect reason `remote_close`).
+// - `error`: the connection failed (the disconnect reason `{ kind: "error", error }`); also the
+//   handshake parser's result and the stream's event.
+// - `release`: the client is done with a connection (`Transport.release()`, the machine's
+//   `release` effect); the transport then finishes on its own.
+// - `close`: start the close handshake with a code and a reason.
+// - `sendOwedClose`: write the close frame owed after the server's close or a protocol violation
+//   (`ClientConnection.sendOwedClose()`, the socket transport's `#sendOwedClose`).
+// - `destroy`: drop a byte stream at once, without a close frame.
+// - `done`: every resource of a connection or stream is released (`Transport.done`, the
+//   stream's `done` event).
+
+import type { ConnectInfo } from "../vocabulary/connect_info.ts";
+import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import type { ResolvedLimits } from "../protocol/limits.ts";
 import type { ResolvedTls } from "./tls.ts";
 
@@ -13,22 +28,26 @@ import type { ResolvedTls } from "./tls.ts";
 export interface TransportCapabilities {
   /** Whether ping and pong frames can be sent (and pings observed). */
   readonly controlFrames: boolean;
-  /** Whether the transport answers pings itself, at once (the client then sends no pong). */
-  readonly answersPings?: boolean;
 }
 
-/** Where a transport reports what happens on its connection. Called at most until `closed`. */
+/**
+ * Where a transport reports what happens on its connection: nothing after `remoteClose` or
+ * `error`, nor after the client closed or released the connection.
+ */
 export interface TransportEvents {
   /** The handshake completed. */
   opened(info: ConnectInfo): void;
   /** A text, binary or pong frame arrived. */
   frame(frame: ReceivedFrame): void;
-  /** A ping arrived (the client answers it). Transports that cannot see pings never call it. */
+  /**
+   * A ping arrived, and the transport has answered it with a pong already. Transports that
+   * cannot see pings never call it.
+   */
   ping(payload: Uint8Array): void;
   /** The server closed the connection with a close frame. */
   remoteClose(code: number, reason: string): void;
   /** The connection failed, before or after the handshake. */
-  failed(error: Error): void;
+  error(error: Error): void;
 }
 
 /** What a transport needs to connect. */
@@ -59,17 +78,18 @@ export interface Transport {
   /**
    * Releases the connection: the client is done with it. A connection that owes the server a
    * close frame (after the server's close, or a protocol violation) writes it now, after what
-   * the client sent meanwhile, and finishes within closeTimeout; any other is dropped at once.
+   * the client sent meanwhile, and finishes within closeTimeout; one whose close handshake is
+   * under way finishes it within closeTimeout; any other is dropped at once.
    */
-  abort(): void;
+  release(): void;
   /** Settles once every resource of this connection is released. Never rejects. */
   readonly done: Promise<void>;
 }
 
 /** Opens connections. */
 export interface Connector {
-  /** A short name for messages: "web", "socket". */
-  readonly name: string;
+  /** Which transport this is, as `conn.transport` reports it and messages name it. */
+  readonly name: "web" | "socket";
   readonly capabilities: TransportCapabilities;
   /** Starts connecting; events arrive through `events`. Must not throw for network failures. */
   connect(params: ConnectParams, events: TransportEvents): Transport;

@@ -4,8 +4,9 @@
  * @module
  */
 
-import { HandshakeError, UnsupportedError } from "../client/errors.ts";
-import type { Frame } from "../client/frame.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents } from "./transport.ts";
 
 type WebSocketCtor = new (
@@ -38,9 +39,12 @@ class WebTransport implements Transport {
   #events: TransportEvents;
   #url: string;
   #opened = false;
+  /** No more events go to the client (it closed or released the connection, or heard the end). */
   #ended = false;
-  #finished = false;
-  #error: unknown;
+  /** `done` is settled. */
+  #isDone = false;
+  /** What the runtime's `error` event carried, kept as the cause of the error reported. */
+  #runtimeError: unknown;
   #closeTimeout: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolveDone!: () => void;
@@ -51,92 +55,108 @@ class WebTransport implements Transport {
     this.#url = params.url.href;
     this.#closeTimeout = params.closeTimeout;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
-    const Ctor = (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
-    if (Ctor === undefined) {
-      this.#fail(new UnsupportedError("Cannot connect as this runtime has no global WebSocket"));
-      this.#finish();
-      return;
-    }
-    const protocols = [...params.subprotocols];
-    let ws: WebSocket;
-    try {
-      if (params.headers.length > 0) {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of params.headers) {
-          headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
-        }
-        ws = new Ctor(this.#url, { protocols, headers });
-      } else {
-        ws = new Ctor(this.#url, protocols);
-      }
-    } catch (cause) {
-      this.#fail(
-        new HandshakeError(`Cannot connect to ${this.#url} as the runtime's WebSocket refused it`, {
-          cause,
-        }),
-      );
-      this.#finish();
+    const ws = this.#open(params);
+    if (ws === undefined) {
+      this.#settleDone();
       return;
     }
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
-    ws.onopen = () => {
-      this.#opened = true;
-      if (!this.#ended) {
-        this.#events.opened({
-          url: this.#url,
-          protocol: ws.protocol,
-          extensions: ws.extensions,
-          status: 101,
-          headers: undefined,
-        });
-      }
-    };
-    ws.onmessage = (e: MessageEvent) => {
-      if (this.#ended) return;
-      const data = e.data;
-      if (typeof data === "string") this.#events.frame({ type: "text", data });
-      else if (data instanceof ArrayBuffer) {
-        this.#events.frame({ type: "binary", data: new Uint8Array(data) });
-      } else if (ArrayBuffer.isView(data)) {
-        this.#events.frame({
-          type: "binary",
-          data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-        });
-      }
-    };
+    ws.onopen = () => this.#onOpen(ws);
+    ws.onmessage = (e: MessageEvent) => this.#onMessage(e);
     ws.onerror = (e: Event) => {
-      this.#error = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
+      this.#runtimeError = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
     };
-    ws.onclose = (e: CloseEvent) => {
-      if (!this.#ended) {
-        if (!this.#opened) {
-          const detail = errorText(this.#error);
-          this.#fail(
-            new HandshakeError(
-              `Cannot connect to ${this.#url} as the WebSocket handshake failed${
-                detail ? `: ${detail}` : ""
-              }`,
-              { cause: this.#error ?? e, status: statusIn(detail) },
-            ),
-          );
-        } else if (e.code === 1006 || (!e.wasClean && this.#error !== undefined)) {
-          const detail = errorText(this.#error);
-          this.#fail(
-            new Error(
-              `The connection to ${this.#url} was lost without a close frame (1006)${
-                detail ? `: ${detail}` : ""
-              }`,
-              { cause: this.#error ?? e },
-            ),
-          );
-        } else {
-          this.#ended = true;
-          this.#events.remoteClose(e.code, e.reason);
-        }
+    ws.onclose = (e: CloseEvent) => this.#onClose(e);
+  }
+
+  /** Creates the runtime's `WebSocket`; reports the error and gives `undefined` when it cannot. */
+  #open(params: ConnectParams): WebSocket | undefined {
+    const Ctor = (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    if (Ctor === undefined) {
+      this.#reportError(
+        new UnsupportedError("Cannot connect as this runtime has no global WebSocket"),
+      );
+      return undefined;
+    }
+    const protocols = [...params.subprotocols];
+    try {
+      if (params.headers.length === 0) return new Ctor(this.#url, protocols);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of params.headers) {
+        headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
       }
-      this.#finish();
-    };
+      return new Ctor(this.#url, { protocols, headers });
+    } catch (cause) {
+      this.#reportError(
+        new HandshakeError(`Cannot connect to ${this.#url} as the runtime's WebSocket refused it`, {
+          cause,
+        }),
+      );
+      return undefined;
+    }
+  }
+
+  #onOpen(ws: WebSocket): void {
+    this.#opened = true;
+    if (this.#ended) return;
+    this.#events.opened({
+      url: this.#url,
+      protocol: ws.protocol,
+      extensions: ws.extensions,
+      status: 101,
+      headers: undefined,
+    });
+  }
+
+  #onMessage(e: MessageEvent): void {
+    if (this.#ended) return;
+    const data = e.data;
+    if (typeof data === "string") this.#events.frame({ type: "text", data });
+    else if (data instanceof ArrayBuffer) {
+      this.#events.frame({ type: "binary", data: new Uint8Array(data) });
+    } else if (ArrayBuffer.isView(data)) {
+      this.#events.frame({
+        type: "binary",
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      });
+    }
+  }
+
+  /** The socket is closed: reports how the connection ended, unless the client knows already. */
+  #onClose(e: CloseEvent): void {
+    if (!this.#ended) {
+      if (!this.#opened) this.#reportError(this.#handshakeFailed(e));
+      else if (e.code === 1006 || (!e.wasClean && this.#runtimeError !== undefined)) {
+        this.#reportError(this.#connectionLost(e));
+      } else {
+        this.#ended = true;
+        this.#events.remoteClose(e.code, e.reason);
+      }
+    }
+    this.#settleDone();
+  }
+
+  /** The error for a socket closed before it opened. */
+  #handshakeFailed(e: CloseEvent): HandshakeError {
+    const detail = errorText(this.#runtimeError);
+    return new HandshakeError(
+      `Cannot connect to ${this.#url} as the WebSocket handshake failed${
+        detail ? `: ${detail}` : ""
+      }`,
+      { cause: this.#runtimeError ?? e, status: statusIn(detail) },
+    );
+  }
+
+  /** The error for an open socket closed without a close frame. */
+  #connectionLost(e: CloseEvent): Error {
+    const detail = errorText(this.#runtimeError);
+    return new Error(
+      `The connection to ${this.#url} was lost without a close frame (1006)${
+        detail ? `: ${detail}` : ""
+      }`,
+      { cause: this.#runtimeError ?? e },
+    );
   }
 
   send(frame: Frame): void {
@@ -163,7 +183,7 @@ class WebTransport implements Transport {
     this.#armCloseTimer();
   }
 
-  abort(): void {
+  release(): void {
     this.#ended = true;
     const ws = this.#ws;
     if (ws === undefined || ws.readyState >= 2) return;
@@ -177,18 +197,19 @@ class WebTransport implements Transport {
   /** The runtime finishes the close handshake; do not wait past closeTimeout for it. */
   #armCloseTimer(): void {
     // Bun fires "close" inside ws.close(): then there is nothing left to wait for.
-    if (this.#finished || this.#closeTimeout === Infinity) return;
-    this.#timer = setTimeout(() => this.#finish(), this.#closeTimeout);
+    if (this.#isDone || this.#closeTimeout === Infinity) return;
+    this.#timer = setTimeout(() => this.#settleDone(), this.#closeTimeout);
   }
 
-  #fail(error: Error): void {
+  /** Reports the error to the client, once; nothing is reported after it. */
+  #reportError(error: Error): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#events.failed(error);
+    this.#events.error(error);
   }
 
-  #finish(): void {
-    this.#finished = true;
+  #settleDone(): void {
+    this.#isDone = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#resolveDone();

@@ -102,7 +102,10 @@ async function isSettled(p: Promise<unknown>): Promise<boolean> {
 
 // --- ping ---
 
-Deno.test("client: handlePing gets the payload after the pong with that payload was sent (controlFrames)", async () => {
+// The transport answers pings (the socket transport writes the pong before it reports the ping;
+// tests/e2e checks that on the wire): the client itself sends no pong.
+
+Deno.test("client: handlePing gets the payload, and the client sends no pong of its own (controlFrames)", async () => {
   const seen: Array<{ payload: Uint8Array; sentBefore: unknown[] }> = [];
   await using h = await start(
     defineClient({
@@ -120,11 +123,12 @@ Deno.test("client: handlePing gets the payload after the pong with that payload 
   c.ping(payload);
   await until(() => seen.length === 1, "handlePing");
   assert.deepEqual(seen[0].payload, payload);
-  assert.deepEqual(seen[0].sentBefore, [{ type: "pong", data: payload }]);
+  assert.deepEqual(seen[0].sentBefore, []);
+  assert.deepEqual(h.connector.last.sent, []);
   assert.equal(h.conn.state, "connected");
 });
 
-Deno.test("client: handlePing → push sends after the pong", async () => {
+Deno.test("client: handlePing → push sends the frames", async () => {
   await using h = await start(
     defineClient({ handlePing: (_p, s: null) => push(text("after-pong"), s) }),
     null,
@@ -133,8 +137,8 @@ Deno.test("client: handlePing → push sends after the pong", async () => {
   );
   const c = await open(h);
   c.ping(bytes(9));
-  await until(() => c.sent.length === 2, "two frames");
-  assert.deepEqual(c.sent, [{ type: "pong", data: bytes(9) }, text("after-pong")]);
+  await until(() => c.sent.length === 1, "the pushed frame");
+  assert.deepEqual(c.sent, [text("after-pong")]);
 });
 
 Deno.test("client: handlePing → disconnect closes and handleDisconnect gets the user reason", async () => {
@@ -155,10 +159,7 @@ Deno.test("client: handlePing → disconnect closes and handleDisconnect gets th
   c.ping();
   await until(() => reasons.length === 1, "handleDisconnect");
   assert.deepEqual(reasons, [{ kind: "user", reason: "ping-bye" }]);
-  assert.deepEqual(c.ops, [
-    { op: "send", frame: { type: "pong", data: bytes() } },
-    { op: "close", code: 1000, reason: "" },
-  ]);
+  assert.deepEqual(c.ops, [{ op: "close", code: 1000, reason: "" }]);
   assert.equal(h.conn.state, "disconnected");
 });
 
@@ -209,7 +210,7 @@ for (const mode of ["throw", "reject"] as const) {
     assert.deepEqual(reasons, [{ kind: "error", error }]);
     assert.equal(reasons[0].kind === "error" && reasons[0].error, error);
     assert.equal(h.conn.state, "disconnected");
-    assert.equal(c.aborts, 1);
+    assert.equal(c.releases, 1);
     assert.ok(
       h.logger.messages.some((m) =>
         m.level === "warn" &&
@@ -243,7 +244,7 @@ for (const mode of ["throw", "reject"] as const) {
     await until(() => reasons.length === 1, "handleDisconnect");
     assert.deepEqual(reasons, [{ kind: "error", error }]);
     assert.equal(h.conn.state, "disconnected");
-    assert.equal(c.aborts, 1);
+    assert.equal(c.releases, 1);
   });
 }
 
@@ -299,7 +300,7 @@ Deno.test("client: events from an old connection never reach callbacks (B7)", as
   c1.ping(bytes(1));
   c1.opened();
   c1.remoteClose(1000, "again");
-  c1.failed(new Error("late failure"));
+  c1.error(new Error("late failure"));
   await settle();
   assert.deepEqual(calls, ["connect", "disconnect remote_close"]);
   h.clock.tick(51);
@@ -307,7 +308,7 @@ Deno.test("client: events from an old connection never reach callbacks (B7)", as
   // Connecting on the new connection.
   c1.text("stale-2");
   c1.opened();
-  c1.failed(new Error("late failure 2"));
+  c1.error(new Error("late failure 2"));
   await settle();
   assert.equal(h.conn.state, "connecting");
   c2.opened();
@@ -401,7 +402,7 @@ for (const cb of ["handleConnect", "handleFrame", "handleInfo", "handleDisconnec
     const bad = () => 42 as never;
     await using h = await start(defineClient({ [cb]: bad }), null);
     const c = await h.connector.connection(1);
-    if (cb === "handleDisconnect") c.failed(new Error("x"));
+    if (cb === "handleDisconnect") c.error(new Error("x"));
     else {
       c.opened();
       if (cb === "handleFrame") c.text("x");
@@ -579,7 +580,7 @@ Deno.test("client: a queued sendFrame rejects with ConnectionError when connectT
   );
   await until(() => reasons.length === 1, "handleDisconnect");
   assert.deepEqual(reasons, [{ kind: "connect_timeout", timeout: 1000 }]);
-  assert.equal(c.aborts, 1);
+  assert.equal(c.releases, 1);
   assert.deepEqual(c.sent, []);
   assert.equal(h.conn.state, "disconnected");
 });
@@ -615,7 +616,7 @@ Deno.test("client: stop() rejects queued senders and connect() waiters with Clie
     );
   }
   assert.deepEqual(c.sent, []);
-  assert.equal(c.aborts, 1);
+  assert.equal(c.releases, 1);
 });
 
 Deno.test("client: stop(reason) rejects queued senders with that reason", async () => {
@@ -662,7 +663,7 @@ Deno.test("client: stopped waits until the connection is released", async () => 
   const stopped = h.conn.stop();
   assert.equal(await isSettled(stopped), false);
   assert.equal(h.conn.state, "stopped");
-  c.release();
+  c.releaseDone();
   assert.deepEqual(await stopped, { kind: "normal" });
 });
 
@@ -707,14 +708,14 @@ Deno.test("client: reconnects after the backoff delay on the fake clock", async 
     { reconnect: { baseDelay: 100, maxDelay: 1000, random: () => 0 } },
   );
   const c1 = await open(h);
-  c1.failed(new Error("reset"));
+  c1.error(new Error("reset"));
   await until(() => reasons.length === 1, "handleDisconnect");
   h.clock.tick(50);
   await settle();
   assert.equal(h.connector.connections.length, 1);
   h.clock.tick(1);
   const c2 = await h.connector.connection(2);
-  c2.failed(new Error("refused"));
+  c2.error(new Error("refused"));
   await until(() => reasons.length === 2, "second handleDisconnect");
   h.clock.tick(100);
   await settle();
@@ -774,7 +775,7 @@ Deno.test("client: handleDisconnect → reconnect without the option reconnects 
   await until(() => n === 1, "first handleDisconnect");
   h.clock.tick(1000); // the default first delay is at most 1000 ms
   const c2 = await h.connector.connection(2);
-  c2.failed(new Error("x"));
+  c2.error(new Error("x"));
   await until(() => n === 2, "second handleDisconnect");
   h.clock.tick(60_000);
   await settle();
@@ -787,7 +788,7 @@ Deno.test("client: maxRetries exhaustion stops with max_retries_exceeded", async
     defineClient({ handleDisconnect: (r, _s: null) => void reasons.push(r) }),
     null,
     { reconnect: { baseDelay: 10, maxDelay: 10, maxRetries: 2, random: () => 0 } },
-    { onConnect: (c) => queueMicrotask(() => c.failed(new Error(`refused #${c.id}`))) },
+    { onConnect: (c) => queueMicrotask(() => c.error(new Error(`refused #${c.id}`))) },
   );
   for (let i = 0; i < 3 && h.conn.state !== "stopped"; i++) {
     await until(() => reasons.length === i + 1, `handleDisconnect ${i + 1}`);
@@ -1050,7 +1051,7 @@ Deno.test({
     try {
       (await connector.connection(1)).opened();
       await until(() => conn.state === "connected", "connected");
-      connector.last.failed(new Error("reset")); // handleDisconnect → arm a retry → log debug
+      connector.last.error(new Error("reset")); // handleDisconnect → arm a retry → log debug
       await settle();
       const stopped = await isSettled(conn.stopped);
       assert.equal(conn.state === "stopped", stopped, "state and stopped agree");
@@ -1078,9 +1079,9 @@ Deno.test({
     c2.opened();
     await back;
     const stopped = h.conn.stop();
-    c2.release();
+    c2.releaseDone();
     const early = await isSettled(stopped);
-    c1.release();
+    c1.releaseDone();
     await stopped;
     assert.equal(early, false, "stopped settled while connection 1 still held resources");
   },

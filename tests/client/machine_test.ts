@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import {
   type CallbackName,
-  type ConnectInfo,
   createMachine,
   type Effect,
   type Event,
@@ -15,7 +14,8 @@ import {
   step,
 } from "../../src/client/_machine.ts";
 import type { ReconnectPolicy } from "../../src/client/_options.ts";
-import type { Frame } from "../../src/client/frame.ts";
+import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
+import type { Frame } from "../../src/vocabulary/frame.ts";
 import {
   ClientStoppedError,
   ConnectionError,
@@ -87,8 +87,8 @@ function sum(fx: Effect[]): string[] {
         return `send ${fmtFrame(e.frame)} ${e.origin}${e.reply ? ` ${(e.reply as R).label}` : ""}`;
       case "close":
         return `close ${e.code} ${JSON.stringify(e.reason)}`;
-      case "drop":
-        return "drop";
+      case "release":
+        return "release";
       case "call":
         return `call ${e.callback}`;
       case "arm":
@@ -221,8 +221,8 @@ const TABLE: Row[] = [
   },
   {
     state: "disconnected",
-    what: "failed is ignored",
-    event: (m) => ({ type: "failed", conn: m.conn, error: new Error("x") }),
+    what: "error is ignored",
+    event: (m) => ({ type: "error", conn: m.conn, error: new Error("x") }),
     effects: [],
     phase: "disconnected",
   },
@@ -323,32 +323,32 @@ const TABLE: Row[] = [
   },
   {
     state: "connecting",
-    what: "remoteClose during the handshake drops and calls handleDisconnect",
+    what: "remoteClose during the handshake releases and calls handleDisconnect",
     event: (m) => ({ type: "remoteClose", conn: m.conn, code: 1001, reason: "" }),
-    effects: ["drop", "call handleDisconnect"],
+    effects: ["release", "call handleDisconnect"],
     phase: "disconnected",
     pending: "handleDisconnect",
   },
   {
     state: "connecting",
-    what: "failed (current) drops and calls handleDisconnect",
-    event: (m) => ({ type: "failed", conn: m.conn, error: new Error("refused") }),
-    effects: ["drop", "call handleDisconnect"],
+    what: "error (current) releases and calls handleDisconnect",
+    event: (m) => ({ type: "error", conn: m.conn, error: new Error("refused") }),
+    effects: ["release", "call handleDisconnect"],
     phase: "disconnected",
     pending: "handleDisconnect",
   },
   {
     state: "connecting",
-    what: "failed (stale) is ignored",
-    event: (m) => ({ type: "failed", conn: m.conn - 1, error: new Error("old") }),
+    what: "error (stale) is ignored",
+    event: (m) => ({ type: "error", conn: m.conn - 1, error: new Error("old") }),
     effects: [],
     phase: "connecting",
   },
   {
     state: "connecting",
-    what: "connectTimeout (current) drops and calls handleDisconnect",
+    what: "connectTimeout (current) releases and calls handleDisconnect",
     event: (m) => ({ type: "connectTimeout", conn: m.conn }),
-    effects: ["drop", "call handleDisconnect"],
+    effects: ["release", "call handleDisconnect"],
     phase: "disconnected",
     pending: "handleDisconnect",
   },
@@ -368,9 +368,9 @@ const TABLE: Row[] = [
   },
   {
     state: "connecting",
-    what: "disconnect drops, answers, then calls handleDisconnect",
+    what: "disconnect releases, answers, then calls handleDisconnect",
     event: () => ({ type: "disconnect", code: 1000, reason: "", reply: ra }),
-    effects: ["drop", "settle ra ok", "call handleDisconnect"],
+    effects: ["release", "settle ra ok", "call handleDisconnect"],
     phase: "disconnected",
     pending: "handleDisconnect",
   },
@@ -384,9 +384,9 @@ const TABLE: Row[] = [
   },
   {
     state: "connecting",
-    what: "stop drops and terminates",
+    what: "stop releases and terminates",
     event: () => ({ type: "stop", reason: { kind: "normal" } }),
-    effects: ["drop", "terminate normal"],
+    effects: ["release", "terminate normal"],
     phase: "stopped",
   },
 
@@ -429,9 +429,9 @@ const TABLE: Row[] = [
   },
   {
     state: "connected",
-    what: "ping sends the pong, then calls handlePing",
+    what: "ping calls handlePing (the transport has sent the pong)",
     event: (m) => ({ type: "ping", conn: m.conn, payload: new Uint8Array(3) }),
-    effects: ["send pong:3 auto-pong", "call handlePing"],
+    effects: ["call handlePing"],
     phase: "connected",
     pending: "handlePing",
   },
@@ -446,7 +446,7 @@ const TABLE: Row[] = [
     state: "connected",
     what: "remoteClose releases the transport and calls handleDisconnect",
     event: (m) => ({ type: "remoteClose", conn: m.conn, code: 1001, reason: "away" }),
-    effects: ["drop", "call handleDisconnect"],
+    effects: ["release", "call handleDisconnect"],
     phase: "disconnected",
     pending: "handleDisconnect",
   },
@@ -459,16 +459,16 @@ const TABLE: Row[] = [
   },
   {
     state: "connected",
-    what: "failed drops and calls handleDisconnect",
-    event: (m) => ({ type: "failed", conn: m.conn, error: new Error("reset") }),
-    effects: ["drop", "call handleDisconnect"],
+    what: "error releases and calls handleDisconnect",
+    event: (m) => ({ type: "error", conn: m.conn, error: new Error("reset") }),
+    effects: ["release", "call handleDisconnect"],
     phase: "disconnected",
     pending: "handleDisconnect",
   },
   {
     state: "connected",
-    what: "failed (stale) is ignored",
-    event: (m) => ({ type: "failed", conn: m.conn - 1, error: new Error("old") }),
+    what: "error (stale) is ignored",
+    event: (m) => ({ type: "error", conn: m.conn - 1, error: new Error("old") }),
     effects: [],
     phase: "connected",
   },
@@ -538,7 +538,6 @@ Deno.test("machine: callback arguments carry the event and the user state", () =
   const payload = new Uint8Array([7, 8]);
   const fx = step(m, { type: "ping", conn: 1, payload });
   assert.deepEqual(lastCall(fx).args, [payload, { n: 1 }]);
-  assert.equal((fx[0] as Extract<Effect, { type: "send" }>).frame.data, payload);
   step(m, { type: "result", value: undefined });
   assert.deepEqual(lastCall(step(m, { type: "info", message: "hey" })).args, ["hey", { n: 1 }]);
   step(m, { type: "result", value: undefined });
@@ -568,7 +567,7 @@ Deno.test("machine: reasons given to handleDisconnect by each way out of connect
     timeout: 1234,
   });
   m = toConnecting(machine());
-  assert.deepEqual(lastCall(step(m, { type: "failed", conn: 1, error: err })).args[0], {
+  assert.deepEqual(lastCall(step(m, { type: "error", conn: 1, error: err })).args[0], {
     kind: "error",
     error: err,
   });
@@ -603,8 +602,8 @@ Deno.test("machine: a failed attempt fails connect() waiters with ConnectionErro
   const m = machine();
   step(m, { type: "connect", reply: new R("w") });
   const err = new Error("refused");
-  const fx = step(m, { type: "failed", conn: 1, error: err });
-  assert.deepEqual(sum(fx), ["drop", "settle w ConnectionError", "call handleDisconnect"]);
+  const fx = step(m, { type: "error", conn: 1, error: err });
+  assert.deepEqual(sum(fx), ["release", "settle w ConnectionError", "call handleDisconnect"]);
   const e = settleOf(fx, "w").error as ConnectionError;
   assert.deepEqual(e.reason, { kind: "error", error: err });
   assert.equal(e.cause, err);
@@ -627,7 +626,7 @@ Deno.test("machine: a matching timer starts the attempt; a stale one does nothin
   assert.equal(m.timer, 0);
   assert.equal(m.phase, "connecting");
   // The same token again (a duplicate or late timer) is stale now.
-  step(m, { type: "failed", conn: 2, error: new Error("x") });
+  step(m, { type: "error", conn: 2, error: new Error("x") });
   const fx = step(m, { type: "result", value: undefined });
   assert.deepEqual(sum(fx), ["arm 2 101", "log debug"]);
   assert.deepEqual(sum(step(m, { type: "timer", token: 1 })), []);
@@ -710,7 +709,7 @@ Deno.test("machine: the end of an attempt refuses queued frames with ConnectionE
   step(m, { type: "send", frame: text("b") });
   const fx = step(m, { type: "connectTimeout", conn: 1 });
   assert.deepEqual(sum(fx), [
-    "drop",
+    "release",
     "settle a ConnectionError",
     "log warn",
     "call handleDisconnect",
@@ -729,7 +728,7 @@ Deno.test("machine: disconnect while connecting answers the caller before queued
   step(m, { type: "send", frame: text("a"), reply: new R("q") });
   const fx = step(m, { type: "disconnect", code: 1000, reason: "", reply: new R("d") });
   assert.deepEqual(sum(fx), [
-    "drop",
+    "release",
     "settle d ok",
     "settle q ConnectionError",
     "call handleDisconnect",
@@ -743,7 +742,7 @@ Deno.test("machine: stop while connecting refuses queued frames and waiters with
   step(m, { type: "connect", reply: new R("w") });
   const fx = step(m, { type: "stop", reason: { kind: "user", reason: "bye" } });
   assert.deepEqual(sum(fx), [
-    "drop",
+    "release",
     "settle q ClientStoppedError",
     "settle w ClientStoppedError",
     "terminate user",
@@ -980,10 +979,10 @@ Deno.test("machine: handleConnect disconnect refuses queued frames instead of se
 Deno.test("machine: opened resets the retry counter before handleConnect", () => {
   const m = machine({ reconnect: POLICY });
   toConnecting(m);
-  step(m, { type: "failed", conn: 1, error: new Error("x") });
+  step(m, { type: "error", conn: 1, error: new Error("x") });
   step(m, { type: "result", value: undefined });
   step(m, { type: "timer", token: m.timer });
-  step(m, { type: "failed", conn: 2, error: new Error("x") });
+  step(m, { type: "error", conn: 2, error: new Error("x") });
   step(m, { type: "result", value: undefined });
   assert.equal(m.retries, 2);
   step(m, { type: "timer", token: m.timer });
@@ -1020,15 +1019,15 @@ Deno.test("machine: handleInfo → disconnect while disconnected only keeps the 
   assert.equal(m.timer, 1, "the reconnect timer is untouched");
 });
 
-Deno.test("machine: handleInfo → disconnect while connecting drops the attempt, no close frame", () => {
+Deno.test("machine: handleInfo → disconnect while connecting releases the attempt, no close frame", () => {
   const m = toConnecting(machine());
   step(m, { type: "info", message: "m" });
   const fx = step(m, { type: "result", value: disconnect("r", "s1") });
-  assert.deepEqual(sum(fx), ["drop", "call handleDisconnect"]);
+  assert.deepEqual(sum(fx), ["release", "call handleDisconnect"]);
   assert.deepEqual(lastCall(fx).args, [{ kind: "user", reason: "r" }, "s1"]);
 });
 
-Deno.test("machine: handleInfo → stop while disconnected terminates without close or drop", () => {
+Deno.test("machine: handleInfo → stop while disconnected terminates without close or release", () => {
   const m = machine();
   step(m, { type: "info", message: "m" });
   assert.deepEqual(sum(step(m, { type: "result", value: stop("x") })), ["terminate user"]);
@@ -1108,7 +1107,7 @@ Deno.test("machine: after disconnect() handleDisconnect → reconnect still reco
   step(m, { type: "timer", token: 1 });
   assert.equal(m.hold, false);
   // A later failure with ok reconnects again: the hold was for that one disconnect.
-  step(m, { type: "failed", conn: 2, error: new Error("x") });
+  step(m, { type: "error", conn: 2, error: new Error("x") });
   assert.deepEqual(sum(step(m, { type: "result", value: ok("s2") })), ["arm 2 101", "log debug"]);
 });
 
@@ -1125,7 +1124,7 @@ Deno.test("machine: connect() after disconnect() clears the hold", () => {
   step(m, { type: "result", value: undefined });
   step(m, { type: "connect" });
   assert.equal(m.hold, false);
-  step(m, { type: "failed", conn: 2, error: new Error("x") });
+  step(m, { type: "error", conn: 2, error: new Error("x") });
   assert.deepEqual(sum(step(m, { type: "result", value: undefined })), ["arm 1 51", "log debug"]);
 });
 
@@ -1137,7 +1136,7 @@ Deno.test("machine: maxRetries N gives N retries, N + 1 handleDisconnect calls, 
   let last: Effect[] = [];
   for (let attempt = 1;; attempt++) {
     const err = new Error(`fail ${attempt}`);
-    last = step(m, { type: "failed", conn: m.conn, error: err });
+    last = step(m, { type: "error", conn: m.conn, error: err });
     calls++;
     const fx = step(m, { type: "result", value: undefined });
     const arm = fx.find((e) => e.type === "arm");
@@ -1228,14 +1227,50 @@ Deno.test("machine: errors given to settle are the library's named errors", () =
   const fx2 = step(full, { type: "send", frame: text("a"), reply: new R("q") });
   assert.ok(settleOf(fx2, "q").error instanceof QueueFullError);
   const fx3 = step(full, { type: "connectTimeout", conn: full.conn });
-  assert.deepEqual(sum(fx3), ["drop", "call handleDisconnect"]);
+  assert.deepEqual(sum(fx3), ["release", "call handleDisconnect"]);
   step(full, { type: "result", value: undefined });
   const m4 = toConnecting(machine());
   step(m4, { type: "send", frame: text("a"), reply: new R("c") });
-  const fx4 = step(m4, { type: "failed", conn: 1, error: new Error("x") });
+  const fx4 = step(m4, { type: "error", conn: 1, error: new Error("x") });
   assert.ok(settleOf(fx4, "c").error instanceof ConnectionError);
   const m5 = toConnecting(machine());
   step(m5, { type: "send", frame: text("a"), reply: new R("s") });
   const fx5 = step(m5, { type: "stop", reason: { kind: "normal" } });
   assert.ok(settleOf(fx5, "s").error instanceof ClientStoppedError);
+});
+
+// --- starting and stopping outside the callbacks ---
+
+Deno.test("machine: start sets the user state init gave and opens the first connection", () => {
+  const m = machine({}, undefined);
+  assert.deepEqual(sum(step(m, { type: "start", user: { n: 1 } })), ["open 1 5000"]);
+  assert.equal(m.phase, "connecting");
+  assert.deepEqual(m.user, { n: 1 });
+  assert.deepEqual(lastCall(step(m, { type: "opened", conn: 1, info: INFO })).args, [
+    { n: 1 },
+    INFO,
+  ]);
+});
+
+Deno.test("machine: a quiet stop (a refused start) terminates with quiet set; a plain stop without it", () => {
+  const quiet = step(machine(), { type: "stop", reason: { kind: "normal" }, quiet: true });
+  assert.deepEqual(terminateOf(quiet), {
+    type: "terminate",
+    reason: { kind: "normal" },
+    quiet: true,
+  });
+  const plain = step(machine(), { type: "stop", reason: { kind: "normal" } });
+  assert.deepEqual(terminateOf(plain), { type: "terminate", reason: { kind: "normal" } });
+});
+
+Deno.test("machine: internalError stops the client with the error even while a callback runs, and not twice", () => {
+  const m = inState("connected");
+  step(m, { type: "info", message: 1 });
+  const boom = new Error("driver bug");
+  const fx = step(m, { type: "internalError", error: boom });
+  assert.deepEqual(sum(fx), ['close 1000 ""', "terminate error"]);
+  assert.deepEqual(terminateOf(fx).reason, { kind: "error", error: boom });
+  assert.equal(m.phase, "stopped");
+  assert.equal(m.pending, null);
+  assert.deepEqual(step(m, { type: "internalError", error: boom }), []);
 });

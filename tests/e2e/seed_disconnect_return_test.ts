@@ -88,7 +88,7 @@ Deno.test("TD:46 handleFrame returning disconnect(reason) reaches handleDisconne
  * an echoed `relay_ping:<payload>` text into a ping event: the server and socket stay real.
  */
 const pingRelay: Connector = {
-  name: "web+ping-relay",
+  name: "web",
   capabilities: webConnector.capabilities,
   connect(params, events) {
     // The events are an object with methods on its prototype: delegate each one.
@@ -96,7 +96,7 @@ const pingRelay: Connector = {
       opened: (info) => events.opened(info),
       ping: (payload) => events.ping(payload),
       remoteClose: (code, reason) => events.remoteClose(code, reason),
-      failed: (error) => events.failed(error),
+      error: (error) => events.error(error),
       frame(frame) {
         if (frame.type === "text" && frame.data.startsWith("relay_ping:")) {
           events.ping(new TextEncoder().encode(frame.data.slice("relay_ping:".length)));

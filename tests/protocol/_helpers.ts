@@ -218,7 +218,7 @@ export function recordingDecoder(
     binary: (data) => events.push({ kind: "binary", data: own(data) }),
     ping: (data) => events.push({ kind: "ping", data: own(data) }),
     pong: (data) => events.push({ kind: "pong", data: own(data) }),
-    close: (code, reason) => events.push({ kind: "close", code, reason }),
+    remoteClose: (code, reason) => events.push({ kind: "close", code, reason }),
     error: (error) => {
       if (!(error instanceof ProtocolError)) throw new Error("sink got a non-ProtocolError");
       events.push({ kind: "error", code: error.code, error });

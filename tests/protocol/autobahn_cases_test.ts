@@ -292,9 +292,9 @@ class Fuzzer {
       },
       ping: (data) => this.events.push({ kind: "ping", data: data.slice() }),
       pong: (data) => this.events.push({ kind: "pong", data: data.slice() }),
-      closed: (code, reason, byServer) =>
+      remoteClose: (code, reason, byServer) =>
         this.events.push({ kind: "closed", code, reason, byServer }),
-      failed: (error, closeOwed) => this.events.push({ kind: "failed", error, closeOwed }),
+      error: (error, closeOwed) => this.events.push({ kind: "failed", error, closeOwed }),
     };
     this.conn = new ClientConnection({
       url: new URL("ws://127.0.0.1:9001/runCase?case=1&agent=parley"),
@@ -437,7 +437,7 @@ class Fuzzer {
   #collect(): void {
     // The client handled everything this chop delivered (the echoes are out): now it writes the
     // close it owes after the server's close or a violation, as the socket transport does.
-    this.conn.finish();
+    this.conn.sendOwedClose();
     if (!this.conn.hasOutput) return;
     const chunks = this.conn.takeOutput();
     const buf = this.#partial.length === 0 && chunks.length === 1

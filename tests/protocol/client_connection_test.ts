@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HandshakeError } from "../../src/client/errors.ts";
+import { HandshakeError } from "../../src/vocabulary/handshake_error.ts";
 import { ClientConnection, type ConnectionParams } from "../../src/protocol/client_connection.ts";
 import {
   acceptFor,
@@ -66,9 +66,9 @@ function setup(
     binary: (data) => events.push({ type: "binary", data: data.slice() }),
     ping: (data) => events.push({ type: "ping", data: data.slice(), outputQueued: conn.hasOutput }),
     pong: (data) => events.push({ type: "pong", data: data.slice() }),
-    closed: (code, reason, initiatedByServer) =>
+    remoteClose: (code, reason, initiatedByServer) =>
       events.push({ type: "closed", code, reason, initiatedByServer }),
-    failed: (error, closeOwed) => events.push({ type: "failed", error, closeOwed }),
+    error: (error, closeOwed) => events.push({ type: "failed", error, closeOwed }),
   });
   const twin = seededRandom(SEED);
   twin(new Uint8Array(16)); // the handshake key
@@ -223,8 +223,8 @@ Deno.test("ClientConnection: a server close is echoed with the same code, then c
   assert.equal(s.conn.state, "closeReceived");
   assert.equal(s.conn.hasOutput, false);
   s.conn.sendText("a reply to an earlier message");
-  assert.equal(s.conn.finish(), true);
-  assert.equal(s.conn.finish(), false, "owed once");
+  assert.equal(s.conn.sendOwedClose(), true);
+  assert.equal(s.conn.sendOwedClose(), false, "owed once");
   assert.equal(s.conn.state, "closed");
   const out = written(s.conn).slice(1);
   assert.equal(out.length, 1);
@@ -305,8 +305,8 @@ Deno.test("ClientConnection: a protocol error writes a close frame with the erro
     assert.equal((f.error as ProtocolError).code, code, name);
     assert.equal(f.closeOwed, true);
     assert.equal(s.conn.state, "failing");
-    assert.equal(s.conn.hasOutput, false, "the close waits for finish()");
-    assert.equal(s.conn.finish(), true);
+    assert.equal(s.conn.hasOutput, false, "the close waits for sendOwedClose()");
+    assert.equal(s.conn.sendOwedClose(), true);
     assert.equal(s.conn.state, "closed");
     const out = written(s.conn);
     assert.equal(out.length, 1, name);
@@ -326,7 +326,7 @@ Deno.test("ClientConnection: a limit violation fails with 1009 in the close fram
   const f = s.events[1];
   assert.ok(f.type === "failed");
   assert.equal((f.error as ProtocolError).code, 1009);
-  s.conn.finish();
+  s.conn.sendOwedClose();
   assert.deepEqual(written(s.conn)[0].payload, closeBody(1009));
 });
 
@@ -336,7 +336,7 @@ Deno.test("ClientConnection: a protocol error in the frames that came with the 1
   assert.deepEqual(s.kinds(), ["opened", "text", "failed"]);
   const f = s.events[2];
   assert.ok(f.type === "failed" && f.closeOwed);
-  s.conn.finish();
+  s.conn.sendOwedClose();
   assert.deepEqual(written(s.conn).map((fr) => fr.opcode), [CLOSE]);
 });
 
@@ -388,7 +388,7 @@ Deno.test("ClientConnection: end() while a close is owed drops it (the server is
   s.conn.receive(serverFrame(CLOSE, closeBody(1000)));
   s.conn.end();
   assert.equal(s.conn.state, "closed");
-  assert.equal(s.conn.finish(), false);
+  assert.equal(s.conn.sendOwedClose(), false);
   assert.equal(s.conn.hasOutput, false);
 });
 
@@ -518,7 +518,7 @@ Deno.test("ClientConnection: sending when not open throws and writes nothing", (
     ["closed", (s) => {
       open(s);
       s.conn.receive(serverFrame(CLOSE));
-      s.conn.finish();
+      s.conn.sendOwedClose();
     }],
   ];
   for (const [state, reach] of states) {

@@ -9,7 +9,7 @@ import {
   TOO_BIG,
 } from "../../src/protocol/close_codes.ts";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "../../src/protocol/opcodes.ts";
-import { ParleyError } from "../../src/client/errors.ts";
+import { ParleyError } from "../../src/vocabulary/parley_error.ts";
 import { ProtocolError } from "../../src/protocol/protocol_error.ts";
 import { INVALID_CLOSE_CODES, VALID_CLOSE_CODES } from "./_helpers.ts";
 

@@ -767,7 +767,7 @@ Deno.test("FrameDecoder: a message in pieces is joined into the injected allocat
     binary: (data) => got.push(data),
     ping() {},
     pong() {},
-    close() {},
+    remoteClose() {},
     error: (error) => assert.fail(error.message),
   }, allocate);
   const payload = new Uint8Array(70_000).map((_, i) => i * 7);

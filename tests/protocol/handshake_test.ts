@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HandshakeError } from "../../src/client/errors.ts";
+import { HandshakeError } from "../../src/vocabulary/handshake_error.ts";
 import {
   acceptFor,
   buildRequest,
@@ -186,7 +186,7 @@ function upgraded(result: ResponseResult): Upgrade {
   if (result.kind !== "upgraded") {
     assert.fail(
       `expected an upgrade, got ${result.kind}${
-        result.kind === "failed" ? `: ${result.error.message}` : ""
+        result.kind === "error" ? `: ${result.error.message}` : ""
       }`,
     );
   }
@@ -194,7 +194,7 @@ function upgraded(result: ResponseResult): Upgrade {
 }
 
 function failed(result: ResponseResult): HandshakeError {
-  if (result.kind !== "failed") assert.fail(`expected a failure, got ${result.kind}`);
+  if (result.kind !== "error") assert.fail(`expected a failure, got ${result.kind}`);
   assert.ok(result.error instanceof HandshakeError);
   assert.ok(result.error.message.includes(URL_TEXT), "the message names the URL");
   return result.error;

@@ -378,8 +378,8 @@ Deno.test("property: a connection answers every ping with a pong of the same pay
         binary: () => events.push("binary"),
         ping: () => events.push("ping"),
         pong: () => events.push("pong"),
-        closed: (_c, _r, byServer) => events.push(`closed ${byServer}`),
-        failed: (e) => events.push(`failed ${e.message}`),
+        remoteClose: (_c, _r, byServer) => events.push(`closed ${byServer}`),
+        error: (e) => events.push(`failed ${e.message}`),
       });
       const request = new TextDecoder().decode(conn.takeOutput()[0]);
       const key = /Sec-WebSocket-Key: (.+)\r\n/.exec(request)![1];
@@ -389,7 +389,7 @@ Deno.test("property: a connection answers every ping with a pong of the same pay
       );
       const stream = concat(head, serverStream(items, close));
       for (const piece of chunk(stream, cuts)) conn.receive(piece);
-      conn.finish();
+      conn.sendOwedClose();
       const written = parseClientFrames(conn.takeOutput());
       const pings = items.filter((i) => i.kind === "ping").map((i) => i.data);
       const pongs = written.filter((f) => f.opcode === PONG).map((f) => f.payload);

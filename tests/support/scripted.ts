@@ -1,10 +1,11 @@
 // A scripted Connector for tests: the test plays the server. Every connect, frame sent,
-// close(code, reason) and abort() is recorded per connection, and the test drives the transport
-// events (opened, frame, ping, remoteClose, failed) by hand. Writes can be made to throw, reject,
+// close(code, reason) and release() is recorded per connection, and the test drives the transport
+// events (opened, frame, ping, remoteClose, error) by hand. Writes can be made to throw, reject,
 // or wait until the test lets them through.
 
-import type { Frame } from "../../src/client/frame.ts";
-import type { ConnectInfo, ReceivedFrame } from "../../src/client/_machine.ts";
+import type { Frame } from "../../src/vocabulary/frame.ts";
+import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
+import type { ReceivedFrame } from "../../src/vocabulary/frame.ts";
 import type {
   Connector,
   ConnectParams,
@@ -16,17 +17,17 @@ import type {
 export type Op =
   | { readonly op: "send"; readonly frame: Frame }
   | { readonly op: "close"; readonly code: number; readonly reason: string }
-  | { readonly op: "abort" };
+  | { readonly op: "release" };
 
 /** How the connector behaves. */
 export interface ScriptedOptions {
   /** `capabilities.controlFrames`: `true` plays the socket transport that sees pings. */
   readonly controlFrames?: boolean;
-  /** The connector's name, for messages. Default `"scripted"`. */
-  readonly name?: string;
+  /** The transport it plays, for `conn.transport`: `"socket"` with `controlFrames`, else `"web"`. */
+  readonly name?: "web" | "socket";
   /** Runs right after each connect, e.g. `(c) => c.opened()` to accept every handshake. */
   readonly onConnect?: (conn: ScriptedConnection) => void;
-  /** Keep `done` pending after close/abort until the test calls `release()`. */
+  /** Keep `done` pending after close/release until the test calls `releaseDone()`. */
   readonly holdDone?: boolean;
 }
 
@@ -39,7 +40,7 @@ export type WriteMode =
 
 /** A Connector whose connections the test scripts. */
 export class ScriptedConnector implements Connector {
-  readonly name: string;
+  readonly name: "web" | "socket";
   readonly capabilities: { controlFrames: boolean };
   /** Every connection, in connect order (ids start at 1). */
   readonly connections: ScriptedConnection[] = [];
@@ -48,7 +49,7 @@ export class ScriptedConnector implements Connector {
 
   constructor(options: ScriptedOptions = {}) {
     this.#options = options;
-    this.name = options.name ?? "scripted";
+    this.name = options.name ?? (options.controlFrames ? "socket" : "web");
     this.capabilities = { controlFrames: options.controlFrames ?? false };
   }
 
@@ -101,9 +102,9 @@ export class ScriptedConnection implements Transport {
   readonly id: number;
   /** What the client asked to connect with. */
   readonly params: ConnectParams;
-  /** Every send, close and abort the client made, in order. */
+  /** Every send, close and release the client made, in order. */
   readonly ops: Op[] = [];
-  /** Calls made after the connection was closed or aborted (a client bug if not empty). */
+  /** Calls made after the connection was closed or released (a client bug if not empty). */
   readonly afterEnd: Op[] = [];
   readonly done: Promise<void>;
   #events: TransportEvents;
@@ -131,12 +132,12 @@ export class ScriptedConnection implements Transport {
     return this.ops.flatMap((o) => (o.op === "close" ? [{ code: o.code, reason: o.reason }] : []));
   }
 
-  /** How many times abort() was called. */
-  get aborts(): number {
-    return this.ops.filter((o) => o.op === "abort").length;
+  /** How many times release() was called. */
+  get releases(): number {
+    return this.ops.filter((o) => o.op === "release").length;
   }
 
-  /** Whether close() or abort() was called. */
+  /** Whether close() or release() was called. */
   get ended(): boolean {
     return this.#ended;
   }
@@ -199,15 +200,15 @@ export class ScriptedConnection implements Transport {
     this.#end();
   }
 
-  abort(): void {
-    const op: Op = { op: "abort" };
+  release(): void {
+    const op: Op = { op: "release" };
     if (this.#ended) this.afterEnd.push(op);
     this.ops.push(op);
     this.#end();
   }
 
   /** Resolves `done` (with `holdDone`, the test decides when the connection is released). */
-  release(): void {
+  releaseDone(): void {
     this.#resolveDone();
   }
 
@@ -250,8 +251,8 @@ export class ScriptedConnection implements Transport {
   }
 
   /** The connection failed. */
-  failed(error: Error = new Error("scripted: connection failed")): void {
-    this.#events.failed(error);
+  error(error: Error = new Error("scripted: connection failed")): void {
+    this.#events.error(error);
   }
 }
 

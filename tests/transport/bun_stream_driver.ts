@@ -35,7 +35,7 @@ const events: StreamEvents = {
     log(`error`);
     report.error = error.message;
   },
-  closed() {
+  done() {
     log("closed");
     onClosed();
   },

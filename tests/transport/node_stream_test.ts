@@ -13,7 +13,7 @@ Deno.test("node:net stream: while a server does not read, every drained() waiter
     data() {},
     end() {},
     error() {},
-    closed: () => (closed = true),
+    done: () => (closed = true),
   };
   const stream = await nodeDial(
     {

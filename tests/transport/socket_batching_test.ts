@@ -32,10 +32,10 @@ function recordingDialer() {
       writes.push(chunks);
     },
     end() {
-      queueMicrotask(() => events?.closed());
+      queueMicrotask(() => events?.done());
     },
     destroy() {
-      queueMicrotask(() => events?.closed());
+      queueMicrotask(() => events?.done());
     },
     buffered: 0,
     drained: () => Promise.resolve(),

@@ -1,5 +1,5 @@
 /**
- * WebSocket frames as the client sends and receives them.
+ * WebSocket frames as the client sends and receives them, in every layer.
  *
  * @module
  */
@@ -89,3 +89,17 @@ export interface PongFrame {
   /** The payload, at most 125 bytes; empty when omitted. */
   readonly data?: Uint8Array;
 }
+
+/**
+ * A frame received from the server, as `handleFrame` sees it: a text or binary message, or a
+ * pong. (Pings go to `handlePing`; the server's close frame ends the connection.)
+ *
+ * @example
+ * ```ts
+ * import type { ReceivedFrame } from "@parley/client";
+ * function show(frame: ReceivedFrame): string {
+ *   return frame.type === "text" ? frame.data : `${frame.type} of ${frame.data?.length ?? 0} bytes`;
+ * }
+ * ```
+ */
+export type ReceivedFrame = TextFrame | BinaryFrame | PongFrame;

@@ -1,0 +1,32 @@
+/**
+ * What a connection reports about itself once it is up.
+ *
+ * @module
+ */
+
+/**
+ * What `handleConnect` learns about the connection.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectInfo } from "@parley/client";
+ * function describe(info: ConnectInfo): string {
+ *   return `${info.url} (subprotocol ${info.protocol || "none"})`;
+ * }
+ * ```
+ */
+export interface ConnectInfo {
+  /** The URL connected to. */
+  readonly url: string;
+  /** The subprotocol the server chose, or `""`. */
+  readonly protocol: string;
+  /** The extensions the server chose, or `""`. */
+  readonly extensions: string;
+  /** The upgrade response's HTTP status: 101. */
+  readonly status: number;
+  /**
+   * The upgrade response's headers. The socket transport sees them; the web transport cannot,
+   * and gives `undefined`.
+   */
+  readonly headers: Headers | undefined;
+}
