@@ -1,9 +1,11 @@
-// The seed's test/parley/disconnect_return_test.exs (TD:n, spec §3.4): callbacks returning
-// disconnect(reason, state), against real servers. TD:160 and TD:218 hold or drive the reconnect
-// timer with a fake clock through `startClient(..., { clock })`.
+// Callbacks returning disconnect(reason, state), against real servers on loopback: the client
+// closes, handleDisconnect gets { kind: "user", reason } and the state returned with it, and the
+// client stays alive. Two tests hold or drive the reconnect timer with a fake clock through
+// `startClient(..., { clock })`. Ported from the Elixir library's
+// test/parley/disconnect_return_test.exs (the comment above each test names the test it comes
+// from).
 
 import assert from "node:assert/strict";
-// deno.json has no import map entry for it yet (tests/support/servers.ts imports npm:ws inline too).
 import FakeTimers from "@sinonjs/fake-timers";
 import {
   type ClientHandle,
@@ -35,7 +37,8 @@ async function staysDisconnected(conn: ClientHandle<never> | ClientHandle, ms = 
   assert.equal(conn.state, "disconnected");
 }
 
-Deno.test("TD:17 handleConnect returning disconnect(reason) reaches handleDisconnect; alive", async () => {
+// disconnect_return_test.exs:17
+Deno.test("handleConnect returning disconnect(reason) reaches handleDisconnect; alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await defineClient(recordingCallbacks<null>(rec, {
@@ -55,7 +58,8 @@ Deno.test("TD:17 handleConnect returning disconnect(reason) reaches handleDiscon
   }
 });
 
-Deno.test("TD:46 handleFrame returning disconnect(reason) reaches handleDisconnect; alive", async () => {
+// disconnect_return_test.exs:46
+Deno.test("handleFrame returning disconnect(reason) reaches handleDisconnect; alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await defineClient(recordingCallbacks<null>(rec, {
@@ -84,7 +88,7 @@ Deno.test("TD:46 handleFrame returning disconnect(reason) reaches handleDisconne
 });
 
 /**
- * The web transport (the only one so far) cannot see pings, so this connector wraps it and turns
+ * The web transport cannot see pings, so this connector wraps it and turns
  * an echoed `relay_ping:<payload>` text into a ping event: the server and socket stay real.
  */
 const pingRelay: Connector = {
@@ -106,7 +110,8 @@ const pingRelay: Connector = {
   },
 };
 
-Deno.test("TD:84 handlePing returning disconnect(reason) reaches handleDisconnect; alive (ping relayed: the web transport cannot see pings)", async () => {
+// disconnect_return_test.exs:84
+Deno.test("handlePing returning disconnect(reason) reaches handleDisconnect; alive (ping relayed: the web transport cannot see pings)", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
@@ -134,7 +139,8 @@ Deno.test("TD:84 handlePing returning disconnect(reason) reaches handleDisconnec
   }
 });
 
-Deno.test("TD:124 handleInfo returning disconnect(reason) while connected reaches handleDisconnect; alive", async () => {
+// disconnect_return_test.exs:124
+Deno.test("handleInfo returning disconnect(reason) while connected reaches handleDisconnect; alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await defineClient(recordingCallbacks<null>(rec, {
@@ -155,7 +161,8 @@ Deno.test("TD:124 handleInfo returning disconnect(reason) while connected reache
   }
 });
 
-Deno.test("TD:160 handleInfo disconnect(...) while disconnected: state kept, no handleDisconnect, pending reconnect not cancelled (fake clock)", async () => {
+// disconnect_return_test.exs:160
+Deno.test("handleInfo disconnect(...) while disconnected: state kept, no handleDisconnect, pending reconnect not cancelled (fake clock)", async () => {
   interface S {
     readonly gotDisconnectInfo: boolean;
   }
@@ -198,7 +205,8 @@ Deno.test("TD:160 handleInfo disconnect(...) while disconnected: state kept, no 
   }
 });
 
-Deno.test("TD:218 handleFrame disconnect(reason) + handleDisconnect reconnect(state) without the option: reconnects, frames flow (fake clock)", async () => {
+// disconnect_return_test.exs:218
+Deno.test("handleFrame disconnect(reason) + handleDisconnect reconnect(state) without the option: reconnects, frames flow (fake clock)", async () => {
   const clock = FakeTimers.createClock();
   const server = await startWsServer();
   const rec = new Recorder();
@@ -236,7 +244,8 @@ Deno.test("TD:218 handleFrame disconnect(reason) + handleDisconnect reconnect(st
   }
 });
 
-Deno.test("TD:270 handleDisconnect receives the state returned with disconnect(reason, newState)", async () => {
+// disconnect_return_test.exs:270
+Deno.test("handleDisconnect receives the state returned with disconnect(reason, newState)", async () => {
   interface S {
     readonly count: number;
     readonly status: string;

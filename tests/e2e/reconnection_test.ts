@@ -1,11 +1,13 @@
-// The seed's test/parley/reconnection_test.exs (TR:n, spec §3.3), against real servers, plus the
-// reconnect decisions taken for the port (spec §2.13, §2.14, §4.1 B3, B8, B12, B13, B18).
+// Reconnecting against real servers on loopback: the reconnect option and handleDisconnect's
+// reconnect/stayDisconnected/ok results, the backoff schedule, maxRetries, the retry counter, and
+// disconnect()/connect() around a pending reconnect. The first part is ported from the Elixir
+// library's test/parley/reconnection_test.exs (the comment above each test names the test it
+// comes from); the second checks where this library decides differently.
 //
 // Tests that must not wait for the default backoff (501-1000 ms and up) drive the reconnect
 // timer with a fake clock through `startClient(..., { clock })`; the servers stay real.
 
 import assert from "node:assert/strict";
-// deno.json has no import map entry for it yet (tests/support/servers.ts imports npm:ws inline too).
 import FakeTimers from "@sinonjs/fake-timers";
 import {
   type ClientHandle,
@@ -52,9 +54,10 @@ function assertMaxRetries(reason: StopReason, retries: number): DisconnectReason
   return reason.lastReason;
 }
 
-// --- TR: the seed's reconnection tests -----------------------------------------------------------
+// --- Reconnecting ----------------------------------------------------------------------------
 
-Deno.test("TR:17 reconnects after the server dies and is restarted on the same port; frames flow", async () => {
+// reconnection_test.exs:17
+Deno.test("reconnects after the server dies and is restarted on the same port; frames flow", async () => {
   let server: TestServer = await startWsServer();
   const port = server.port;
   const rec = new Recorder();
@@ -81,7 +84,9 @@ Deno.test("TR:17 reconnects after the server dies and is restarted on the same p
   }
 });
 
-Deno.test("TR:76 backoff delays do not shrink, then max_retries_exceeded (changed: a stop reason with retries and lastReason)", async () => {
+// reconnection_test.exs:76. Differs from the Elixir library on purpose: the stop reason holds the
+// retries and the last disconnect reason.
+Deno.test("backoff delays do not shrink, then the client stops with max_retries_exceeded", async () => {
   const port = await freePort();
   const rec = new Recorder();
   const log = recordingLogger();
@@ -111,7 +116,9 @@ Deno.test("TR:76 backoff delays do not shrink, then max_retries_exceeded (change
   }
 });
 
-Deno.test("TR:118 maxRetries 3: exactly 4 handleDisconnect calls, then max_retries_exceeded (changed: exact count, B18)", async () => {
+// reconnection_test.exs:118. Differs from the Elixir library on purpose: maxRetries counts retries
+// exactly (one handleDisconnect for the first failure, one per retry).
+Deno.test("maxRetries 3: exactly 4 handleDisconnect calls, then max_retries_exceeded", async () => {
   const port = await freePort();
   const rec = new Recorder();
   const log = recordingLogger();
@@ -135,7 +142,8 @@ Deno.test("TR:118 maxRetries 3: exactly 4 handleDisconnect calls, then max_retri
   }
 });
 
-Deno.test("TR:147 stayDisconnected from handleDisconnect suppresses reconnection even with the option on", async () => {
+// reconnection_test.exs:147
+Deno.test("stayDisconnected from handleDisconnect suppresses reconnection even with the option on", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
@@ -162,7 +170,8 @@ Deno.test("TR:147 stayDisconnected from handleDisconnect suppresses reconnection
   }
 });
 
-Deno.test("TR:186 reconnect(state) without the option reconnects with the default backoff once the server is back (fake clock)", async () => {
+// reconnection_test.exs:186
+Deno.test("reconnect(state) without the option reconnects with the default backoff once the server is back (fake clock)", async () => {
   const clock = FakeTimers.createClock();
   let server: TestServer = await startWsServer();
   const port = server.port;
@@ -200,7 +209,8 @@ Deno.test("TR:186 reconnect(state) without the option reconnects with the defaul
   }
 });
 
-Deno.test("TR:242 ok(state) with the option on reconnects", async () => {
+// reconnection_test.exs:242
+Deno.test("ok(state) with the option on reconnects", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const conn = await defineClient(recording(rec)).start(null, {
@@ -221,7 +231,8 @@ Deno.test("TR:242 ok(state) with the option on reconnects", async () => {
   }
 });
 
-Deno.test("TR:291 ok(state) without the option stays disconnected, alive", async () => {
+// reconnection_test.exs:291
+Deno.test("ok(state) without the option stays disconnected, alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
@@ -243,7 +254,8 @@ Deno.test("TR:291 ok(state) without the option stays disconnected, alive", async
   }
 });
 
-Deno.test("TR:329 disconnect() while disconnected cancels the pending reconnect; alive", async () => {
+// reconnection_test.exs:329
+Deno.test("disconnect() while disconnected cancels the pending reconnect; alive", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
@@ -272,7 +284,8 @@ Deno.test("TR:329 disconnect() while disconnected cancels the pending reconnect;
   }
 });
 
-Deno.test("TR:369 the first connect fails (nothing listens) and a retry succeeds once a server starts on that port", async () => {
+// reconnection_test.exs:369
+Deno.test("the first connect fails (nothing listens) and a retry succeeds once a server starts on that port", async () => {
   const port = await freePort();
   const rec = new Recorder();
   let server: TestServer | undefined;
@@ -292,7 +305,8 @@ Deno.test("TR:369 the first connect fails (nothing listens) and a retry succeeds
   }
 });
 
-Deno.test("TR:426 the retry counter resets after a successful reconnect", async () => {
+// reconnection_test.exs:426
+Deno.test("the retry counter resets after a successful reconnect", async () => {
   let server: TestServer = await startWsServer();
   const port = server.port;
   const rec = new Recorder();
@@ -328,7 +342,8 @@ Deno.test("TR:426 the retry counter resets after a successful reconnect", async 
   }
 });
 
-Deno.test("TR:495 reconnect(state) without the option keeps retrying at the default backoff after the server dies; alive (fake clock)", async () => {
+// reconnection_test.exs:495
+Deno.test("reconnect(state) without the option keeps retrying at the default backoff after the server dies; alive (fake clock)", async () => {
   const clock = FakeTimers.createClock();
   const server = await startWsServer();
   const rec = new Recorder();
@@ -361,7 +376,7 @@ Deno.test("TR:495 reconnect(state) without the option keeps retrying at the defa
   }
 });
 
-// --- The port's decisions ----------------------------------------------------------------------
+// --- Decisions of this library (the Elixir library behaves differently or leaves it open) -----
 
 for (
   const [label, random, expected] of [
@@ -449,7 +464,8 @@ Deno.test("the retry counter resets on a successful connect: the next outage sta
   }
 });
 
-Deno.test("disconnect() with reconnect on does not reconnect, connect() does (changed: B3)", async () => {
+// The Elixir library reconnects after disconnect() when the option is on.
+Deno.test("disconnect() with reconnect on does not reconnect, connect() does", async () => {
   const server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
@@ -506,7 +522,8 @@ Deno.test("after disconnect(), an explicit reconnect(state) from handleDisconnec
 });
 
 for (const kind of ["refused TCP", "HTTP 403"] as const) {
-  Deno.test(`a failed first connect (${kind}) with reconnect off goes through handleDisconnect and the client stays alive (changed: B8)`, async () => {
+  // The Elixir library stops after a failed first connect without the reconnect option.
+  Deno.test(`a failed first connect (${kind}) with reconnect off goes through handleDisconnect and the client stays alive`, async () => {
     const port = await freePort();
     let server: TestServer | undefined = kind === "HTTP 403" ? await startWsServer() : undefined;
     const rec = new Recorder();
@@ -535,7 +552,8 @@ for (const kind of ["refused TCP", "HTTP 403"] as const) {
   });
 }
 
-Deno.test("disconnect() while connecting with reconnect on does not reconnect either (changed: B3)", async () => {
+// The Elixir library reconnects after disconnect() when the option is on.
+Deno.test("disconnect() while connecting with reconnect on does not reconnect either", async () => {
   const silent = await startSilentServer(); // accepts TCP, never answers the upgrade
   const rec = new Recorder();
   const log = recordingLogger();
@@ -629,7 +647,8 @@ Deno.test("a forced reconnect is one decision: ok(state) on the next failure sta
   }
 });
 
-Deno.test("the reconnect timer is private: info() cannot trigger it, and a cancelled timer stays dead (B13, fake clock)", async () => {
+// The Elixir library's reconnect timer is a plain message any process can send.
+Deno.test("the reconnect timer is private: info() cannot trigger it, and a cancelled timer stays dead (fake clock)", async () => {
   const clock = FakeTimers.createClock();
   const server = await startWsServer();
   const rec = new Recorder();
@@ -648,7 +667,7 @@ Deno.test("the reconnect timer is private: info() cannot trigger it, and a cance
     await rec.next("connected");
     await conn.sendFrame({ type: "text", data: "close" });
     await rec.next("disconnected");
-    // Forged timer messages in every shape the seed or the machine might know.
+    // Forged timer messages in every shape the Elixir library or the machine might know.
     const forged = ["reconnect", ":reconnect", { type: "timer", token: 1 }, { type: "connect" }];
     for (const message of forged) conn.info(message);
     for (const message of forged) assert.deepEqual((await rec.next("info")).value, message);
