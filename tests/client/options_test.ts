@@ -516,24 +516,16 @@ for (const r of REFUSALS) {
 }
 
 Deno.test("options: refused starts never reach a real server (its requests list stays empty)", async () => {
-  const server = await startWsServer();
-  try {
-    for (const r of REFUSALS) await publicRefuses(r, server.url("/ws"));
-    await new Promise((res) => setTimeout(res, 50));
-    assert.deepEqual(server.requests, []);
-    // The probe works: a valid start does reach it.
-    const conn = await defineClient({}).start(null, { url: server.url("/ws"), logger: quiet });
-    try {
-      for (let i = 0; i < 100 && server.requests.length === 0; i++) {
-        await new Promise((res) => setTimeout(res, 10));
-      }
-      assert.equal(server.requests.length, 1);
-    } finally {
-      await conn.stop();
-    }
-  } finally {
-    await server.close();
+  await using server = await startWsServer();
+  for (const r of REFUSALS) await publicRefuses(r, server.url("/ws"));
+  await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(server.requests, []);
+  // The probe works: a valid start does reach it.
+  await using conn = await defineClient({}).start(null, { url: server.url("/ws"), logger: quiet });
+  for (let i = 0; i < 100 && server.requests.length === 0; i++) {
+    await new Promise((res) => setTimeout(res, 10));
   }
+  assert.equal(server.requests.length, 1);
 });
 
 Deno.test("options: an already-aborted signal rejects with its reason and starts nothing", async () => {
@@ -589,12 +581,8 @@ Deno.test("options: a signal aborted while init runs rejects with its reason and
 
 async function paramsFor(options: Record<string, unknown>) {
   const connector = new ScriptedConnector();
-  const conn = await startClient({}, null, { logger: quiet, ...options }, { connector });
-  try {
-    return (await connector.connection(1)).params;
-  } finally {
-    await conn.stop();
-  }
+  await using conn = await startClient({}, null, { logger: quiet, ...options }, { connector });
+  return (await connector.connection(1)).params;
 }
 
 Deno.test("options: http: and https: are accepted and mapped to ws: and wss:", async () => {
@@ -608,22 +596,14 @@ Deno.test("options: http: and https: are accepted and mapped to ws: and wss:", a
     "wss://example.com:8443/",
   );
   // End to end: an http: URL reaches a WebSocket server.
-  const server = await startWsServer();
-  try {
-    const opened = Promise.withResolvers<void>();
-    const conn = await defineClient({ handleConnect: () => opened.resolve() }).start(null, {
-      url: server.url("/ws").replace(/^ws:/, "http:"),
-      logger: quiet,
-    });
-    try {
-      await opened.promise;
-      assert.equal(server.requests.length, 1);
-    } finally {
-      await conn.stop();
-    }
-  } finally {
-    await server.close();
-  }
+  await using server = await startWsServer();
+  const opened = Promise.withResolvers<void>();
+  await using conn = await defineClient({ handleConnect: () => opened.resolve() }).start(null, {
+    url: server.url("/ws").replace(/^ws:/, "http:"),
+    logger: quiet,
+  });
+  await opened.promise;
+  assert.equal(server.requests.length, 1);
 });
 
 Deno.test("options: headers as a record, pairs or Headers reach the transport", async () => {

@@ -16,24 +16,19 @@ import { startDenoServer, startWsServer } from "../support/servers.ts";
 testEachTransport(
   "the headers option is sent on the upgrade (the auth route accepts)",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec).start(null, {
+    await using conn = await recordingClient(rec).start(null, {
       url: server.url("/ws/auth"),
       headers: { authorization: "Bearer t0ken", "x-client": "parley" },
     });
-    try {
-      await rec.next("connected");
-      assert.equal(server.requests.length, 1);
-      assert.equal(server.requests[0].path, "/ws/auth");
-      assert.equal(server.requests[0].headers["authorization"], "Bearer t0ken");
-      assert.equal(server.requests[0].headers["x-client"], "parley");
-      await conn.sendFrame(text("authed"));
-      assert.deepEqual((await rec.next("frame")).value, text("authed"));
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await rec.next("connected");
+    assert.equal(server.requests.length, 1);
+    assert.equal(server.requests[0].path, "/ws/auth");
+    assert.equal(server.requests[0].headers["authorization"], "Bearer t0ken");
+    assert.equal(server.requests[0].headers["x-client"], "parley");
+    await conn.sendFrame(text("authed"));
+    assert.deepEqual((await rec.next("frame")).value, text("authed"));
   },
 );
 
@@ -41,21 +36,16 @@ testEachTransport(
 testEachTransport(
   "the auth route without headers gives handleDisconnect(error) (401); alive",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec).start(null, { url: server.url("/ws/auth") });
-    try {
-      const reason = await nextDisconnect(rec);
-      assert.equal(reason.kind, "error");
-      assert.ok(reason.kind === "error" && reason.error instanceof HandshakeError);
-      assert.match(reason.error.message, /401/);
-      assert.equal(conn.state, "disconnected");
-      assert.equal(rec.all("connected").length, 0);
-      assert.equal(server.requests[0].headers["authorization"], undefined);
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await using conn = await recordingClient(rec).start(null, { url: server.url("/ws/auth") });
+    const reason = await nextDisconnect(rec);
+    assert.equal(reason.kind, "error");
+    assert.ok(reason.kind === "error" && reason.error instanceof HandshakeError);
+    assert.match(reason.error.message, /401/);
+    assert.equal(conn.state, "disconnected");
+    assert.equal(rec.all("connected").length, 0);
+    assert.equal(server.requests[0].headers["authorization"], undefined);
   },
 );
 
@@ -73,20 +63,15 @@ testEachTransport(
         e instanceof TypeError && /"protocols" is unknown/.test(e.message) &&
         /"subprotocols"/.test(e.message),
     );
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec).start(null, {
+    await using _conn = await recordingClient(rec).start(null, {
       url: server.url(),
       subprotocols: ["chat", "superchat"],
     });
-    try {
-      const info = (await rec.next("connected")).value as { protocol: string };
-      assert.equal(info.protocol, "chat"); // npm:ws picks the first one offered
-      assert.match(server.requests[0].headers["sec-websocket-protocol"], /chat, ?superchat/);
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    const info = (await rec.next("connected")).value as { protocol: string };
+    assert.equal(info.protocol, "chat"); // npm:ws picks the first one offered
+    assert.match(server.requests[0].headers["sec-websocket-protocol"], /chat, ?superchat/);
   },
 );
 
@@ -94,31 +79,24 @@ testEachTransport(
 testEachTransport(
   "start and a child spec forward connection options (headers)",
   async () => {
-    const server = await startDenoServer();
+    await using server = await startDenoServer();
     const rec = new Recorder();
     const Client = recordingClient(rec);
     const options = {
       url: server.url("/ws/auth"),
       headers: [["authorization", "Bearer deno"]] as Array<[string, string]>,
     };
-    const conn = await Client.start(null, options);
-    let viaSpec: Awaited<ReturnType<typeof Client.start>> | undefined;
-    try {
-      await rec.next("connected");
-      viaSpec = await Client.childSpec(null, options).start();
-      await rec.next("connected");
-      assert.equal(server.requests.length, 2);
-      for (const r of server.requests) {
-        assert.equal(r.path, "/ws/auth");
-        assert.equal(r.headers["authorization"], "Bearer deno");
-      }
-      await viaSpec.sendFrame(text("via spec"));
-      assert.deepEqual((await rec.next("frame")).value, text("via spec"));
-    } finally {
-      await viaSpec?.stop();
-      await conn.stop();
-      await server.close();
+    await using _conn = await Client.start(null, options);
+    await rec.next("connected");
+    await using viaSpec = await Client.childSpec(null, options).start();
+    await rec.next("connected");
+    assert.equal(server.requests.length, 2);
+    for (const r of server.requests) {
+      assert.equal(r.path, "/ws/auth");
+      assert.equal(r.headers["authorization"], "Bearer deno");
     }
+    await viaSpec.sendFrame(text("via spec"));
+    assert.deepEqual((await rec.next("frame")).value, text("via spec"));
   },
 );
 

@@ -39,52 +39,42 @@ async function staysDisconnected(conn: ClientHandle<never> | ClientHandle, ms = 
 
 // disconnect_return_test.exs:17
 Deno.test("handleConnect returning disconnect(reason) reaches handleDisconnect; alive", async () => {
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recordingCallbacks<null>(rec, {
+  await using conn = await defineClient(recordingCallbacks<null>(rec, {
     handleConnect: (state) => disconnect("not_authorized", state),
   })).start(null, { url: server.url(), logger: recordingLogger() });
-  try {
-    await rec.next("connected");
-    assert.deepEqual(await nextDisconnect(rec), {
-      kind: "user",
-      reason: "not_authorized",
-    });
-    await staysDisconnected(conn);
-    assert.equal(server.requests.length, 1);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  assert.deepEqual(await nextDisconnect(rec), {
+    kind: "user",
+    reason: "not_authorized",
+  });
+  await staysDisconnected(conn);
+  assert.equal(server.requests.length, 1);
 });
 
 // disconnect_return_test.exs:46
 Deno.test("handleFrame returning disconnect(reason) reaches handleDisconnect; alive", async () => {
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recordingCallbacks<null>(rec, {
+  await using conn = await defineClient(recordingCallbacks<null>(rec, {
     handleFrame: (frame: ReceivedFrame, state) =>
       frame.type === "text" && frame.data === "bye"
         ? disconnect("server_said_bye", state)
         : ok(state),
   })).start(null, { url: server.url(), logger: recordingLogger() });
-  try {
-    await rec.next("connected");
-    await conn.sendFrame({ type: "text", data: "hello" });
-    assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello" });
-    assert.equal(conn.state, "connected");
-    await conn.sendFrame({ type: "text", data: "bye" }); // echoed back: the "server" says bye
-    assert.deepEqual(await nextDisconnect(rec), {
-      kind: "user",
-      reason: "server_said_bye",
-    });
-    await staysDisconnected(conn);
-    // A graceful close: the server got our close frame (1000, empty reason).
-    assert.deepEqual(server.closes, [{ code: 1000, reason: "" }]);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  await conn.sendFrame({ type: "text", data: "hello" });
+  assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello" });
+  assert.equal(conn.state, "connected");
+  await conn.sendFrame({ type: "text", data: "bye" }); // echoed back: the "server" says bye
+  assert.deepEqual(await nextDisconnect(rec), {
+    kind: "user",
+    reason: "server_said_bye",
+  });
+  await staysDisconnected(conn);
+  // A graceful close: the server got our close frame (1000, empty reason).
+  assert.deepEqual(server.closes, [{ code: 1000, reason: "" }]);
 });
 
 /**
@@ -112,10 +102,10 @@ const pingRelay: Connector = {
 
 // disconnect_return_test.exs:84
 Deno.test("handlePing returning disconnect(reason) reaches handleDisconnect; alive (ping relayed: the web transport cannot see pings)", async () => {
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
-  const conn = await startClient(
+  await using conn = await startClient(
     recordingCallbacks<null>(rec, {
       handlePing: (_payload, state) => disconnect("ping_triggered_disconnect", state),
     }),
@@ -123,42 +113,32 @@ Deno.test("handlePing returning disconnect(reason) reaches handleDisconnect; ali
     { url: server.url(), logger: log },
     { connector: pingRelay },
   );
-  try {
-    await rec.next("connected");
-    await conn.sendFrame({ type: "text", data: "relay_ping:ping" });
-    assert.deepEqual((await rec.next("ping")).value, new TextEncoder().encode("ping"));
-    assert.deepEqual(await nextDisconnect(rec), {
-      kind: "user",
-      reason: "ping_triggered_disconnect",
-    });
-    await staysDisconnected(conn);
-    assert.equal(rec.all("frame").length, 0);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  await conn.sendFrame({ type: "text", data: "relay_ping:ping" });
+  assert.deepEqual((await rec.next("ping")).value, new TextEncoder().encode("ping"));
+  assert.deepEqual(await nextDisconnect(rec), {
+    kind: "user",
+    reason: "ping_triggered_disconnect",
+  });
+  await staysDisconnected(conn);
+  assert.equal(rec.all("frame").length, 0);
 });
 
 // disconnect_return_test.exs:124
 Deno.test("handleInfo returning disconnect(reason) while connected reaches handleDisconnect; alive", async () => {
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recordingCallbacks<null>(rec, {
+  await using conn = await defineClient(recordingCallbacks<null>(rec, {
     handleInfo: (message, state) =>
       message === "disconnect_now" ? disconnect("info_disconnect", state) : ok(state),
   })).start(null, { url: server.url(), logger: recordingLogger() });
-  try {
-    await rec.next("connected");
-    conn.info("disconnect_now");
-    assert.deepEqual(await nextDisconnect(rec), {
-      kind: "user",
-      reason: "info_disconnect",
-    });
-    await staysDisconnected(conn);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  conn.info("disconnect_now");
+  assert.deepEqual(await nextDisconnect(rec), {
+    kind: "user",
+    reason: "info_disconnect",
+  });
+  await staysDisconnected(conn);
 });
 
 // disconnect_return_test.exs:160
@@ -167,10 +147,10 @@ Deno.test("handleInfo disconnect(...) while disconnected: state kept, no handleD
     readonly gotDisconnectInfo: boolean;
   }
   const clock = FakeTimers.createClock();
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
-  const conn = await startClient(
+  await using conn = await startClient(
     recordingCallbacks<S>(rec, {
       handleInfo: (message, state) =>
         message === "disconnect_me"
@@ -185,33 +165,28 @@ Deno.test("handleInfo disconnect(...) while disconnected: state kept, no handleD
     },
     { clock },
   );
-  try {
-    await rec.next("connected");
-    await conn.sendFrame({ type: "text", data: "close" });
-    assert.equal((await nextDisconnect(rec)).kind, "remote_close");
-    assert.deepEqual(scheduledReconnects(log), [{ delay: 51, retry: 1 }]);
-    conn.info("disconnect_me");
-    await rec.next("info");
-    await rec.none("disconnected", 200);
-    assert.equal(conn.state, "disconnected");
-    // The timer is still pending: it fires on time and hands over the updated state.
-    await clock.tickAsync(51);
-    assert.deepEqual((await rec.next("connected")).state, { gotDisconnectInfo: true });
-    assert.equal(server.requests.length, 2);
-    assert.equal(rec.all("disconnected").length, 1);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  await conn.sendFrame({ type: "text", data: "close" });
+  assert.equal((await nextDisconnect(rec)).kind, "remote_close");
+  assert.deepEqual(scheduledReconnects(log), [{ delay: 51, retry: 1 }]);
+  conn.info("disconnect_me");
+  await rec.next("info");
+  await rec.none("disconnected", 200);
+  assert.equal(conn.state, "disconnected");
+  // The timer is still pending: it fires on time and hands over the updated state.
+  await clock.tickAsync(51);
+  assert.deepEqual((await rec.next("connected")).state, { gotDisconnectInfo: true });
+  assert.equal(server.requests.length, 2);
+  assert.equal(rec.all("disconnected").length, 1);
 });
 
 // disconnect_return_test.exs:218
 Deno.test("handleFrame disconnect(reason) + handleDisconnect reconnect(state) without the option: reconnects, frames flow (fake clock)", async () => {
   const clock = FakeTimers.createClock();
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
   const log = recordingLogger();
-  const conn = await startClient(
+  await using conn = await startClient(
     recordingCallbacks<null>(rec, {
       handleFrame: (frame, state) =>
         frame.type === "text" && frame.data === "unauthorized"
@@ -223,25 +198,20 @@ Deno.test("handleFrame disconnect(reason) + handleDisconnect reconnect(state) wi
     { url: server.url(), logger: log },
     { clock },
   );
-  try {
-    await rec.next("connected");
-    await conn.sendFrame({ type: "text", data: "unauthorized" });
-    await rec.next("frame");
-    assert.deepEqual(await nextDisconnect(rec), {
-      kind: "user",
-      reason: "unauthorized",
-    });
-    const [retry] = scheduledReconnects(log);
-    assert.ok(retry.delay >= 501 && retry.delay <= 1000, `default first delay ${retry.delay}`);
-    await clock.tickAsync(retry.delay);
-    await rec.next("connected");
-    await conn.sendFrame({ type: "text", data: "hello again" });
-    assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello again" });
-    assert.equal(server.requests.length, 2);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  await conn.sendFrame({ type: "text", data: "unauthorized" });
+  await rec.next("frame");
+  assert.deepEqual(await nextDisconnect(rec), {
+    kind: "user",
+    reason: "unauthorized",
+  });
+  const [retry] = scheduledReconnects(log);
+  assert.ok(retry.delay >= 501 && retry.delay <= 1000, `default first delay ${retry.delay}`);
+  await clock.tickAsync(retry.delay);
+  await rec.next("connected");
+  await conn.sendFrame({ type: "text", data: "hello again" });
+  assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello again" });
+  assert.equal(server.requests.length, 2);
 });
 
 // disconnect_return_test.exs:270
@@ -250,21 +220,16 @@ Deno.test("handleDisconnect receives the state returned with disconnect(reason, 
     readonly count: number;
     readonly status: string;
   }
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
-  const conn = await defineClient(recordingCallbacks<S>(rec, {
+  await using conn = await defineClient(recordingCallbacks<S>(rec, {
     handleFrame: (_frame, state) =>
       disconnect("done", { count: state.count + 1, status: "disconnecting" }),
   })).start({ count: 0, status: "initial" }, { url: server.url(), logger: recordingLogger() });
-  try {
-    await rec.next("connected");
-    await conn.sendFrame({ type: "text", data: "anything" });
-    const disconnected = await rec.next("disconnected");
-    assert.deepEqual(disconnected.value, { kind: "user", reason: "done" });
-    assert.deepEqual(disconnected.state, { count: 1, status: "disconnecting" });
-    await staysDisconnected(conn);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  await conn.sendFrame({ type: "text", data: "anything" });
+  const disconnected = await rec.next("disconnected");
+  assert.deepEqual(disconnected.value, { kind: "user", reason: "done" });
+  assert.deepEqual(disconnected.state, { count: 1, status: "disconnecting" });
+  await staysDisconnected(conn);
 });

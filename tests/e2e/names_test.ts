@@ -23,26 +23,21 @@ import { startWsServer } from "../support/servers.ts";
 testEachTransport(
   "a string name registers the client; sendFrame and disconnect work by name",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
     const name = "by-name";
-    const conn = await recordingClient(rec).start(null, { url: server.url(), name });
-    try {
-      await rec.next("connected");
-      assert.equal(whereis(name), conn);
-      assert.equal(conn.name, name);
-      await sendFrame(name, text("by name"));
-      assert.deepEqual((await rec.next("frame")).value, text("by name"));
-      await disconnectClient(name);
-      assert.deepEqual(await nextDisconnect(rec), { kind: "closed" });
-      // Still registered while alive; released once stopped.
-      assert.equal(whereis(name), conn);
-      await conn.stop();
-      assert.equal(whereis(name), undefined);
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await using conn = await recordingClient(rec).start(null, { url: server.url(), name });
+    await rec.next("connected");
+    assert.equal(whereis(name), conn);
+    assert.equal(conn.name, name);
+    await sendFrame(name, text("by name"));
+    assert.deepEqual((await rec.next("frame")).value, text("by name"));
+    await disconnectClient(name);
+    assert.deepEqual(await nextDisconnect(rec), { kind: "closed" });
+    // Still registered while alive; released once stopped.
+    assert.equal(whereis(name), conn);
+    await conn.stop();
+    assert.equal(whereis(name), undefined);
   },
 );
 
@@ -50,27 +45,22 @@ testEachTransport(
 testEachTransport(
   "a duplicate name rejects with NameTakenError holding the first client",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
     const Client = recordingClient(rec);
     const name = "taken-once";
-    const first = await Client.start(null, { url: server.url(), name });
-    try {
-      await rec.next("connected");
-      const err = await Client.start(null, { url: server.url(), name }).then(
-        () => null,
-        (e: unknown) => e,
-      );
-      assert.ok(err instanceof NameTakenError, String(err));
-      assert.equal(err.existing, first);
-      assert.equal(whereis(name), first);
-      // The refused client never connected.
-      await rec.none("connected", 50);
-      assert.equal(server.requests.length, 1);
-    } finally {
-      await first.stop();
-      await server.close();
-    }
+    await using first = await Client.start(null, { url: server.url(), name });
+    await rec.next("connected");
+    const err = await Client.start(null, { url: server.url(), name }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof NameTakenError, String(err));
+    assert.equal(err.existing, first);
+    assert.equal(whereis(name), first);
+    // The refused client never connected.
+    await rec.none("connected", 50);
+    assert.equal(server.requests.length, 1);
   },
 );
 
@@ -86,11 +76,11 @@ testEachTransport("name: 123 rejects with a TypeError matching /expected name/",
 
 // parley_test.exs:311
 testEachTransport("a { global } name registers the client and works by name", async () => {
-  const server = await startWsServer();
-  const rec = new Recorder();
-  const name = { global: "global-name" };
-  const conn = await recordingClient(rec).start(null, { url: server.url(), name });
-  try {
+  {
+    await using server = await startWsServer();
+    const rec = new Recorder();
+    const name = { global: "global-name" };
+    await using conn = await recordingClient(rec).start(null, { url: server.url(), name });
     await rec.next("connected");
     assert.equal(whereis({ global: "global-name" }), conn);
     // The local and the global registry are separate.
@@ -99,9 +89,7 @@ testEachTransport("a { global } name registers the client and works by name", as
     assert.deepEqual((await rec.next("frame")).value, text("global"));
     assert.equal(sendInfo({ global: "global-name" }, "note"), true);
     assert.equal((await rec.next("info")).value, "note");
-  } finally {
-    await conn.stop();
-    await server.close();
   }
+  // Released once the client stopped at the end of the block.
   assert.equal(whereis({ global: "global-name" }), undefined);
 });

@@ -28,41 +28,34 @@ const pushesPingWhenAsked: AnyCallbacks = {
 
 // parley_test.exs:719
 testEachTransport("a server ping leaves the connection working", async () => {
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
-  const conn = await recordingClient(rec).start(null, { url: server.url() });
-  try {
-    await rec.next("connected");
-    server.pingAll(new TextEncoder().encode("hb"));
-    await conn.sendFrame(text("send_ping:x"));
-    await conn.sendFrame(text("still here"));
-    assert.deepEqual((await rec.next("frame")).value, text("still here"));
-    assert.equal(conn.state, "connected");
-    assert.equal(rec.all("disconnected").length, 0);
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await using conn = await recordingClient(rec).start(null, { url: server.url() });
+  await rec.next("connected");
+  server.pingAll(new TextEncoder().encode("hb"));
+  await conn.sendFrame(text("send_ping:x"));
+  await conn.sendFrame(text("still here"));
+  assert.deepEqual((await rec.next("frame")).value, text("still here"));
+  assert.equal(conn.state, "connected");
+  assert.equal(rec.all("disconnected").length, 0);
 });
 
 // parley_test.exs:733. The web transport cannot observe pings: the runtime answers them.
 Deno.test(
   "a server ping with payload 'hello' is answered by the runtime; handlePing is not called",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec).start(null, { url: server.url(), transport: "web" });
-    try {
-      await rec.next("connected");
-      await conn.sendFrame(text("send_ping:hello"));
-      await conn.sendFrame(text("after ping"));
-      await nextText(rec, "after ping");
-      await rec.none("ping", 100);
-      assert.equal(conn.state, "connected");
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await using conn = await recordingClient(rec).start(null, {
+      url: server.url(),
+      transport: "web",
+    });
+    await rec.next("connected");
+    await conn.sendFrame(text("send_ping:hello"));
+    await conn.sendFrame(text("after ping"));
+    await nextText(rec, "after ping");
+    await rec.none("ping", 100);
+    assert.equal(conn.state, "connected");
   },
 );
 
@@ -71,35 +64,30 @@ Deno.test(
   "ping frames cannot be sent: sendFrame rejects with UnsupportedError and a pushed ping is " +
     "dropped with a warning, the connection stays",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
     const logger = recordingLogger();
-    const conn = await recordingClient(rec, pushesPingWhenAsked).start(null, {
+    await using conn = await recordingClient(rec, pushesPingWhenAsked).start(null, {
       url: server.url(),
       logger,
       transport: "web",
     });
-    try {
-      await rec.next("connected");
-      await assert.rejects(conn.sendFrame({ type: "ping" }), UnsupportedError);
-      await assert.rejects(conn.sendFrame({ type: "pong" }), UnsupportedError);
-      await conn.sendFrame(text("ping me"));
-      await nextText(rec, "ping me");
-      // The ping is dropped, the text after it still goes out.
-      await nextText(rec, "pushed");
-      assert.ok(
-        logger.messages.some((m) =>
-          m.level === "warn" && /Dropping frame from handleFrame/.test(m.message) &&
-          /ping/.test(m.message)
-        ),
-        JSON.stringify(logger.messages),
-      );
-      assert.equal(conn.state, "connected");
-      assert.equal(rec.all("disconnected").length, 0);
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await rec.next("connected");
+    await assert.rejects(conn.sendFrame({ type: "ping" }), UnsupportedError);
+    await assert.rejects(conn.sendFrame({ type: "pong" }), UnsupportedError);
+    await conn.sendFrame(text("ping me"));
+    await nextText(rec, "ping me");
+    // The ping is dropped, the text after it still goes out.
+    await nextText(rec, "pushed");
+    assert.ok(
+      logger.messages.some((m) =>
+        m.level === "warn" && /Dropping frame from handleFrame/.test(m.message) &&
+        /ping/.test(m.message)
+      ),
+      JSON.stringify(logger.messages),
+    );
+    assert.equal(conn.state, "connected");
+    assert.equal(rec.all("disconnected").length, 0);
   },
 );
 
@@ -108,21 +96,16 @@ Deno.test(
   "a server ping with payload 'hello' reaches handlePing after the pong went out " +
     "(socket transport, chosen by auto for handlePing)",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec).start(null, { url: server.url() });
-    try {
-      await rec.next("connected");
-      await conn.sendFrame(text("send_ping:hello"));
-      const ping = await rec.next("ping");
-      assert.deepEqual(ping.value, new TextEncoder().encode("hello"));
-      await waitFor(() => server.pongs.length === 1, "the pong");
-      assert.deepEqual(server.pongs[0], new TextEncoder().encode("hello"));
-      assert.equal(conn.state, "connected");
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await using conn = await recordingClient(rec).start(null, { url: server.url() });
+    await rec.next("connected");
+    await conn.sendFrame(text("send_ping:hello"));
+    const ping = await rec.next("ping");
+    assert.deepEqual(ping.value, new TextEncoder().encode("hello"));
+    await waitFor(() => server.pongs.length === 1, "the pong");
+    assert.deepEqual(server.pongs[0], new TextEncoder().encode("hello"));
+    assert.equal(conn.state, "connected");
   },
 );
 
@@ -130,72 +113,57 @@ Deno.test(
 Deno.test(
   "ping and pong frames are sent with sendFrame and push on the socket transport",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
-    const conn = await recordingClient(rec, pushesPingWhenAsked).start(null, {
+    await using conn = await recordingClient(rec, pushesPingWhenAsked).start(null, {
       url: server.url(),
       transport: "socket",
     });
-    try {
-      await rec.next("connected");
-      await conn.sendFrame({ type: "ping" });
-      await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("unsolicited") });
-      // The server's pong to our ping reaches handleFrame.
-      assert.deepEqual((await rec.next("frame")).value, { type: "pong", data: new Uint8Array(0) });
-      await conn.sendFrame(text("ping me"));
-      await nextText(rec, "ping me");
-      assert.deepEqual((await rec.next("frame")).value, {
-        type: "pong",
-        data: new TextEncoder().encode("p"),
-      });
-      await nextText(rec, "pushed");
-      assert.deepEqual(server.pings, [new Uint8Array(0), new TextEncoder().encode("p")]);
-      assert.deepEqual(server.pongs, [new TextEncoder().encode("unsolicited")]);
-      await assert.rejects(
-        conn.sendFrame({ type: "ping", data: new Uint8Array(126) }),
-        RangeError,
-      );
-      assert.equal(conn.state, "connected");
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await rec.next("connected");
+    await conn.sendFrame({ type: "ping" });
+    await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("unsolicited") });
+    // The server's pong to our ping reaches handleFrame.
+    assert.deepEqual((await rec.next("frame")).value, { type: "pong", data: new Uint8Array(0) });
+    await conn.sendFrame(text("ping me"));
+    await nextText(rec, "ping me");
+    assert.deepEqual((await rec.next("frame")).value, {
+      type: "pong",
+      data: new TextEncoder().encode("p"),
+    });
+    await nextText(rec, "pushed");
+    assert.deepEqual(server.pings, [new Uint8Array(0), new TextEncoder().encode("p")]);
+    assert.deepEqual(server.pongs, [new TextEncoder().encode("unsolicited")]);
+    await assert.rejects(
+      conn.sendFrame({ type: "ping", data: new Uint8Array(126) }),
+      RangeError,
+    );
+    assert.equal(conn.state, "connected");
   },
 );
 
 Deno.test(
   "ping frames on the web transport: sendFrame rejects with UnsupportedError naming the socket transport",
   async () => {
-    const server = await startWsServer();
-    const conn = await defineClient({}).start(null, { url: server.url(), transport: "web" });
-    try {
-      await assert.rejects(
-        conn.sendFrame({ type: "ping" }),
-        (e: unknown) => e instanceof UnsupportedError && /transport: "socket"/.test(e.message),
-      );
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await using server = await startWsServer();
+    await using conn = await defineClient({}).start(null, { url: server.url(), transport: "web" });
+    await assert.rejects(
+      conn.sendFrame({ type: "ping" }),
+      (e: unknown) => e instanceof UnsupportedError && /transport: "socket"/.test(e.message),
+    );
   },
 );
 
 // parley_test.exs:809
 Deno.test("handlePing returning stop stops the client with that reason", async () => {
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
-  const conn = await recordingClient(rec, {
+  await using conn = await recordingClient(rec, {
     handlePing: (_payload, state) => stop("ping_stop", state),
   }).start(null, { url: server.url() });
-  try {
-    await rec.next("connected");
-    await conn.sendFrame(text("send_ping:stop"));
-    assert.deepEqual(await conn.stopped, { kind: "user", reason: "ping_stop" });
-    assert.equal(conn.state, "stopped");
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  await rec.next("connected");
+  await conn.sendFrame(text("send_ping:stop"));
+  assert.deepEqual(await conn.stopped, { kind: "user", reason: "ping_stop" });
+  assert.equal(conn.state, "stopped");
 });
 
 Deno.test(

@@ -17,7 +17,7 @@ import { startWsServer } from "../support/servers.ts";
 testEachTransport(
   "childSpec(arg, options) gives { id, restart, start }",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
     const Client = recordingClient(rec);
     const named = Client.childSpec("arg", { url: server.url(), name: "child-by-name" });
@@ -29,39 +29,30 @@ testEachTransport(
     assert.equal(anonymous.id, "client");
     assert.equal(anonymous.restart, "transient");
     // start() starts the client with exactly the argument and options given.
-    const conn = await named.start();
-    try {
-      const { state } = await rec.next("connected");
-      assert.equal(state, "arg");
-      assert.equal(whereis("child-by-name"), conn);
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await using conn = await named.start();
+    const { state } = await rec.next("connected");
+    assert.equal(state, "arg");
+    assert.equal(whereis("child-by-name"), conn);
   },
 );
 
 // parley_test.exs:334
 testEachTransport("a named client starts under supervise and exchanges frames", async () => {
-  const server = await startWsServer();
+  await using server = await startWsServer();
   const rec = new Recorder();
   const name = "supervised-by-name";
-  const sup = await supervise(
+  await using sup = await supervise(
     [recordingClient(rec).childSpec(null, { url: server.url(), name })],
     { maxRestarts: 3, period: 5000, logger: silentLogger },
   );
-  try {
-    await rec.next("connected");
-    const conn = sup.child(name);
-    assert.ok(conn !== undefined);
-    assert.equal(whereis(name), conn);
-    assert.deepEqual(sup.children().map((c) => [c.id, c.restarts]), [[name, 0]]);
-    await sendFrame(name, text("supervised"));
-    assert.deepEqual((await rec.next("frame")).value, text("supervised"));
-  } finally {
-    assert.deepEqual(await sup.stop(), { kind: "normal" });
-    await server.close();
-  }
+  await rec.next("connected");
+  const conn = sup.child(name);
+  assert.ok(conn !== undefined);
+  assert.equal(whereis(name), conn);
+  assert.deepEqual(sup.children().map((c) => [c.id, c.restarts]), [[name, 0]]);
+  await sendFrame(name, text("supervised"));
+  assert.deepEqual((await rec.next("frame")).value, text("supervised"));
+  assert.deepEqual(await sup.stop(), { kind: "normal" });
   assert.equal(whereis(name), undefined);
 });
 
@@ -70,7 +61,7 @@ testEachTransport("a named client starts under supervise and exchanges frames", 
 testEachTransport(
   "the child spec can be overridden: id and restart, or a hand-written spec",
   async () => {
-    const server = await startWsServer();
+    await using server = await startWsServer();
     const rec = new Recorder();
     const Client = recordingClient(rec);
     const a = Client.childSpec("a", { url: server.url() }, { id: "first", restart: "permanent" });
@@ -83,29 +74,24 @@ testEachTransport(
       restart: "transient" as const,
       start: () => Client.start("c", { url: server.url() }),
     };
-    const sup = await supervise([a, b, custom], { logger: silentLogger });
-    try {
-      const states = [];
-      for (let i = 0; i < 3; i++) {
-        states.push((await rec.next("connected")).state);
-      }
-      assert.deepEqual(states.sort(), ["a", "b", "c"]);
-      assert.deepEqual(sup.children().map((c) => c.id), ["first", "second", "custom"]);
-      // "permanent" restarts even after a normal stop.
-      const firstClient = sup.child("first")!;
-      await firstClient.stop();
-      await waitFor(
-        () => sup.child("first") !== undefined && sup.child("first") !== firstClient,
-        "the permanent child to restart",
-      );
-      assert.equal(sup.children()[0].restarts, 1);
-      // "temporary" never restarts.
-      await sup.child("second")!.stop();
-      await sleep(50);
-      assert.equal(sup.child("second"), undefined);
-    } finally {
-      await sup.stop();
-      await server.close();
+    await using sup = await supervise([a, b, custom], { logger: silentLogger });
+    const states = [];
+    for (let i = 0; i < 3; i++) {
+      states.push((await rec.next("connected")).state);
     }
+    assert.deepEqual(states.sort(), ["a", "b", "c"]);
+    assert.deepEqual(sup.children().map((c) => c.id), ["first", "second", "custom"]);
+    // "permanent" restarts even after a normal stop.
+    const firstClient = sup.child("first")!;
+    await firstClient.stop();
+    await waitFor(
+      () => sup.child("first") !== undefined && sup.child("first") !== firstClient,
+      "the permanent child to restart",
+    );
+    assert.equal(sup.children()[0].restarts, 1);
+    // "temporary" never restarts.
+    await sup.child("second")!.stop();
+    await sleep(50);
+    assert.equal(sup.child("second"), undefined);
   },
 );
