@@ -86,7 +86,7 @@ Deno.test("dangerouslyAcceptInvalidCertificates logs a warning at start", async 
 Deno.test("TLS settings with a ws: URL log a warning that they have no effect", async () => {
   const logger = recordingLogger();
   await using server = await startWsServer();
-  await using conn = await defineClient({}).start(null, {
+  await using _conn = await defineClient({}).start(null, {
     url: server.url(),
     logger,
     transportOptions: { tls: { minVersion: "TLSv1.3" } },

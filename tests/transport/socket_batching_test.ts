@@ -54,7 +54,7 @@ const zeros = (b: Uint8Array) => b.fill(0);
 Deno.test("frames pushed by one callback go to the socket in one write", async () => {
   const rec = recordingDialer();
   const frames = Array.from({ length: 50 }, (_, i) => ({ type: "text" as const, data: `m${i}` }));
-  await using conn = await startClient(
+  await using _conn = await startClient(
     { handleConnect: (s: unknown) => push(frames, s) },
     null,
     { url: "ws://127.0.0.1:9/", logger: recordingLogger(), closeTimeout: 50 },
@@ -104,7 +104,7 @@ Deno.test("frames already sent are written before a callback that awaits, not af
 Deno.test("a batch over 64 KiB is written at once, without waiting for the end of the burst", async () => {
   const rec = recordingDialer();
   const big = new Uint8Array(40 * 1024);
-  await using conn = await startClient(
+  await using _conn = await startClient(
     {
       handleConnect: (s: unknown) =>
         push([1, 2, 3].map(() => ({ type: "binary" as const, data: big })), s),
