@@ -21,13 +21,13 @@ import {
   bytes,
   type Config,
   type Events,
-  recordingClient,
   type RecordingClientOptions,
   restartServer,
   seen,
   seenWhen,
   SERVERS,
   settlesWithin,
+  startRecordingClient,
   type Transport,
   utf8Text,
 } from "./support.ts";
@@ -98,11 +98,11 @@ export function registerCases(config: Config, transport: Transport): void {
     : "";
 
   /**
-   * A client on this transport for `slug` (see recordingClient), with the TLS settings a wss://
+   * A client on this transport for `slug` (see startRecordingClient), with the TLS settings a wss://
    * server needs; `await using` stops it.
    */
   const openClient = (slug: string, settings: RecordingClientOptions = {}) =>
-    recordingClient(config, transport, slug, { ...tlsOptions, ...settings });
+    startRecordingClient(config, transport, slug, { ...tlsOptions, ...settings });
 
   test(
     name(

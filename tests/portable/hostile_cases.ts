@@ -19,12 +19,12 @@ import {
   assertSameBytes,
   type Events,
   type HostileConfig,
-  recordingClient,
   type RecordingOptions,
   seen,
   seenWhen,
   settlesWithin,
   sleep,
+  startRecordingClient,
 } from "./support.ts";
 
 const OP_TEXT = 0x1;
@@ -110,10 +110,10 @@ export function registerHostileCases(config: HostileConfig): void {
 
   /**
    * A socket client on `/h/<route>?id=<id>` that records and answers each text message `x` with
-   * `re: x` (see recordingClient); `await using` stops it.
+   * `re: x` (see startRecordingClient); `await using` stops it.
    */
   const openClient = (route: string, options: Omit<RecordingOptions, "path">) =>
-    recordingClient(config, "socket", route, {
+    startRecordingClient(config, "socket", route, {
       closeTimeout: CLOSE_TIMEOUT,
       answer,
       ...options,

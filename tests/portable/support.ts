@@ -344,9 +344,9 @@ export type RecordingClientOptions = Omit<RecordingOptions, "path"> & {
 /**
  * Starts a client on `transport` that records into fresh events (see
  * {@linkcode startRecording}), with a fresh connection id made from `slug`. `await using client =
- * await recordingClient(...)` stops it at the end of the block.
+ * await startRecordingClient(...)` stops it at the end of the block.
  */
-export async function recordingClient(
+export async function startRecordingClient(
   config: Pick<Config, "ws" | "runtime">,
   transport: Transport,
   slug: string,

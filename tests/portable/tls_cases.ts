@@ -20,7 +20,7 @@ import {
   assertSameText,
   bytes,
   type Events,
-  recordingClient,
+  startRecordingClient,
   type TlsConfig,
 } from "./support.ts";
 
@@ -32,7 +32,7 @@ export function registerTlsCases(config: TlsConfig): void {
 
   /** A socket client of the TLS server with `tls`; `await using` stops it. */
   const openClient = (tls: TlsOptions | undefined) =>
-    recordingClient(config, "socket", "tls", {
+    startRecordingClient(config, "socket", "tls", {
       path: () => "/ws",
       closeTimeout: 1000,
       ...(tls === undefined ? {} : { transportOptions: { tls } }),
