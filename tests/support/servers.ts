@@ -1,4 +1,4 @@
-// Test servers on loopback, port 0, answering the seed's test commands:
+// Test servers on loopback, port 0, answering the test commands:
 //   "close"               -> the server closes with 1000 "normal closure"
 //   "crash"               -> the server drops the TCP connection, no close frame
 //   "send_and_crash"      -> replies "push_this", then drops the connection after 10 ms
