@@ -94,8 +94,8 @@ export function recordingLogger(): Logger & {
 /**
  * Callbacks that record every call in `rec` (the Elixir library's test client sent them as
  * messages): "connected" (value: the connect info), "frame", "ping", "info" and "disconnected"
- * (value: the reason), each with the user state in `.state`. Each override runs after its call is recorded
- * and decides the result; without one the result is `ok(state)`.
+ * (value: the reason), each with the user state in `.state`. Each override runs after its call is
+ * recorded and decides the result; without one the result is `ok(state)`.
  */
 export function recordingCallbacks<S, A = S, M = unknown>(
   rec: Recorder,
