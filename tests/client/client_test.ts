@@ -28,7 +28,6 @@ import {
   stop,
   stopClient,
   type StopReason,
-  supervise,
   UnsupportedError,
   whereis,
 } from "../../mod.ts";
@@ -947,84 +946,6 @@ Deno.test("client: unknown names give NoSuchClientError (or false for fire-and-f
   assert.equal(whereis("nobody"), undefined);
   // deno-lint-ignore no-explicit-any
   assert.throws(() => whereis(42 as any), /expected name/);
-});
-
-// --- supervision ---
-
-Deno.test("client: supervise restarts a child that stops abnormally, not one that stops normally", async () => {
-  const connector = new ScriptedConnector({ onConnect: (c) => queueMicrotask(() => c.opened()) });
-  const clock = FakeTimers.createClock();
-  const logger = recordingLogger();
-  let crashes = 0;
-  const flaky = defineClient({
-    handleConnect: (s: null) => (crashes++ === 0 ? stop("boom", s) : ok(s)),
-  });
-  const finisher = defineClient({ handleConnect: (s: null) => stop("normal", s) });
-  const sup = await supervise([
-    {
-      id: "flaky",
-      start: () =>
-        startClient(flaky.callbacks, null, { url: URL, name: "sup-flaky", logger }, {
-          connector,
-          clock,
-        }),
-    },
-    {
-      id: "finisher",
-      start: () =>
-        startClient(finisher.callbacks, null, { url: URL, logger }, { connector, clock }),
-    },
-  ], { logger });
-  try {
-    await until(
-      () => sup.children()[0].restarts === 1 && sup.child("flaky")?.state === "connected",
-      "flaky restarted",
-    );
-    await until(() => sup.child("finisher") === undefined, "finisher stopped");
-    await settle();
-    const [flakyInfo, finisherInfo] = sup.children();
-    assert.equal(flakyInfo.restarts, 1);
-    assert.equal(whereis("sup-flaky"), flakyInfo.client, "the name is held by the new client");
-    assert.equal(finisherInfo.restarts, 0);
-    assert.equal(finisherInfo.client, undefined);
-    assert.equal(connector.connections.length, 3);
-    assert.ok(
-      logger.messages.some((m) =>
-        m.level === "warn" &&
-        /restarting child "flaky" after: stopped with reason boom/.test(m.message)
-      ),
-    );
-  } finally {
-    assert.deepEqual(await sup.stop(), { kind: "normal" });
-    clock.reset();
-  }
-  assert.equal(whereis("sup-flaky"), undefined);
-});
-
-Deno.test("client: supervise stops with max_restarts when a child exceeds the restart limit", async () => {
-  const connector = new ScriptedConnector({ onConnect: (c) => queueMicrotask(() => c.opened()) });
-  const clock = FakeTimers.createClock();
-  const logger = recordingLogger();
-  const crasher = defineClient({ handleConnect: (s: null) => stop("boom", s) });
-  const sup = await supervise([
-    {
-      id: "crasher",
-      start: () => startClient(crasher.callbacks, null, { url: URL, logger }, { connector, clock }),
-    },
-  ], { maxRestarts: 2, period: 60_000, logger });
-  const reason = await sup.stopped;
-  assert.deepEqual(reason, {
-    kind: "max_restarts",
-    id: "crasher",
-    reason: { kind: "user", reason: "boom" },
-  });
-  assert.equal(connector.connections.length, 3);
-  assert.equal(sup.children()[0].restarts, 2);
-  assert.equal(sup.child("crasher"), undefined);
-  assert.ok(
-    logger.messages.some((m) => m.level === "error" && /more than 2 times/.test(m.message)),
-  );
-  clock.reset();
 });
 
 // --- robustness ---

@@ -1,8 +1,7 @@
-// Option validation through the public `start`, and proof that a refused start starts nothing;
-// then the backoff function.
+// Option validation through the public `start`, and proof that a refused start starts nothing.
 
 import assert from "node:assert/strict";
-import { backoffDelay, type ClientOptions, defineClient, whereis } from "../../mod.ts";
+import { type ClientOptions, defineClient, whereis } from "../../mod.ts";
 import { startClient } from "../../src/client/_start.ts";
 import { ScriptedConnector, settle } from "../support/scripted.ts";
 import { recordingLogger } from "../support/recorder.ts";
@@ -516,24 +515,16 @@ for (const r of REFUSALS) {
 }
 
 Deno.test("options: refused starts never reach a real server (its requests list stays empty)", async () => {
-  const server = await startWsServer();
-  try {
-    for (const r of REFUSALS) await publicRefuses(r, server.url("/ws"));
-    await new Promise((res) => setTimeout(res, 50));
-    assert.deepEqual(server.requests, []);
-    // The probe works: a valid start does reach it.
-    const conn = await defineClient({}).start(null, { url: server.url("/ws"), logger: quiet });
-    try {
-      for (let i = 0; i < 100 && server.requests.length === 0; i++) {
-        await new Promise((res) => setTimeout(res, 10));
-      }
-      assert.equal(server.requests.length, 1);
-    } finally {
-      await conn.stop();
-    }
-  } finally {
-    await server.close();
+  await using server = await startWsServer();
+  for (const r of REFUSALS) await publicRefuses(r, server.url("/ws"));
+  await new Promise((res) => setTimeout(res, 50));
+  assert.deepEqual(server.requests, []);
+  // The probe works: a valid start does reach it.
+  await using _conn = await defineClient({}).start(null, { url: server.url("/ws"), logger: quiet });
+  for (let i = 0; i < 100 && server.requests.length === 0; i++) {
+    await new Promise((res) => setTimeout(res, 10));
   }
+  assert.equal(server.requests.length, 1);
 });
 
 Deno.test("options: an already-aborted signal rejects with its reason and starts nothing", async () => {
@@ -589,12 +580,8 @@ Deno.test("options: a signal aborted while init runs rejects with its reason and
 
 async function paramsFor(options: Record<string, unknown>) {
   const connector = new ScriptedConnector();
-  const conn = await startClient({}, null, { logger: quiet, ...options }, { connector });
-  try {
-    return (await connector.connection(1)).params;
-  } finally {
-    await conn.stop();
-  }
+  await using _conn = await startClient({}, null, { logger: quiet, ...options }, { connector });
+  return (await connector.connection(1)).params;
 }
 
 Deno.test("options: http: and https: are accepted and mapped to ws: and wss:", async () => {
@@ -608,22 +595,14 @@ Deno.test("options: http: and https: are accepted and mapped to ws: and wss:", a
     "wss://example.com:8443/",
   );
   // End to end: an http: URL reaches a WebSocket server.
-  const server = await startWsServer();
-  try {
-    const opened = Promise.withResolvers<void>();
-    const conn = await defineClient({ handleConnect: () => opened.resolve() }).start(null, {
-      url: server.url("/ws").replace(/^ws:/, "http:"),
-      logger: quiet,
-    });
-    try {
-      await opened.promise;
-      assert.equal(server.requests.length, 1);
-    } finally {
-      await conn.stop();
-    }
-  } finally {
-    await server.close();
-  }
+  await using server = await startWsServer();
+  const opened = Promise.withResolvers<void>();
+  await using _conn = await defineClient({ handleConnect: () => opened.resolve() }).start(null, {
+    url: server.url("/ws").replace(/^ws:/, "http:"),
+    logger: quiet,
+  });
+  await opened.promise;
+  assert.equal(server.requests.length, 1);
 });
 
 Deno.test("options: headers as a record, pairs or Headers reach the transport", async () => {
@@ -673,69 +652,4 @@ Deno.test("options: defaults and boundary values are accepted", async () => {
   ) {
     await paramsFor({ url: URL_OK, ...extra });
   }
-});
-
-// --- backoff ---
-
-const DEFAULTS = { baseDelay: 1000, maxDelay: 30_000 };
-
-Deno.test("backoff: the documented values 501, 1000 and 15001", () => {
-  assert.equal(backoffDelay(0, DEFAULTS, () => 0), 501);
-  assert.equal(backoffDelay(0, DEFAULTS, () => 0.999999), 1000);
-  assert.equal(backoffDelay(10, DEFAULTS, () => 0), 15001);
-});
-
-Deno.test("backoff: each attempt's range with the defaults", () => {
-  const ranges: Array<[number, number, number]> = [
-    [0, 501, 1000],
-    [1, 1001, 2000],
-    [2, 2001, 4000],
-    [3, 4001, 8000],
-    [4, 8001, 16000],
-    [5, 15001, 30000],
-    [6, 15001, 30000],
-  ];
-  for (const [attempt, lo, hi] of ranges) {
-    assert.equal(backoffDelay(attempt, DEFAULTS, () => 0), lo, `attempt ${attempt} low`);
-    assert.equal(backoffDelay(attempt, DEFAULTS, () => 0.9999999), hi, `attempt ${attempt} high`);
-    for (let i = 0; i < 200; i++) {
-      const d = backoffDelay(attempt, DEFAULTS);
-      assert.ok(Number.isInteger(d) && d >= lo && d <= hi, `attempt ${attempt}: ${d}`);
-    }
-  }
-});
-
-Deno.test("backoff: huge attempts give finite delays within maxDelay", () => {
-  for (const attempt of [30, 64, 1023, 1024, 1e6, Number.MAX_SAFE_INTEGER, Infinity]) {
-    for (const r of [0, 0.5, 0.999999]) {
-      const d = backoffDelay(attempt, DEFAULTS, () => r);
-      assert.ok(Number.isFinite(d) && d >= 15001 && d <= 30000, `attempt ${attempt}: ${d}`);
-    }
-  }
-});
-
-Deno.test("backoff: baseDelay 0 always gives 2, even for huge attempts", () => {
-  for (const attempt of [0, 1, 10, 1024, 1e9, Infinity]) {
-    assert.equal(backoffDelay(attempt, { baseDelay: 0, maxDelay: 30_000 }, () => 0.7), 2);
-    assert.equal(backoffDelay(attempt, { baseDelay: 0, maxDelay: 0 }), 2);
-  }
-});
-
-Deno.test("backoff: an odd ceiling tops out at D - 1; D <= 1 gives 2", () => {
-  assert.equal(backoffDelay(0, { baseDelay: 7, maxDelay: 7 }, () => 0.9999), 6);
-  assert.equal(backoffDelay(0, { baseDelay: 1, maxDelay: 1 }, () => 0.9999), 2);
-  assert.equal(backoffDelay(0, { baseDelay: 3, maxDelay: 100 }, () => 0), 2);
-});
-
-Deno.test("backoff: negative attempts count as 0; random out of range is clamped", () => {
-  assert.equal(backoffDelay(-5, DEFAULTS, () => 0), 501);
-  assert.equal(backoffDelay(0, DEFAULTS, () => 1), 1000);
-  assert.equal(backoffDelay(0, DEFAULTS, () => 7), 1000);
-  assert.equal(backoffDelay(0, DEFAULTS, () => -1), 501);
-  assert.equal(backoffDelay(0, DEFAULTS, () => NaN), 501);
-});
-
-Deno.test("backoff: maxDelay caps the ceiling", () => {
-  assert.equal(backoffDelay(3, { baseDelay: 1000, maxDelay: 2500 }, () => 0.9999), 2500);
-  assert.equal(backoffDelay(3, { baseDelay: 1000, maxDelay: 2500 }, () => 0), 1251);
 });

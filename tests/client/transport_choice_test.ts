@@ -12,18 +12,13 @@ async function transportOf(
   options: Omit<ClientOptions, "url">,
   callbacks: object = {},
 ): Promise<string> {
-  const server = await startWsServer();
-  const conn = await defineClient(callbacks).start(null, {
+  await using server = await startWsServer();
+  await using conn = await defineClient(callbacks).start(null, {
     url: server.url(),
     logger: quiet,
     ...options,
   });
-  try {
-    return conn.transport;
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  return conn.transport;
 }
 
 const pinger = { handlePing: (_p: Uint8Array, s: unknown) => ok(s) };
@@ -75,39 +70,29 @@ for (
 
 Deno.test("dangerouslyAcceptInvalidCertificates logs a warning at start", async () => {
   const logger = recordingLogger();
-  const server = await startWsServer(); // plain ws: the connect fails, the warning is the point
-  const conn = await defineClient({}).start(null, {
+  await using server = await startWsServer(); // plain ws: the connect fails, the warning is the point
+  await using conn = await defineClient({}).start(null, {
     url: server.url().replace("ws:", "wss:"),
     logger,
     transportOptions: { tls: { dangerouslyAcceptInvalidCertificates: true } },
   });
-  try {
-    assert.equal(conn.transport, "socket");
-    assert.ok(
-      logger.messages.some((m) => m.level === "warn" && /verification is OFF/.test(m.message)),
-      JSON.stringify(logger.messages),
-    );
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  assert.equal(conn.transport, "socket");
+  assert.ok(
+    logger.messages.some((m) => m.level === "warn" && /verification is OFF/.test(m.message)),
+    JSON.stringify(logger.messages),
+  );
 });
 
 Deno.test("TLS settings with a ws: URL log a warning that they have no effect", async () => {
   const logger = recordingLogger();
-  const server = await startWsServer();
-  const conn = await defineClient({}).start(null, {
+  await using server = await startWsServer();
+  await using _conn = await defineClient({}).start(null, {
     url: server.url(),
     logger,
     transportOptions: { tls: { minVersion: "TLSv1.3" } },
   });
-  try {
-    assert.ok(
-      logger.messages.some((m) => m.level === "warn" && /has no effect/.test(m.message)),
-      JSON.stringify(logger.messages),
-    );
-  } finally {
-    await conn.stop();
-    await server.close();
-  }
+  assert.ok(
+    logger.messages.some((m) => m.level === "warn" && /has no effect/.test(m.message)),
+    JSON.stringify(logger.messages),
+  );
 });

@@ -400,8 +400,12 @@ export class CaseConnection implements CaseApi {
 
   /**
    * Handles one client frame the way autobahn-python's processData does with failByDrop = False:
-   * each header check that fails fails the connection (1002) and the frame is still processed;
-   * data only reaches the case while the server has not failed the connection.
+   * each header check that fails fails the connection (1002), and the frame is still processed
+   * while the server is only closing; data only reaches the case while the server has not failed
+   * the connection. A violation while the server is already closing drops the connection, and
+   * then, like Autobahn (whose consumeData reads nothing more once the state is closed, not even
+   * the rest of that frame), the server reads nothing more: an oversized close frame's code is
+   * never seen.
    */
   #onFrame(f: ClientFrame): void {
     if (f.rsv !== 0) this.#violation(`RSV = ${f.rsv} and no extension negotiated`);
@@ -411,6 +415,7 @@ export class CaseConnection implements CaseApi {
       if (f.payload.length > 125) this.#violation("control frame with payload > 125");
       if (f.opcode > PONG) this.#violation(`reserved control opcode ${f.opcode}`);
       if (f.opcode === CLOSE && f.payload.length === 1) this.#violation("close payload of 1 octet");
+      if (this.#state === "closed") return;
       if (f.opcode === PING) {
         if (this.#state === "open") this.sendFrame({ opcode: PONG, payload: f.payload });
       } else if (f.opcode === PONG) {
@@ -426,6 +431,7 @@ export class CaseConnection implements CaseApi {
     } else if (f.opcode !== CONTINUATION && this.#fragments !== undefined) {
       this.#violation("data frame inside a fragmented message");
     }
+    if (this.#state === "closed") return;
     if (this.#fragments === undefined) {
       this.#fragments = [];
       this.#fragmentBinary = f.opcode !== TEXT;

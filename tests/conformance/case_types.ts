@@ -1,6 +1,7 @@
 // What a fuzzing case is made of: its verdicts, the events it records and compares, what it
-// expects of the close, and the operations a case may perform on its connection (the server's
-// side of Autobahn's fuzzing protocol).
+// expects of the close, the steps of its script (what the fuzzing server sends, how, and when),
+// and the operations the server performs on one connection to run it (the server's side of
+// Autobahn's fuzzing protocol). The cases themselves are in cases.ts.
 
 import type { FrameSpec } from "./wire.ts";
 
@@ -42,6 +43,95 @@ export interface SendSpec extends FrameSpec {
   /** Writes this frame on its own (not coalesced with what comes before or after). */
   readonly sync?: boolean;
 }
+
+/**
+ * One step of a case's script, in order: a frame (`chop` and `sync` say how its octets go on the
+ * wire), raw octets (part of a frame), the start of the closing handshake (only while open), a
+ * wait (with `timeout`: the case goes on only while open, and records that timeout event first),
+ * or the timer that ends the case (Autobahn's killAfter, which fails the connection, or
+ * closeAfter, which sends a close without payload).
+ */
+export type Step =
+  | { readonly kind: "frame"; readonly frame: SendSpec }
+  | {
+    readonly kind: "raw";
+    readonly bytes: Uint8Array;
+    readonly chop?: number;
+    readonly sync?: boolean;
+  }
+  | { readonly kind: "close"; readonly code?: number; readonly reason?: Uint8Array | string }
+  | { readonly kind: "wait"; readonly seconds: number; readonly timeout?: string }
+  | { readonly kind: "killAfter"; readonly seconds: number }
+  | { readonly kind: "closeAfter"; readonly seconds: number };
+
+/** How a case's verdict is adjusted once the connection is gone (Autobahn's onConnectionLost). */
+export type VerdictRule =
+  /** Cases 7.x: a WRONG CODE close fails the case itself. */
+  | "wrong code fails"
+  /** The spec leaves the outcome open: reported, never judged. */
+  | "informational";
+
+/**
+ * Where a strict client fails the connection, and with which close code: at server frame number
+ * `frame` (0-based, in the order the script sends them), while that frame arrives; with `octet`,
+ * exactly when payload octet number `octet` of that frame arrives (fail-fast UTF-8).
+ */
+export interface StrictFailure {
+  readonly code: number;
+  readonly frame: number;
+  readonly octet?: number;
+}
+
+/** A case the server plays from a script and judges by the events it expects (all but group 9). */
+export interface ScriptedCase {
+  readonly kind: "script";
+  /** "1.1.1" */
+  readonly id: string;
+  readonly description: string;
+  readonly expectation: string;
+  readonly script: readonly Step[];
+  /** The event lists the case accepts, by the `behavior` they earn, in Autobahn's order. */
+  readonly expected: Partial<Record<Behavior, CaseEvent[]>>;
+  readonly close: ExpectedClose;
+  /** The server does not start the closing handshake once the expected events arrived. */
+  readonly suppressClose?: boolean;
+  readonly verdict?: VerdictRule;
+  /**
+   * What a strict client does that the verdict does not pin down: where it fails the
+   * connection and with which code (none: it does not fail, and answers every close it gets
+   * with the same code). The sans-I/O replay (tests/protocol/autobahn_cases_test.ts) holds
+   * ClientConnection to it; the fuzzing server does not read it.
+   */
+  readonly fails?: StrictFailure;
+}
+
+/**
+ * A group 9 case: one large message echoed (or `roundTrips` small ones, each sent once the last
+ * came back), judged on the echo's type and length and timed. Sizes are the suite's; the
+ * fuzzing server scales them down unless it runs `full`.
+ */
+export interface EchoCase {
+  readonly kind: "echo";
+  readonly id: string;
+  readonly description: string;
+  readonly expectation: string;
+  readonly binary: boolean;
+  /** The payload's length in octets. */
+  readonly length: number;
+  /** The payload is this pattern repeated up to `length` (Autobahn's payload_len). */
+  readonly pattern: Uint8Array;
+  /** Sent as a message in frames of this many payload octets. */
+  readonly fragmentSize?: number;
+  /** Sent as one frame in chops of this many octets. */
+  readonly chop?: number;
+  /** This many messages, each sent once the previous one's echo came back. */
+  readonly roundTrips?: number;
+  /** The case's time limit (WAITSECS), in seconds. */
+  readonly waitSeconds: number;
+}
+
+/** An Autobahn client case, as cases.ts defines it. */
+export type AutobahnCase = ScriptedCase | EchoCase;
 
 /** What a case can do while it runs (the server side of one connection). */
 export interface CaseApi {
@@ -89,7 +179,7 @@ export interface Verdict {
   resultClose: string;
 }
 
-/** One fuzzing case. */
+/** One fuzzing case as the server runs it (case_script.ts makes one from an AutobahnCase). */
 export interface CaseDef {
   /** "1.1.1" */
   readonly id: string;

@@ -10,6 +10,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { CaseConnection, type CaseResult } from "./case_connection.ts";
 import type { CaseDef, Scale } from "./case_types.ts";
 import { selectCases } from "./cases.ts";
+import { serverCase } from "./case_script.ts";
 import { writeReports } from "./reports.ts";
 import { CLOSE, closePayload, encodeFrame, FrameReader, TEXT } from "./wire.ts";
 
@@ -44,7 +45,7 @@ export interface FuzzingServer {
 
 /** Starts a fuzzing server; it listens once the promise resolves. */
 export async function startFuzzingServer(options: FuzzingServerOptions): Promise<FuzzingServer> {
-  const cases = selectCases(options.cases);
+  const cases = selectCases(options.cases).map(serverCase);
   const results = new Map<string, Map<string, CaseResult>>();
   const sockets = new Set<Socket>();
   let writing = Promise.resolve();

@@ -27,6 +27,11 @@ export interface Breakage {
   readonly utf8Code?: number;
   /** Never answers pings. */
   readonly noPong?: boolean;
+  /**
+   * Takes a close frame of any length and answers it with the same code and reason, as Deno's
+   * WebSocket does: its answer to case 7.3.6 is an oversized close frame itself.
+   */
+  readonly echoesOversizedClose?: boolean;
 }
 
 /** A masked client frame. */
@@ -77,7 +82,9 @@ export function runRawCase(url: string, breakage: Breakage = {}): Promise<void> 
     ) => {
       if (f.masked || f.rsv !== 0) return fail(1002);
       if (f.opcode >= 8) {
-        if (f.opcode > PONG || !f.fin || f.payload.length > 125) return fail(1002);
+        const oversized = f.payload.length > 125 &&
+          !(breakage.echoesOversizedClose && f.opcode === CLOSE);
+        if (f.opcode > PONG || !f.fin || oversized) return fail(1002);
         if (f.opcode === PING) {
           if (!breakage.noPong) send(PONG, f.payload);
           return;
@@ -93,7 +100,7 @@ export function runRawCase(url: string, breakage: Breakage = {}): Promise<void> 
             return fail(1007);
           }
           done = true;
-          send(CLOSE, closePayload(code));
+          send(CLOSE, breakage.echoesOversizedClose ? f.payload : closePayload(code));
         } else {
           done = true;
           send(CLOSE, new Uint8Array(0));

@@ -7,23 +7,18 @@ for (
   const [label, start] of [["npm:ws", startWsServer], ["Deno.serve", startDenoServer]] as const
 ) {
   Deno.test(`echo over the web transport against ${label}: text and binary round-trip`, async () => {
-    const server: TestServer = await start();
+    await using server: TestServer = await start();
     const rec = new Recorder();
-    const conn = await defineClient(recordingCallbacks<null>(rec)).start(null, {
+    await using conn = await defineClient(recordingCallbacks<null>(rec)).start(null, {
       url: server.url(),
     });
-    try {
-      await rec.next("connected");
-      await conn.sendFrame({ type: "text", data: "hello" });
-      assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello" });
-      await conn.sendFrame({ type: "binary", data: new Uint8Array([1, 2, 3]) });
-      assert.deepEqual((await rec.next("frame")).value, {
-        type: "binary",
-        data: new Uint8Array([1, 2, 3]),
-      });
-    } finally {
-      await conn.stop();
-      await server.close();
-    }
+    await rec.next("connected");
+    await conn.sendFrame({ type: "text", data: "hello" });
+    assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "hello" });
+    await conn.sendFrame({ type: "binary", data: new Uint8Array([1, 2, 3]) });
+    assert.deepEqual((await rec.next("frame")).value, {
+      type: "binary",
+      data: new Uint8Array([1, 2, 3]),
+    });
   });
 }

@@ -63,12 +63,40 @@ function startClient(
   });
 }
 
+/** A raw server and a client of it, stopped together at the end of an `await using` block. */
+interface ClientAndServer extends AsyncDisposable {
+  readonly server: RawWsServer;
+  readonly rec: Recorder;
+  readonly conn: Client;
+}
+
 /**
- * Stops the client and closes the server together: the server drops its connections, so the
- * client's close does not wait for closeTimeout.
+ * Starts a raw server with `serverOptions` and a socket-transport client for it (options made
+ * from the server if a function) that records every callback. `await using` stops the client
+ * and closes the server together: the server drops its connections, so the client's close does
+ * not wait for closeTimeout.
  */
-async function release(conn: Client, server: RawWsServer): Promise<void> {
-  await Promise.all([conn.stop(), server.close()]);
+async function clientAndServer(
+  serverOptions: RawWsServerOptions = {},
+  options: Options | ((server: RawWsServer) => Options) = {},
+  overrides: Partial<Cb> = {},
+): Promise<ClientAndServer> {
+  await using started = new AsyncDisposableStack();
+  const server = started.use(await startRawWsServer(serverOptions));
+  const rec = new Recorder();
+  const conn = await startClient(
+    server,
+    rec,
+    typeof options === "function" ? options(server) : options,
+    overrides,
+  );
+  started.move(); // both are the caller's now
+  return {
+    server,
+    rec,
+    conn,
+    [Symbol.asyncDispose]: async () => void await Promise.all([conn.stop(), server.close()]),
+  };
 }
 
 type WithConnectionBody = (
@@ -88,15 +116,9 @@ async function withClient(
   overrides: Partial<Cb> = {},
   serverOptions: RawWsServerOptions = {},
 ): Promise<void> {
-  const server = await startRawWsServer(serverOptions);
-  const rec = new Recorder();
-  const conn = await startClient(server, rec, options, overrides);
-  try {
-    await rec.next("connected");
-    await fn(await server.connection(), rec, conn, server);
-  } finally {
-    await release(conn, server);
-  }
+  await using t = await clientAndServer(serverOptions, options, overrides);
+  await t.rec.next("connected");
+  await fn(await t.server.connection(), t.rec, t.conn, t.server);
 }
 
 /** As {@linkcode withClient}, and the client must still be alive (not stopped) after `fn`. */
@@ -125,16 +147,10 @@ async function withUnansweredUpgrade(
   fn: (c: RawConnection, rec: Recorder, conn: Client) => Promise<void>,
   options: Options = {},
 ): Promise<void> {
-  const server = await startRawWsServer({ respond: () => undefined });
-  const rec = new Recorder();
-  const conn = await startClient(server, rec, options);
-  try {
-    const c = await server.connection();
-    await c.requested();
-    await fn(c, rec, conn);
-  } finally {
-    await release(conn, server);
-  }
+  await using t = await clientAndServer({ respond: () => undefined }, options);
+  const c = await t.server.connection();
+  await c.requested();
+  await fn(c, t.rec, t.conn);
 }
 
 /**
@@ -690,24 +706,19 @@ async function handshakeFailure(
   options: Options = {},
   check?: (server: RawWsServer) => Promise<void>,
 ): Promise<{ error: HandshakeError; reason: DisconnectReason }> {
-  const server = await startRawWsServer({ respond });
-  const rec = new Recorder();
-  const conn = await startClient(server, rec, options);
-  try {
-    const reason = await nextDisconnect(rec);
-    const c = await server.connection();
-    await c.clientEnded();
-    assert.equal(conn.state, "disconnected", "the client stays alive");
-    assert.equal(rec.all("connected").length, 0);
-    if (check) await check(server);
-    assert.equal(reason.kind, "error", JSON.stringify(reason));
-    const error = (reason as { error?: unknown }).error;
-    assert.ok(error instanceof HandshakeError, `expected a HandshakeError, got ${error}`);
-    assert.equal(rec.all("frame").length, 0);
-    return { error, reason };
-  } finally {
-    await release(conn, server);
-  }
+  await using t = await clientAndServer({ respond }, options);
+  const { server, rec, conn } = t;
+  const reason = await nextDisconnect(rec);
+  const c = await server.connection();
+  await c.clientEnded();
+  assert.equal(conn.state, "disconnected", "the client stays alive");
+  assert.equal(rec.all("connected").length, 0);
+  if (check) await check(server);
+  assert.equal(reason.kind, "error", JSON.stringify(reason));
+  const error = (reason as { error?: unknown }).error;
+  assert.ok(error instanceof HandshakeError, `expected a HandshakeError, got ${error}`);
+  assert.equal(rec.all("frame").length, 0);
+  return { error, reason };
 }
 
 Deno.test("a wrong Sec-WebSocket-Accept is a HandshakeError", async () => {
@@ -799,25 +810,21 @@ Deno.test(
 Deno.test(
   "a 302 redirect is a HandshakeError saying it is not followed, and Location is not dialled",
   async () => {
-    const elsewhere = await startRawWsServer();
-    try {
-      const location = elsewhere.url("/elsewhere");
-      const { error } = await handshakeFailure(
-        () => `HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`,
-        {},
-        async (server) => {
-          await sleep(100);
-          assert.equal(server.connections.length, 1, "one attempt only");
-        },
-      );
-      assert.equal(error.status, 302);
-      assert.match(error.message, /302/);
-      assert.match(error.message, /not followed/);
-      assert.ok(error.message.includes(location));
-      assert.equal(elsewhere.connections.length, 0, "no connection to the Location");
-    } finally {
-      await elsewhere.close();
-    }
+    await using elsewhere = await startRawWsServer();
+    const location = elsewhere.url("/elsewhere");
+    const { error } = await handshakeFailure(
+      () => `HTTP/1.1 302 Found\r\nLocation: ${location}\r\nContent-Length: 0\r\n\r\n`,
+      {},
+      async (server) => {
+        await sleep(100);
+        assert.equal(server.connections.length, 1, "one attempt only");
+      },
+    );
+    assert.equal(error.status, 302);
+    assert.match(error.message, /302/);
+    assert.match(error.message, /not followed/);
+    assert.ok(error.message.includes(location));
+    assert.equal(elsewhere.connections.length, 0, "no connection to the Location");
   },
 );
 
@@ -848,22 +855,17 @@ Deno.test("a server that closes in the middle of its response is a HandshakeErro
 Deno.test(
   "a server that accepts TCP and never answers: connect_timeout after connectTimeout, TCP closed by the client",
   async () => {
-    const server = await startRawWsServer({ respond: () => undefined });
-    const rec = new Recorder();
     const t0 = performance.now();
-    const conn = await startClient(server, rec, { connectTimeout: 200 });
-    try {
-      const reason = await nextDisconnect(rec);
-      const took = performance.now() - t0;
-      assert.deepEqual(reason, { kind: "connect_timeout", timeout: 200 });
-      assert.ok(took >= 150 && took < 1000, `timed out after ${took.toFixed(0)} ms`);
-      const c = await server.connection();
-      assert.ok((await c.requested()).line.startsWith("GET /ws HTTP/1.1"));
-      await c.clientEnded();
-      assert.equal(conn.state, "disconnected", "the client stays alive");
-    } finally {
-      await release(conn, server);
-    }
+    await using t = await clientAndServer({ respond: () => undefined }, { connectTimeout: 200 });
+    const { server, rec, conn } = t;
+    const reason = await nextDisconnect(rec);
+    const took = performance.now() - t0;
+    assert.deepEqual(reason, { kind: "connect_timeout", timeout: 200 });
+    assert.ok(took >= 150 && took < 1000, `timed out after ${took.toFixed(0)} ms`);
+    const c = await server.connection();
+    assert.ok((await c.requested()).line.startsWith("GET /ws HTTP/1.1"));
+    await c.clientEnded();
+    assert.equal(conn.state, "disconnected", "the client stays alive");
   },
 );
 
@@ -871,26 +873,22 @@ Deno.test("a refused TCP connection is a HandshakeError naming the TCP connectio
   const port = await freePort();
   const rec = new Recorder();
   const url = `ws://127.0.0.1:${port}/ws`;
-  const conn = await defineClient<null, null, unknown>(recordingCallbacks(rec)).start(null, {
+  await using conn = await defineClient<null, null, unknown>(recordingCallbacks(rec)).start(null, {
     url,
     transport: "socket",
     logger: recordingLogger(),
   });
-  try {
-    const reason = await nextDisconnect(rec);
-    assert.equal(reason.kind, "error");
-    const error = (reason as { error: Error }).error;
-    assert.ok(error instanceof HandshakeError);
-    assert.match(
-      error.message,
-      new RegExp(`^Cannot connect to ${url} as the TCP connection failed`),
-    );
-    assert.equal(error.status, undefined);
-    assert.ok(error.cause !== undefined, "the runtime's error is the cause");
-    assert.equal(conn.state, "disconnected", "the client stays alive");
-  } finally {
-    await conn.stop();
-  }
+  const reason = await nextDisconnect(rec);
+  assert.equal(reason.kind, "error");
+  const error = (reason as { error: Error }).error;
+  assert.ok(error instanceof HandshakeError);
+  assert.match(
+    error.message,
+    new RegExp(`^Cannot connect to ${url} as the TCP connection failed`),
+  );
+  assert.equal(error.status, undefined);
+  assert.ok(error.cause !== undefined, "the runtime's error is the cause");
+  assert.equal(conn.state, "disconnected", "the client stays alive");
 });
 
 Deno.test("after a protocol failure the client connects again on request", async () => {
@@ -911,42 +909,37 @@ Deno.test(
   "custom headers reach the server; handleConnect gets status 101, the response headers and the subprotocol",
   async () => {
     let request: RawRequest | undefined;
-    const server = await startRawWsServer({
+    await using t = await clientAndServer({
       respond: (r) => {
         request = r;
         return response101(r, { "Sec-WebSocket-Protocol": "superchat", "X-Server": "hello" });
       },
-    });
-    const rec = new Recorder();
-    const conn = await startClient(server, rec, {
+    }, (server) => ({
       url: server.url("/ws/path?q=1&r=two"),
       headers: { "X-Custom": "v1", authorization: "Bearer t0k3n" },
       subprotocols: ["chat", "superchat"],
-    });
-    try {
-      const info = (await rec.next("connected")).value as ConnectInfo;
-      assert.equal(info.status, 101);
-      assert.equal(info.protocol, "superchat");
-      assert.equal(info.extensions, "");
-      assert.equal(info.url, server.url("/ws/path?q=1&r=two"));
-      assert.ok(info.headers instanceof Headers);
-      assert.equal(info.headers.get("x-server"), "hello");
-      assert.equal(info.headers.get("upgrade"), "websocket");
-      const raw = request!.text;
-      assert.ok(raw.startsWith("GET /ws/path?q=1&r=two HTTP/1.1\r\n"), raw);
-      assert.ok(raw.includes(`\r\nHost: 127.0.0.1:${server.port}\r\n`), raw);
-      assert.ok(raw.includes("\r\nX-Custom: v1\r\n"), raw);
-      assert.match(raw, /\r\nauthorization: Bearer t0k3n\r\n/i);
-      assert.match(raw, /\r\nSec-WebSocket-Protocol: chat, ?superchat\r\n/i);
-      assert.match(raw, /\r\nSec-WebSocket-Version: 13\r\n/i);
-      assert.match(raw, /\r\nUpgrade: websocket\r\n/i);
-      assert.match(raw, /\r\nConnection: Upgrade\r\n/i);
-      const key = request!.headers["sec-websocket-key"];
-      assert.equal(atob(key).length, 16, "a 16-byte base64 key");
-      assert.ok(raw.endsWith("\r\n\r\n"));
-    } finally {
-      await release(conn, server);
-    }
+    }));
+    const { server, rec } = t;
+    const info = (await rec.next("connected")).value as ConnectInfo;
+    assert.equal(info.status, 101);
+    assert.equal(info.protocol, "superchat");
+    assert.equal(info.extensions, "");
+    assert.equal(info.url, server.url("/ws/path?q=1&r=two"));
+    assert.ok(info.headers instanceof Headers);
+    assert.equal(info.headers.get("x-server"), "hello");
+    assert.equal(info.headers.get("upgrade"), "websocket");
+    const raw = request!.text;
+    assert.ok(raw.startsWith("GET /ws/path?q=1&r=two HTTP/1.1\r\n"), raw);
+    assert.ok(raw.includes(`\r\nHost: 127.0.0.1:${server.port}\r\n`), raw);
+    assert.ok(raw.includes("\r\nX-Custom: v1\r\n"), raw);
+    assert.match(raw, /\r\nauthorization: Bearer t0k3n\r\n/i);
+    assert.match(raw, /\r\nSec-WebSocket-Protocol: chat, ?superchat\r\n/i);
+    assert.match(raw, /\r\nSec-WebSocket-Version: 13\r\n/i);
+    assert.match(raw, /\r\nUpgrade: websocket\r\n/i);
+    assert.match(raw, /\r\nConnection: Upgrade\r\n/i);
+    const key = request!.headers["sec-websocket-key"];
+    assert.equal(atob(key).length, 16, "a 16-byte base64 key");
+    assert.ok(raw.endsWith("\r\n\r\n"));
   },
 );
 

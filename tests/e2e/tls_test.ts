@@ -45,7 +45,10 @@ function certs(): Promise<TestCerts> {
 type Cb = Callbacks<null, null, unknown>;
 type Client = Awaited<ReturnType<typeof startClient>>;
 
-/** Starts a socket-transport client with `tls` settings, recording callbacks and log messages. */
+/**
+ * Starts a socket-transport client with `tls` settings, recording callbacks and log messages;
+ * `await using` stops it at the end of the block.
+ */
 async function startClient(url: string, tls: TlsOptions | undefined, options: object = {}) {
   const rec = new Recorder();
   const logger = recordingLogger();
@@ -57,44 +60,38 @@ async function startClient(url: string, tls: TlsOptions | undefined, options: ob
     ...(tls ? { transportOptions: { tls } } : {}),
     ...options,
   });
-  return { conn, rec, logger };
+  return { conn, rec, logger, [Symbol.asyncDispose]: async () => void await conn.stop() };
 }
 
 /** Connects, checks a text and a binary echo, and returns what the server saw. */
 async function expectEcho(server: TlsServer, url: string, tls: TlsOptions): Promise<TlsPeer> {
-  const { conn, rec } = await startClient(url, tls);
-  try {
-    const info = (await rec.next("connected")).value as ConnectInfo;
-    assert.equal(info.url, url);
-    assert.equal(info.status, 101);
-    await conn.sendFrame({ type: "text", data: "over tls" });
-    assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "over tls" });
-    await conn.sendFrame({ type: "binary", data: new Uint8Array([1, 2, 3]) });
-    assert.deepEqual((await rec.next("frame")).value, {
-      type: "binary",
-      data: new Uint8Array([1, 2, 3]),
-    });
-    return server.peers[server.peers.length - 1];
-  } finally {
-    await conn.stop();
-  }
+  await using client = await startClient(url, tls);
+  const { conn, rec } = client;
+  const info = (await rec.next("connected")).value as ConnectInfo;
+  assert.equal(info.url, url);
+  assert.equal(info.status, 101);
+  await conn.sendFrame({ type: "text", data: "over tls" });
+  assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "over tls" });
+  await conn.sendFrame({ type: "binary", data: new Uint8Array([1, 2, 3]) });
+  assert.deepEqual((await rec.next("frame")).value, {
+    type: "binary",
+    data: new Uint8Array([1, 2, 3]),
+  });
+  return server.peers[server.peers.length - 1];
 }
 
 /** Starts a client that must fail to connect; returns its HandshakeError. */
 async function expectRefused(url: string, tls: TlsOptions | undefined): Promise<HandshakeError> {
-  const { conn, rec } = await startClient(url, tls);
-  try {
-    const reason = await nextDisconnect(rec);
-    assert.equal(reason.kind, "error", JSON.stringify(reason));
-    const error = (reason as Extract<DisconnectReason, { kind: "error" }>).error;
-    assert.ok(error instanceof HandshakeError, `expected a HandshakeError, got ${error}`);
-    assert.ok(error.message.startsWith(`Cannot connect to ${url} as `), error.message);
-    assert.equal(rec.all("connected").length, 0);
-    assert.equal(conn.state, "disconnected", "the client stays alive");
-    return error;
-  } finally {
-    await conn.stop();
-  }
+  await using client = await startClient(url, tls);
+  const { conn, rec } = client;
+  const reason = await nextDisconnect(rec);
+  assert.equal(reason.kind, "error", JSON.stringify(reason));
+  const error = (reason as Extract<DisconnectReason, { kind: "error" }>).error;
+  assert.ok(error instanceof HandshakeError, `expected a HandshakeError, got ${error}`);
+  assert.ok(error.message.startsWith(`Cannot connect to ${url} as `), error.message);
+  assert.equal(rec.all("connected").length, 0);
+  assert.equal(conn.state, "disconnected", "the client stays alive");
+  return error;
 }
 
 /** TLS settings that take the node:tls path on Deno and change nothing else (the test servers speak TLS 1.3). */
@@ -110,21 +107,17 @@ async function onBothDiallingPaths(
   body: (client: Client, sc: RawConnection) => Promise<void>,
 ): Promise<void> {
   const c = await certs();
-  const server = await startRawWsServer({ tls: c.server });
-  try {
-    for (const [i, tls] of [{ ca: c.ca }, viaNode({ ca: c.ca })].entries()) {
-      const client = await startClient(server.url(), tls, options);
-      try {
-        await client.rec.next("connected");
-        await body(client, await server.connection(i));
-      } finally {
-        // Dropped first, so a failing test does not wait on a close the server never answers.
-        for (const sc of server.connections) sc.destroy();
-        await client.conn.stop();
-      }
+  await using server = await startRawWsServer({ tls: c.server });
+  for (const [i, tls] of [{ ca: c.ca }, viaNode({ ca: c.ca })].entries()) {
+    const client = await startClient(server.url(), tls, options);
+    try {
+      await client.rec.next("connected");
+      await body(client, await server.connection(i));
+    } finally {
+      // Dropped first, so a failing test does not wait on a close the server never answers.
+      for (const sc of server.connections) sc.destroy();
+      await client.conn.stop();
     }
-  } finally {
-    await server.close();
   }
 }
 
@@ -145,16 +138,12 @@ Deno.test(
   "wss:// with transportOptions.tls.ca connects and echoes (Deno.connectTls and node:tls)",
   async () => {
     const c = await certs();
-    const server = await startTlsServer(c.server);
-    try {
-      await expectEcho(server, server.url(), { ca: c.ca });
-      await expectEcho(server, server.url("localhost"), { ca: [c.ca] });
-      await expectEcho(server, server.url(), viaNode({ ca: c.ca }));
-      assert.equal(server.peers.length, 3);
-      assert.ok(server.peers.every((p) => p.protocol === "TLSv1.3"));
-    } finally {
-      await server.close();
-    }
+    await using server = await startTlsServer(c.server);
+    await expectEcho(server, server.url(), { ca: c.ca });
+    await expectEcho(server, server.url("localhost"), { ca: [c.ca] });
+    await expectEcho(server, server.url(), viaNode({ ca: c.ca }));
+    assert.equal(server.peers.length, 3);
+    assert.ok(server.peers.every((p) => p.protocol === "TLSv1.3"));
   },
 );
 
@@ -162,145 +151,113 @@ Deno.test(
   "wss:// without the CA fails with a HandshakeError naming the TLS handshake and certificate",
   async () => {
     const c = await certs();
-    const server = await startTlsServer(c.server);
-    try {
-      for (const tls of [undefined, { ca: [] }, viaNode({})]) {
-        const error = await expectRefused(server.url(), tls);
-        assert.match(error.message, /TLS handshake failed/, error.message);
-        assert.match(error.message, /certificate|issuer/i, error.message);
-        assert.ok(error.cause !== undefined, "the runtime's error is kept as the cause");
-      }
-      assert.equal(server.peers.length, 0);
-    } finally {
-      await server.close();
+    await using server = await startTlsServer(c.server);
+    for (const tls of [undefined, { ca: [] }, viaNode({})]) {
+      const error = await expectRefused(server.url(), tls);
+      assert.match(error.message, /TLS handshake failed/, error.message);
+      assert.match(error.message, /certificate|issuer/i, error.message);
+      assert.ok(error.cause !== undefined, "the runtime's error is kept as the cause");
     }
+    assert.equal(server.peers.length, 0);
   },
 );
 
 Deno.test("a certificate signed by an untrusted CA is refused with a clear error", async () => {
   const c = await certs();
-  const server = await startTlsServer(c.untrusted);
-  try {
-    for (const tls of [{ ca: c.ca }, viaNode({ ca: c.ca })]) {
-      const error = await expectRefused(server.url(), tls);
-      assert.match(error.message, /TLS handshake failed/, error.message);
-      assert.match(error.message, /certificate|issuer/i, error.message);
-    }
-    assert.equal(server.peers.length, 0);
-  } finally {
-    await server.close();
+  await using server = await startTlsServer(c.untrusted);
+  for (const tls of [{ ca: c.ca }, viaNode({ ca: c.ca })]) {
+    const error = await expectRefused(server.url(), tls);
+    assert.match(error.message, /TLS handshake failed/, error.message);
+    assert.match(error.message, /certificate|issuer/i, error.message);
   }
+  assert.equal(server.peers.length, 0);
 });
 
 Deno.test("a certificate for another host name is refused with a clear error", async () => {
   const c = await certs();
-  const other = await startTlsServer(c.otherName);
-  const server = await startTlsServer(c.server);
-  try {
-    // 127.0.0.1 against a certificate only for other.example.
-    for (const tls of [{ ca: c.ca }, { ca: c.ca, minVersion: "TLSv1.3" as const }]) {
-      const error = await expectRefused(other.url(), tls);
-      assert.match(error.message, /TLS handshake failed/, error.message);
-      assert.match(error.message, /127\.0\.0\.1|other\.example|name|altnames/i, error.message);
-    }
-    // A server name the certificate does not have.
-    const error = await expectRefused(server.url(), { ca: c.ca, serverName: "wrong.example" });
+  await using other = await startTlsServer(c.otherName);
+  await using server = await startTlsServer(c.server);
+  // 127.0.0.1 against a certificate only for other.example.
+  for (const tls of [{ ca: c.ca }, { ca: c.ca, minVersion: "TLSv1.3" as const }]) {
+    const error = await expectRefused(other.url(), tls);
     assert.match(error.message, /TLS handshake failed/, error.message);
-    assert.match(error.message, /wrong\.example/, error.message);
-    assert.equal(other.peers.length + server.peers.length, 0);
-  } finally {
-    await other.close();
-    await server.close();
+    assert.match(error.message, /127\.0\.0\.1|other\.example|name|altnames/i, error.message);
   }
+  // A server name the certificate does not have.
+  const error = await expectRefused(server.url(), { ca: c.ca, serverName: "wrong.example" });
+  assert.match(error.message, /TLS handshake failed/, error.message);
+  assert.match(error.message, /wrong\.example/, error.message);
+  assert.equal(other.peers.length + server.peers.length, 0);
 });
 
 Deno.test(
   "serverName sends that name as SNI and checks the certificate against it",
   async () => {
     const c = await certs();
-    const server = await startTlsServer(c.server);
-    const other = await startTlsServer(c.otherName);
-    try {
-      const peer = await expectEcho(server, server.url(), { ca: c.ca, serverName: "localhost" });
-      assert.equal(peer.servername, "localhost");
-      const otherPeer = await expectEcho(other, other.url(), {
-        ca: c.ca,
-        serverName: "other.example",
-      });
-      assert.equal(otherPeer.servername, "other.example");
-    } finally {
-      await server.close();
-      await other.close();
-    }
+    await using server = await startTlsServer(c.server);
+    await using other = await startTlsServer(c.otherName);
+    const peer = await expectEcho(server, server.url(), { ca: c.ca, serverName: "localhost" });
+    assert.equal(peer.servername, "localhost");
+    const otherPeer = await expectEcho(other, other.url(), {
+      ca: c.ca,
+      serverName: "other.example",
+    });
+    assert.equal(otherPeer.servername, "other.example");
   },
 );
 
 Deno.test("a client certificate is presented for mutual TLS, and without one the server refuses", async () => {
   const c = await certs();
-  const server = await startTlsServer({
+  await using server = await startTlsServer({
     ...c.server,
     ca: [c.ca],
     requestCert: true,
     rejectUnauthorized: true,
   });
-  try {
-    for (const tls of [{ ca: c.ca, ...c.client }, viaNode({ ca: c.ca, ...c.client })]) {
-      const peer = await expectEcho(server, server.url(), tls);
-      assert.equal(peer.authorized, true);
-      assert.equal(peer.clientCertCn, "parley-client");
-    }
-    for (const tls of [{ ca: c.ca }, viaNode({ ca: c.ca })]) {
-      const error = await expectRefused(server.url(), tls);
-      assert.match(error.message, /TLS|certificate/i, error.message);
-      assert.match(error.message, /CertificateRequired|certificate required/i, error.message);
-    }
-    // A client certificate from a CA the server does not trust.
-    const error = await expectRefused(server.url(), { ca: c.ca, ...c.untrusted });
-    assert.match(error.message, /TLS|certificate/i, error.message);
-    assert.equal(server.peers.length, 2);
-  } finally {
-    await server.close();
+  for (const tls of [{ ca: c.ca, ...c.client }, viaNode({ ca: c.ca, ...c.client })]) {
+    const peer = await expectEcho(server, server.url(), tls);
+    assert.equal(peer.authorized, true);
+    assert.equal(peer.clientCertCn, "parley-client");
   }
+  for (const tls of [{ ca: c.ca }, viaNode({ ca: c.ca })]) {
+    const error = await expectRefused(server.url(), tls);
+    assert.match(error.message, /TLS|certificate/i, error.message);
+    assert.match(error.message, /CertificateRequired|certificate required/i, error.message);
+  }
+  // A client certificate from a CA the server does not trust.
+  const error = await expectRefused(server.url(), { ca: c.ca, ...c.untrusted });
+  assert.match(error.message, /TLS|certificate/i, error.message);
+  assert.equal(server.peers.length, 2);
 });
 
 Deno.test("minVersion TLSv1.3 connects to a TLS 1.3 server and refuses a TLS 1.2 one", async () => {
   const c = await certs();
-  const modern = await startTlsServer(c.server);
-  const old = await startTlsServer({
+  await using modern = await startTlsServer(c.server);
+  await using old = await startTlsServer({
     ...c.server,
     maxVersion: "TLSv1.2",
   });
-  try {
-    const peer = await expectEcho(modern, modern.url(), { ca: c.ca, minVersion: "TLSv1.3" });
-    assert.equal(peer.protocol, "TLSv1.3");
-    // The default minimum (TLS 1.2) still talks to the old server.
-    const oldPeer = await expectEcho(old, old.url(), { ca: c.ca });
-    assert.equal(oldPeer.protocol, "TLSv1.2");
-    const error = await expectRefused(old.url(), { ca: c.ca, minVersion: "TLSv1.3" });
-    assert.match(error.message, /TLS handshake failed/, error.message);
-    assert.match(error.message, /version/i, error.message);
-  } finally {
-    await modern.close();
-    await old.close();
-  }
+  const peer = await expectEcho(modern, modern.url(), { ca: c.ca, minVersion: "TLSv1.3" });
+  assert.equal(peer.protocol, "TLSv1.3");
+  // The default minimum (TLS 1.2) still talks to the old server.
+  const oldPeer = await expectEcho(old, old.url(), { ca: c.ca });
+  assert.equal(oldPeer.protocol, "TLSv1.2");
+  const error = await expectRefused(old.url(), { ca: c.ca, minVersion: "TLSv1.3" });
+  assert.match(error.message, /TLS handshake failed/, error.message);
+  assert.match(error.message, /version/i, error.message);
 });
 
 Deno.test(
   "an IPv6 literal (wss://[::1]) is dialled and checked against the certificate's IP address",
   async () => {
     const c = await certs();
-    const server = await startTlsServer(c.server, "::1");
-    const other = await startTlsServer(c.otherName, "::1");
-    try {
-      assert.ok(server.url().startsWith("wss://[::1]:"));
-      for (const tls of [{ ca: c.ca }, { ca: c.ca, minVersion: "TLSv1.3" as const }]) {
-        await expectEcho(server, server.url(), tls);
-        const error = await expectRefused(other.url(), tls);
-        assert.match(error.message, /TLS handshake failed/, error.message);
-      }
-    } finally {
-      await server.close();
-      await other.close();
+    await using server = await startTlsServer(c.server, "::1");
+    await using other = await startTlsServer(c.otherName, "::1");
+    assert.ok(server.url().startsWith("wss://[::1]:"));
+    for (const tls of [{ ca: c.ca }, { ca: c.ca, minVersion: "TLSv1.3" as const }]) {
+      await expectEcho(server, server.url(), tls);
+      const error = await expectRefused(other.url(), tls);
+      assert.match(error.message, /TLS handshake failed/, error.message);
     }
   },
 );
@@ -309,64 +266,49 @@ Deno.test(
   "dangerouslyAcceptInvalidCertificates connects to an untrusted server and logs a warning",
   async () => {
     const c = await certs();
-    const untrusted = await startTlsServer(c.untrusted);
-    const other = await startTlsServer(c.otherName);
-    try {
-      for (const server of [untrusted, other]) {
-        const { conn, rec, logger } = await startClient(server.url(), {
-          dangerouslyAcceptInvalidCertificates: true,
-        });
-        try {
-          await rec.next("connected");
-          await conn.sendFrame({ type: "text", data: "insecure" });
-          assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "insecure" });
-          const warnings = logger.messages.filter((m) => m.level === "warn");
-          assert.equal(warnings.length, 1, JSON.stringify(logger.messages));
-          assert.match(warnings[0].message, /certificate verification is OFF/);
-          assert.ok(warnings[0].message.includes(server.url()));
-        } finally {
-          await conn.stop();
-        }
-      }
-      // Without the flag the same servers are refused.
-      await expectRefused(untrusted.url(), undefined);
-      await expectRefused(other.url(), { ca: c.ca });
-    } finally {
-      await untrusted.close();
-      await other.close();
+    await using untrusted = await startTlsServer(c.untrusted);
+    await using other = await startTlsServer(c.otherName);
+    for (const server of [untrusted, other]) {
+      await using client = await startClient(server.url(), {
+        dangerouslyAcceptInvalidCertificates: true,
+      });
+      const { conn, rec, logger } = client;
+      await rec.next("connected");
+      await conn.sendFrame({ type: "text", data: "insecure" });
+      assert.deepEqual((await rec.next("frame")).value, { type: "text", data: "insecure" });
+      const warnings = logger.messages.filter((m) => m.level === "warn");
+      assert.equal(warnings.length, 1, JSON.stringify(logger.messages));
+      assert.match(warnings[0].message, /certificate verification is OFF/);
+      assert.ok(warnings[0].message.includes(server.url()));
     }
+    // Without the flag the same servers are refused.
+    await expectRefused(untrusted.url(), undefined);
+    await expectRefused(other.url(), { ca: c.ca });
   },
 );
 
 Deno.test(
   "a server that accepts TCP but never speaks TLS: connect_timeout, and stop() is prompt, on both dialling paths",
   async () => {
-    const silent = await startRawWsServer({ respond: () => undefined });
-    try {
-      const url = silent.url().replace("ws:", "wss:");
-      for (const [i, tls] of [{}, viaNode({})].entries()) {
-        const t0 = performance.now();
-        const { conn, rec } = await startClient(url, tls, { connectTimeout: 200 });
-        try {
-          const reason = await nextDisconnect(rec);
-          assert.deepEqual(reason, { kind: "connect_timeout", timeout: 200 });
-          assert.ok(performance.now() - t0 < 1000);
-          assert.equal(conn.state, "disconnected", "the client stays alive");
-          const t1 = performance.now();
-          await conn.stop();
-          assert.ok(performance.now() - t1 < 500, "the abandoned attempt does not hold up stop()");
-          const sc = await silent.connection(i);
-          assert.ok(!sc.answered);
-          // node:tls closes the abandoned socket. Deno's own TLS (the first attempt) cannot: a
-          // TlsConn closed during its handshake keeps the TCP connection open until the server
-          // closes it (a Deno limitation), so that is not asserted.
-          if (i === 1) await sc.clientEnded();
-        } finally {
-          await conn.stop();
-        }
-      }
-    } finally {
-      await silent.close();
+    await using silent = await startRawWsServer({ respond: () => undefined });
+    const url = silent.url().replace("ws:", "wss:");
+    for (const [i, tls] of [{}, viaNode({})].entries()) {
+      const t0 = performance.now();
+      await using client = await startClient(url, tls, { connectTimeout: 200 });
+      const { conn, rec } = client;
+      const reason = await nextDisconnect(rec);
+      assert.deepEqual(reason, { kind: "connect_timeout", timeout: 200 });
+      assert.ok(performance.now() - t0 < 1000);
+      assert.equal(conn.state, "disconnected", "the client stays alive");
+      const t1 = performance.now();
+      await conn.stop();
+      assert.ok(performance.now() - t1 < 500, "the abandoned attempt does not hold up stop()");
+      const sc = await silent.connection(i);
+      assert.ok(!sc.answered);
+      // node:tls closes the abandoned socket. Deno's own TLS (the first attempt) cannot: a
+      // TlsConn closed during its handshake keeps the TCP connection open until the server
+      // closes it (a Deno limitation), so that is not asserted.
+      if (i === 1) await sc.clientEnded();
     }
   },
 );

@@ -20,15 +20,14 @@ import {
   assertSameText,
   bytes,
   type Config,
-  connectionId,
-  Events,
-  type RecordingOptions,
+  type Events,
+  type RecordingClientOptions,
   restartServer,
   seen,
   seenWhen,
   SERVERS,
   settlesWithin,
-  startRecording,
+  startRecordingClient,
   type Transport,
   utf8Text,
 } from "./support.ts";
@@ -37,10 +36,6 @@ const SIZES = [0, 1, 125, 126, 65535, 65536, 1024 * 1024];
 /** A close reason with 2- and 3-byte UTF-8 characters. */
 const serverBye = "server bye, à bientôt ✓";
 const MESSAGES = 1000;
-
-/** A recording client's options, with its path made from its connection id. */
-type ClientSettings = Omit<RecordingOptions, "path"> & { path?: (id: string) => string };
-type ClientBody = (conn: ClientHandle<null>, events: Events, id: string) => Promise<void>;
 
 /** Sends the text `data` and asserts that the next frame is its echo. */
 async function assertEchoed(conn: ClientHandle<null>, events: Events, data: string): Promise<void> {
@@ -76,29 +71,11 @@ export function registerCases(config: Config, transport: Transport): void {
     : {};
 
   /**
-   * Runs `body` with a client started with `settings` (if given) and recording into `events`,
-   * on `path(id)` (by default `/ws?id=<id>`) with `id` a fresh connection id made from `slug`,
-   * and stops the client afterwards.
+   * A client on this transport for `slug` (see startRecordingClient), with the TLS settings a wss://
+   * server needs; `await using` stops it.
    */
-  const withClient = async (
-    slug: string,
-    ...args: [ClientBody] | [ClientSettings, ClientBody]
-  ): Promise<void> => {
-    const [settings, body] = args.length === 1 ? [{}, args[0]] : args;
-    const { path = (id: string) => `/ws?id=${id}`, ...options } = settings;
-    const events = new Events();
-    const id = connectionId(config, transport, slug);
-    const conn = await startRecording(config, transport, events, {
-      ...tlsOptions,
-      ...options,
-      path: path(id),
-    });
-    try {
-      await body(conn, events, id);
-    } finally {
-      await conn.stop();
-    }
-  };
+  const openClient = (slug: string, settings: RecordingClientOptions = {}) =>
+    startRecordingClient(config, transport, slug, { ...tlsOptions, ...settings });
 
   test(
     name(
@@ -107,58 +84,58 @@ export function registerCases(config: Config, transport: Transport): void {
         : 'connect: handleConnect gets status 101, the URL, subprotocol "" and no headers (the web transport cannot see them)',
     ),
     async () => {
-      await withClient("connect", async (conn, events, id) => {
-        const info = await events.next<ConnectInfo>("connected");
-        assert.equal(info.status, 101);
-        assert.equal(info.url, `${config.ws}/ws?id=${id}`);
-        assert.equal(info.protocol, "");
-        assert.equal(conn.state, "connected");
-        if (socket) {
-          assert.ok(info.headers instanceof Headers, `headers: ${info.headers}`);
-          assert.equal(info.headers.get("upgrade")?.toLowerCase(), "websocket");
-          assert.equal(info.headers.get("connection")?.toLowerCase(), "upgrade");
-          assert.match(info.headers.get("sec-websocket-accept") ?? "", /^[A-Za-z0-9+/]{27}=$/);
-        } else {
-          assert.equal(info.headers, undefined);
-        }
-        const [c] = await seen(config, id);
-        assert.equal(c?.path, "/ws");
-      });
+      await using client = await openClient("connect");
+      const { conn, events, id } = client;
+      const info = await events.next<ConnectInfo>("connected");
+      assert.equal(info.status, 101);
+      assert.equal(info.url, `${config.ws}/ws?id=${id}`);
+      assert.equal(info.protocol, "");
+      assert.equal(conn.state, "connected");
+      if (socket) {
+        assert.ok(info.headers instanceof Headers, `headers: ${info.headers}`);
+        assert.equal(info.headers.get("upgrade")?.toLowerCase(), "websocket");
+        assert.equal(info.headers.get("connection")?.toLowerCase(), "upgrade");
+        assert.match(info.headers.get("sec-websocket-accept") ?? "", /^[A-Za-z0-9+/]{27}=$/);
+      } else {
+        assert.equal(info.headers, undefined);
+      }
+      const [c] = await seen(config, id);
+      assert.equal(c?.path, "/ws");
     },
   );
 
   test(
     name(`text echo at ${SIZES.join(", ")} bytes, ASCII and multi-byte UTF-8: exact content`),
     async () => {
-      await withClient("text", async (conn, events) => {
-        await events.next("connected");
-        const cases = SIZES.flatMap((n, i) => [
-          { what: `ASCII text of ${n} bytes`, data: asciiText(n, i + 1) },
-          ...(n >= 125 ? [{ what: `UTF-8 text of ${n} bytes`, data: utf8Text(n) }] : []),
-        ]);
-        for (const c of cases) {
-          await conn.sendFrame({ type: "text", data: c.data });
-          const frame = await events.next<ReceivedFrame>("frame");
-          assert.equal(frame.type, "text", c.what);
-          assertSameText(frame.data, c.data, c.what);
-        }
-      });
+      await using client = await openClient("text");
+      const { conn, events } = client;
+      await events.next("connected");
+      const cases = SIZES.flatMap((n, i) => [
+        { what: `ASCII text of ${n} bytes`, data: asciiText(n, i + 1) },
+        ...(n >= 125 ? [{ what: `UTF-8 text of ${n} bytes`, data: utf8Text(n) }] : []),
+      ]);
+      for (const c of cases) {
+        await conn.sendFrame({ type: "text", data: c.data });
+        const frame = await events.next<ReceivedFrame>("frame");
+        assert.equal(frame.type, "text", c.what);
+        assertSameText(frame.data, c.data, c.what);
+      }
     },
   );
 
   test(
     name(`binary echo at ${SIZES.join(", ")} bytes: exact content`),
     async () => {
-      await withClient("binary", async (conn, events) => {
-        await events.next("connected");
-        for (const [i, n] of SIZES.entries()) {
-          const data = bytes(n, i + 7);
-          await conn.sendFrame({ type: "binary", data });
-          const frame = await events.next<ReceivedFrame>("frame");
-          assert.equal(frame.type, "binary", `binary of ${n} bytes`);
-          assertSameBytes(frame.data as Uint8Array, data, `binary of ${n} bytes`);
-        }
-      });
+      await using client = await openClient("binary");
+      const { conn, events } = client;
+      await events.next("connected");
+      for (const [i, n] of SIZES.entries()) {
+        const data = bytes(n, i + 7);
+        await conn.sendFrame({ type: "binary", data });
+        const frame = await events.next<ReceivedFrame>("frame");
+        assert.equal(frame.type, "binary", `binary of ${n} bytes`);
+        assertSameBytes(frame.data as Uint8Array, data, `binary of ${n} bytes`);
+      }
     },
   );
 
@@ -168,40 +145,40 @@ export function registerCases(config: Config, transport: Transport): void {
         "echoed in order after handleConnect's push; the server received them all",
     ),
     async () => {
-      await withClient("many", { greeting: "#hello" }, async (conn, events, id) => {
-        const message = (i: number) =>
-          i % 10 === 9
-            ? { type: "binary" as const, data: new Uint8Array([i >> 8, i & 0xff]) }
-            : { type: "text" as const, data: `#${i}` };
-        const sends: Promise<void>[] = [];
-        const send = (i: number) => {
-          const sent = conn.sendFrame(message(i));
-          sent.catch(() => {}); // awaited below; not unhandled while we wait for the connect
-          sends.push(sent);
-        };
-        for (let i = 0; i < MESSAGES / 2; i++) send(i);
-        await events.next("connected");
-        for (let i = MESSAGES / 2; i < MESSAGES; i++) send(i);
-        await Promise.all(sends);
-        const frames = (await events.count("frame", MESSAGES + 1)) as ReceivedFrame[];
-        assert.deepEqual(frames[0], { type: "text", data: "#hello" });
-        for (let i = 0; i < MESSAGES; i++) {
-          const expected = message(i);
-          const got = frames[i + 1];
-          if (expected.type === "text") {
-            assert.deepEqual(got, expected, `message ${i}`);
-          } else {
-            assert.equal(got.type, "binary", `message ${i}`);
-            assertSameBytes(got.data as Uint8Array, expected.data, `message ${i}`);
-          }
+      await using client = await openClient("many", { greeting: "#hello" });
+      const { conn, events, id } = client;
+      const message = (i: number) =>
+        i % 10 === 9
+          ? { type: "binary" as const, data: new Uint8Array([i >> 8, i & 0xff]) }
+          : { type: "text" as const, data: `#${i}` };
+      const sends: Promise<void>[] = [];
+      const send = (i: number) => {
+        const sent = conn.sendFrame(message(i));
+        sent.catch(() => {}); // awaited below; not unhandled while we wait for the connect
+        sends.push(sent);
+      };
+      for (let i = 0; i < MESSAGES / 2; i++) send(i);
+      await events.next("connected");
+      for (let i = MESSAGES / 2; i < MESSAGES; i++) send(i);
+      await Promise.all(sends);
+      const frames = (await events.count("frame", MESSAGES + 1)) as ReceivedFrame[];
+      assert.deepEqual(frames[0], { type: "text", data: "#hello" });
+      for (let i = 0; i < MESSAGES; i++) {
+        const expected = message(i);
+        const got = frames[i + 1];
+        if (expected.type === "text") {
+          assert.deepEqual(got, expected, `message ${i}`);
+        } else {
+          assert.equal(got.type, "binary", `message ${i}`);
+          assertSameBytes(got.data as Uint8Array, expected.data, `message ${i}`);
         }
-        await seenWhen(
-          config,
-          id,
-          (c) => c[0]?.received === MESSAGES + 1,
-          `${MESSAGES + 1} messages`,
-        );
-      });
+      }
+      await seenWhen(
+        config,
+        id,
+        (c) => c[0]?.received === MESSAGES + 1,
+        `${MESSAGES + 1} messages`,
+      );
     },
     { timeout: 20_000 },
   );
@@ -209,16 +186,16 @@ export function registerCases(config: Config, transport: Transport): void {
   test(
     name("custom headers reach the server; /ws/auth lets the bearer token in"),
     async () => {
-      await withClient("headers", {
+      await using client = await openClient("headers", {
         path: (id) => `/ws/auth?id=${id}`,
         headers: { authorization: "Bearer portable", "x-parley-test": `${config.runtime} ok` },
-      }, async (_conn, events, id) => {
-        await events.next("connected");
-        const [c] = await seen(config, id);
-        assert.equal(c.path, "/ws/auth");
-        assert.equal(c.headers["authorization"], "Bearer portable");
-        assert.equal(c.headers["x-parley-test"], `${config.runtime} ok`);
       });
+      const { events, id } = client;
+      await events.next("connected");
+      const [c] = await seen(config, id);
+      assert.equal(c.path, "/ws/auth");
+      assert.equal(c.headers["authorization"], "Bearer portable");
+      assert.equal(c.headers["x-parley-test"], `${config.runtime} ok`);
     },
   );
 
@@ -227,18 +204,18 @@ export function registerCases(config: Config, transport: Transport): void {
       'subprotocols: offered "parley.v2", "parley.v1" to a server that speaks parley.v1: both sides agree on parley.v1',
     ),
     async () => {
-      await withClient("subprotocol", {
+      await using client = await openClient("subprotocol", {
         path: (id) => `/ws?id=${id}&protocols=parley.v1,parley.v0`,
         subprotocols: ["parley.v2", "parley.v1"],
-      }, async (conn, events, id) => {
-        const info = await events.next<ConnectInfo>("connected");
-        assert.equal(info.protocol, "parley.v1");
-        if (socket) assert.equal(info.headers?.get("sec-websocket-protocol"), "parley.v1");
-        const [c] = await seen(config, id);
-        assert.match(c.headers["sec-websocket-protocol"] ?? "", /^parley\.v2, ?parley\.v1$/);
-        assert.equal(c.protocol, "parley.v1");
-        await assertEchoed(conn, events, "#after negotiation");
       });
+      const { conn, events, id } = client;
+      const info = await events.next<ConnectInfo>("connected");
+      assert.equal(info.protocol, "parley.v1");
+      if (socket) assert.equal(info.headers?.get("sec-websocket-protocol"), "parley.v1");
+      const [c] = await seen(config, id);
+      assert.match(c.headers["sec-websocket-protocol"] ?? "", /^parley\.v2, ?parley\.v1$/);
+      assert.equal(c.protocol, "parley.v1");
+      await assertEchoed(conn, events, "#after negotiation");
     },
   );
 
@@ -252,40 +229,40 @@ export function registerCases(config: Config, transport: Transport): void {
             "a 125-byte ping is answered, a 126-byte one rejects with RangeError",
       ),
       async () => {
-        await withClient("client-ping", async (conn, events, id) => {
-          await events.next("connected");
-          const payload = new TextEncoder().encode("are you there?");
-          await conn.sendFrame({ type: "ping", data: payload });
-          const pong = await events.next<ReceivedFrame>("frame");
-          assert.equal(pong.type, "pong");
-          assertSameBytes(pong.data as Uint8Array, payload, "the pong's payload");
-          if (server.seesPings) {
-            await seenWhen(config, id, (c) => c[0]?.pings.includes("are you there?"), "the ping");
-          }
-          // The largest control payload goes; one byte more is refused before anything is sent.
-          const largest = new TextEncoder().encode(asciiText(125, 3));
-          await conn.sendFrame({ type: "ping", data: largest });
-          const pong125 = await events.next<ReceivedFrame>("frame");
-          assert.equal(pong125.type, "pong");
-          assertSameBytes(pong125.data as Uint8Array, largest, "the 125-byte pong's payload");
-          await assert.rejects(
-            conn.sendFrame({ type: "ping", data: new Uint8Array(126) }),
-            RangeError,
-          );
-          // The connection carries on.
-          await assertEchoed(conn, events, "#still here");
-        });
+        await using client = await openClient("client-ping");
+        const { conn, events, id } = client;
+        await events.next("connected");
+        const payload = new TextEncoder().encode("are you there?");
+        await conn.sendFrame({ type: "ping", data: payload });
+        const pong = await events.next<ReceivedFrame>("frame");
+        assert.equal(pong.type, "pong");
+        assertSameBytes(pong.data as Uint8Array, payload, "the pong's payload");
+        if (server.seesPings) {
+          await seenWhen(config, id, (c) => c[0]?.pings.includes("are you there?"), "the ping");
+        }
+        // The largest control payload goes; one byte more is refused before anything is sent.
+        const largest = new TextEncoder().encode(asciiText(125, 3));
+        await conn.sendFrame({ type: "ping", data: largest });
+        const pong125 = await events.next<ReceivedFrame>("frame");
+        assert.equal(pong125.type, "pong");
+        assertSameBytes(pong125.data as Uint8Array, largest, "the 125-byte pong's payload");
+        await assert.rejects(
+          conn.sendFrame({ type: "ping", data: new Uint8Array(126) }),
+          RangeError,
+        );
+        // The connection carries on.
+        await assertEchoed(conn, events, "#still here");
       },
     );
     test(
       name("sendFrame pong (unsolicited, RFC 6455 §5.5.3) -> the server saw it"),
       async () => {
-        await withClient("client-pong", async (conn, events, id) => {
-          await events.next("connected");
-          await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("heartbeat") });
-          await seenWhen(config, id, (c) => c[0]?.pongs.includes("heartbeat"), "the pong");
-          await assertEchoed(conn, events, "#still here");
-        });
+        await using client = await openClient("client-pong");
+        const { conn, events, id } = client;
+        await events.next("connected");
+        await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("heartbeat") });
+        await seenWhen(config, id, (c) => c[0]?.pongs.includes("heartbeat"), "the pong");
+        await assertEchoed(conn, events, "#still here");
       },
       { skip: server.seesPings ? false : `${server.label} cannot report the pongs it got` },
     );
@@ -295,19 +272,19 @@ export function registerCases(config: Config, transport: Transport): void {
         "sendFrame ping and pong reject with UnsupportedError (the web transport has no API for them); the connection stays up",
       ),
       async () => {
-        await withClient("client-ping", async (conn, events) => {
-          await events.next("connected");
-          await assert.rejects(
-            conn.sendFrame({ type: "ping", data: new Uint8Array([1]) }),
-            UnsupportedError,
-          );
-          await assert.rejects(
-            conn.sendFrame({ type: "pong", data: new Uint8Array([1]) }),
-            UnsupportedError,
-          );
-          assert.equal(conn.state, "connected");
-          await assertEchoed(conn, events, "#still here");
-        });
+        await using client = await openClient("client-ping");
+        const { conn, events } = client;
+        await events.next("connected");
+        await assert.rejects(
+          conn.sendFrame({ type: "ping", data: new Uint8Array([1]) }),
+          UnsupportedError,
+        );
+        await assert.rejects(
+          conn.sendFrame({ type: "pong", data: new Uint8Array([1]) }),
+          UnsupportedError,
+        );
+        assert.equal(conn.state, "connected");
+        await assertEchoed(conn, events, "#still here");
       },
     );
   }
@@ -319,16 +296,16 @@ export function registerCases(config: Config, transport: Transport): void {
         : "a server ping is answered by the runtime's WebSocket (the web transport cannot observe pings): the server got the pong",
     ),
     async () => {
-      await withClient("server-ping", async (conn, events, id) => {
-        await events.next("connected");
-        await conn.sendFrame({ type: "text", data: "send_ping:hello" });
-        if (socket) {
-          const payload = await events.next<Uint8Array>("ping");
-          assertSameBytes(payload, new TextEncoder().encode("hello"), "handlePing's payload");
-        }
-        await seenWhen(config, id, (c) => c[0]?.pongs.includes("hello"), 'the pong "hello"');
-        await assertEchoed(conn, events, "#still here");
-      });
+      await using client = await openClient("server-ping");
+      const { conn, events, id } = client;
+      await events.next("connected");
+      await conn.sendFrame({ type: "text", data: "send_ping:hello" });
+      if (socket) {
+        const payload = await events.next<Uint8Array>("ping");
+        assertSameBytes(payload, new TextEncoder().encode("hello"), "handlePing's payload");
+      }
+      await seenWhen(config, id, (c) => c[0]?.pongs.includes("hello"), 'the pong "hello"');
+      await assertEchoed(conn, events, "#still here");
     },
     { skip: server.sendsPings ? false : `${server.label} cannot send pings` },
   );
@@ -339,17 +316,17 @@ export function registerCases(config: Config, transport: Transport): void {
         `"${serverBye}"; the client stays alive, disconnected; its close frame echoes 4000`,
     ),
     async () => {
-      await withClient("server-close", async (conn, events, id) => {
-        await events.next("connected");
-        await conn.sendFrame({ type: "text", data: `close:4000:${serverBye}` });
-        const reason = await events.next<DisconnectReason>("disconnected");
-        assert.deepEqual(reason, { kind: "remote_close", code: 4000, reason: serverBye });
-        assert.equal(conn.state, "disconnected");
-        assert.equal(await settlesWithin(conn.stopped, 50), false, "the client stopped");
-        const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
-        // The client answers with the server's close code (RFC 6455 §5.5.1).
-        assert.equal(c.close?.code, 4000);
-      });
+      await using client = await openClient("server-close");
+      const { conn, events, id } = client;
+      await events.next("connected");
+      await conn.sendFrame({ type: "text", data: `close:4000:${serverBye}` });
+      const reason = await events.next<DisconnectReason>("disconnected");
+      assert.deepEqual(reason, { kind: "remote_close", code: 4000, reason: serverBye });
+      assert.equal(conn.state, "disconnected");
+      assert.equal(await settlesWithin(conn.stopped, 50), false, "the client stopped");
+      const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
+      // The client answers with the server's close code (RFC 6455 §5.5.1).
+      assert.equal(c.close?.code, 4000);
     },
   );
 
@@ -362,33 +339,33 @@ export function registerCases(config: Config, transport: Transport): void {
         "stop() is normal",
     ),
     async () => {
-      await withClient("client-close", { greeting: "#hello" }, async (conn, events, id) => {
-        await events.next("connected");
-        assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
-        await conn.disconnect({ code: 4001, reason: "bye" });
-        assert.equal(conn.state, "disconnected");
-        assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
-        const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
-        assert.deepEqual(c.close, { code: 4001, reason: "bye" });
-        await assert.rejects(
-          conn.sendFrame({ type: "text", data: "#while disconnected" }),
-          DisconnectedError,
-        );
+      await using client = await openClient("client-close", { greeting: "#hello" });
+      const { conn, events, id } = client;
+      await events.next("connected");
+      assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
+      await conn.disconnect({ code: 4001, reason: "bye" });
+      assert.equal(conn.state, "disconnected");
+      assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
+      const [c] = await seenWhen(config, id, (c) => c[0]?.close != null, "the close");
+      assert.deepEqual(c.close, { code: 4001, reason: "bye" });
+      await assert.rejects(
+        conn.sendFrame({ type: "text", data: "#while disconnected" }),
+        DisconnectedError,
+      );
 
-        await conn.connect();
-        assert.equal(conn.state, "connected");
-        await events.next("connected");
-        await conn.sendFrame({ type: "text", data: "#again" });
-        assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
-        assert.deepEqual(await events.next("frame"), { type: "text", data: "#again" });
+      await conn.connect();
+      assert.equal(conn.state, "connected");
+      await events.next("connected");
+      await conn.sendFrame({ type: "text", data: "#again" });
+      assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
+      assert.deepEqual(await events.next("frame"), { type: "text", data: "#again" });
 
-        await conn.disconnect({ code: 4002, reason: later });
-        assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
-        const conns = await seenWhen(config, id, (c) => c[1]?.close != null, "the second close");
-        assert.equal(conns.length, 2);
-        assert.deepEqual(conns[1].close, { code: 4002, reason: later });
-        assert.deepEqual(await conn.stop(), { kind: "normal" });
-      });
+      await conn.disconnect({ code: 4002, reason: later });
+      assert.deepEqual(await events.next("disconnected"), { kind: "closed" });
+      const conns = await seenWhen(config, id, (c) => c[1]?.close != null, "the second close");
+      assert.equal(conns.length, 2);
+      assert.deepEqual(conns[1].close, { code: 4002, reason: later });
+      assert.deepEqual(await conn.stop(), { kind: "normal" });
     },
   );
 
@@ -398,27 +375,25 @@ export function registerCases(config: Config, transport: Transport): void {
         "reconnects (backoff 50-200 ms), frames flow again",
     ),
     async () => {
-      await withClient(
-        "restart",
-        { reconnect: { baseDelay: 50, maxDelay: 200 } },
-        async (conn, events, id) => {
-          await events.next("connected");
-          await restartServer(config, 300);
-          const first = await events.next<DisconnectReason>("disconnected");
-          assert.deepEqual(first, {
-            kind: "remote_close",
-            code: 1001,
-            reason: "going away",
-          });
-          await events.next("connected", 5000);
-          assert.equal(conn.state, "connected");
-          // Every attempt while the server was down failed with an error.
-          const failed = events.all("disconnected").slice(1) as DisconnectReason[];
-          for (const r of failed) assert.equal(r.kind, "error", JSON.stringify(r));
-          await assertEchoed(conn, events, "#after restart");
-          assert.equal((await seen(config, id)).length, 2);
-        },
-      );
+      await using client = await openClient("restart", {
+        reconnect: { baseDelay: 50, maxDelay: 200 },
+      });
+      const { conn, events, id } = client;
+      await events.next("connected");
+      await restartServer(config, 300);
+      const first = await events.next<DisconnectReason>("disconnected");
+      assert.deepEqual(first, {
+        kind: "remote_close",
+        code: 1001,
+        reason: "going away",
+      });
+      await events.next("connected", 5000);
+      assert.equal(conn.state, "connected");
+      // Every attempt while the server was down failed with an error.
+      const failed = events.all("disconnected").slice(1) as DisconnectReason[];
+      for (const r of failed) assert.equal(r.kind, "error", JSON.stringify(r));
+      await assertEchoed(conn, events, "#after restart");
+      assert.equal((await seen(config, id)).length, 2);
     },
   );
 
@@ -429,30 +404,24 @@ export function registerCases(config: Config, transport: Transport): void {
         "; the client stays alive, disconnected",
     ),
     async () => {
-      const events = new Events();
-      const conn = await startRecording(config, transport, events, {
-        ...tlsOptions,
-        path: "/reject",
-      });
-      try {
-        const reason = await events.next<DisconnectReason>("disconnected");
-        assert.equal(reason.kind, "error", JSON.stringify(reason));
-        if (reason.kind !== "error") return;
-        assert.ok(
-          reason.error instanceof HandshakeError,
-          `${reason.error?.name}: ${reason.error?.message}`,
-        );
-        assert.equal(reason.error.status, refusedStatus, reason.error.message);
-        assert.equal(conn.state, "disconnected");
-        assert.equal(await settlesWithin(conn.stopped, 50), false, "the client stopped");
-        await assert.rejects(
-          conn.sendFrame({ type: "text", data: "#refused" }),
-          DisconnectedError,
-        );
-        assert.equal(events.all("connected").length, 0);
-      } finally {
-        assert.deepEqual(await conn.stop(), { kind: "normal" });
-      }
+      await using client = await openClient("refused", { path: () => "/reject" });
+      const { conn, events } = client;
+      const reason = await events.next<DisconnectReason>("disconnected");
+      assert.equal(reason.kind, "error", JSON.stringify(reason));
+      if (reason.kind !== "error") return;
+      assert.ok(
+        reason.error instanceof HandshakeError,
+        `${reason.error?.name}: ${reason.error?.message}`,
+      );
+      assert.equal(reason.error.status, refusedStatus, reason.error.message);
+      assert.equal(conn.state, "disconnected");
+      assert.equal(await settlesWithin(conn.stopped, 50), false, "the client stopped");
+      await assert.rejects(
+        conn.sendFrame({ type: "text", data: "#refused" }),
+        DisconnectedError,
+      );
+      assert.equal(events.all("connected").length, 0);
+      assert.deepEqual(await conn.stop(), { kind: "normal" });
     },
   );
 }

@@ -17,15 +17,14 @@ import { test } from "./suite.ts";
 import {
   assertHandshakeError,
   assertSameBytes,
-  connectionId,
-  Events,
+  type Events,
   type HostileConfig,
   type RecordingOptions,
   seen,
   seenWhen,
   settlesWithin,
   sleep,
-  startRecording,
+  startRecordingClient,
 } from "./support.ts";
 
 const OP_TEXT = 0x1;
@@ -110,28 +109,16 @@ export function registerHostileCases(config: HostileConfig): void {
   const name = (route: string, text: string) => `socket: /h/${route}: ${text}`;
 
   /**
-   * Runs `body` with a socket client on `/h/<route>?id=<id>` that records into `events` and
-   * answers each text message `x` with `re: x`, and stops it afterwards.
+   * A socket client on `/h/<route>?id=<id>` that records and answers each text message `x` with
+   * `re: x` (see startRecordingClient); `await using` stops it.
    */
-  const withClient = async (
-    route: string,
-    options: Omit<RecordingOptions, "path">,
-    body: Body,
-  ): Promise<void> => {
-    const events = new Events();
-    const id = connectionId(config, "socket", route);
-    const conn = await startRecording(config, "socket", events, {
+  const openClient = (route: string, options: Omit<RecordingOptions, "path">) =>
+    startRecordingClient(config, "socket", route, {
       closeTimeout: CLOSE_TIMEOUT,
       answer,
       ...options,
-      path: `/h/${route}?id=${id}`,
+      path: (id) => `/h/${route}?id=${id}`,
     });
-    try {
-      await body(conn, events, id);
-    } finally {
-      await conn.stop();
-    }
-  };
 
   /** The server's record of the one connection `id` once `pred` holds for it. */
   const record = async (
@@ -177,20 +164,20 @@ export function registerHostileCases(config: HostileConfig): void {
           ", then, once the server answered, a FIN (no reset)",
       ),
       async () => {
-        await withClient(v.route, v.options ?? {}, async (conn, events, id) => {
-          await events.next("connected");
-          assertProtocolError(await events.next<DisconnectReason>("disconnected"), v.code);
-          assert.deepEqual(texts(events), before);
-          assert.equal(conn.state, "disconnected");
-          assert.equal(await settlesWithin(conn.stopped, 20), false, "the client stopped");
-          const r = await closedRecord(id);
-          assert.deepEqual(r.frames.map(short), [
-            ...before.map((t) => `text:re: ${t}`),
-            `close:${v.code}`,
-          ]);
-          assert.ok(gone(r)! >= r.close!.ms, "the client ended TCP after its close frame");
-          assertCleanEnd(r);
-        });
+        await using client = await openClient(v.route, v.options ?? {});
+        const { conn, events, id } = client;
+        await events.next("connected");
+        assertProtocolError(await events.next<DisconnectReason>("disconnected"), v.code);
+        assert.deepEqual(texts(events), before);
+        assert.equal(conn.state, "disconnected");
+        assert.equal(await settlesWithin(conn.stopped, 20), false, "the client stopped");
+        const r = await closedRecord(id);
+        assert.deepEqual(r.frames.map(short), [
+          ...before.map((t) => `text:re: ${t}`),
+          `close:${v.code}`,
+        ]);
+        assert.ok(gone(r)! >= r.close!.ms, "the client ended TCP after its close frame");
+        assertCleanEnd(r);
       },
     );
   }
@@ -203,19 +190,19 @@ export function registerHostileCases(config: HostileConfig): void {
         "the server got close 1007, then a FIN (no reset)",
     ),
     async () => {
-      await withClient("utf8-split", {}, async (_conn, events, id) => {
-        await events.next("connected");
-        assertProtocolError(await events.next<DisconnectReason>("disconnected"), 1007);
-        assert.deepEqual(texts(events), []);
-        const r = await closedRecord(id);
-        assert.deepEqual(r.frames.map(short), ["close:1007"]);
-        const bad = r.marks["bad-byte"];
-        assert.ok(bad !== undefined && bad >= 45, `marks: ${JSON.stringify(r.marks)}`);
-        // Not on the valid bytes (the close came after the bad byte was written), and at once.
-        assert.ok(r.close!.ms >= bad, `the close came at ${r.close!.ms} ms, before the bad byte`);
-        assert.ok(r.close!.ms - bad < 1000, `the close came ${r.close!.ms - bad} ms late`);
-        assertCleanEnd(r);
-      });
+      await using client = await openClient("utf8-split", {});
+      const { events, id } = client;
+      await events.next("connected");
+      assertProtocolError(await events.next<DisconnectReason>("disconnected"), 1007);
+      assert.deepEqual(texts(events), []);
+      const r = await closedRecord(id);
+      assert.deepEqual(r.frames.map(short), ["close:1007"]);
+      const bad = r.marks["bad-byte"];
+      assert.ok(bad !== undefined && bad >= 45, `marks: ${JSON.stringify(r.marks)}`);
+      // Not on the valid bytes (the close came after the bad byte was written), and at once.
+      assert.ok(r.close!.ms >= bad, `the close came at ${r.close!.ms} ms, before the bad byte`);
+      assert.ok(r.close!.ms - bad < 1000, `the close came ${r.close!.ms - bad} ms late`);
+      assertCleanEnd(r);
     },
   );
 
@@ -227,16 +214,16 @@ export function registerHostileCases(config: HostileConfig): void {
         "1000, then a FIN (no reset)",
     ),
     async () => {
-      await withClient("message-then-close", {}, async (conn, events, id) => {
-        await events.next("connected");
-        const reason = await events.next<DisconnectReason>("disconnected");
-        assert.deepEqual(reason, { kind: "remote_close", code: 1000, reason: "done" });
-        assert.deepEqual(texts(events), ["hello"]);
-        assert.equal(conn.state, "disconnected");
-        const r = await closedRecord(id);
-        assert.deepEqual(r.frames.map(short), ["text:re: hello", "close:1000"]);
-        assertCleanEnd(r);
-      });
+      await using client = await openClient("message-then-close", {});
+      const { conn, events, id } = client;
+      await events.next("connected");
+      const reason = await events.next<DisconnectReason>("disconnected");
+      assert.deepEqual(reason, { kind: "remote_close", code: 1000, reason: "done" });
+      assert.deepEqual(texts(events), ["hello"]);
+      assert.equal(conn.state, "disconnected");
+      const r = await closedRecord(id);
+      assert.deepEqual(r.frames.map(short), ["text:re: hello", "close:1000"]);
+      assertCleanEnd(r);
     },
   );
 
@@ -247,15 +234,15 @@ export function registerHostileCases(config: HostileConfig): void {
         "client's close echo 4000 still reaches the half-closed server",
     ),
     async () => {
-      await withClient("close-then-fin", {}, async (_conn, events, id) => {
-        await events.next("connected");
-        const reason = await events.next<DisconnectReason>("disconnected");
-        assert.deepEqual(reason, { kind: "remote_close", code: 4000, reason: "bye" });
-        const r = await closedRecord(id);
-        assert.deepEqual(r.frames.map(short), ["close:4000"]);
-        assert.ok(r.close!.ms >= r.marks["fin"], "the echo came after the server's FIN");
-        assertCleanEnd(r);
-      });
+      await using client = await openClient("close-then-fin", {});
+      const { events, id } = client;
+      await events.next("connected");
+      const reason = await events.next<DisconnectReason>("disconnected");
+      assert.deepEqual(reason, { kind: "remote_close", code: 4000, reason: "bye" });
+      const r = await closedRecord(id);
+      assert.deepEqual(r.frames.map(short), ["close:4000"]);
+      assert.ok(r.close!.ms >= r.marks["fin"], "the echo came after the server's FIN");
+      assertCleanEnd(r);
     },
   );
 
@@ -266,22 +253,22 @@ export function registerHostileCases(config: HostileConfig): void {
         "closeTimeout 200 ms; the server got close 1000, and a FIN about 200 ms later",
     ),
     async () => {
-      await withClient("never-close", { closeTimeout: 200 }, async (conn, events, id) => {
-        await events.next("connected");
-        const t0 = performance.now();
-        assert.deepEqual(await conn.stop(), { kind: "normal" });
-        const took = performance.now() - t0;
-        assert.ok(
-          took >= 150,
-          `stop() did not wait for the server's close (${took.toFixed(0)} ms)`,
-        );
-        assert.ok(took < 800, `stop() took ${took.toFixed(0)} ms with closeTimeout 200`);
-        const r = await record(id, (r) => r.close !== null && gone(r) !== null, "the end of TCP");
-        assert.deepEqual(r.frames.map(short), ["close:1000"]);
-        const after = gone(r)! - r.close!.ms;
-        assert.ok(after >= 150 && after < 800, `the client ended TCP ${after} ms after its close`);
-        assertCleanEnd(r);
-      });
+      await using client = await openClient("never-close", { closeTimeout: 200 });
+      const { conn, events, id } = client;
+      await events.next("connected");
+      const t0 = performance.now();
+      assert.deepEqual(await conn.stop(), { kind: "normal" });
+      const took = performance.now() - t0;
+      assert.ok(
+        took >= 150,
+        `stop() did not wait for the server's close (${took.toFixed(0)} ms)`,
+      );
+      assert.ok(took < 800, `stop() took ${took.toFixed(0)} ms with closeTimeout 200`);
+      const r = await record(id, (r) => r.close !== null && gone(r) !== null, "the end of TCP");
+      assert.deepEqual(r.frames.map(short), ["close:1000"]);
+      const after = gone(r)! - r.close!.ms;
+      assert.ok(after >= 150 && after < 800, `the client ended TCP ${after} ms after its close`);
+      assertCleanEnd(r);
     },
   );
 
@@ -292,26 +279,26 @@ export function registerHostileCases(config: HostileConfig): void {
         "handleFrame gets them in order; the server got the replies in order, without delay",
     ),
     async () => {
-      await withClient("frames-with-101", {}, async (conn, events, id) => {
-        const info = await events.next<ConnectInfo>("connected");
-        assert.equal(info.status, 101);
-        await events.count("frame", 2);
-        assert.deepEqual(
-          events.list.filter((e) => e.type !== "log").map((e) => e.type),
-          ["connected", "frame", "frame"],
-        );
-        assert.deepEqual(events.all("frame"), [
-          { type: "text", data: "one" },
-          { type: "text", data: "two" },
-        ]);
-        assert.equal(conn.state, "connected");
-        const r = await record(id, (r) => r.frames.length >= 2, "the replies");
-        assert.deepEqual(r.frames.map(short), ["text:re: one", "text:re: two"]);
-        // Pushed one right after the other: the second must not wait for the server's ACK of
-        // the first (Nagle's algorithm against a delayed ACK: about 40 ms).
-        const gap = r.frames[1].ms - r.frames[0].ms;
-        assert.ok(gap < 30, `the second reply came ${gap} ms after the first (TCP_NODELAY?)`);
-      });
+      await using client = await openClient("frames-with-101", {});
+      const { conn, events, id } = client;
+      const info = await events.next<ConnectInfo>("connected");
+      assert.equal(info.status, 101);
+      await events.count("frame", 2);
+      assert.deepEqual(
+        events.list.filter((e) => e.type !== "log").map((e) => e.type),
+        ["connected", "frame", "frame"],
+      );
+      assert.deepEqual(events.all("frame"), [
+        { type: "text", data: "one" },
+        { type: "text", data: "two" },
+      ]);
+      assert.equal(conn.state, "connected");
+      const r = await record(id, (r) => r.frames.length >= 2, "the replies");
+      assert.deepEqual(r.frames.map(short), ["text:re: one", "text:re: two"]);
+      // Pushed one right after the other: the second must not wait for the server's ACK of
+      // the first (Nagle's algorithm against a delayed ACK: about 40 ms).
+      const gap = r.frames[1].ms - r.frames[0].ms;
+      assert.ok(gap < 30, `the second reply came ${gap} ms after the first (TCP_NODELAY?)`);
     },
   );
 
@@ -322,20 +309,20 @@ export function registerHostileCases(config: HostileConfig): void {
         'once, handlePing got "p1", handleFrame got "Hello" whole, once',
     ),
     async () => {
-      await withClient("ping-mid-fragments", {}, async (conn, events, id) => {
-        await events.next("connected");
-        const ping = await events.next<Uint8Array>("ping");
-        assertSameBytes(ping, new TextEncoder().encode("p1"), "handlePing's payload");
-        assert.deepEqual(await events.next("frame"), { type: "text", data: "Hello" });
-        const r = await record(id, (r) => r.frames.length >= 2, "the pong and the reply");
-        assert.ok(r.marks["pong-seen"] !== undefined, `marks: ${JSON.stringify(r.marks)}`);
-        assert.deepEqual(r.frames.map(short), ["pong:p1", "text:re: Hello"]);
-        assert.ok(r.frames[0].ms <= r.marks["rest"], "the pong came before the rest");
-        assert.ok(r.frames[0].ms - r.marks["first-fragment-and-ping"] < 1000, "the pong was late");
-        await sleep(20);
-        assert.equal(events.all("frame").length, 1, "one message");
-        assert.equal(conn.state, "connected");
-      });
+      await using client = await openClient("ping-mid-fragments", {});
+      const { conn, events, id } = client;
+      await events.next("connected");
+      const ping = await events.next<Uint8Array>("ping");
+      assertSameBytes(ping, new TextEncoder().encode("p1"), "handlePing's payload");
+      assert.deepEqual(await events.next("frame"), { type: "text", data: "Hello" });
+      const r = await record(id, (r) => r.frames.length >= 2, "the pong and the reply");
+      assert.ok(r.marks["pong-seen"] !== undefined, `marks: ${JSON.stringify(r.marks)}`);
+      assert.deepEqual(r.frames.map(short), ["pong:p1", "text:re: Hello"]);
+      assert.ok(r.frames[0].ms <= r.marks["rest"], "the pong came before the rest");
+      assert.ok(r.frames[0].ms - r.marks["first-fragment-and-ping"] < 1000, "the pong was late");
+      await sleep(20);
+      assert.equal(events.all("frame").length, 1, "one message");
+      assert.equal(conn.state, "connected");
     },
   );
 
@@ -346,20 +333,20 @@ export function registerHostileCases(config: HostileConfig): void {
         "client stays alive, disconnected, and ends TCP",
     ),
     async () => {
-      await withClient("403-body", {}, async (conn, events, id) => {
-        const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
-        assert.equal(error.status, 403, error.message);
-        assert.ok(error.body?.includes("You shall not pass: token expired"), `body: ${error.body}`);
-        assert.equal(error.headers?.get("x-reason"), "expired");
-        assert.match(error.message, /403 Forbidden/);
-        assert.equal(events.all("connected").length, 0);
-        assert.equal(conn.state, "disconnected");
-        assert.equal(await settlesWithin(conn.stopped, 20), false, "the client stopped");
-        const r = await record(id, (r) => r.closedMs !== null, "the end of TCP");
-        assert.deepEqual(r.frames, []);
-        assert.match(r.request, /^GET \/h\/403-body\?id=\S+ HTTP\/1\.1$/);
-        assertCleanEnd(r);
-      });
+      await using client = await openClient("403-body", {});
+      const { conn, events, id } = client;
+      const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
+      assert.equal(error.status, 403, error.message);
+      assert.ok(error.body?.includes("You shall not pass: token expired"), `body: ${error.body}`);
+      assert.equal(error.headers?.get("x-reason"), "expired");
+      assert.match(error.message, /403 Forbidden/);
+      assert.equal(events.all("connected").length, 0);
+      assert.equal(conn.state, "disconnected");
+      assert.equal(await settlesWithin(conn.stopped, 20), false, "the client stopped");
+      const r = await record(id, (r) => r.closedMs !== null, "the end of TCP");
+      assert.deepEqual(r.frames, []);
+      assert.match(r.request, /^GET \/h\/403-body\?id=\S+ HTTP\/1\.1$/);
+      assertCleanEnd(r);
     },
   );
 
@@ -370,17 +357,17 @@ export function registerHostileCases(config: HostileConfig): void {
         "the Location is not dialled",
     ),
     async () => {
-      await withClient("redirect", {}, async (conn, events, id) => {
-        const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
-        assert.equal(error.status, 302, error.message);
-        assert.match(error.message, /not followed/);
-        assert.ok(error.message.includes(`/h/elsewhere?id=${id}`), error.message);
-        assert.equal(conn.state, "disconnected");
-        assertCleanEnd(await record(id, (r) => r.closedMs !== null, "the end of TCP"));
-        await sleep(100);
-        const all = await seen<HostileRecord>(config, id);
-        assert.deepEqual(all.map((r) => r.route), ["redirect"], "one connection, no redirect");
-      });
+      await using client = await openClient("redirect", {});
+      const { conn, events, id } = client;
+      const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
+      assert.equal(error.status, 302, error.message);
+      assert.match(error.message, /not followed/);
+      assert.ok(error.message.includes(`/h/elsewhere?id=${id}`), error.message);
+      assert.equal(conn.state, "disconnected");
+      assertCleanEnd(await record(id, (r) => r.closedMs !== null, "the end of TCP"));
+      await sleep(100);
+      const all = await seen<HostileRecord>(config, id);
+      assert.deepEqual(all.map((r) => r.route), ["redirect"], "one connection, no redirect");
     },
   );
 }

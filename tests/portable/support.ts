@@ -327,6 +327,38 @@ export function startRecording(
   });
 }
 
+/** A recording client, its events and its connection id; `await using` stops it. */
+export interface RecordingClient extends AsyncDisposable {
+  readonly conn: ClientHandle<null>;
+  readonly events: Events;
+  /** The connection id in its path (the control channel looks the connection up by it). */
+  readonly id: string;
+}
+
+/** {@linkcode RecordingOptions} with the path made from the client's connection id. */
+export type RecordingClientOptions = Omit<RecordingOptions, "path"> & {
+  /** Default `/ws?id=<id>`. */
+  readonly path?: (id: string) => string;
+};
+
+/**
+ * Starts a client on `transport` that records into fresh events (see
+ * {@linkcode startRecording}), with a fresh connection id made from `slug`. `await using client =
+ * await startRecordingClient(...)` stops it at the end of the block.
+ */
+export async function startRecordingClient(
+  config: Pick<Config, "ws" | "runtime">,
+  transport: Transport,
+  slug: string,
+  options: RecordingClientOptions = {},
+): Promise<RecordingClient> {
+  const { path = (id: string) => `/ws?id=${id}`, ...rest } = options;
+  const events = new Events();
+  const id = connectionId(config, transport, slug);
+  const conn = await startRecording(config, transport, events, { ...rest, path: path(id) });
+  return { conn, events, id, [Symbol.asyncDispose]: async () => void await conn.stop() };
+}
+
 /** A connection as the server's control channel reports it. */
 export interface SeenConnection {
   readonly id: string;

@@ -19,8 +19,8 @@ import {
   assertSameBytes,
   assertSameText,
   bytes,
-  Events,
-  startRecording,
+  type Events,
+  startRecordingClient,
   type TlsConfig,
 } from "./support.ts";
 
@@ -30,25 +30,24 @@ const MiB = 1024 * 1024;
 export function registerTlsCases(config: TlsConfig): void {
   const url = `${config.ws}/ws`;
 
-  /** Starts a socket client with `tls`, runs `body`, and stops the client. */
+  /** A socket client of the TLS server with `tls`; `await using` stops it. */
+  const openClient = (tls: TlsOptions | undefined) =>
+    startRecordingClient(config, "socket", "tls", {
+      path: () => "/ws",
+      closeTimeout: 1000,
+      ...(tls === undefined ? {} : { transportOptions: { tls } }),
+    });
+
+  /** Runs `body` with a socket client with `tls` and a way to send it text or binary. */
   const withClient = async (
     tls: TlsOptions | undefined,
     body: (events: Events, send: (data: string | Uint8Array) => Promise<void>) => Promise<void>,
   ): Promise<void> => {
-    const events = new Events();
-    const conn = await startRecording(config, "socket", events, {
-      path: "/ws",
-      closeTimeout: 1000,
-      ...(tls === undefined ? {} : { transportOptions: { tls } }),
-    });
-    try {
-      await body(events, (data) =>
-        conn.sendFrame(
-          typeof data === "string" ? { type: "text", data } : { type: "binary", data },
-        ));
-    } finally {
-      await conn.stop();
-    }
+    await using client = await openClient(tls);
+    await body(client.events, (data) =>
+      client.conn.sendFrame(
+        typeof data === "string" ? { type: "text", data } : { type: "binary", data },
+      ));
   };
 
   /** Connects, checks ConnectInfo and a text and a binary echo, then runs `more`. */
@@ -109,22 +108,15 @@ export function registerTlsCases(config: TlsConfig): void {
     "socket: no CA -> a HandshakeError saying the TLS handshake failed (the certificate); the " +
       "client stays alive, disconnected",
     async () => {
-      const events = new Events();
-      const conn = await startRecording(config, "socket", events, {
-        path: "/ws",
-        closeTimeout: 1000,
-      });
-      try {
-        const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
-        assert.ok(error.message.startsWith(`Cannot connect to ${url} as `), error.message);
-        assert.match(error.message, /TLS handshake failed/, error.message);
-        assert.match(error.message, /certificate|issuer/i, error.message);
-        assert.ok(error.cause !== undefined, "the runtime's error is kept as the cause");
-        assert.equal(events.all("connected").length, 0);
-        assert.equal(conn.state, "disconnected", "the client stays alive");
-      } finally {
-        await conn.stop();
-      }
+      await using client = await openClient(undefined);
+      const { conn, events } = client;
+      const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
+      assert.ok(error.message.startsWith(`Cannot connect to ${url} as `), error.message);
+      assert.match(error.message, /TLS handshake failed/, error.message);
+      assert.match(error.message, /certificate|issuer/i, error.message);
+      assert.ok(error.cause !== undefined, "the runtime's error is kept as the cause");
+      assert.equal(events.all("connected").length, 0);
+      assert.equal(conn.state, "disconnected", "the client stays alive");
     },
   );
 

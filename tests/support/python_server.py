@@ -128,7 +128,7 @@ class RecordingProtocol(WebSocketServerProtocol):
 
 
 async def answer(ws, message):
-    """Answers one message with the seed's test commands (see server_routes.ts)."""
+    """Answers one message with the test commands (see server_routes.ts)."""
     if not isinstance(message, str):
         await ws.send(message)
     elif message == "close":

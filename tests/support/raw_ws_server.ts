@@ -10,6 +10,7 @@ import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import * as tls from "node:tls";
 import { concat } from "./bytes.ts";
+import { closedAtEnd } from "./disposable.ts";
 
 export { concat };
 
@@ -393,8 +394,8 @@ export interface RawWsServerOptions {
   readonly tls?: tls.TlsOptions;
 }
 
-/** A running raw server. */
-export interface RawWsServer {
+/** A running raw server; `await using` closes it at the end of the block. */
+export interface RawWsServer extends AsyncDisposable {
   readonly port: number;
   /** `ws://127.0.0.1:<port><path>`, or `wss:` with the `tls` option. */
   url(path?: string): string;
@@ -422,7 +423,7 @@ export async function startRawWsServer(options: RawWsServerOptions = {}): Promis
   server.on("tlsClientError", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.address() as AddressInfo).port;
-  return {
+  return closedAtEnd({
     port,
     url: (path = "/ws") => `${options.tls ? "wss" : "ws"}://127.0.0.1:${port}${path}`,
     connections,
@@ -440,5 +441,5 @@ export async function startRawWsServer(options: RawWsServerOptions = {}): Promis
         new Promise<void>((resolve) => server.close(() => resolve())),
       ]);
     },
-  };
+  });
 }

@@ -1,4 +1,5 @@
-// Records what callbacks saw, and waits for it with a deadline (the seed's test_pid messages).
+// Records what callbacks saw, and waits for it with a deadline (what the Elixir library's tests
+// received as messages).
 
 import { type Callbacks, type DisconnectReason, type Logger, ok } from "../../mod.ts";
 
@@ -91,10 +92,10 @@ export function recordingLogger(): Logger & {
 }
 
 /**
- * Callbacks that record every call in `rec` (the seed's test client sending to test_pid):
- * "connected" (value: the connect info), "frame", "ping", "info" and "disconnected" (value: the
- * reason), each with the user state in `.state`. Each override runs after its call is recorded
- * and decides the result; without one the result is `ok(state)`.
+ * Callbacks that record every call in `rec` (the Elixir library's test client sent them as
+ * messages): "connected" (value: the connect info), "frame", "ping", "info" and "disconnected"
+ * (value: the reason), each with the user state in `.state`. Each override runs after its call is
+ * recorded and decides the result; without one the result is `ok(state)`.
  */
 export function recordingCallbacks<S, A = S, M = unknown>(
   rec: Recorder,

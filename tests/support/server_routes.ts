@@ -1,5 +1,5 @@
 // What every test server answers, shared by tests/support/servers.ts (npm:ws, Deno.serve) and
-// tests/support/bun_server.ts (Bun.serve): the routes, the seed's test commands, the subprotocol
+// tests/support/bun_server.ts (Bun.serve): the routes, the test commands, the subprotocol
 // choice, the record of each connection and the control channel. Runtime-neutral on purpose
 // (web APIs only, no Deno.*, no npm: imports): bun_server.ts runs it under Bun.
 
@@ -94,7 +94,7 @@ export interface CommandActions {
 }
 
 /**
- * Answers one message with the seed's test commands: "close", "crash", "send_and_crash",
+ * Answers one message with the test commands: "close", "crash", "send_and_crash",
  * "send_ping", "send_ping:<payload>", "close:<code>:<reason>"; anything else is echoed.
  */
 export function handleCommand(data: string | Uint8Array, actions: CommandActions): void {

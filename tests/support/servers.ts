@@ -1,4 +1,4 @@
-// Test servers on loopback, port 0, answering the seed's test commands:
+// Test servers on loopback, port 0, answering the test commands:
 //   "close"               -> the server closes with 1000 "normal closure"
 //   "crash"               -> the server drops the TCP connection, no close frame
 //   "send_and_crash"      -> replies "push_this", then drops the connection after 10 ms
@@ -31,12 +31,16 @@ import {
   offeredSubprotocols,
   refusal,
 } from "./server_routes.ts";
+import { type BeforeDispose, closedAtEnd } from "./disposable.ts";
 import { readFirstLine } from "./first_line.ts";
 
 export type { ConnectionRecord } from "./server_routes.ts";
 
-/** A running test server. */
-export interface TestServer {
+/**
+ * A running test server. `await using server = await startWsServer();` closes it at the end of
+ * the block (closing it earlier is fine: `close` runs once).
+ */
+export interface TestServer extends AsyncDisposable {
   readonly port: number;
   /** `ws://127.0.0.1:<port><path>` */
   url(path?: string): string;
@@ -139,7 +143,7 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     http.listen(port, "127.0.0.1", () => resolve());
   });
   const actual = (http.address() as AddressInfo).port;
-  return {
+  return closedAtEnd<BeforeDispose<TestServer>>({
     port: actual,
     url: (path = "/ws") => `ws://127.0.0.1:${actual}${path}`,
     requests,
@@ -170,7 +174,7 @@ export async function startWsServer(port = 0): Promise<TestServer> {
       for (const s of rawSockets) s.destroy();
       wss.close();
     },
-  };
+  });
 }
 
 /** Starts a Deno.serve server with the same routes and commands (no ping support). */
@@ -187,7 +191,7 @@ export function startDenoServer(port = 0): Promise<TestServer> {
       hostname: "127.0.0.1",
       signal: ac.signal,
       onListen: ({ port: actual }) => {
-        resolve({
+        resolve(closedAtEnd<BeforeDispose<TestServer>>({
           port: actual,
           url: (path = "/ws") => `ws://127.0.0.1:${actual}${path}`,
           requests,
@@ -210,7 +214,7 @@ export function startDenoServer(port = 0): Promise<TestServer> {
             ac.abort();
             await server.finished;
           },
-        });
+        }));
       },
     }, (req) => {
       const path = new URL(req.url).pathname;
@@ -256,10 +260,18 @@ export function startDenoServer(port = 0): Promise<TestServer> {
   });
 }
 
+/** A raw TCP server; `close()` closes every socket. `await using` closes it at the end of the block. */
+export interface RawServer extends AsyncDisposable {
+  readonly port: number;
+  /** `ws://127.0.0.1:<port><path>` */
+  url(path?: string): string;
+  close(): Promise<void>;
+}
+
 /** A raw TCP server scripted by `onConnection`; closes every socket on `close()`. */
 export async function startRawServer(
   onConnection: (socket: Socket) => void,
-): Promise<{ port: number; url(path?: string): string; close(): Promise<void> }> {
+): Promise<RawServer> {
   const sockets = new Set<Socket>();
   const server = net.createServer((s) => {
     sockets.add(s);
@@ -269,7 +281,7 @@ export async function startRawServer(
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.address() as AddressInfo).port;
-  return {
+  return closedAtEnd({
     port,
     url: (path = "/ws") => `ws://127.0.0.1:${port}${path}`,
     close: () =>
@@ -277,16 +289,16 @@ export async function startRawServer(
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
-  };
+  });
 }
 
 /** A server that accepts TCP and never answers (for connect timeouts). */
-export function startSilentServer(): ReturnType<typeof startRawServer> {
+export function startSilentServer(): Promise<RawServer> {
   return startRawServer(() => {});
 }
 
 /** A server that answers the upgrade with garbage and closes. */
-export function startGarbageServer(): ReturnType<typeof startRawServer> {
+export function startGarbageServer(): Promise<RawServer> {
   return startRawServer((s) => {
     s.once("data", () => s.end("not-http\r\n\r\n"));
   });

@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 // @ts-types="@types/ws"
 import { WebSocketServer } from "ws";
+import { closedAtEnd } from "./disposable.ts";
 
 /** What a TLS server saw of one client. */
 export interface TlsPeer {
@@ -16,8 +17,8 @@ export interface TlsPeer {
   readonly clientCertCn: string | undefined;
 }
 
-/** A running wss:// echo server (node:https + npm:ws). */
-export interface TlsServer {
+/** A running wss:// echo server (node:https + npm:ws); `await using` closes it at the end of the block. */
+export interface TlsServer extends AsyncDisposable {
   readonly port: number;
   url(host?: string): string;
   /** TLS details of every WebSocket connection accepted. */
@@ -64,7 +65,7 @@ export async function startTlsServer(
   });
   const port = (https.address() as AddressInfo).port;
   const where = host.includes(":") ? `[${host}]` : host;
-  return {
+  return closedAtEnd({
     port,
     url: (name = where) => `wss://${name}:${port}/ws`,
     peers,
@@ -75,5 +76,5 @@ export async function startTlsServer(
       wss.close();
       await new Promise<void>((resolve) => https.close(() => resolve()));
     },
-  };
+  });
 }

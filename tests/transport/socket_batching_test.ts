@@ -54,42 +54,34 @@ const zeros = (b: Uint8Array) => b.fill(0);
 Deno.test("frames pushed by one callback go to the socket in one write", async () => {
   const rec = recordingDialer();
   const frames = Array.from({ length: 50 }, (_, i) => ({ type: "text" as const, data: `m${i}` }));
-  const conn = await startClient(
+  await using _conn = await startClient(
     { handleConnect: (s: unknown) => push(frames, s) },
     null,
     { url: "ws://127.0.0.1:9/", logger: recordingLogger(), closeTimeout: 50 },
     { connector: createSocketConnector(zeros, rec.dialer) },
   );
-  try {
-    await waitFor(() => rec.writes.length > 0, "a write");
-    assert.deepEqual(rec.framesPerWrite(), [50]);
-  } finally {
-    await conn.stop();
-  }
+  await waitFor(() => rec.writes.length > 0, "a write");
+  assert.deepEqual(rec.framesPerWrite(), [50]);
 });
 
 Deno.test("frames sent from outside in one turn go out together, once the client is idle", async () => {
   const rec = recordingDialer();
-  const conn = await startClient(
+  await using conn = await startClient(
     { handleConnect: (s: unknown) => ok(s) },
     null,
     { url: "ws://127.0.0.1:9/", logger: recordingLogger(), closeTimeout: 50 },
     { connector: createSocketConnector(zeros, rec.dialer) },
   );
-  try {
-    await waitFor(() => conn.state === "connected", "connected");
-    for (let i = 0; i < 20; i++) conn.sendFrameAsync({ type: "binary", data: new Uint8Array(8) });
-    await waitFor(() => rec.writes.length > 0, "a write");
-    assert.deepEqual(rec.framesPerWrite(), [20]);
-  } finally {
-    await conn.stop();
-  }
+  await waitFor(() => conn.state === "connected", "connected");
+  for (let i = 0; i < 20; i++) conn.sendFrameAsync({ type: "binary", data: new Uint8Array(8) });
+  await waitFor(() => rec.writes.length > 0, "a write");
+  assert.deepEqual(rec.framesPerWrite(), [20]);
 });
 
 Deno.test("frames already sent are written before a callback that awaits, not after it", async () => {
   const rec = recordingDialer();
   const gate = Promise.withResolvers<void>();
-  const conn = await startClient(
+  await using conn = await startClient(
     {
       handleConnect: (s: unknown) => ok(s),
       async handleInfo(_m: unknown, s: unknown) {
@@ -101,22 +93,18 @@ Deno.test("frames already sent are written before a callback that awaits, not af
     { url: "ws://127.0.0.1:9/", logger: recordingLogger(), closeTimeout: 50 },
     { connector: createSocketConnector(zeros, rec.dialer) },
   );
-  try {
-    await waitFor(() => conn.state === "connected", "connected");
-    conn.sendFrameAsync({ type: "text", data: "before" });
-    conn.info("block");
-    // The client is busy in handleInfo, but "before" is on the wire already.
-    await waitFor(() => rec.writes.length === 1, "the write before the await");
-    gate.resolve();
-  } finally {
-    await conn.stop();
-  }
+  await waitFor(() => conn.state === "connected", "connected");
+  conn.sendFrameAsync({ type: "text", data: "before" });
+  conn.info("block");
+  // The client is busy in handleInfo, but "before" is on the wire already.
+  await waitFor(() => rec.writes.length === 1, "the write before the await");
+  gate.resolve();
 });
 
 Deno.test("a batch over 64 KiB is written at once, without waiting for the end of the burst", async () => {
   const rec = recordingDialer();
   const big = new Uint8Array(40 * 1024);
-  const conn = await startClient(
+  await using _conn = await startClient(
     {
       handleConnect: (s: unknown) =>
         push([1, 2, 3].map(() => ({ type: "binary" as const, data: big })), s),
@@ -125,10 +113,6 @@ Deno.test("a batch over 64 KiB is written at once, without waiting for the end o
     { url: "ws://127.0.0.1:9/", logger: recordingLogger(), closeTimeout: 50 },
     { connector: createSocketConnector(zeros, rec.dialer) },
   );
-  try {
-    await waitFor(() => rec.writes.flat().length === 3, "three frames written");
-    assert.deepEqual(rec.framesPerWrite(), [2, 1]);
-  } finally {
-    await conn.stop();
-  }
+  await waitFor(() => rec.writes.flat().length === 3, "three frames written");
+  assert.deepEqual(rec.framesPerWrite(), [2, 1]);
 });
