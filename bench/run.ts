@@ -5,7 +5,7 @@
 // Node, raw TCP) in a process of its own per repetition, in an order that rotates and reverses
 // between repetitions. Prints ratios to each runtime's bare WebSocket (the median of the
 // per-repetition ratios, and their min-max) and writes every number to bench/results/ (JSON, and
-// Markdown that can be pasted into the README).
+// Markdown for docs/performance.md).
 //
 // Exits non-zero, naming the client and scenario, if any run lost, altered or failed to deliver a
 // message, failed a connection or hung (every client process has a deadline and is killed then),
