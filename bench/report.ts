@@ -137,7 +137,7 @@ export const FAR_APART = "†";
 const FAR_APART_NOTE = `${FAR_APART} Beyond ${RATIO_LIMIT} times either way: the bare ` +
   "`WebSocket` is then an outlier (stalled, for example by delayed TCP acknowledgements on " +
   "every round trip, or costly per message or per connection), and the ratio describes it " +
-  "more than the other client. The absolute numbers are in the last table.";
+  'more than the other client. The absolute numbers are in the report\'s "All clients" table.';
 
 /**
  * A ratio in two significant digits (`1.8`, `0.87`, `6.3`), or `>10` / `<0.1` beyond
@@ -274,9 +274,8 @@ export function textTable(table: Table): string {
   const widths = table.header.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)));
   const line = (r: string[]) =>
     r.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
-  return [table.title, line(table.header), ...table.rows.map(line), ...table.notes ?? []].join(
-    "\n",
-  );
+  const notes = (table.notes ?? []).flatMap((note) => ["", note]);
+  return [table.title, line(table.header), ...table.rows.map(line), ...notes].join("\n");
 }
 
 /** A table as Markdown. */
