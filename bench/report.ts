@@ -1,7 +1,7 @@
 // Turns the repetitions' numbers into medians, min-max and ratio tables (bench/run.ts prints
 // them and writes them to bench/results/).
 
-import { type ClientSpec, type Runtime, SCENARIOS } from "./plan.ts";
+import { CLIENTS, type ClientSpec, type Runtime, SCENARIOS, type Timing } from "./plan.ts";
 
 /** One scenario's numbers from one repetition of one client. */
 export interface Sample {
@@ -96,11 +96,12 @@ export function formatNumber(n: number): string {
   return abs >= 100 ? n.toFixed(0) : abs >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
-/** A table as rows of cells. */
+/** A table as rows of cells, with notes printed under it. */
 export interface Table {
   readonly title: string;
   readonly header: string[];
   readonly rows: string[][];
+  readonly notes?: readonly string[];
 }
 
 /**
@@ -127,7 +128,48 @@ export function ratioSummary(
 
 const range = (s: Summary, format: (n: number) => string) =>
   s.n > 1 ? ` (${format(s.min)}-${format(s.max)})` : "";
-const ratioText = (n: number) => n.toFixed(2);
+
+/** Ratios further apart than this either way are shown as `>×10` or `<×0.1`. */
+export const RATIO_LIMIT = 10;
+
+/** The mark and note of a ratio beyond `RATIO_LIMIT`. */
+export const FAR_APART = "†";
+const FAR_APART_NOTE = `${FAR_APART} Beyond ${RATIO_LIMIT} times either way: the bare ` +
+  "`WebSocket` is then an outlier (stalled, for example by delayed TCP acknowledgements on " +
+  "every round trip, or costly per message or per connection), and the ratio describes it " +
+  'more than the other client. The absolute numbers are in the report\'s "All clients" table.';
+
+/**
+ * A ratio in two significant digits (`1.8`, `0.87`, `6.3`), or `>10` / `<0.1` beyond
+ * `RATIO_LIMIT` either way, so that no ratio reads as `522.88` or rounds to `0.00`.
+ */
+export function formatRatio(n: number): string {
+  if (!Number.isFinite(n)) return "-";
+  if (farApart(n)) return n >= 1 ? `>${RATIO_LIMIT}` : `<${1 / RATIO_LIMIT}`;
+  return n.toPrecision(2);
+}
+
+/** Whether a ratio is beyond `RATIO_LIMIT` either way. */
+export function farApart(n: number): boolean {
+  // Compared as printed: 9.96 would print as "10".
+  return Number(n.toPrecision(2)) >= RATIO_LIMIT || n < 1 / RATIO_LIMIT;
+}
+
+/**
+ * A ratio cell: `×1.8 (1.5-1.9)`, with `*` when the server was the bound and `†` when the
+ * median is beyond `RATIO_LIMIT`; the min-max is left out when it would repeat the median's
+ * `>10` or `<0.1`.
+ */
+export function ratioCell(r: Summary, serverBound: boolean): string {
+  const median = formatRatio(r.median);
+  const marks = `${serverBound ? "*" : ""}${farApart(r.median) ? FAR_APART : ""}`;
+  const min = formatRatio(r.min);
+  const max = formatRatio(r.max);
+  const spread = r.n > 1 && !(min === median && max === median) ? ` (${min}-${max})` : "";
+  // `>×10`, not `×>10`.
+  const value = /^[<>]/.test(median) ? `${median[0]}×${median.slice(1)}` : `×${median}`;
+  return `${value}${marks}${spread}`;
+}
 
 /**
  * One table per runtime. The bare `WebSocket`'s median (min-max over the repetitions), then each
@@ -150,6 +192,7 @@ export function ratioTables(
     const others = mine.filter((c) => c.name !== base);
     const header = ["scenario", "metric", "websocket", ...others.map((c) => c.kind), "server CPU"];
     const rows: string[][] = [];
+    let far = false;
     const bound = (client: string, scenario: string) =>
       (summaries[client]?.[scenario]?.serverCpu?.median ?? 0) > SERVER_BOUND ? "*" : "";
     for (const scenario of SCENARIOS.filter((s) => scenarios.includes(s.name))) {
@@ -158,7 +201,8 @@ export function ratioTables(
         const cells = others.map((c) => {
           const r = ratioSummary(samples, c.name, base, scenario.name, metric);
           if (r !== undefined) {
-            return `×${ratioText(r.median)}${bound(c.name, scenario.name)}${range(r, ratioText)}`;
+            if (farApart(r.median)) far = true;
+            return ratioCell(r, bound(c.name, scenario.name) !== "");
           }
           const v = summaries[c.name]?.[scenario.name]?.[metric];
           return v === undefined ? "-" : formatNumber(v.median);
@@ -181,6 +225,7 @@ export function ratioTables(
       title: `${runtime}: ratios to ${base}`,
       header,
       rows,
+      notes: far ? [FAR_APART_NOTE] : [],
     });
   }
   return tables;
@@ -229,7 +274,8 @@ export function textTable(table: Table): string {
   const widths = table.header.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)));
   const line = (r: string[]) =>
     r.map((c, i) => i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i])).join("  ");
-  return [table.title, line(table.header), ...table.rows.map(line)].join("\n");
+  const notes = (table.notes ?? []).flatMap((note) => ["", note]);
+  return [table.title, line(table.header), ...table.rows.map(line), ...notes].join("\n");
 }
 
 /** A table as Markdown. */
@@ -241,5 +287,115 @@ export function markdownTable(table: Table): string {
     row(table.header),
     row(table.header.map((_, i) => i < 2 ? "---" : "---:")),
     ...table.rows.map(row),
+    ...(table.notes ?? []).flatMap((note) => ["", note]),
   ].join("\n");
+}
+
+/** The machine and versions a run was made with. */
+export interface MachineInfo {
+  readonly date: string;
+  readonly cpu: string;
+  readonly cores: number;
+  readonly kernel: string;
+  readonly memoryBytes: number;
+  readonly deno: string;
+  readonly node: string;
+  readonly bun: string;
+  readonly ws: string;
+  readonly parleyCommit: string;
+  /** Whether mod.ts or src/ differed from that commit (the numbers are then of the work tree). */
+  readonly parleyDirty: boolean;
+}
+
+/** A client, scenario and repetition that lost, altered or failed to deliver a message. */
+export interface Failure {
+  readonly client: string;
+  readonly scenario: string;
+  readonly rep: number;
+  readonly error: string;
+}
+
+/** A run as bench/run.ts writes it to `bench/results/<date>-<mode>.json`. */
+export interface Report {
+  readonly mode: string;
+  readonly options: {
+    readonly reps: number;
+    readonly timing: Timing;
+    readonly clients: readonly string[];
+    readonly scenarios: readonly string[];
+  };
+  readonly command: string;
+  readonly machine: MachineInfo;
+  readonly wallSeconds: number;
+  readonly loadAverage: { readonly start: string; readonly end: string };
+  readonly failures: readonly Failure[];
+  /** Anything the clients printed besides their results (warnings, say). */
+  readonly clientOutput: readonly string[];
+  readonly samples: Samples;
+  readonly summaries: ReturnType<typeof summarizeAll>;
+}
+
+/** A run's Markdown: how it was made, one ratio table per runtime, every client's numbers. */
+export function markdownReport(report: Report): string {
+  const { machine: info, options: { reps, timing }, loadAverage: load } = report;
+  const clients = CLIENTS.filter((c) => report.options.clients.includes(c.name));
+  const scenarios = report.options.scenarios;
+  const tables = ratioTables(report.samples, report.summaries, clients, scenarios);
+  const absolute = absoluteTable(report.summaries, clients, scenarios);
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(0)} GiB`;
+  return [
+    `## Benchmark`,
+    "",
+    `- Command: \`${report.command}\` (${report.mode}: ${reps} repetition${
+      reps > 1 ? "s" : ""
+    }, each scenario warmed up ${timing.warmMs} ms then measured over ${timing.timedMs} ms; ` +
+    `idle memory with ${timing.idleConnections.toLocaleString("en")} connections; wall time ${
+      report.wallSeconds.toFixed(0)
+    } s)`,
+    `- Date: ${info.date}; Parley ${info.parleyCommit.slice(0, 12)}${
+      info.parleyDirty ? " with uncommitted changes to src/" : ""
+    }`,
+    `- Machine: ${info.cpu}, ${info.cores} cores, ${
+      gib(info.memoryBytes)
+    }, Linux ${info.kernel}; ` +
+    `load average ${load.start} at the start, ${load.end} at the end`,
+    `- Versions: ${info.deno}, node ${info.node}, bun ${info.bun}, npm:ws ${info.ws}`,
+    `- Server: a Bun ${info.bun} process of its own on the same cores (Bun.serve's native ` +
+    `WebSocket echo, no compression; a Bun.listen raw TCP port that writes back the bytes it ` +
+    `receives); its CPU is measured over each window.`,
+    "",
+    `Clients run one at a time, each in a process of its own per repetition, in an order that ` +
+    `rotates and reverses between repetitions. \`×N\` is N times the runtime's bare global ` +
+    `\`WebSocket\` (whichever way is better: for p99 latency and memory lower is better), the ` +
+    `median of the per-repetition ratios in two significant digits, with their min-max in ` +
+    `parentheses; the websocket column shows its median (min-max). \`>×${RATIO_LIMIT}\` and ` +
+    `\`<×${1 / RATIO_LIMIT}\` (marked ${FAR_APART}) stand for ratios beyond ${RATIO_LIMIT} ` +
+    `times either way. \`raw\` is a TCP client of the same runtime doing the same exchange with ` +
+    `no WebSocket framing (echo: pure bytes), the ceiling. \`*\`: the server used more than ` +
+    `${SERVER_BOUND}% of a core, so that number may be bounded by the server. Idle memory is per ` +
+    `open connection, after GC, relative to a baseline taken after warm-up connections, once the ` +
+    `server counts them all open.`,
+    "",
+    ...tables.map((t) => markdownTable(t) + "\n"),
+    markdownTable(absolute),
+    "",
+    report.failures.length
+      ? `**Failures:**\n\n${
+        report.failures.map((f) => `- ${f.client} ${f.scenario} (rep ${f.rep + 1}): ${f.error}`)
+          .join("\n")
+      }`
+      : "No message lost or altered in any run.",
+    "",
+  ].join("\n");
+}
+
+// `deno run -R -W bench/report.ts bench/results/<run>.json`: rewrites the run's Markdown next to
+// it from its JSON (after a change to the tables' format).
+if (import.meta.main) {
+  for (const path of Deno.args) {
+    const report: Report = JSON.parse(await Deno.readTextFile(path));
+    const md = path.replace(/\.json$/, ".md");
+    await Deno.writeTextFile(md, markdownReport(report));
+    console.log(`wrote ${md}`);
+  }
 }

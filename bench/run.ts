@@ -5,7 +5,7 @@
 // Node, raw TCP) in a process of its own per repetition, in an order that rotates and reverses
 // between repetitions. Prints ratios to each runtime's bare WebSocket (the median of the
 // per-repetition ratios, and their min-max) and writes every number to bench/results/ (JSON, and
-// Markdown that can be pasted into the README).
+// Markdown for docs/performance.md).
 //
 // Exits non-zero, naming the client and scenario, if any run lost, altered or failed to deliver a
 // message, failed a connection or hung (every client process has a deadline and is killed then),
@@ -35,12 +35,12 @@ import {
   type Timing,
 } from "./plan.ts";
 import {
-  absoluteTable,
-  markdownTable,
+  type Failure,
+  markdownReport,
   ratioTables,
+  type Report,
   type Sample,
   type Samples,
-  SERVER_BOUND,
   summarizeAll,
   textTable,
 } from "./report.ts";
@@ -226,13 +226,6 @@ function clientCommand(client: ClientSpec, config: ClientConfig): [string, strin
   }
 }
 
-interface Failure {
-  readonly client: string;
-  readonly scenario: string;
-  readonly rep: number;
-  readonly error: string;
-}
-
 const samples: Samples = {};
 const failures: Failure[] = [];
 const log: string[] = [];
@@ -400,7 +393,6 @@ const loadAfter = await loadAverage();
 
 const summaries = summarizeAll(samples);
 const tables = [...ratioTables(samples, summaries, clients, scenarios)];
-const absolute = absoluteTable(summaries, clients, scenarios);
 console.log();
 for (const table of tables) console.log(textTable(table) + "\n");
 console.log(
@@ -412,7 +404,7 @@ console.log(
 const stamp = info.date.replaceAll(":", "-").replace(/\.\d+Z$/, "Z");
 const base = `${bench}results/${stamp}-${mode}`;
 await Deno.mkdir(`${bench}results`, { recursive: true });
-const report = {
+const report: Report = {
   mode,
   options: { reps, timing, clients: clients.map((c) => c.name), scenarios },
   command,
@@ -426,45 +418,7 @@ const report = {
   summaries,
 };
 await Deno.writeTextFile(`${base}.json`, JSON.stringify(report, null, 2) + "\n");
-const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(0)} GiB`;
-const md = [
-  `## Benchmark`,
-  "",
-  `- Command: \`${command}\` (${mode}: ${reps} repetition${reps > 1 ? "s" : ""}, each scenario ` +
-  `warmed up ${timing.warmMs} ms then measured over ${timing.timedMs} ms; idle memory with ` +
-  `${timing.idleConnections.toLocaleString("en")} connections; wall time ${
-    wallSeconds.toFixed(0)
-  } s)`,
-  `- Date: ${info.date}; Parley ${info.parleyCommit.slice(0, 12)}${
-    info.parleyDirty ? " with uncommitted changes to src/" : ""
-  }`,
-  `- Machine: ${info.cpu}, ${info.cores} cores, ${gib(info.memoryBytes)}, Linux ${info.kernel}; ` +
-  `load average ${loadBefore} at the start, ${loadAfter} at the end`,
-  `- Versions: ${info.deno}, node ${info.node}, bun ${info.bun}, npm:ws ${info.ws}`,
-  `- Server: a Bun ${info.bun} process of its own on the same cores (Bun.serve's native ` +
-  `WebSocket echo, no compression; a Bun.listen raw TCP port that writes back the bytes it ` +
-  `receives); its CPU is measured over each window.`,
-  "",
-  `Clients run one at a time, each in a process of its own per repetition, in an order that ` +
-  `rotates and reverses between repetitions. \`×N\` is N times the runtime's bare global ` +
-  `\`WebSocket\` (whichever way is better: for p99 latency and memory lower is better), the median ` +
-  `of the per-repetition ratios, with their min-max in parentheses; the websocket column shows its ` +
-  `median (min-max). \`raw\` is a TCP client of the same runtime doing the same exchange with no ` +
-  `WebSocket framing (echo: pure bytes), the ceiling. \`*\`: the server used more than ` +
-  `${SERVER_BOUND}% of a core, so that number may be bounded by the server. Idle memory is per ` +
-  `open connection, after GC, relative to a baseline taken after warm-up connections, once the ` +
-  `server counts them all open.`,
-  "",
-  ...tables.map((t) => markdownTable(t) + "\n"),
-  markdownTable(absolute),
-  "",
-  failures.length
-    ? `**Failures:**\n\n${
-      failures.map((f) => `- ${f.client} ${f.scenario} (rep ${f.rep + 1}): ${f.error}`).join("\n")
-    }`
-    : "No message lost or altered in any run.",
-  "",
-].join("\n");
+const md = markdownReport(report);
 await Deno.writeTextFile(`${base}.md`, md);
 console.log(`wrote ${base}.json and .md`);
 
