@@ -1,7 +1,12 @@
-// npm:ws on Node (bench/run.ts installs ws into bench/node_modules/, where Node finds it).
+// npm:ws on Node (bench/run.ts installs ws into bench/node_modules/, where Node finds it). It is
+// required at run time, so that Deno (which only type-checks this file) needs no import map
+// entry for it: one would make every `deno task` fetch it.
 
-import WebSocket from "ws";
+import { createRequire } from "node:module";
+import type WsWebSocket from "npm:@types/ws@8.18.1";
 import type { Connect } from "./connect.ts";
+
+const WebSocket = createRequire(import.meta.url)("ws") as typeof WsWebSocket;
 
 /** An npm:ws client. */
 export const ws: Connect = (url, handlers) =>

@@ -177,7 +177,7 @@ export function step(m: Machine, event: Event): Effect[] {
     case "connect":
       return connect(m, fx, event.reply);
     case "timer":
-      if (event.token !== m.timer || m.phase !== "disconnected") return fx; // stale (B13)
+      if (event.token !== m.timer || m.phase !== "disconnected") return fx; // stale: only the timer armed last may start an attempt
       m.timer = 0;
       startAttempt(m, fx);
       return fx;
@@ -555,7 +555,7 @@ function handleConnectResult(
   frames: readonly Frame[],
 ): Effect[] {
   if (r.action === "disconnect") {
-    // Queued frames are refused, never sent after our close frame (B11).
+    // Queued frames are refused, never sent after our close frame.
     fx.push({ type: "close", code: 1000, reason: "" });
     return enterDisconnected(m, fx, { kind: "user", reason: r.reason });
   }

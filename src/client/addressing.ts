@@ -118,7 +118,7 @@ export function connectClient(ref: ClientRef): Promise<void> {
 }
 
 /**
- * Disconnects a client given by handle or name (the seed's `Parley.disconnect/1`); see
+ * Disconnects a client given by handle or name; see
  * `ClientHandle.disconnect`.
  *
  * @example

@@ -159,7 +159,7 @@ export class ClientHandle<S = unknown, M = unknown> {
   }
 
   /**
-   * Sends a frame without waiting (the seed's `send_frame_async`). Nothing is returned;
+   * Sends a frame without waiting. Nothing is returned;
    * failures, including a malformed frame, go to the logger as warnings.
    *
    * @example
@@ -227,7 +227,7 @@ export class ClientHandle<S = unknown, M = unknown> {
   }
 
   /**
-   * Delivers `message` to `handleInfo`, in any state (the seed's process messages).
+   * Delivers `message` to `handleInfo`, in any state (like messages to an Elixir process).
    * Ignored once the client has stopped.
    *
    * @example

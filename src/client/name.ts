@@ -5,7 +5,7 @@
  */
 
 /**
- * A registry you supply for the `{ via, key }` name form (the seed's `{:via, module, term}`).
+ * A registry you supply for the `{ via, key }` name form (like Elixir's `{:via, module, term}`).
  * `register` returns `false` when the key is taken.
  *
  * @example A registry backed by a Map
@@ -31,9 +31,9 @@ export interface NameRegistry {
 /**
  * A client name:
  *
- * - a string or symbol: registered in this module's own registry (the seed's local name);
+ * - a string or symbol: registered in this module's own registry;
  * - `{ global: string }`: registered in a registry shared by every copy of `@parley/client`
- *   loaded in this JavaScript realm (the seed's `{:global, term}`);
+ *   loaded in this JavaScript realm (like Elixir's `{:global, term}`);
  * - `{ via: registry, key }`: registered in your own {@linkcode NameRegistry}.
  *
  * @example

@@ -2,7 +2,7 @@
 // reads requests from stdin, drives Chromium through playwright-core, answers on stdout.
 
 // Pinned here, not in deno.json (which this test does not own).
-import type { Page } from "playwright-core";
+import type { Page } from "npm:playwright-core@1.64.1";
 import type { DriverAnswer, DriverRequest } from "./driver_protocol.ts";
 import { type Browser, launchChromium } from "./launch_chromium.ts";
 import { lines } from "./lines.ts";

@@ -3,7 +3,7 @@
 // --allow-all, so the test process itself never imports it.
 
 // Pinned here, not in deno.json (which this test does not own).
-import { type BrowserContext, chromium } from "playwright-core";
+import { type BrowserContext, chromium } from "npm:playwright-core@1.64.1";
 
 // Flags that let Chromium run as root on a machine whose only network is loopback: without the
 // background-networking ones it keeps trying (and failing) to reach Google's hosts.

@@ -1,7 +1,7 @@
 // The client through its driver: startClient with a scripted connector and a fake clock.
 
 import assert from "node:assert/strict";
-import FakeTimers from "@sinonjs/fake-timers";
+import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import {
   type ClientDefinition,
   type ClientHandle,

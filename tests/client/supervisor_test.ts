@@ -6,7 +6,7 @@
 // with real servers is in tests/e2e/supervision_test.ts.
 
 import assert from "node:assert/strict";
-import FakeTimers from "@sinonjs/fake-timers";
+import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import {
   type AnyClientHandle,
   type ChildSpec,

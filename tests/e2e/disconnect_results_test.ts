@@ -6,7 +6,7 @@
 // from).
 
 import assert from "node:assert/strict";
-import FakeTimers from "@sinonjs/fake-timers";
+import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import {
   type ClientHandle,
   defineClient,

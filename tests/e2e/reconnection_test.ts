@@ -8,7 +8,7 @@
 // timer with a fake clock through `startClient(..., { clock })`; the servers stay real.
 
 import assert from "node:assert/strict";
-import FakeTimers from "@sinonjs/fake-timers";
+import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
 import {
   type ClientHandle,
   defineClient,

@@ -3,7 +3,7 @@
 // decoder. (The validator's own properties against TextDecoder are in utf8_test.ts.)
 
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.11.0";
 import { ClientConnection } from "../../src/protocol/client_connection.ts";
 import { isValidCloseCode } from "../../src/protocol/close_codes.ts";
 import { encodeFrame } from "../../src/protocol/frame_encoder.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.11.0";
 import { base64, sha1 } from "../../src/protocol/sha1.ts";
 import { acceptFor, handshakeKey } from "../../src/protocol/handshake.ts";
 import { seededRandom, utf8 } from "./_helpers.ts";

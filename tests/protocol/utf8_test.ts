@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.11.0";
 import { isValidUtf8, utf8Length, Utf8Validator } from "../../src/protocol/utf8.ts";
 import { hex, splitAt, streamingFailIndex } from "./_helpers.ts";
 

@@ -14,10 +14,10 @@
 // control channel (tests/portable/, tests/support/bun_server.ts answers the same). The routes,
 // commands, records and control channel are in server_routes.ts, shared with bun_server.ts.
 
-// @ts-types="@types/ws"
-import { WebSocketServer } from "ws";
-// @ts-types="@types/ws"
-import type { WebSocket as WsSocket } from "ws";
+// @ts-types="npm:@types/ws@8.18.1"
+import { WebSocketServer } from "npm:ws@8.18.3";
+// @ts-types="npm:@types/ws@8.18.1"
+import type { WebSocket as WsSocket } from "npm:ws@8.18.3";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import * as net from "node:net";

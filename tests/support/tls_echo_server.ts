@@ -5,8 +5,8 @@
 import { createServer as createHttpsServer, type ServerOptions } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-// @ts-types="@types/ws"
-import { WebSocketServer } from "ws";
+// @ts-types="npm:@types/ws@8.18.1"
+import { WebSocketServer } from "npm:ws@8.18.3";
 import { closedAtEnd } from "./disposable.ts";
 
 /** What a TLS server saw of one client. */
