@@ -295,6 +295,17 @@ export class Actor {
     error(error: Error): void {
       this.#post({ type: "error", conn: this.#conn, error });
     }
+
+    heartbeatTimeout(): void {
+      // TODO(issue 11): a disconnect reason of its own.
+      this.#post({
+        type: "error",
+        conn: this.#conn,
+        error: new Error("The heartbeat timed out"),
+      });
+    }
+
+    rtt(_ms: number): void {}
   };
 
   #send(frame: Frame, reply: Reply | undefined, origin: string): void {
@@ -320,10 +331,12 @@ export class Actor {
     }
     try {
       this.checkSupported(frame);
-      const written = transport.send(frame);
-      if (isThenable(written)) {
-        (written as Promise<void>).then(() => reply?.resolve(), fail);
-      } else reply?.resolve();
+      transport.send(
+        frame,
+        reply === undefined
+          ? undefined
+          : (error) => error === undefined ? reply.resolve() : fail(error),
+      );
     } catch (error) {
       fail(error);
     }

@@ -15,7 +15,7 @@ import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
 import type { ResolvedTls } from "./tls.ts";
-import type { Connector, ConnectParams, Transport, TransportEvents } from "./transport.ts";
+import type { Connector, ConnectParams, Transport, TransportEvents, Written } from "./transport.ts";
 
 /** Whether this runtime has raw sockets (Deno, Node, Bun; not browsers). */
 export function socketsAvailable(): boolean {
@@ -262,7 +262,7 @@ class SocketTransport implements Transport, ConnectionHandler {
     this.#settleDone();
   }
 
-  send(frame: Frame): void | Promise<void> {
+  send(frame: Frame, written?: Written): void {
     const conn = this.#conn;
     // The connection refuses frames unless it is open or owes its close (replies to the
     // messages that came before the server's close or violation still go out).
@@ -289,12 +289,20 @@ class SocketTransport implements Transport, ConnectionHandler {
       // Backpressure: the caller (an awaited sendFrame) waits until the socket has taken most
       // of what is buffered, so a fast sender cannot grow memory without bound.
       this.#flush();
-      return stream.drained(WRITE_LOW_WATER);
+      if (written !== undefined) stream.drained(WRITE_LOW_WATER).then(() => written());
+      return;
     }
     // Frames wait for the client's flush (the end of its burst of events), so a burst goes out
     // in one write; a large batch goes at once.
     if (conn.outputBytes >= FLUSH_AT) this.#flush();
+    written?.();
   }
+
+  pause(): boolean {
+    return false;
+  }
+
+  resume(): void {}
 
   flush(): void {
     this.#flush();

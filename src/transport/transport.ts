@@ -22,6 +22,7 @@
 import type { ConnectInfo } from "../vocabulary/connect_info.ts";
 import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import type { ResolvedLimits } from "../protocol/limits.ts";
+import type { ResolvedHeartbeat } from "./heartbeat.ts";
 import type { ResolvedTls } from "./tls.ts";
 
 /** What a transport can do; the client refuses what it cannot. */
@@ -48,7 +49,25 @@ export interface TransportEvents {
   remoteClose(code: number, reason: string): void;
   /** The connection failed, before or after the handshake. */
   error(error: Error): void;
+  /**
+   * Nothing arrived within the heartbeat's timeout after a probe: the transport has dropped the
+   * connection. Only with `ConnectParams.heartbeat`.
+   */
+  heartbeatTimeout(): void;
+  /**
+   * A heartbeat round trip took `ms` milliseconds (socket transport: ping to pong; web
+   * transport: the probe message to the next frame received). Not an end of the connection.
+   */
+  rtt(ms: number): void;
 }
+
+/**
+ * Called once per frame given to `Transport.send` with a callback: without an argument when
+ * the frame's bytes were handed to the operating system (the socket transport) or to the
+ * runtime's `WebSocket` (the web transport); with an error when they never will be, because the
+ * connection ended first.
+ */
+export type Written = (error?: Error) => void;
 
 /** What a transport needs to connect. */
 export interface ConnectParams {
@@ -61,12 +80,17 @@ export interface ConnectParams {
   readonly limits?: ResolvedLimits;
   /** TLS settings for wss: (socket transport). */
   readonly tls?: ResolvedTls;
+  /** The heartbeat, when it is on. */
+  readonly heartbeat?: ResolvedHeartbeat;
 }
 
 /** One connection. */
 export interface Transport {
-  /** Sends one frame; throws (or rejects) when it cannot be written. */
-  send(frame: Frame): void | Promise<void>;
+  /**
+   * Sends one frame; throws when the connection cannot take it (not open, or a frame type the
+   * transport cannot send). `written`, when given, hears once whether its bytes went out.
+   */
+  send(frame: Frame, written?: Written): void;
   /**
    * Writes out frames the transport holds back to batch them. The client calls it whenever it
    * has nothing more to send for now (its mailbox is empty, or a callback is about to await);
@@ -82,6 +106,14 @@ export interface Transport {
    * under way finishes it within closeTimeout; any other is dropped at once.
    */
   release(): void;
+  /**
+   * Inbound flow control: stops reading from the network until `resume()` (frames already read
+   * may still be reported). Returns false when this transport cannot pause (the client then
+   * fails the connection rather than buffer without bound).
+   */
+  pause(): boolean;
+  /** Reads from the network again after `pause()`. */
+  resume(): void;
   /** Settles once every resource of this connection is released. Never rejects. */
   readonly done: Promise<void>;
 }

@@ -7,7 +7,7 @@
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Frame } from "../vocabulary/frame.ts";
-import type { Connector, ConnectParams, Transport, TransportEvents } from "./transport.ts";
+import type { Connector, ConnectParams, Transport, TransportEvents, Written } from "./transport.ts";
 
 type WebSocketCtor = new (
   url: string,
@@ -159,7 +159,7 @@ class WebTransport implements Transport {
     );
   }
 
-  send(frame: Frame): void {
+  send(frame: Frame, written?: Written): void {
     const ws = this.#ws;
     if (ws === undefined || ws.readyState !== 1) {
       throw new Error(`Cannot send frame as the WebSocket to ${this.#url} is no longer open`);
@@ -169,7 +169,14 @@ class WebTransport implements Transport {
     else {throw new UnsupportedError(
         `Cannot send a ${frame.type} frame as the web transport has no API for it`,
       );}
+    written?.();
   }
+
+  pause(): boolean {
+    return false;
+  }
+
+  resume(): void {}
 
   close(code: number, reason: string): void {
     this.#ended = true;

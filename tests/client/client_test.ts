@@ -210,13 +210,17 @@ for (const mode of ["throw", "reject"] as const) {
     assert.equal(reasons[0].kind === "error" && reasons[0].error, error);
     assert.equal(h.conn.state, "disconnected");
     assert.equal(c.releases, 1);
-    assert.ok(
-      h.logger.messages.some((m) =>
-        m.level === "warn" &&
-        /A frame from handleConnect could not be sent: EPIPE on hello/.test(m.message)
-      ),
-      JSON.stringify(h.logger.messages),
-    );
+    // A write refused at once is logged with its origin; one that fails later is the
+    // connection's failure, as transports report it.
+    if (mode === "throw") {
+      assert.ok(
+        h.logger.messages.some((m) =>
+          m.level === "warn" &&
+          /A frame from handleConnect could not be sent: EPIPE on hello/.test(m.message)
+        ),
+        JSON.stringify(h.logger.messages),
+      );
+    }
     // Alive: it can connect again.
     const again = h.conn.connect();
     (await h.connector.connection(2)).opened();

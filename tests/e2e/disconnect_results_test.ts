@@ -91,6 +91,8 @@ const pingRelay: Connector = {
       ping: (payload) => events.ping(payload),
       remoteClose: (code, reason) => events.remoteClose(code, reason),
       error: (error) => events.error(error),
+      heartbeatTimeout: () => events.heartbeatTimeout(),
+      rtt: (ms) => events.rtt(ms),
       frame(frame) {
         if (frame.type === "text" && frame.data.startsWith("relay_ping:")) {
           events.ping(new TextEncoder().encode(frame.data.slice("relay_ping:".length)));

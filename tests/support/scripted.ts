@@ -11,13 +11,16 @@ import type {
   ConnectParams,
   Transport,
   TransportEvents,
+  Written,
 } from "../../src/transport/transport.ts";
 
 /** One call the client made on a connection, in order. */
 export type Op =
   | { readonly op: "send"; readonly frame: Frame }
   | { readonly op: "close"; readonly code: number; readonly reason: string }
-  | { readonly op: "release" };
+  | { readonly op: "release" }
+  | { readonly op: "pause" }
+  | { readonly op: "resume" };
 
 /** How the connector behaves. */
 export interface ScriptedOptions {
@@ -106,6 +109,8 @@ export class ScriptedConnection implements Transport {
   readonly ops: Op[] = [];
   /** Calls made after the connection was closed or released (a client bug if not empty). */
   readonly afterEnd: Op[] = [];
+  /** What `pause()` answers: whether this connection can stop reading. */
+  canPause = true;
   readonly done: Promise<void>;
   #events: TransportEvents;
   #write: WriteMode = { mode: "ok" };
@@ -176,21 +181,38 @@ export class ScriptedConnection implements Transport {
 
   // --- Transport ---
 
-  send(frame: Frame): void | Promise<void> {
+  send(frame: Frame, written?: Written): void {
     const op: Op = { op: "send", frame };
     if (this.#ended) this.afterEnd.push(op);
     this.ops.push(op);
     const w = this.#write;
     switch (w.mode) {
       case "ok":
+        written?.();
         return;
       case "throw":
         throw w.error;
-      case "reject":
-        return Promise.reject(w.error);
+      case "reject": {
+        // A write that fails later: the frame's callback hears it; a frame without one
+        // (a push) learns it as real transports report it, through the connection's failure.
+        const error = w.error as Error;
+        queueMicrotask(() => written !== undefined ? written(error) : this.#events.error(error));
+        return;
+      }
       case "hold":
-        return new Promise<void>((resolve, reject) => this.#held.push({ resolve, reject }));
+        this.#held.push({ resolve: () => written?.(), reject: (e) => written?.(e as Error) });
+        return;
     }
+  }
+
+  pause(): boolean {
+    const op: Op = { op: "pause" };
+    this.ops.push(op);
+    return this.canPause;
+  }
+
+  resume(): void {
+    this.ops.push({ op: "resume" });
   }
 
   close(code: number, reason: string): void {
