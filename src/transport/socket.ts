@@ -11,9 +11,11 @@ import type { Frame } from "../vocabulary/frame.ts";
 import { ClientConnection, type ConnectionHandler } from "../protocol/client_connection.ts";
 import type { Upgrade } from "../protocol/handshake.ts";
 import type { Allocate } from "../protocol/allocate.ts";
+import type { DeflateCodec } from "../protocol/deflate_codec.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
+import { nodeZlibCodec } from "./_deflate_codec.ts";
 import type { ResolvedTls } from "./tls.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents, Written } from "./transport.ts";
 
@@ -70,18 +72,19 @@ const dial: Dialer = async (target, events, signal) => {
 };
 
 /**
- * Creates a socket connector. Tests inject the random source (mask keys, handshake keys) and
- * the dialer.
+ * Creates a socket connector. Tests inject the random source (mask keys, handshake keys), the
+ * dialer, and the codec compression runs on (`undefined` from it: no compression is offered).
  */
 export function createSocketConnector(
   random: RandomSource = defaultRandom,
   dialer: Dialer = dial,
+  deflateCodec: () => DeflateCodec | undefined = nodeZlibCodec,
 ): Connector {
   return {
     name: "socket",
     capabilities: { controlFrames: true },
     connect(params: ConnectParams, events: TransportEvents): Transport {
-      return new SocketTransport(params, events, random, dialer);
+      return new SocketTransport(params, events, random, dialer, deflateCodec);
     },
   };
 }
@@ -120,12 +123,16 @@ class SocketTransport implements Transport, ConnectionHandler {
     events: TransportEvents,
     random: RandomSource,
     dialer: Dialer,
+    deflateCodec: () => DeflateCodec | undefined,
   ) {
     const url = params.url;
     this.#url = url;
     this.#events = events;
     this.#closeTimeout = params.closeTimeout;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    // Compression is offered when asked for and this runtime can run it.
+    const settings = params.compression;
+    const codec = settings === undefined ? undefined : deflateCodec();
     this.#conn = new ClientConnection({
       url,
       headers: params.headers,
@@ -133,6 +140,7 @@ class SocketTransport implements Transport, ConnectionHandler {
       limits: params.limits ?? DEFAULT_LIMITS,
       random,
       allocate: bunAllocate,
+      compression: codec === undefined ? undefined : { settings: settings!, codec },
     }, this);
     const target: DialTarget = {
       hostname: url.hostname,
@@ -412,6 +420,8 @@ class SocketTransport implements Transport, ConnectionHandler {
   #settleDone(): void {
     if (this.#isDone) return;
     this.#isDone = true;
+    // Compression's zlib memory goes with the stream, however the connection ended.
+    this.#conn.dispose();
     clearTimeout(this.#timer);
     clearTimeout(this.#graceTimer);
     this.#timer = this.#graceTimer = undefined;
