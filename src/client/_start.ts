@@ -12,6 +12,7 @@ import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
 import { socketConnector, socketsAvailable } from "../transport/socket.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
+import { DEFAULT_DEFLATE } from "../protocol/permessage_deflate.ts";
 
 /** Overrides for tests. */
 export interface StartInternals {
@@ -121,6 +122,10 @@ function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
   }
   if (config.tls !== undefined) needs.push("transportOptions.tls");
   if (config.limits !== undefined) needs.push("limits");
+  // Compression settings (not `compression: true`, which is the default) are the socket's.
+  if (config.compression !== undefined && config.compression !== DEFAULT_DEFLATE) {
+    needs.push("compression settings");
+  }
   if (typeof callbacks.handlePing === "function") needs.push("a handlePing callback");
   if (config.transport === "web" && needs.length > 0) {
     throw new UnsupportedError(

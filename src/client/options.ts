@@ -7,6 +7,7 @@
 import type { Logger } from "./logger.ts";
 import type { ClientName } from "./name.ts";
 import type { Limits } from "../protocol/limits.ts";
+import type { CompressionOptions } from "../protocol/permessage_deflate.ts";
 import type { TransportOptions } from "../transport/tls.ts";
 
 /**
@@ -115,4 +116,12 @@ export interface ClientOptions {
    * 64 MiB, 131,072) when this is omitted; giving it implies the socket transport.
    */
   readonly limits?: Limits;
+  /**
+   * permessage-deflate (RFC 7692) on the socket transport: `true` (the default) offers it with
+   * the defaults of {@linkcode CompressionOptions}, `false` does not offer it, an object offers
+   * it with those settings (and implies the socket transport). It is used only if the server
+   * accepts; `handleConnect`'s `info.extensions` then says so. The web transport compresses as
+   * its runtime's `WebSocket` does, whatever this says.
+   */
+  readonly compression?: boolean | CompressionOptions;
 }
