@@ -26,15 +26,19 @@ const pinger = { handlePing: (_p: Uint8Array, s: unknown) => ok(s) };
 Deno.test("auto: plain options and callbacks use the web transport", async () => {
   assert.equal(await transportOf({}), "web");
   assert.equal(await transportOf({ transport: "auto", subprotocols: ["chat"] }), "web");
+  // Compression on or off is no reason for the socket transport.
+  assert.equal(await transportOf({ compression: true }), "web");
+  assert.equal(await transportOf({ compression: false }), "web");
 });
 
 Deno.test("auto: headers stay on the web transport where the runtime's WebSocket sends them (Deno)", async () => {
   assert.equal(await transportOf({ headers: { authorization: "Bearer x" } }), "web");
 });
 
-Deno.test("auto: a handlePing callback, limits or TLS settings choose the socket transport", async () => {
+Deno.test("auto: a handlePing callback, limits, compression settings or TLS settings choose the socket transport", async () => {
   assert.equal(await transportOf({}, pinger), "socket");
   assert.equal(await transportOf({ limits: { maxMessageSize: 1024 } }), "socket");
+  assert.equal(await transportOf({ compression: { threshold: 0 } }), "socket");
   assert.equal(
     await transportOf({ transportOptions: { tls: { minVersion: "TLSv1.3" } } }),
     "socket",
@@ -49,6 +53,12 @@ Deno.test('transport: "socket" and "web" are used as asked', async () => {
 for (
   const [what, options, callbacks, pattern] of [
     ["limits", { limits: { maxFrameSize: 10 } }, {}, /cannot honour limits/],
+    [
+      "compression settings",
+      { compression: { level: 9 } },
+      {},
+      /cannot honour compression settings/,
+    ],
     ["TLS settings", { transportOptions: { tls: { ca: PEM } } }, {}, /transportOptions\.tls/],
     ["a handlePing callback", {}, pinger, /a handlePing callback/],
   ] as const
