@@ -10,7 +10,6 @@ import {
   defineClient,
   type DisconnectReason,
   HandshakeError,
-  ok,
   ProtocolError,
   type ReceivedFrame,
 } from "../../mod.ts";
