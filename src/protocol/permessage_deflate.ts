@@ -320,6 +320,8 @@ export class PerMessageDeflate {
   #codec: DeflateCodec;
   #deflater: Deflater | undefined;
   #inflater: Inflater | undefined;
+  /** Whether the message being inflated had payload bytes. */
+  #inflating = false;
   #closed = false;
 
   /**
@@ -374,6 +376,7 @@ export class PerMessageDeflate {
   inflate(data: Uint8Array, limit: number, out: Uint8Array[]): number {
     if (data.length === 0) return 0;
     const inflater = this.#inflater ??= this.#newInflater();
+    this.#inflating = true;
     const n = inflater.inflate(data, limit, out);
     if (inflater.ended) throw new Error("data follows the final block of the message's stream");
     return n;
@@ -383,10 +386,13 @@ export class PerMessageDeflate {
    * Ends a compressed message (§7.2.2): puts back the `00 00 ff ff` the sender took off and
    * inflates what it releases into `out`; returns how many bytes it added (more than `limit`:
    * over it). Then forgets the window if the server compresses each message on its own, or if
-   * its stream ended with a final block.
+   * its stream ended with a final block. A message without payload is an empty one: `00 00 ff
+   * ff` alone is no whole block, so nothing is put back (an empty message compressed is `00`).
    */
   finish(limit: number, out: Uint8Array[]): number {
-    const inflater = this.#inflater ??= this.#newInflater();
+    if (!this.#inflating) return 0;
+    this.#inflating = false;
+    const inflater = this.#inflater!;
     // After a message that ended with a final block, the tail is left unread: the stream is over.
     const n = inflater.inflate(TAIL, limit, out);
     if (n <= limit && (this.#agreement.serverNoContextTakeover || inflater.ended)) {
