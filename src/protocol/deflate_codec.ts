@@ -41,7 +41,7 @@ export interface Deflater {
   /**
    * Compresses `data` and flushes (zlib's `Z_SYNC_FLUSH`), so the output ends with the empty
    * stored block `00 00 ff ff`. The result may be a view of a buffer the codec reuses: it is valid
-   * until the codec's next call.
+   * until the codec's next `deflate` or `inflate` (of any deflater or inflater it made).
    */
   deflate(data: Uint8Array): Uint8Array;
   /** Forgets the window: the next call compresses without reference to anything before it. */

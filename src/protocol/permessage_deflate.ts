@@ -91,8 +91,15 @@ export const RSV1 = 0x40;
 /** The empty stored block a sync flush ends with, taken off a message and put back (§7.2). */
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 
-/** zlib's memory level for our deflater: its default, the fastest for its memory. */
-const MEM_LEVEL = 8;
+/**
+ * zlib's memory level for a deflater with a window of 2^windowBits bytes: 8 (zlib's default)
+ * for 2^15, one less for each halving (5 for 2^12, as Python's websockets pairs them), so the
+ * window size bounds the whole deflater's memory (zlib's own formula: 2^(windowBits + 2) +
+ * 2^(memLevel + 9) bytes: 256 KiB for 2^15, 32 KiB for 2^12).
+ */
+function memLevel(windowBits: number): number {
+  return Math.max(1, Math.min(8, windowBits - 7));
+}
 
 /**
  * The `Sec-WebSocket-Extensions` value that offers `settings`. It always carries
@@ -299,7 +306,9 @@ function describe(name: string, value: string | undefined): string {
  * The compression of one connection, both ways, once the handshake agreed on it: whole
  * messages out, pieces of messages in. Its deflater and inflater are made on first use, so a
  * connection that never compresses a message (or never receives one) holds no zlib memory for
- * that direction.
+ * that direction; without context takeover in a direction, that direction's deflater or
+ * inflater is released after each message (RFC 7692 §7.1.1: what the parameter is for), and
+ * made again for the next one.
  *
  * @example
  * ```ts ignore
@@ -351,13 +360,18 @@ export class PerMessageDeflate {
     const a = this.#agreement;
     // zlib cannot compress raw DEFLATE with a 256-byte window; a 512-byte one never reaches
     // back further than 250 bytes (its window less 262 bytes of lookahead), so it suits 8 too.
+    const windowBits = Math.max(9, a.clientMaxWindowBits);
     const deflater = this.#deflater ??= this.#codec.deflater({
-      windowBits: Math.max(9, a.clientMaxWindowBits),
+      windowBits,
       level: this.#level,
-      memLevel: MEM_LEVEL,
+      memLevel: memLevel(windowBits),
     });
     const out = deflater.deflate(data);
-    if (a.clientNoContextTakeover) deflater.reset();
+    if (a.clientNoContextTakeover) {
+      // The output is the codec's until its next call: the deflater's memory goes now.
+      deflater.close();
+      this.#deflater = undefined;
+    }
     const n = out.length;
     // A sync flush always ends with the empty stored block; without it, a final block ends the
     // data (not what zlib's sync flush does), and it is sent as it is (§7.2.1).
@@ -395,9 +409,11 @@ export class PerMessageDeflate {
     const inflater = this.#inflater!;
     // After a message that ended with a final block, the tail is left unread: the stream is over.
     const n = inflater.inflate(TAIL, limit, out);
-    if (n <= limit && (this.#agreement.serverNoContextTakeover || inflater.ended)) {
-      inflater.reset();
-    }
+    if (n > limit) return n;
+    if (this.#agreement.serverNoContextTakeover) {
+      inflater.close();
+      this.#inflater = undefined;
+    } else if (inflater.ended) inflater.reset();
     return n;
   }
 

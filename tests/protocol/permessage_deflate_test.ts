@@ -557,7 +557,8 @@ Deno.test("client_max_window_bits: the client's window is the agreed one (8 comp
   const text = "0123456789abcdef".repeat(64);
   o.conn.sendText(text);
   o.conn.sendText(text);
-  assert.deepEqual(codec.deflaters, [{ windowBits: 9, level: DEFAULT_DEFLATE.level, memLevel: 8 }]);
+  // zlib's memory level follows the window: 2 for 2^9.
+  assert.deepEqual(codec.deflaters, [{ windowBits: 9, level: DEFAULT_DEFLATE.level, memLevel: 2 }]);
   const payloads = o.written().map((f) => f.payload);
   // A 256-byte window inflates it.
   const stream = concat(payloads[0], TAIL, payloads[1], TAIL);
@@ -569,7 +570,10 @@ Deno.test("client_max_window_bits: the client's window is the agreed one (8 comp
     codec,
   });
   p.conn.sendText(text);
-  assert.equal(codec.deflaters.at(-1)?.windowBits, 12);
+  assert.deepEqual(codec.deflaters.at(-1), { windowBits: 12, level: 1, memLevel: 5 });
+  const q = open(settings({ threshold: 0 }), "permessage-deflate", { codec });
+  q.conn.sendText(text);
+  assert.deepEqual(codec.deflaters.at(-1), { windowBits: 15, level: 1, memLevel: 8 });
 });
 
 Deno.test("RSV bits: RSV1 only on the first frame of a data message once compression is agreed; RSV2 and RSV3 never (1002)", () => {
@@ -743,7 +747,7 @@ Deno.test("compressed text that inflates to invalid UTF-8 fails with 1007 as soo
   assertFailed(o, 1007, /not valid UTF-8/);
 });
 
-Deno.test("the codec is made on first use and released when the connection ends (close, failure, dispose)", () => {
+Deno.test("the codec is made on first use and released when the connection ends (close, failure, dispose), or after each message without context takeover", () => {
   const idle = recordingCodec();
   const a = open(DEFAULT_DEFLATE, "permessage-deflate", { codec: idle });
   a.send(serverFrame(TEXT, "plain"), serverFrame(CLOSE, closeBody(1000)));
@@ -769,6 +773,26 @@ Deno.test("the codec is made on first use and released when the connection ends 
   c.send(serverFrame(TEXT, new Uint8Array([0xff]), { rsv: 4 }));
   assert.equal(failed.closed, 2, "the deflater and the inflater are released");
   assert.throws(() => c.conn.sendText("x"), /closed/);
+
+  // Without context takeover, each direction's zlib memory goes after each message.
+  const fresh = recordingCodec();
+  const e = open(
+    settings({ threshold: 0, clientNoContextTakeover: true }),
+    "permessage-deflate; server_no_context_takeover",
+    { codec: fresh },
+  );
+  for (let i = 0; i < 3; i++) {
+    e.conn.sendText(JSONISH);
+    e.send(serverFrame(TEXT, compressAlone(JSONISH), { rsv: 4 }));
+  }
+  assert.deepEqual(e.events, Array(3).fill({ kind: "text", data: JSONISH }));
+  assert.deepEqual([fresh.deflaters.length, fresh.inflaters.length, fresh.closed], [3, 3, 6]);
+  for (const f of e.written()) {
+    assert.equal(
+      new TextDecoder().decode(zlib.inflateRawSync(concat(f.payload, TAIL), SYNC)),
+      JSONISH,
+    );
+  }
 
   const dropped = recordingCodec();
   const d = open(settings({ threshold: 0 }), "permessage-deflate", { codec: dropped });
