@@ -54,7 +54,7 @@ interface BunApi {
     websocket: {
       maxPayloadLength: number;
       backpressureLimit: number;
-      perMessageDeflate: boolean;
+      perMessageDeflate: boolean | { compress: string; decompress: string };
       idleTimeout: number;
       open?(ws: BunWebSocket): void;
       close?(ws: BunWebSocket): void;
@@ -141,7 +141,9 @@ const deflate = Bun.serve({
   websocket: {
     maxPayloadLength: 2 * 1024 * 1024,
     backpressureLimit: 256 * 1024 * 1024,
-    perMessageDeflate: true,
+    // A compressor and a decompressor of its own per connection: context takeover both ways,
+    // as npm:ws and Python's websockets agree by default.
+    perMessageDeflate: { compress: "dedicated", decompress: "dedicated" },
     idleTimeout: 0,
     open() {
       open.deflate++;

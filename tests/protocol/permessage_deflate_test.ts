@@ -747,7 +747,7 @@ Deno.test("compressed text that inflates to invalid UTF-8 fails with 1007 as soo
   assertFailed(o, 1007, /not valid UTF-8/);
 });
 
-Deno.test("the codec is made on first use and released when the connection ends (close, failure, dispose), or after each message without context takeover", () => {
+Deno.test("the codec is made on first use and released when the connection ends (close, failure, dispose), or after each message when the client asked for no context takeover", () => {
   const idle = recordingCodec();
   const a = open(DEFAULT_DEFLATE, "permessage-deflate", { codec: idle });
   a.send(serverFrame(TEXT, "plain"), serverFrame(CLOSE, closeBody(1000)));
@@ -774,10 +774,28 @@ Deno.test("the codec is made on first use and released when the connection ends 
   assert.equal(failed.closed, 2, "the deflater and the inflater are released");
   assert.throws(() => c.conn.sendText("x"), /closed/);
 
-  // Without context takeover, each direction's zlib memory goes after each message.
+  // Without context takeover asked by the client, each direction's zlib memory goes after each
+  // message; asked by the server only, it stays (reset).
+  const kept = recordingCodec();
+  const k = open(
+    settings({ threshold: 0 }),
+    "permessage-deflate; client_no_context_takeover; server_no_context_takeover",
+    { codec: kept },
+  );
+  for (let i = 0; i < 3; i++) {
+    k.conn.sendText(JSONISH);
+    k.send(serverFrame(TEXT, compressAlone(JSONISH), { rsv: 4 }));
+  }
+  assert.deepEqual([kept.deflaters.length, kept.inflaters.length, kept.closed], [1, 1, 0]);
+  for (const f of k.written()) {
+    assert.equal(
+      new TextDecoder().decode(zlib.inflateRawSync(concat(f.payload, TAIL), SYNC)),
+      JSONISH,
+    );
+  }
   const fresh = recordingCodec();
   const e = open(
-    settings({ threshold: 0, clientNoContextTakeover: true }),
+    settings({ threshold: 0, clientNoContextTakeover: true, serverNoContextTakeover: true }),
     "permessage-deflate; server_no_context_takeover",
     { codec: fresh },
   );
