@@ -33,9 +33,10 @@ export interface Scenario {
   readonly kind: ScenarioKind;
   readonly size: number;
   /**
-   * The JSON echo's compression (permessage-deflate): offered by the clients that can choose
-   * (Parley's socket transport, npm:ws) to a server that speaks it, or offered by none, to a
-   * server that does not. The runtimes' own WebSockets offer it as they do.
+   * Compressible JSON text instead of random bytes (json-*), with compression
+   * (permessage-deflate) offered by the clients that can choose (Parley's socket transport,
+   * npm:ws) to a server that speaks it, or offered by none, to a server that does not. The
+   * runtimes' own WebSockets offer it as they do.
    */
   readonly compression?: boolean;
 }
@@ -60,10 +61,14 @@ export const SCENARIOS: readonly Scenario[] = [
   // Memory per connection once compression has run both ways (a 2 KiB message each way:
   // compressed, so each side holds a deflater and an inflater), with 1/10 of the connections.
   { name: "idle-deflate", kind: "idle", size: 2048, compression: true },
-  // Compressible JSON text, echoed with compression on, then off.
+  // Compressible JSON text, echoed with compression on, then off; then one message in flight.
   ...[KiB, 64 * KiB].flatMap((size) => [
     { name: `json-${sizeName(size)}`, kind: "json" as const, size, compression: true },
     { name: `json-${sizeName(size)}-off`, kind: "json" as const, size, compression: false },
+  ]),
+  ...[KiB, 64 * KiB].flatMap((size) => [
+    { name: `json-rtt-${sizeName(size)}`, kind: "rtt" as const, size, compression: true },
+    { name: `json-rtt-${sizeName(size)}-off`, kind: "rtt" as const, size, compression: false },
   ]),
 ];
 

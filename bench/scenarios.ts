@@ -245,11 +245,20 @@ async function json(ctx: Context, size: number, compression: boolean): Promise<O
 }
 
 /** One message in flight: round trips per second and their latency. */
-async function rtt(ctx: Context, size: number): Promise<Outcome> {
+async function rtt(ctx: Context, size: number, json?: { compression: boolean }): Promise<Outcome> {
   const failure = new Failure();
   const clock = new Clock();
-  const messages = pool(size);
-  const checks = checker(ctx, size, failure);
+  // Random bytes, or (with `json`) compressible JSON text compared whole.
+  const messages: Message[] = json === undefined ? pool(size) : jsonPool(size);
+  const bytes = checker(ctx, size, failure);
+  const checks = json === undefined ? bytes : {
+    timed() {},
+    check(message: Message, k: number): boolean {
+      if (message === messages[k % POOL_SIZE]) return true;
+      failure.fail(`message ${k}: not the JSON text sent`);
+      return false;
+    },
+  };
   let k = 0;
   let sentAt = 0;
   let sending = true;
@@ -269,7 +278,7 @@ async function rtt(ctx: Context, size: number): Promise<Outcome> {
       conn.send(messages[k % POOL_SIZE]);
     },
     onError: failure.fail,
-  }));
+  }, json));
   sentAt = performance.now();
   conn.send(messages[0]);
   const m = await measure(ctx, failure, clock, () => k, () => {
@@ -512,7 +521,11 @@ export function runScenario(ctx: Context, scenario: Scenario): Promise<Outcome> 
     case "echo":
       return echo(ctx, scenario.size);
     case "rtt":
-      return rtt(ctx, scenario.size);
+      return rtt(
+        ctx,
+        scenario.size,
+        scenario.compression === undefined ? undefined : { compression: scenario.compression },
+      );
     case "up":
       return up(ctx, scenario.size);
     case "down":
