@@ -30,3 +30,4 @@ export * from "./src/client/mod.ts";
 export { ProtocolError } from "./src/protocol/protocol_error.ts";
 export type { Limits } from "./src/protocol/limits.ts";
 export type { TlsOptions, TransportOptions } from "./src/transport/tls.ts";
+export type { HeartbeatOptions } from "./src/transport/heartbeat.ts";

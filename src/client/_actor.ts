@@ -1,11 +1,15 @@
 // Internal: the driver. It owns the transport, the timers and the mailbox, runs the callbacks
 // one at a time, and performs the effects the machine returns.
 
-import { ClientStoppedError, describeStop } from "./errors.ts";
+import { ClientStoppedError, describeReason, describeStop } from "./errors.ts";
 import type { ConnectInfo } from "../vocabulary/connect_info.ts";
 import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
-import type { Config } from "./_options.ts";
+import { type Config, DEFAULT_HEARTBEAT } from "./_options.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { ParleyError } from "../vocabulary/parley_error.ts";
+import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
+import { retryAfterMs } from "./_retry_after.ts";
 import {
   type CallbackName,
   createMachine,
@@ -17,7 +21,7 @@ import {
   step,
 } from "./_machine.ts";
 import { Mailbox } from "./_mailbox.ts";
-import type { StopReason } from "./reasons.ts";
+import type { DisconnectReason, StopReason } from "./reasons.ts";
 import type { Connector, Transport, TransportEvents } from "../transport/transport.ts";
 
 /** The timer functions the driver uses; tests pass a fake clock. */
@@ -31,6 +35,29 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as number),
 };
+
+/**
+ * What a received frame is taken to cost while it waits for the application, besides its
+ * payload: the event and frame objects and their slot in the mailbox. It bounds a flood of tiny
+ * frames as the payload bound alone would not.
+ */
+const FRAME_COST = 96;
+
+/** What the client has done so far, as `conn.stats` reports it. */
+export interface Stats {
+  attempts: number;
+  connects: number;
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  /** `Date.now()` when the current connection opened, or undefined. */
+  connectedAt: number | undefined;
+  /** Milliseconds connected before the current connection. */
+  connectedBefore: number;
+  lastClose: DisconnectReason | undefined;
+  rtt: number | undefined;
+}
 
 type Callbacks = Partial<Record<CallbackName, (...args: never[]) => unknown>>;
 
@@ -51,6 +78,26 @@ export class Actor {
   #releasing = new Set<Promise<void>>();
   #resolveStopped!: (reason: StopReason) => void;
   #onTerminate: (reason: StopReason) => void;
+  /** The heartbeat in force: the option, or the transport's default. */
+  #heartbeat: ResolvedHeartbeat | undefined;
+  /** Bytes of received frames posted and not yet handled (see FRAME_COST). */
+  #inbound = 0;
+  /** Reading from the current transport is paused (inbound flow control). */
+  #paused = false;
+  /** The current transport could not pause and its connection is being failed. */
+  #overflowed = false;
+  readonly stats: Stats = {
+    attempts: 0,
+    connects: 0,
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    connectedAt: undefined,
+    connectedBefore: 0,
+    lastClose: undefined,
+    rtt: undefined,
+  };
 
   constructor(
     callbacks: Callbacks,
@@ -60,7 +107,10 @@ export class Actor {
     label: string,
     onTerminate: (reason: StopReason) => void,
   ) {
-    this.#machine = createMachine(undefined, config);
+    this.#heartbeat = config.heartbeat === undefined
+      ? (connector.name === "socket" ? DEFAULT_HEARTBEAT : undefined)
+      : config.heartbeat ?? undefined;
+    this.#machine = createMachine(undefined, { ...config, heartbeat: this.#heartbeat });
     this.connector = connector;
     this.#config = config;
     this.#callbacks = callbacks;
@@ -90,9 +140,14 @@ export class Actor {
     });
   }
 
-  /** Queues an event. */
+  /**
+   * Queues an event. A stop or a disconnect is served once the callback running now returns,
+   * before received frames still waiting (but after the caller's earlier commands).
+   */
   post(event: Event): void {
-    this.#mailbox.post(event);
+    if (event.type === "stop" || event.type === "disconnect") {
+      this.#mailbox.postUrgent(event, isCommand);
+    } else this.#mailbox.post(event);
   }
 
   /** Logs a warning with the client's label. */
@@ -132,6 +187,8 @@ export class Actor {
       for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
         const pending = this.#handle(step(this.#machine, event));
         if (pending !== undefined) await pending;
+        if (event.type === "frame") this.#handled(frameCost(event.frame.data));
+        else if (event.type === "ping") this.#handled(frameCost(event.payload));
       }
     }
   }
@@ -144,6 +201,9 @@ export class Actor {
     for (;;) {
       const call = this.#perform(effects);
       if (call === undefined) break;
+      if (call.callback === "handleDisconnect") {
+        this.#disconnected(call.args[0] as DisconnectReason);
+      }
       let outcome: Event;
       try {
         const fn = this.#callbacks[call.callback] as
@@ -163,6 +223,20 @@ export class Actor {
     }
     this.#settled();
     return undefined;
+  }
+
+  /**
+   * A connection ended (or an attempt failed): one readable line, at `warn` when it was not
+   * asked for, `info` for the server's normal close, `debug` for our own.
+   */
+  #disconnected(reason: DisconnectReason): void {
+    this.stats.lastClose = reason;
+    const level = reason.kind === "closed" || reason.kind === "user"
+      ? "debug"
+      : reason.kind === "remote_close" && (reason.code === 1000 || reason.code === 1001)
+      ? "info"
+      : "warn";
+    this.#log(level, `Disconnected: ${describeReason(reason)}`);
   }
 
   /** Continues `#handle` once an async callback's promise settles. */
@@ -245,6 +319,9 @@ export class Actor {
       }, timeout);
     }
     const config = this.#config;
+    this.#paused = false;
+    this.#overflowed = false;
+    this.stats.attempts++;
     this.#transport = this.connector.connect(
       {
         url: config.url,
@@ -253,9 +330,42 @@ export class Actor {
         closeTimeout: config.closeTimeout,
         limits: config.limits,
         tls: config.tls,
+        heartbeat: this.#heartbeat,
       },
       new Actor.#Events(this, conn),
     );
+  }
+
+  /** A received frame waits for the application: over the bound, reading pauses. */
+  #received(cost: number): void {
+    this.#inbound += cost;
+    if (this.#inbound <= this.#config.receiveBuffer || this.#paused || this.#overflowed) return;
+    const transport = this.#transport;
+    if (transport === undefined) return;
+    if (transport.pause()) {
+      this.#paused = true;
+      return;
+    }
+    // A transport that cannot pause (the web's WebSocket): fail the connection now, ahead of the
+    // backlog, rather than buffer without bound.
+    this.#overflowed = true;
+    const limit = this.#config.receiveBuffer;
+    this.#mailbox.postFirst({
+      type: "error",
+      conn: this.#transportConn,
+      error: new ParleyError(
+        `Cannot keep up with the server: more than ${limit} bytes of received messages wait for the application, and the ${this.connector.name} transport cannot pause reading (raise receiveBuffer, or use transport: "socket")`,
+      ),
+    });
+  }
+
+  /** A received frame was handled (or dropped as stale): reading resumes below half the bound. */
+  #handled(cost: number): void {
+    this.#inbound -= cost;
+    if (this.#paused && this.#inbound <= this.#config.receiveBuffer / 2) {
+      this.#paused = false;
+      this.#transport?.resume();
+    }
   }
 
   /**
@@ -277,15 +387,31 @@ export class Actor {
     }
 
     opened(info: ConnectInfo): void {
-      this.#post({ type: "opened", conn: this.#conn, info });
+      const actor = this.#actor;
+      if (actor.#transportConn !== this.#conn) return;
+      actor.stats.connects++;
+      actor.stats.connectedAt = Date.now();
+      actor.#mailbox.post({ type: "opened", conn: this.#conn, info });
     }
 
     frame(frame: ReceivedFrame): void {
-      this.#post({ type: "frame", conn: this.#conn, frame });
+      const actor = this.#actor;
+      if (actor.#transportConn !== this.#conn) return;
+      const stats = actor.stats;
+      const size = payloadSize(frame.data);
+      if (frame.type !== "pong") {
+        stats.messagesIn++;
+        stats.bytesIn += size;
+      }
+      actor.#mailbox.post({ type: "frame", conn: this.#conn, frame });
+      actor.#received(size + FRAME_COST);
     }
 
     ping(payload: Uint8Array): void {
-      this.#post({ type: "ping", conn: this.#conn, payload });
+      const actor = this.#actor;
+      if (actor.#transportConn !== this.#conn) return;
+      actor.#mailbox.post({ type: "ping", conn: this.#conn, payload });
+      actor.#received(payload.length + FRAME_COST);
     }
 
     remoteClose(code: number, reason: string): void {
@@ -293,25 +419,29 @@ export class Actor {
     }
 
     error(error: Error): void {
-      this.#post({ type: "error", conn: this.#conn, error });
+      const retryAfter = error instanceof HandshakeError
+        ? retryAfterMs(error, Date.now())
+        : undefined;
+      this.#post(
+        retryAfter === undefined
+          ? { type: "error", conn: this.#conn, error }
+          : { type: "error", conn: this.#conn, error, retryAfter },
+      );
     }
 
     heartbeatTimeout(): void {
-      // TODO(issue 11): a disconnect reason of its own.
-      this.#post({
-        type: "error",
-        conn: this.#conn,
-        error: new Error("The heartbeat timed out"),
-      });
+      this.#post({ type: "heartbeatTimeout", conn: this.#conn });
     }
 
-    rtt(_ms: number): void {}
+    rtt(ms: number): void {
+      if (this.#actor.#transportConn === this.#conn) this.#actor.stats.rtt = ms;
+    }
   };
 
   #send(frame: Frame, reply: Reply | undefined, origin: string): void {
     const transport = this.#transport;
     const conn = this.#transportConn;
-    const fail = (error: unknown) => {
+    const refused = (error: unknown) => {
       if (error instanceof UnsupportedError) {
         // The frame was refused, the connection is fine.
         if (reply) reply.reject(error);
@@ -326,20 +456,35 @@ export class Actor {
       }
     };
     if (transport === undefined) {
-      fail(new Error("Cannot send frame as there is no connection"));
+      refused(new Error("Cannot send frame as there is no connection"));
       return;
     }
     try {
       this.checkSupported(frame);
       transport.send(
         frame,
-        reply === undefined
-          ? undefined
-          : (error) => error === undefined ? reply.resolve() : fail(error),
+        reply === undefined ? undefined : (error) => {
+          if (error === undefined) reply.resolve();
+          else this.#writeFailed(conn, reply, error);
+        },
       );
     } catch (error) {
-      fail(error);
+      refused(error);
+      return;
     }
+    if (frame.type === "text" || frame.type === "binary") {
+      this.stats.messagesOut++;
+      this.stats.bytesOut += payloadSize(frame.data);
+    }
+  }
+
+  /** A frame sent with a reply was never written: the machine tells the caller why. */
+  #writeFailed(conn: number, reply: Reply, error: Error): void {
+    if (this.#machine.phase === "stopped") {
+      reply.reject(new ClientStoppedError(this.#machine.stopReason!));
+      return;
+    }
+    this.#mailbox.post({ type: "writeFailed", conn, reply, error });
   }
 
   /**
@@ -349,6 +494,11 @@ export class Actor {
   #release(code?: number, reason = ""): void {
     const t = this.#transport;
     if (t === undefined) return;
+    const stats = this.stats;
+    if (stats.connectedAt !== undefined) {
+      stats.connectedBefore += Date.now() - stats.connectedAt;
+      stats.connectedAt = undefined;
+    }
     this.#transport = undefined;
     this.#transportConn = 0;
     try {
@@ -387,6 +537,29 @@ export class Actor {
   stoppedError(): ClientStoppedError {
     return new ClientStoppedError(this.#machine.stopReason ?? { kind: "normal" });
   }
+}
+
+/** The user's commands: a stop or a disconnect is served after those posted before it. */
+function isCommand(event: Event): boolean {
+  switch (event.type) {
+    case "send":
+    case "connect":
+    case "disconnect":
+    case "stop":
+    case "info":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A payload's size in bytes; text counted in UTF-16 code units (cheap, and close enough). */
+function payloadSize(data: string | Uint8Array | undefined): number {
+  return data === undefined ? 0 : typeof data === "string" ? data.length : data.byteLength;
+}
+
+function frameCost(data: string | Uint8Array | undefined): number {
+  return payloadSize(data) + FRAME_COST;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

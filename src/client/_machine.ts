@@ -18,6 +18,7 @@ import type { ConnectInfo } from "../vocabulary/connect_info.ts";
 import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import { describe, frameByteLength, frameShapeError, frameSizeError } from "./_frame_check.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "./_options.ts";
+import { looksPermanent } from "./_permanence.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
 
 /** The client's state; `stopped` is final. */
@@ -47,6 +48,8 @@ interface Queued {
 export interface MachineConfig {
   readonly reconnect: ReconnectPolicy | null;
   readonly connectTimeout: number;
+  /** The heartbeat in force (for the `heartbeat_timeout` reason), if any. */
+  readonly heartbeat?: { readonly interval: number; readonly timeout: number } | null;
   readonly maxQueuedFrames: number;
   readonly maxQueuedBytes: number;
 }
@@ -62,6 +65,14 @@ export interface Machine {
   retries: number;
   /** The token of the pending reconnect timer, 0 when none. */
   timer: number;
+  /** The token of the timer that ends `minUptime` on a new connection, 0 when none. */
+  uptimeTimer: number;
+  /** The token of the `maxElapsed` timer of the current outage, 0 when none. */
+  deadlineTimer: number;
+  /** `maxElapsed` passed while a connection was up but not yet stable: give up on its end. */
+  deadlinePassed: boolean;
+  /** The delay the server asked for (`Retry-After`, ms) with the last failure, if any. */
+  retryAfter: number | undefined;
   nextToken: number;
   /** Frames sent while connecting, in order. */
   queue: Queued[];
@@ -95,8 +106,23 @@ export type Event =
     readonly code: number;
     readonly reason: string;
   }
-  | { readonly type: "error"; readonly conn: number; readonly error: Error }
+  | {
+    readonly type: "error";
+    readonly conn: number;
+    readonly error: Error;
+    /** The delay the server asked for with a refused upgrade (`Retry-After`), in ms. */
+    readonly retryAfter?: number;
+  }
   | { readonly type: "connectTimeout"; readonly conn: number }
+  /** Nothing arrived within the heartbeat's timeout; the transport dropped the connection. */
+  | { readonly type: "heartbeatTimeout"; readonly conn: number }
+  /** A frame sent with a `reply` was never written: connection `conn` ended first. */
+  | {
+    readonly type: "writeFailed";
+    readonly conn: number;
+    readonly reply: Reply;
+    readonly error: Error;
+  }
   | {
     readonly type: "send";
     readonly frame: Frame;
@@ -148,6 +174,10 @@ export function createMachine(user: unknown, config: MachineConfig): Machine {
     conn: 0,
     retries: 0,
     timer: 0,
+    uptimeTimer: 0,
+    deadlineTimer: 0,
+    deadlinePassed: false,
+    retryAfter: undefined,
     nextToken: 1,
     queue: [],
     queuedBytes: 0,
@@ -177,14 +207,11 @@ export function step(m: Machine, event: Event): Effect[] {
     case "connect":
       return connect(m, fx, event.reply);
     case "timer":
-      if (event.token !== m.timer || m.phase !== "disconnected") return fx; // stale: only the timer armed last may start an attempt
-      m.timer = 0;
-      startAttempt(m, fx);
-      return fx;
+      return timer(m, fx, event.token);
     case "opened":
       if (event.conn !== m.conn || m.phase !== "connecting") return fx;
       m.phase = "connected";
-      m.retries = 0;
+      startUptime(m, fx);
       return call(m, fx, "handleConnect", [m.user, event.info]);
     case "frame":
       if (event.conn !== m.conn || m.phase !== "connected") return fx;
@@ -198,6 +225,7 @@ export function step(m: Machine, event: Event): Effect[] {
     case "error":
       if (event.conn !== m.conn || m.phase === "disconnected") return fx;
       fx.push({ type: "release" });
+      m.retryAfter = event.retryAfter;
       return enterDisconnected(m, fx, { kind: "error", error: event.error });
     case "connectTimeout":
       if (event.conn !== m.conn || m.phase !== "connecting") return fx;
@@ -206,6 +234,16 @@ export function step(m: Machine, event: Event): Effect[] {
         kind: "connect_timeout",
         timeout: m.config.connectTimeout,
       });
+    case "heartbeatTimeout":
+      if (event.conn !== m.conn || m.phase !== "connected") return fx;
+      fx.push({ type: "release" });
+      return enterDisconnected(m, fx, {
+        kind: "heartbeat_timeout",
+        interval: m.config.heartbeat?.interval ?? 0,
+        timeout: m.config.heartbeat?.timeout ?? 0,
+      });
+    case "writeFailed":
+      return writeFailed(m, fx, event.conn, event.reply, event.error);
     case "send":
       return send(m, fx, event.frame, event.reply);
     case "disconnect":
@@ -226,7 +264,8 @@ export function step(m: Machine, event: Event): Effect[] {
 function staleAfterStop(m: Machine, event: Event): Effect[] {
   // The handle refuses work after a stop; whatever still arrives is answered here.
   if (
-    (event.type === "send" || event.type === "connect" || event.type === "disconnect") &&
+    (event.type === "send" || event.type === "connect" || event.type === "disconnect" ||
+      event.type === "writeFailed") &&
     event.reply
   ) {
     return [{
@@ -247,7 +286,7 @@ function connect(m: Machine, fx: Effect[], reply: Reply | undefined): Effect[] {
   if (reply) m.waiters.push(reply);
   if (m.phase === "disconnected") {
     // A connect the user asks for starts a fresh retry budget.
-    if (reply) m.retries = 0;
+    if (reply) resetOutage(m, fx);
     cancelTimer(m, fx);
     startAttempt(m, fx);
   }
@@ -265,6 +304,48 @@ function cancelTimer(m: Machine, fx: Effect[]): void {
   if (m.timer !== 0) {
     fx.push({ type: "disarm", token: m.timer });
     m.timer = 0;
+  }
+}
+
+/** A timer fired: the reconnect timer, the end of `minUptime`, or the `maxElapsed` deadline. */
+function timer(m: Machine, fx: Effect[], token: number): Effect[] {
+  if (token === 0) return fx;
+  if (token === m.timer) {
+    // Only the timer armed last may start an attempt.
+    m.timer = 0;
+    if (m.phase === "disconnected") startAttempt(m, fx);
+  } else if (token === m.uptimeTimer) {
+    // The connection proved stable: the next outage starts with a fresh budget.
+    m.uptimeTimer = 0;
+    if (m.phase === "connected") resetOutage(m, fx);
+  } else if (token === m.deadlineTimer) {
+    m.deadlineTimer = 0;
+    if (m.phase === "connected") m.deadlinePassed = true;
+    else giveUpElapsed(m, fx);
+  }
+  return fx;
+}
+
+/** A new connection: the outage ends once it has stayed up `minUptime` ms. */
+function startUptime(m: Machine, fx: Effect[]): void {
+  // Without the reconnect option there is no outage to end but a forced reconnect's: the count
+  // starts afresh on every handshake, as it always did.
+  const minUptime = m.config.reconnect?.minUptime ?? 0;
+  if (minUptime <= 0) {
+    resetOutage(m, fx);
+    return;
+  }
+  m.uptimeTimer = m.nextToken++;
+  fx.push({ type: "arm", token: m.uptimeTimer, delay: minUptime });
+}
+
+/** The retry count and the `maxElapsed` deadline start afresh. */
+function resetOutage(m: Machine, fx: Effect[]): void {
+  m.retries = 0;
+  m.deadlinePassed = false;
+  if (m.deadlineTimer !== 0) {
+    fx.push({ type: "disarm", token: m.deadlineTimer });
+    m.deadlineTimer = 0;
   }
 }
 
@@ -394,8 +475,13 @@ function failQueue(
   m.waiters = [];
 }
 
-function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): Effect[] {
+function enterDisconnected(m: Machine, fx: Effect[], given: DisconnectReason): Effect[] {
+  const reason: DisconnectReason = looksPermanent(given) ? { ...given, permanent: true } : given;
   m.phase = "disconnected";
+  if (m.uptimeTimer !== 0) {
+    fx.push({ type: "disarm", token: m.uptimeTimer });
+    m.uptimeTimer = 0;
+  }
   failQueue(
     m,
     fx,
@@ -417,6 +503,10 @@ function terminate(m: Machine, fx: Effect[], reason: StopReason, quiet = false):
   m.phase = "stopped";
   m.stopReason = reason;
   cancelTimer(m, fx);
+  for (const token of [m.uptimeTimer, m.deadlineTimer]) {
+    if (token !== 0) fx.push({ type: "disarm", token });
+  }
+  m.uptimeTimer = m.deadlineTimer = 0;
   const stopped = () => new ClientStoppedError(reason);
   failQueue(m, fx, stopped, stopped, "the client stopped");
   fx.push(quiet ? { type: "terminate", reason, quiet } : { type: "terminate", reason });
@@ -424,26 +514,94 @@ function terminate(m: Machine, fx: Effect[], reason: StopReason, quiet = false):
 }
 
 function schedule(m: Machine, fx: Effect[], policy: ReconnectPolicy | null): Effect[] {
+  const retryAfter = m.retryAfter;
+  m.retryAfter = undefined;
   if (policy === null) return fx;
+  const lastReason = m.lastReason ?? { kind: "closed" };
+  if (lastReason.permanent && !policy.retryPermanent) {
+    fx.push({
+      type: "log",
+      level: "error",
+      message: `Giving up: the failure looks permanent (${
+        describeReason(lastReason)
+      }) and reconnect.retryPermanent is false`,
+    });
+    return terminate(m, fx, { kind: "permanent_failure", lastReason });
+  }
   if (m.retries >= policy.maxRetries) {
     return terminate(m, fx, {
       kind: "max_retries_exceeded",
       retries: m.retries,
-      lastReason: m.lastReason ?? { kind: "closed" },
+      lastReason,
     });
   }
-  const delay = backoffDelay(m.retries, policy, policy.random);
+  if (m.deadlinePassed) return giveUpElapsed(m, fx);
+  if (m.deadlineTimer === 0 && m.retries === 0 && policy.maxElapsed !== Infinity) {
+    // The first failure of an outage starts its deadline.
+    m.deadlineTimer = m.nextToken++;
+    fx.push({ type: "arm", token: m.deadlineTimer, delay: policy.maxElapsed });
+  }
+  const asked = retryAfter !== undefined;
+  const delay = asked
+    ? Math.min(retryAfter, policy.maxRetryAfter)
+    : backoffDelay(m.retries, policy, policy.random);
   m.retries++;
   m.timer = m.nextToken++;
   fx.push({ type: "arm", token: m.timer, delay });
   fx.push({
     type: "log",
-    level: "debug",
+    level: "info",
     message: `Reconnecting in ${delay} ms (retry ${m.retries}${
       policy.maxRetries === Infinity ? "" : ` of ${policy.maxRetries}`
-    })`,
+    })${asked ? " as the server asked (Retry-After)" : ""} after: ${describeReason(lastReason)}`,
   });
   return fx;
+}
+
+/** `maxElapsed` passed without a stable connection: the client gives up. */
+function giveUpElapsed(m: Machine, fx: Effect[]): Effect[] {
+  const policy = m.config.reconnect ?? DEFAULT_RECONNECT;
+  return terminate(m, fx, {
+    kind: "max_elapsed_exceeded",
+    elapsed: policy.maxElapsed,
+    retries: m.retries,
+    lastReason: m.lastReason ?? { kind: "closed" },
+  });
+}
+
+/**
+ * A frame sent with a reply was never written. On the current connection, while it is up, that
+ * is the connection's failure; otherwise the connection ended already, and the caller hears how.
+ */
+function writeFailed(
+  m: Machine,
+  fx: Effect[],
+  conn: number,
+  reply: Reply,
+  error: Error,
+): Effect[] {
+  if (conn === m.conn && m.phase === "connected") {
+    fx.push({ type: "release" });
+    const after = enterDisconnected(m, fx, { kind: "error", error });
+    // The caller hears before handleDisconnect runs (the call is the last effect).
+    after.splice(after.length - 1, 0, {
+      type: "settle",
+      reply,
+      error: unsent(m.lastReason!, error),
+    });
+    return after;
+  }
+  const reason = m.lastReason ?? { kind: "error", error };
+  fx.push({ type: "settle", reply, error: unsent(reason, error) });
+  return fx;
+}
+
+function unsent(reason: DisconnectReason, cause: Error): ConnectionError {
+  return new ConnectionError(
+    reason,
+    `Cannot send frame as the connection ended before it was written (${describeReason(reason)})`,
+    { cause },
+  );
 }
 
 const ACTIVE_RESULTS =

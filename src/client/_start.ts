@@ -113,7 +113,12 @@ async function runInit(callbacks: AnyCallbacks, initArg: unknown, actor: Actor):
   }
 }
 
-/** Picks the transport: see `ClientOptions.transport`. */
+/**
+ * Picks the transport: see `ClientOptions.transport`. `auto` takes the socket transport
+ * wherever there are sockets (Deno, Node, Bun): it can ping, pause reading, let go of a dead
+ * connection and tell why a connect failed, which the runtimes' `WebSocket` cannot. Browsers get
+ * the web transport.
+ */
 function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
   const needs: string[] = [];
   if (config.headers.length > 0 && !webSocketTakesHeaders()) {
@@ -122,24 +127,43 @@ function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
   if (config.tls !== undefined) needs.push("transportOptions.tls");
   if (config.limits !== undefined) needs.push("limits");
   if (typeof callbacks.handlePing === "function") needs.push("a handlePing callback");
-  if (config.transport === "web" && needs.length > 0) {
-    throw new UnsupportedError(
-      `Cannot start the client as the web transport cannot honour ${
-        needs.join(", ")
-      }; use transport: "socket" or "auto"`,
-    );
+  const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
+  switch (config.transport) {
+    case "web":
+      if (needs.length > 0) {
+        throw new UnsupportedError(
+          `Cannot start the client as the web transport cannot honour ${
+            needs.join(", ")
+          }; use transport: "socket" or "auto"`,
+        );
+      }
+      if (!hasWebSocket) {
+        throw new UnsupportedError(
+          'Cannot start the client as this runtime has no global WebSocket for the web transport; use transport: "socket" or "auto"',
+        );
+      }
+      return webConnector;
+    case "socket":
+      if (!socketsAvailable()) {
+        throw new UnsupportedError(
+          "Cannot start the client as the socket transport needs Deno, Node or Bun, and this runtime (a browser?) has no sockets",
+        );
+      }
+      return socketConnector;
+    default:
+      if (socketsAvailable()) return socketConnector;
+      if (needs.length > 0) {
+        throw new UnsupportedError(
+          `Cannot start the client as ${needs.join(", ")} ${
+            needs.length === 1 ? "needs" : "need"
+          } the socket transport, and this runtime (a browser?) has no sockets`,
+        );
+      }
+      if (!hasWebSocket) {
+        throw new UnsupportedError(
+          "Cannot start the client as this runtime has neither sockets nor a global WebSocket",
+        );
+      }
+      return webConnector;
   }
-  if (config.transport === "web" || (config.transport === "auto" && needs.length === 0)) {
-    return webConnector;
-  }
-  if (!socketsAvailable()) {
-    throw new UnsupportedError(
-      config.transport === "socket"
-        ? "Cannot start the client as the socket transport needs Deno, Node or Bun, and this runtime (a browser?) has no sockets"
-        : `Cannot start the client as ${needs.join(", ")} ${
-          needs.length === 1 ? "needs" : "need"
-        } the socket transport, and this runtime (a browser?) has no sockets`,
-    );
-  }
-  return socketConnector;
 }

@@ -10,7 +10,7 @@ import { handleKey } from "./_handle_key.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import type { Phase } from "./_machine.ts";
 import type { ClientName } from "./name.ts";
-import type { StopReason } from "./reasons.ts";
+import type { DisconnectReason, StopReason } from "./reasons.ts";
 
 /**
  * The client's state: `disconnected`, `connecting`, `connected`, or `stopped` (final).
@@ -114,6 +114,32 @@ export class ClientHandle<S = unknown, M = unknown> {
    */
   get name(): ClientName | undefined {
     return this.#name;
+  }
+
+  /**
+   * What the client has done so far: a snapshot, taken when read.
+   *
+   * @example
+   * ```ts ignore
+   * const { connects, messagesIn, rtt } = conn.stats;
+   * console.log(`${connects} connections, ${messagesIn} messages, last round trip ${rtt} ms`);
+   * ```
+   */
+  get stats(): ClientStats {
+    const s = this.#actor.stats;
+    return {
+      attempts: s.attempts,
+      connects: s.connects,
+      messagesIn: s.messagesIn,
+      bytesIn: s.bytesIn,
+      messagesOut: s.messagesOut,
+      bytesOut: s.bytesOut,
+      connectedAt: s.connectedAt,
+      connectedMs: s.connectedBefore +
+        (s.connectedAt === undefined ? 0 : Date.now() - s.connectedAt),
+      lastClose: s.lastClose,
+      rtt: s.rtt,
+    };
   }
 
   /**
@@ -282,6 +308,40 @@ export class ClientHandle<S = unknown, M = unknown> {
     this.#actor.checkSupported(frame);
     if (this.state === "stopped") throw this.#actor.stoppedError();
   }
+}
+
+/**
+ * What a client has done since it started, as {@linkcode ClientHandle.stats} reports it.
+ *
+ * @example
+ * ```ts
+ * import type { ClientStats } from "@parley/client";
+ * function report(s: ClientStats): string {
+ *   return `${s.messagesIn} in, ${s.messagesOut} out, connected ${s.connectedMs} ms`;
+ * }
+ * ```
+ */
+export interface ClientStats {
+  /** Connection attempts made, the first included. */
+  readonly attempts: number;
+  /** Attempts that completed the handshake. */
+  readonly connects: number;
+  /** Text and binary messages received. */
+  readonly messagesIn: number;
+  /** Their payload size (text counted in UTF-16 code units). */
+  readonly bytesIn: number;
+  /** Text and binary messages sent (handed to the transport). */
+  readonly messagesOut: number;
+  /** Their payload size (text counted in UTF-16 code units). */
+  readonly bytesOut: number;
+  /** When the current connection opened (`Date.now()`), or `undefined` when not connected. */
+  readonly connectedAt: number | undefined;
+  /** Milliseconds connected in all, the current connection included. */
+  readonly connectedMs: number;
+  /** How the last connection (or attempt) ended, or `undefined`. */
+  readonly lastClose: DisconnectReason | undefined;
+  /** The last heartbeat round trip in milliseconds, or `undefined` before the first. */
+  readonly rtt: number | undefined;
 }
 
 /**

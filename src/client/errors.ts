@@ -45,12 +45,13 @@ export class ConnectionError extends ParleyError {
    * Creates the error; the cause is the reason's error, when it has one.
    * @param reason How the connection attempt ended.
    * @param message Overrides the default message.
+   * @param options Overrides the cause (say, the write that failed).
    */
-  constructor(reason: DisconnectReason, message?: string) {
+  constructor(reason: DisconnectReason, message?: string, options?: ErrorOptions) {
     super(
       message ??
         `Cannot send frame as the connection ended before it was up (${describeReason(reason)})`,
-      reason.kind === "error" ? { cause: reason.error } : undefined,
+      options ?? (reason.kind === "error" ? { cause: reason.error } : undefined),
     );
     this.reason = reason;
   }
@@ -139,6 +140,8 @@ export function describeReason(reason: DisconnectReason): string {
       return reason.error.message;
     case "connect_timeout":
       return `no connection within ${reason.timeout} ms`;
+    case "heartbeat_timeout":
+      return `the server went silent: nothing arrived within ${reason.timeout} ms of a heartbeat probe`;
     case "user":
       return `disconnect asked by a callback: ${String(reason.reason)}`;
   }
@@ -155,6 +158,10 @@ export function describeStop(reason: StopReason): string {
       return reason.error instanceof Error ? reason.error.message : String(reason.error);
     case "max_retries_exceeded":
       return `gave up after ${reason.retries} reconnect attempts`;
+    case "max_elapsed_exceeded":
+      return `gave up reconnecting after ${reason.elapsed} ms (${reason.retries} attempts)`;
+    case "permanent_failure":
+      return `gave up on a failure that looks permanent (${describeReason(reason.lastReason)})`;
     case "aborted":
       return "aborted by its signal";
   }

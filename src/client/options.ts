@@ -7,6 +7,7 @@
 import type { Logger } from "./logger.ts";
 import type { ClientName } from "./name.ts";
 import type { Limits } from "../protocol/limits.ts";
+import type { HeartbeatOptions } from "../transport/heartbeat.ts";
 import type { TransportOptions } from "../transport/tls.ts";
 
 /**
@@ -30,6 +31,30 @@ export interface ReconnectOptions {
   readonly maxRetries?: number;
   /** The random source for jitter, returning numbers in `[0, 1)`. Default `Math.random`. */
   readonly random?: () => number;
+  /**
+   * Milliseconds a connection must stay up before the retry count starts afresh. A server that
+   * accepts and then drops at once is thus retried with a growing delay, not hammered at
+   * `baseDelay`. `0` resets the count on every successful handshake. Default `5000`.
+   */
+  readonly minUptime?: number;
+  /**
+   * Milliseconds of reconnecting without a stable connection (see `minUptime`) after which the
+   * client gives up and stops with `{ kind: "max_elapsed_exceeded" }`, counted from the first
+   * failure. Default `Infinity`.
+   */
+  readonly maxElapsed?: number;
+  /**
+   * The longest delay honoured from a refused upgrade's `Retry-After` header (429, 503), in ms;
+   * a longer one is cut to it. Default: `maxDelay`.
+   */
+  readonly maxRetryAfter?: number;
+  /**
+   * Whether to retry failures that look permanent (the reason's `permanent` is true: an upgrade
+   * refused with 400, 401, 403 or 404; a close with 1002, 1003, 1007 or 1008). With `false`, the
+   * client stops with `{ kind: "permanent_failure" }` on the first one instead of retrying.
+   * Default `true`.
+   */
+  readonly retryPermanent?: boolean;
 }
 
 /**
@@ -115,4 +140,22 @@ export interface ClientOptions {
    * 64 MiB, 131,072) when this is omitted; giving it implies the socket transport.
    */
   readonly limits?: Limits;
+  /**
+   * Notices a silent, dead peer (a NAT that forgot the connection, a sleeping laptop, a dead
+   * load balancer): after `interval` ms without anything received the client probes, and when
+   * nothing arrives within `timeout` ms it drops the connection (`handleDisconnect` gets
+   * `{ kind: "heartbeat_timeout" }`). `true` for the defaults (20 s and 20 s), `false` for none,
+   * or {@linkcode HeartbeatOptions}. Default: on with the defaults for the socket transport,
+   * which probes with pings; off for the web transport, which cannot ping (set it to get an idle
+   * timeout, and `message` to probe with your own frame).
+   */
+  readonly heartbeat?: boolean | HeartbeatOptions;
+  /**
+   * Bytes of received messages that may wait for the application (for `handleFrame` to run)
+   * before the client stops reading from the socket, so a server faster than the application
+   * is slowed down by TCP instead of filling memory; reading resumes once half of it is handled.
+   * Nothing is dropped. The web transport cannot pause a `WebSocket`: there the connection fails
+   * when the bound is passed. Default 4 MiB; `Infinity` turns the bound off.
+   */
+  readonly receiveBuffer?: number;
 }

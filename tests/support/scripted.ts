@@ -276,6 +276,25 @@ export class ScriptedConnection implements Transport {
   error(error: Error = new Error("scripted: connection failed")): void {
     this.#events.error(error);
   }
+
+  /** Nothing arrived within the heartbeat's timeout. */
+  heartbeatTimeout(): void {
+    this.#events.heartbeatTimeout();
+  }
+
+  /** A heartbeat round trip was measured. */
+  rtt(ms: number): void {
+    this.#events.rtt(ms);
+  }
+
+  /** How many times pause() and resume() were called. */
+  get pauses(): number {
+    return this.ops.filter((o) => o.op === "pause").length;
+  }
+
+  get resumes(): number {
+    return this.ops.filter((o) => o.op === "resume").length;
+  }
 }
 
 /** Lets the client's actor run: every queued microtask and one macrotask turn, `turns` times. */
