@@ -39,6 +39,9 @@ export interface DisconnectOptions {
   readonly reason?: string;
 }
 
+/** Shared by every copy of the library in the realm, so their handles recognise each other. */
+const HANDLE_BRAND: unique symbol = Symbol.for("@parley/client.ClientHandle") as never;
+
 /**
  * A running client, as `start` resolves it (it cannot be constructed otherwise). All methods
  * are safe to call in any state. `S` is the user state's type and `M` the type of messages for
@@ -54,6 +57,32 @@ export interface DisconnectOptions {
  * ```
  */
 export class ClientHandle<S = unknown, M = unknown> {
+  /**
+   * Whether `value` is a client handle, from this copy of the library or from any other copy
+   * loaded in the same JavaScript realm (their handles share a `Symbol.for` brand).
+   *
+   * @example
+   * ```ts ignore
+   * if (found instanceof ClientHandle) await found.stop();
+   * ```
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return value !== null && typeof value === "object" &&
+      (value as Record<symbol, unknown>)[HANDLE_BRAND] === true;
+  }
+
+  /**
+   * The brand that `instanceof ClientHandle` checks, in every copy of the library.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(conn[Symbol.for("@parley/client.ClientHandle")]); // true
+   * ```
+   */
+  get [HANDLE_BRAND](): true {
+    return true;
+  }
+
   #actor: Actor;
   #name: ClientName | undefined;
   #stopping: Promise<StopReason> | undefined;
