@@ -10,6 +10,13 @@ import { HandshakeError } from "../vocabulary/handshake_error.ts";
 import { ParleyError } from "../vocabulary/parley_error.ts";
 import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
 import { retryAfterMs } from "./_retry_after.ts";
+import { type AttemptParams, attemptParams, isDynamic } from "./_attempt.ts";
+import { Caller } from "./_caller.ts";
+import { publish } from "./_diagnostics.ts";
+import type { ClientEvent } from "./events.ts";
+import { EventReader, FrameReader } from "./_readers.ts";
+import type { DeadlockError } from "./errors.ts";
+import { ReentrancyGuard } from "./_reentrancy.ts";
 import {
   type CallbackName,
   createMachine,
@@ -17,8 +24,8 @@ import {
   type Event,
   type Machine,
   type Phase,
-  type Reply,
   step,
+  type Waiter,
 } from "./_machine.ts";
 import { Mailbox } from "./_mailbox.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
@@ -86,6 +93,19 @@ export class Actor {
   #paused = false;
   /** The current transport could not pause and its connection is being failed. */
   #overflowed = false;
+  /** Aborts the computing of an attempt's parameters (url, headers, subprotocols functions). */
+  #computing: AbortController | undefined;
+  #guard: ReentrancyGuard;
+  /** Callers of `call` still waiting, rejected when the client stops. */
+  #callers = new Set<Caller>();
+  #eventReaders = new Set<EventReader>();
+  #frameReaders = new Set<FrameReader>();
+  /** `ready()` callers waiting for the connection. */
+  #readyWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** handleConnect's info, until handleConnect has run: then the client is connected. */
+  #connecting: ConnectInfo | undefined;
+  /** The handle, for diagnostics_channel messages. */
+  handle: unknown;
   readonly stats: Stats = {
     attempts: 0,
     connects: 0,
@@ -118,6 +138,7 @@ export class Actor {
     this.#label = label;
     this.#onTerminate = onTerminate;
     this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.#guard = new ReentrancyGuard(clock, (message) => this.#log("warn", message));
     // Frames written during a burst of events go out together once the burst is over.
     this.#mailbox.onIdle = () => this.#transport?.flush?.();
   }
@@ -148,6 +169,84 @@ export class Actor {
     if (event.type === "stop" || event.type === "disconnect") {
       this.#mailbox.postUrgent(event, isCommand);
     } else this.#mailbox.post(event);
+  }
+
+  /**
+   * A request from the handle (sendFrame, disconnect, stop, call, connect, ready): made now,
+   * unless it comes from inside a callback that would wait for it for ever.
+   */
+  request(
+    request: string,
+    go: Event | (() => void),
+    refuse: (error: DeadlockError) => void,
+  ): void {
+    if (this.#guard.idle) {
+      if (typeof go === "function") go();
+      else this.post(go);
+    } else {
+      this.#guard.request(request, typeof go === "function" ? go : () => this.post(go), refuse);
+    }
+  }
+
+  /** `conn.call`: a caller that `handleCall` answers. */
+  call(
+    request: unknown,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const caller = new Caller(
+      resolve,
+      reject,
+      timeout,
+      signal,
+      this.#clock,
+      (what) =>
+        this.#log("debug", `Dropping a late ${what} to a call whose caller no longer waits`),
+      (done) => this.#callers.delete(done),
+    );
+    this.#callers.add(caller);
+    this.post({ type: "call", request, from: caller });
+  }
+
+  /** Whether the client's definition answers calls. */
+  get answersCalls(): boolean {
+    return typeof this.#callbacks.handleCall === "function";
+  }
+
+  /** `conn.ready()`: resolves once connected, rejects when the client stops. */
+  ready(resolve: () => void, reject: (error: unknown) => void): () => void {
+    if (this.#machine.phase === "connected" && this.#connecting === undefined) {
+      resolve();
+      return () => {};
+    }
+    const waiter = { resolve, reject };
+    this.#readyWaiters.push(waiter);
+    return () => {
+      const i = this.#readyWaiters.indexOf(waiter);
+      if (i >= 0) this.#readyWaiters.splice(i, 1);
+    };
+  }
+
+  /** `conn.events()`: a reader of what happens from now on. */
+  events(buffer: number): EventReader {
+    const reader: EventReader = new EventReader(buffer, () => this.#eventReaders.delete(reader));
+    if (this.#machine.phase === "stopped") reader.end();
+    else this.#eventReaders.add(reader);
+    return reader;
+  }
+
+  /** `conn.frames()`: a reader of the frames received from now on. */
+  frames(): FrameReader {
+    const reader: FrameReader = new FrameReader(
+      (frame) => frameCost(frame.data),
+      (bytes) => bytes > 0 ? this.#received(bytes) : this.#handled(-bytes),
+      () => this.#frameReaders.delete(reader),
+    );
+    if (this.#machine.phase === "stopped") reader.end();
+    else this.#frameReaders.add(reader);
+    return reader;
   }
 
   /** Logs a warning with the client's label. */
@@ -185,10 +284,15 @@ export class Actor {
       // Everything waiting is handled in this turn, in order (postFirst included), without a
       // promise per event: only an async callback makes the loop wait.
       for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
+        // A frame of the current connection also goes to the frames() readers.
+        const live = event.type === "frame" && this.#frameReaders.size > 0 &&
+          event.conn === this.#machine.conn && this.#machine.phase === "connected";
         const pending = this.#handle(step(this.#machine, event));
         if (pending !== undefined) await pending;
-        if (event.type === "frame") this.#handled(frameCost(event.frame.data));
-        else if (event.type === "ping") this.#handled(frameCost(event.payload));
+        if (event.type === "frame") {
+          if (live) { for (const reader of this.#frameReaders) reader.push(event.frame); }
+          this.#handled(frameCost(event.frame.data));
+        } else if (event.type === "ping") this.#handled(frameCost(event.payload));
       }
     }
   }
@@ -203,16 +307,19 @@ export class Actor {
       if (call === undefined) break;
       if (call.callback === "handleDisconnect") {
         this.#disconnected(call.args[0] as DisconnectReason);
-      }
+      } else if (call.callback === "handleConnect") this.#connecting = call.args[1] as ConnectInfo;
       let outcome: Event;
       try {
         const fn = this.#callbacks[call.callback] as
           | ((...args: unknown[]) => unknown)
           | undefined;
-        const value = fn === undefined ? undefined : fn.apply(this.#callbacks, call.args);
+        const value = fn === undefined
+          ? undefined
+          : this.#guard.call(call.callback, fn, this.#callbacks, call.args);
         if (isThenable(value)) {
           // Nothing sent so far waits for an async callback.
           this.#transport?.flush?.();
+          this.#guard.waiting(call.callback);
           return this.#resume(value);
         }
         outcome = { type: "result", value };
@@ -231,6 +338,7 @@ export class Actor {
    */
   #disconnected(reason: DisconnectReason): void {
     this.stats.lastClose = reason;
+    this.#emit({ type: "disconnected", reason, at: Date.now() });
     const level = reason.kind === "closed" || reason.kind === "user"
       ? "debug"
       : reason.kind === "remote_close" && (reason.code === 1000 || reason.code === 1001)
@@ -247,15 +355,35 @@ export class Actor {
     } catch (error) {
       outcome = { type: "threw", error };
     }
+    this.#guard.settled();
     const pending = this.#handle(step(this.#machine, outcome));
     if (pending !== undefined) await pending;
   }
 
-  /** After each event: the connect timer ends once the machine has left "connecting". */
+  /**
+   * After each event: the connect timer ends once the machine has left "connecting"; once
+   * handleConnect has run on a connection still up, the client is connected (the event, and
+   * `ready()` callers hear).
+   */
   #settled(): void {
-    if (this.#machine.phase === "connecting" || this.#connectTimer === undefined) return;
+    const phase = this.#machine.phase;
+    if (this.#connecting !== undefined && phase !== "connecting") {
+      const info = this.#connecting;
+      this.#connecting = undefined;
+      if (phase === "connected") {
+        this.#emit({ type: "connected", info, at: Date.now() });
+        for (const w of this.#readyWaiters.splice(0)) w.resolve();
+      }
+    }
+    if (phase === "connecting" || this.#connectTimer === undefined) return;
     this.#clock.clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
+  }
+
+  /** Hands `event` to every events() reader and to diagnostics_channel. */
+  #emit(event: ClientEvent): void {
+    for (const reader of this.#eventReaders) reader.push(event);
+    publish(this.handle, this.#config.name, event);
   }
 
   /** Performs effects in order; returns the callback to run, which is always last. */
@@ -276,8 +404,20 @@ export class Actor {
           break;
         case "call":
           return fx;
+        case "reply":
+          (fx.from as Caller).reply(fx.value);
+          break;
         case "arm": {
           const token = fx.token;
+          if (token === this.#machine.timer) {
+            this.#emit({
+              type: "reconnecting",
+              attempt: this.stats.attempts + 1,
+              retry: this.#machine.retries,
+              delay: fx.delay,
+              at: Date.now(),
+            });
+          }
           this.#timers.set(
             token,
             this.#clock.setTimeout(() => {
@@ -321,12 +461,42 @@ export class Actor {
     const config = this.#config;
     this.#paused = false;
     this.#overflowed = false;
-    this.stats.attempts++;
+    const attempt = ++this.stats.attempts;
+    this.#emit({ type: "connecting", attempt, at: Date.now() });
+    if (!isDynamic(config)) {
+      this.#connect(conn, config as AttemptParams);
+      return;
+    }
+    // The url, headers or subprotocols come from functions: the attempt waits for them (within
+    // the connect timeout), and is abandoned with them.
+    const computing = new AbortController();
+    this.#computing = computing;
+    attemptParams(config, {
+      attempt,
+      lastReason: this.#machine.lastReason ?? undefined,
+      signal: computing.signal,
+    }).then(
+      (params) => {
+        if (this.#computing !== computing) return;
+        this.#computing = undefined;
+        this.#connect(conn, params);
+      },
+      (error: Error) => {
+        if (this.#computing !== computing) return;
+        this.#computing = undefined;
+        this.#mailbox.post({ type: "error", conn, error });
+      },
+    );
+  }
+
+  /** Opens the transport of attempt `conn`. */
+  #connect(conn: number, params: AttemptParams): void {
+    const config = this.#config;
     this.#transport = this.connector.connect(
       {
-        url: config.url,
-        headers: config.headers,
-        subprotocols: config.subprotocols,
+        url: params.url,
+        headers: params.headers,
+        subprotocols: params.subprotocols,
         closeTimeout: config.closeTimeout,
         limits: config.limits,
         tls: config.tls,
@@ -438,7 +608,7 @@ export class Actor {
     }
   };
 
-  #send(frame: Frame, reply: Reply | undefined, origin: string): void {
+  #send(frame: Frame, reply: Waiter | undefined, origin: string): void {
     const transport = this.#transport;
     const conn = this.#transportConn;
     const refused = (error: unknown) => {
@@ -479,7 +649,7 @@ export class Actor {
   }
 
   /** A frame sent with a reply was never written: the machine tells the caller why. */
-  #writeFailed(conn: number, reply: Reply, error: Error): void {
+  #writeFailed(conn: number, reply: Waiter, error: Error): void {
     if (this.#machine.phase === "stopped") {
       reply.reject(new ClientStoppedError(this.#machine.stopReason!));
       return;
@@ -492,6 +662,10 @@ export class Actor {
    * given, and releases it otherwise. Its `done` is waited for on stop.
    */
   #release(code?: number, reason = ""): void {
+    if (this.#computing !== undefined) {
+      this.#computing.abort(new Error("the connection attempt was abandoned"));
+      this.#computing = undefined;
+    }
     const t = this.#transport;
     if (t === undefined) return;
     const stats = this.stats;
@@ -512,11 +686,13 @@ export class Actor {
 
   /** The client stopped: settles what waits, releases everything; logs unless `quiet`. */
   #terminate(reason: StopReason, quiet: boolean): void {
+    const stopped = () => new ClientStoppedError(reason);
     for (const event of this.#mailbox.close()) {
-      if ("reply" in event && event.reply !== undefined) {
-        event.reply.reject(new ClientStoppedError(reason));
-      }
+      if ("reply" in event && event.reply !== undefined) event.reply.reject(stopped());
+      else if (event.type === "call") (event.from as Caller).stop(stopped());
     }
+    for (const caller of [...this.#callers]) caller.stop(stopped());
+    for (const w of this.#readyWaiters.splice(0)) w.reject(stopped());
     if (this.#connectTimer !== undefined) this.#clock.clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
@@ -530,6 +706,9 @@ export class Actor {
       this.#log("debug", `stopped: ${describeStop(reason)}`);
     }
     this.#onTerminate(reason);
+    this.#emit({ type: "stopped", reason, at: Date.now() });
+    for (const reader of this.#eventReaders) reader.end();
+    for (const reader of this.#frameReaders) reader.end();
     Promise.all([...this.#releasing]).then(() => this.#resolveStopped(reason));
   }
 
@@ -547,6 +726,7 @@ function isCommand(event: Event): boolean {
     case "disconnect":
     case "stop":
     case "info":
+    case "call":
       return true;
     default:
       return false;

@@ -30,10 +30,11 @@ export type CallbackName =
   | "handleFrame"
   | "handlePing"
   | "handleInfo"
+  | "handleCall"
   | "handleDisconnect";
 
 /** A caller waiting for an answer. Opaque to the machine: it only hands it to `settle`. */
-export interface Reply {
+export interface Waiter {
   resolve(value?: unknown): void;
   reject(error: unknown): void;
 }
@@ -41,7 +42,7 @@ export interface Reply {
 interface Queued {
   readonly frame: Frame;
   readonly bytes: number;
-  readonly reply: Reply | undefined;
+  readonly reply: Waiter | undefined;
 }
 
 /** Settings the machine reads. */
@@ -78,11 +79,13 @@ export interface Machine {
   queue: Queued[];
   queuedBytes: number;
   /** `connect()` callers waiting for the connection. */
-  waiters: Reply[];
+  waiters: Waiter[];
   /** Set by `disconnect()`: a plain `ok` from `handleDisconnect` then does not reconnect. */
   hold: boolean;
   /** The callback whose outcome the machine waits for. */
   pending: CallbackName | null;
+  /** The caller of the running `handleCall`, for its `reply`. */
+  calling: unknown;
   /** The reason handed to the pending `handleDisconnect`. */
   lastReason: DisconnectReason | null;
   /** Why the client stopped, once `phase` is `stopped`. */
@@ -94,7 +97,7 @@ export interface Machine {
 export type Event =
   /** The first event: `init` said `ok(user)`; the first connection attempt starts. */
   | { readonly type: "start"; readonly user: unknown }
-  | { readonly type: "connect"; readonly reply?: Reply }
+  | { readonly type: "connect"; readonly reply?: Waiter }
   | { readonly type: "timer"; readonly token: number }
   | { readonly type: "opened"; readonly conn: number; readonly info: ConnectInfo }
   | { readonly type: "frame"; readonly conn: number; readonly frame: ReceivedFrame }
@@ -120,21 +123,23 @@ export type Event =
   | {
     readonly type: "writeFailed";
     readonly conn: number;
-    readonly reply: Reply;
+    readonly reply: Waiter;
     readonly error: Error;
   }
   | {
     readonly type: "send";
     readonly frame: Frame;
-    readonly reply?: Reply;
+    readonly reply?: Waiter;
   }
   | {
     readonly type: "disconnect";
     readonly code: number;
     readonly reason: string;
-    readonly reply?: Reply;
+    readonly reply?: Waiter;
   }
   | { readonly type: "info"; readonly message: unknown }
+  /** `conn.call(request)`; `from` answers the caller (opaque to the machine). */
+  | { readonly type: "call"; readonly request: unknown; readonly from: unknown }
   /** `quiet`: the caller reports the reason itself (a refused start), so nothing is logged. */
   | { readonly type: "stop"; readonly reason: StopReason; readonly quiet?: boolean }
   | { readonly type: "result"; readonly value: unknown }
@@ -148,7 +153,7 @@ export type Effect =
   | {
     readonly type: "send";
     readonly frame: Frame;
-    readonly reply?: Reply;
+    readonly reply?: Waiter;
     /** Who sent it, for messages: "sendFrame", "sendFrameAsync", "handleFrame"... */
     readonly origin: string;
   }
@@ -157,7 +162,9 @@ export type Effect =
   | { readonly type: "call"; readonly callback: CallbackName; readonly args: unknown[] }
   | { readonly type: "arm"; readonly token: number; readonly delay: number }
   | { readonly type: "disarm"; readonly token: number }
-  | { readonly type: "settle"; readonly reply: Reply; readonly error?: unknown }
+  | { readonly type: "settle"; readonly reply: Waiter; readonly error?: unknown }
+  /** `handleCall` answered with `reply(value, state)`. */
+  | { readonly type: "reply"; readonly from: unknown; readonly value: unknown }
   | {
     readonly type: "log";
     readonly level: "debug" | "info" | "warn" | "error";
@@ -184,6 +191,7 @@ export function createMachine(user: unknown, config: MachineConfig): Machine {
     waiters: [],
     hold: false,
     pending: null,
+    calling: undefined,
     lastReason: null,
     stopReason: null,
     config,
@@ -250,6 +258,9 @@ export function step(m: Machine, event: Event): Effect[] {
       return disconnect(m, fx, event.code, event.reason, event.reply);
     case "info":
       return call(m, fx, "handleInfo", [event.message, m.user]);
+    case "call":
+      m.calling = event.from;
+      return call(m, fx, "handleCall", [event.request, event.from, m.user]);
     case "stop":
       return terminate(m, fx, event.reason, event.quiet);
     case "result":
@@ -257,6 +268,7 @@ export function step(m: Machine, event: Event): Effect[] {
     case "threw":
     case "internalError":
       m.pending = null;
+      m.calling = undefined;
       return terminate(m, fx, { kind: "error", error: event.error });
   }
 }
@@ -278,7 +290,7 @@ function staleAfterStop(m: Machine, event: Event): Effect[] {
 }
 
 /** `connect()`, or the first connect at start (no `reply`). */
-function connect(m: Machine, fx: Effect[], reply: Reply | undefined): Effect[] {
+function connect(m: Machine, fx: Effect[], reply: Waiter | undefined): Effect[] {
   if (m.phase === "connected") {
     if (reply) fx.push({ type: "settle", reply });
     return fx;
@@ -379,7 +391,7 @@ function disconnect(
   fx: Effect[],
   code: number,
   reason: string,
-  reply: Reply | undefined,
+  reply: Waiter | undefined,
 ): Effect[] {
   m.hold = true;
   if (m.phase === "disconnected") {
@@ -393,7 +405,7 @@ function disconnect(
   return enterDisconnected(m, fx, { kind: "closed" });
 }
 
-function send(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined): Effect[] {
+function send(m: Machine, fx: Effect[], frame: Frame, reply: Waiter | undefined): Effect[] {
   const origin = reply ? "sendFrame" : "sendFrameAsync";
   if (m.phase === "connected") {
     fx.push({ type: "send", frame, reply, origin });
@@ -406,7 +418,7 @@ function send(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined):
 }
 
 /** Queues a frame sent while connecting, unless the queue is full. */
-function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined): void {
+function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Waiter | undefined): void {
   const cfg = m.config;
   // Sized only when queued: measuring every frame's text would cost a pass over it.
   const bytes = frameByteLength(frame);
@@ -427,7 +439,7 @@ function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefine
 }
 
 /** A frame that cannot be sent: its caller hears why, or the logger does (sendFrameAsync). */
-function refuse(fx: Effect[], error: Error, reply: Reply | undefined): void {
+function refuse(fx: Effect[], error: Error, reply: Waiter | undefined): void {
   if (reply) fx.push({ type: "settle", reply, error });
   else {
     fx.push({
@@ -577,7 +589,7 @@ function writeFailed(
   m: Machine,
   fx: Effect[],
   conn: number,
-  reply: Reply,
+  reply: Waiter,
   error: Error,
 ): Effect[] {
   if (conn === m.conn && m.phase === "connected") {
@@ -606,10 +618,16 @@ function unsent(reason: DisconnectReason, cause: Error): ConnectionError {
 
 const ACTIVE_RESULTS =
   "ok(state), push(frame, state), disconnect(reason, state) or stop(reason, state)";
+const CALL_RESULTS =
+  "reply(value, state), ok(state), push(frame, state), disconnect(reason, state) or stop(reason, state)";
 const DISCONNECT_RESULTS = "ok(state), reconnect(state) or stayDisconnected(state)";
 
 function badResult(callback: CallbackName, value: unknown, detail?: string): TypeError {
-  const expected = callback === "handleDisconnect" ? DISCONNECT_RESULTS : ACTIVE_RESULTS;
+  const expected = callback === "handleDisconnect"
+    ? DISCONNECT_RESULTS
+    : callback === "handleCall"
+    ? CALL_RESULTS
+    : ACTIVE_RESULTS;
   return new TypeError(
     detail
       ? `${callback} returned an invalid result: ${detail}`
@@ -632,6 +650,7 @@ interface Outcome {
   readonly state?: unknown;
   readonly frame?: unknown;
   readonly reason?: unknown;
+  readonly value?: unknown;
 }
 
 /** The outcome of the callback that ran: `value` is what it returned (or resolved to). */
@@ -665,6 +684,15 @@ function handleDisconnectResult(m: Machine, fx: Effect[], r: Outcome): Effect[] 
 
 /** What `handleConnect`, `handleFrame`, `handlePing` or `handleInfo` returned. */
 function activeResult(m: Machine, fx: Effect[], callback: CallbackName, r: Outcome): Effect[] {
+  if (callback === "handleCall") {
+    const from = m.calling;
+    m.calling = undefined;
+    if (r.action === "reply") {
+      if ("state" in r) m.user = r.state;
+      fx.push({ type: "reply", from, value: r.value });
+      return fx;
+    }
+  }
   let frames: Frame[] = [];
   if (r.action === "push") {
     const pushed = pushedFrames(r.frame);

@@ -3,16 +3,17 @@ import { describe, frameShapeError, frameSizeError } from "./_frame_check.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import { defaultLogger, type Logger } from "./logger.ts";
 import type { ClientName, NameRegistry } from "./name.ts";
-import type { ClientOptions } from "./options.ts";
+import type { AttemptFunction, ClientOptions, HeadersOption } from "./options.ts";
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../protocol/limits.ts";
 import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
 import type { ResolvedTls } from "../transport/tls.ts";
 
 /** Options after validation, with defaults applied. */
 export interface Config {
-  readonly url: URL;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-  readonly subprotocols: readonly string[];
+  /** The URL, or the function that gives it before each attempt. */
+  readonly url: URL | AttemptFunction<string | URL>;
+  readonly headers: ReadonlyArray<readonly [string, string]> | AttemptFunction<HeadersOption>;
+  readonly subprotocols: readonly string[] | AttemptFunction<readonly string[]>;
   readonly connectTimeout: number;
   readonly closeTimeout: number;
   readonly reconnect: ReconnectPolicy | null;
@@ -140,10 +141,12 @@ export function parseOptions(options: unknown): Config {
   }
   const opts = o as unknown as ClientOptions;
   return {
-    url: parseUrl(opts.url),
+    url: typeof opts.url === "function" ? opts.url : parseUrl(opts.url),
     name: opts.name === undefined ? undefined : checkName(opts.name),
-    headers: parseHeaders(opts.headers),
-    subprotocols: parseSubprotocols(opts.subprotocols),
+    headers: typeof opts.headers === "function" ? opts.headers : parseHeaders(opts.headers),
+    subprotocols: typeof opts.subprotocols === "function"
+      ? opts.subprotocols
+      : parseSubprotocols(opts.subprotocols),
     connectTimeout: duration("connectTimeout", opts.connectTimeout, 10_000, true),
     closeTimeout: duration("closeTimeout", opts.closeTimeout, 5_000, true),
     reconnect: parseReconnect(opts.reconnect),
@@ -202,7 +205,7 @@ export function parseUrl(value: unknown): URL {
   return url;
 }
 
-function parseHeaders(value: unknown): Array<readonly [string, string]> {
+export function parseHeaders(value: unknown): Array<readonly [string, string]> {
   if (value === undefined) return [];
   let entries: Iterable<unknown>;
   if (value instanceof Headers) entries = value.entries();
@@ -255,7 +258,7 @@ function parseHeaders(value: unknown): Array<readonly [string, string]> {
   return out;
 }
 
-function parseSubprotocols(value: unknown): string[] {
+export function parseSubprotocols(value: unknown): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     throw new TypeError(

@@ -12,6 +12,7 @@ import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
 import { socketConnector, socketsAvailable } from "../transport/socket.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 
 /** Overrides for tests. */
 export interface StartInternals {
@@ -50,6 +51,7 @@ export async function startClient(
     },
   );
   const handle = new ClientHandle(handleKey, actor, name);
+  actor.handle = handle;
   if (name !== undefined) register(name, handle);
 
   const state = await runInit(callbacks as AnyCallbacks, initArg, actor);
@@ -64,13 +66,16 @@ export async function startClient(
 
 /** Warns about TLS settings that do nothing, or that turn verification off. */
 function warnAboutTls(config: Config): void {
-  if (config.tls !== undefined && config.url.protocol === "ws:") {
+  const url = typeof config.url === "function" ? undefined : config.url;
+  if (config.tls !== undefined && url?.protocol === "ws:") {
     config.logger.warn(
-      `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
+      `[parley] transportOptions.tls has no effect on ${redactUrl(url)}, which is not a wss: URL`,
     );
   } else if (config.tls?.insecure) {
     config.logger.warn(
-      `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
+      `[parley] TLS certificate verification is OFF for ${
+        url === undefined ? "this client" : redactUrl(url)
+      } (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
     );
   }
 }
@@ -121,7 +126,10 @@ async function runInit(callbacks: AnyCallbacks, initArg: unknown, actor: Actor):
  */
 function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
   const needs: string[] = [];
-  if (config.headers.length > 0 && !webSocketTakesHeaders()) {
+  if (
+    (typeof config.headers === "function" || config.headers.length > 0) &&
+    !webSocketTakesHeaders()
+  ) {
     needs.push("custom headers (this runtime's WebSocket cannot send them)");
   }
   if (config.tls !== undefined) needs.push("transportOptions.tls");

@@ -11,6 +11,9 @@ import type { Frame } from "../vocabulary/frame.ts";
 import type { Phase } from "./_machine.ts";
 import type { ClientName } from "./name.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
+import type { CallOptions } from "./call.ts";
+import type { ClientEvent, EventsOptions, ReadyOptions } from "./events.ts";
+import type { ReceivedFrame } from "../vocabulary/frame.ts";
 
 /**
  * The client's state: `disconnected`, `connecting`, `connected`, or `stopped` (final).
@@ -56,7 +59,7 @@ const HANDLE_BRAND: unique symbol = Symbol.for("@parley/client.ClientHandle") as
  * console.log(conn.state); // "connected"
  * ```
  */
-export class ClientHandle<S = unknown, M = unknown> {
+export class ClientHandle<S = unknown, M = unknown, C = unknown> {
   /**
    * Whether `value` is a client handle, from this copy of the library or from any other copy
    * loaded in the same JavaScript realm (their handles share a `Symbol.for` brand).
@@ -90,7 +93,11 @@ export class ClientHandle<S = unknown, M = unknown> {
    * Never set, and private: it ties the handle to its type parameters, so that a handle of one
    * state or message type is not taken for a handle of another.
    */
-  declare private readonly types?: { readonly state: S; readonly message: M };
+  declare private readonly types?: {
+    readonly state: S;
+    readonly message: M;
+    readonly request: C;
+  };
 
   /**
    * Handles come from `start()`; constructing one otherwise throws a `TypeError`.
@@ -205,12 +212,12 @@ export class ClientHandle<S = unknown, M = unknown> {
   sendFrame(frame: Frame): Promise<void> {
     try {
       this.#check(frame);
-      return new Promise((resolve, reject) => {
-        this.#actor.post({ type: "send", frame, reply: { resolve, reject } });
-      });
     } catch (error) {
       return Promise.reject(error);
     }
+    return new Promise((resolve, reject) => {
+      this.#actor.request("sendFrame", { type: "send", frame, reply: { resolve, reject } }, reject);
+    });
   }
 
   /**
@@ -245,8 +252,141 @@ export class ClientHandle<S = unknown, M = unknown> {
   connect(): Promise<void> {
     if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
     return new Promise((resolve, reject) => {
-      this.#actor.post({ type: "connect", reply: { resolve, reject } });
+      this.#actor.request("connect", { type: "connect", reply: { resolve, reject } }, reject);
     });
+  }
+
+  /**
+   * Resolves once the client is connected and `handleConnect` has run (at once if it is), for
+   * code outside the client that must wait for the connection. Rejects with
+   * `ClientStoppedError` when the client stops first, or with `signal`'s reason.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.ready({ signal: AbortSignal.timeout(5000) });
+   * ```
+   */
+  ready(options: ReadyOptions = {}): Promise<void> {
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(
+        new TypeError(`Cannot wait for the client as "signal" must be an AbortSignal`),
+      );
+    }
+    if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      this.#actor.request("ready", () => {
+        const onAbort = () => {
+          cancel();
+          reject(signal!.reason);
+        };
+        const cancel = this.#actor.ready(() => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        });
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }, reject);
+    });
+  }
+
+  /**
+   * Asks the client: runs `handleCall(request, from, state)`, in every state, and resolves with
+   * what it answers (`reply(value, state)` at once, or `from.reply(value)` later). Rejects with
+   * `CallTimeoutError` after `timeout` ms (default 5000), with `signal`'s reason when it aborts,
+   * with what `from.reject` gets, and with `ClientStoppedError` when the client stops first. A
+   * definition without `handleCall` rejects with a `TypeError`.
+   *
+   * @example
+   * ```ts ignore
+   * const balance = await conn.call<number>({ method: "balance" }, { timeout: 2000 });
+   * ```
+   */
+  call<T = unknown>(request: C, options: CallOptions = {}): Promise<T> {
+    const timeout = options.timeout ?? 5000;
+    const signal = options.signal;
+    if (
+      typeof timeout !== "number" || Number.isNaN(timeout) ||
+      (timeout !== Infinity && !(timeout > 0 && timeout <= 2 ** 31 - 1))
+    ) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot call the client as "timeout" must be above 0 and at most ${
+            2 ** 31 - 1
+          } ms (or Infinity), got ${String(timeout)}`,
+        ),
+      );
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(
+        new TypeError(`Cannot call the client as "signal" must be an AbortSignal`),
+      );
+    }
+    if (!this.#actor.answersCalls) {
+      return Promise.reject(
+        new TypeError("Cannot call the client as its definition has no handleCall callback"),
+      );
+    }
+    if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      this.#actor.request(
+        "call",
+        () =>
+          this.#actor.call(request, timeout, signal, resolve as (value: unknown) => void, reject),
+        reject,
+      );
+    });
+  }
+
+  /**
+   * What happens to the client from now on, as an async iterable: `connecting`, `connected`,
+   * `disconnected`, `reconnecting` and, last, `stopped` (see {@linkcode ClientEvent}). Any
+   * number of readers may iterate at once; each may fall behind by `buffer` events (default
+   * 100), past which it loses the oldest and gets a `missed` event saying how many; a slow
+   * reader never slows the client. The iteration ends when the client stops; breaking out of
+   * the loop releases the reader.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const event of conn.events()) {
+   *   if (event.type === "disconnected") console.warn("lost the feed:", event.reason.kind);
+   * }
+   * ```
+   */
+  events(options: EventsOptions = {}): AsyncIterableIterator<ClientEvent> {
+    const buffer = options.buffer ?? 100;
+    if (!Number.isInteger(buffer) || buffer < 1) {
+      throw new RangeError(
+        `Cannot read the client's events as "buffer" must be a whole number of 1 or more, got ${
+          String(buffer)
+        }`,
+      );
+    }
+    return this.#actor.events(buffer);
+  }
+
+  /**
+   * The frames received from now on (text, binary and pong, as `handleFrame` gets them), as an
+   * async iterable, for code that would rather `for await` than write `handleFrame` (which, if
+   * defined, still runs first). A reader that falls behind holds the frames it has not taken,
+   * and they count toward `receiveBuffer`: past it the client stops reading from the socket
+   * until the reader catches up, so memory stays bounded and nothing is dropped. The iteration
+   * ends (after what is held) when the client stops; breaking out of the loop releases the
+   * reader.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const frame of conn.frames()) {
+   *   if (frame.type === "text") console.log(frame.data);
+   * }
+   * ```
+   */
+  frames(): AsyncIterableIterator<ReceivedFrame> {
+    return this.#actor.frames();
   }
 
   /**
@@ -277,7 +417,11 @@ export class ClientHandle<S = unknown, M = unknown> {
     }
     if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
     return new Promise((resolve, reject) => {
-      this.#actor.post({ type: "disconnect", code, reason, reply: { resolve, reject } });
+      this.#actor.request(
+        "disconnect",
+        { type: "disconnect", code, reason, reply: { resolve, reject } },
+        reject,
+      );
     });
   }
 
@@ -305,16 +449,27 @@ export class ClientHandle<S = unknown, M = unknown> {
    * ```
    */
   stop(reason?: unknown): Promise<StopReason> {
-    if (this.#stopping === undefined) {
-      this.#actor.post({
-        type: "stop",
-        reason: reason === undefined || reason === "normal"
-          ? { kind: "normal" }
-          : { kind: "user", reason },
-      });
-      this.#stopping = this.#actor.stopped;
-    }
-    return this.#stopping;
+    if (this.#stopping !== undefined) return this.#stopping;
+    const stopping = new Promise<StopReason>((resolve, reject) => {
+      this.#actor.request(
+        "stop",
+        () => {
+          this.#actor.post({
+            type: "stop",
+            reason: reason === undefined || reason === "normal"
+              ? { kind: "normal" }
+              : { kind: "user", reason },
+          });
+          this.#actor.stopped.then(resolve);
+        },
+        (error) => {
+          this.#stopping = undefined;
+          reject(error);
+        },
+      );
+    });
+    this.#stopping = stopping;
+    return stopping;
   }
 
   /**
@@ -383,4 +538,4 @@ export interface ClientStats {
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type AnyClientHandle = ClientHandle<any, any>;
+export type AnyClientHandle = ClientHandle<any, any, any>;

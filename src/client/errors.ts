@@ -182,3 +182,62 @@ export function describeStop(reason: StopReason): string {
  * ```
  */
 export class NoSuchClientError extends ParleyError {}
+
+/**
+ * `conn.call` got no answer within its `timeout`. The client carries on; the `from` its
+ * `handleCall` got is stale from then on.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await conn.call({ method: "status" }, { timeout: 1000 });
+ * } catch (e) {
+ *   if (e instanceof CallTimeoutError) console.warn(`no answer within ${e.timeout} ms`);
+ * }
+ * ```
+ */
+export class CallTimeoutError extends ParleyError {
+  /** The timeout that passed, in ms. */
+  readonly timeout: number;
+  /**
+   * Creates the error.
+   * @param timeout The timeout that passed, in ms.
+   */
+  constructor(timeout: number) {
+    super(`Cannot complete the call as no answer came within ${timeout} ms`);
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A callback waited for its own client: the client runs one callback at a time, so a request
+ * made from inside a callback (its own `sendFrame`, `disconnect`, `stop`, `call`, `connect` or
+ * `ready`) is served only after that callback returns, and awaiting it there would wait for
+ * ever. The request was refused; return `push(...)`, `disconnect(...)` or `stop(...)` from the
+ * callback instead, or use `sendFrameAsync`.
+ *
+ * @example
+ * ```ts
+ * import { DeadlockError } from "@parley/client";
+ * const err = new DeadlockError("sendFrame", "handleFrame");
+ * console.log(err.message.startsWith("Cannot await sendFrame from inside handleFrame")); // true
+ * ```
+ */
+export class DeadlockError extends ParleyError {
+  /**
+   * Creates the error.
+   * @param request What was asked: "sendFrame", "disconnect", "stop", "call", "connect", "ready".
+   * @param callback The callback it was asked from.
+   */
+  constructor(request: string, callback: string) {
+    super(
+      `Cannot await ${request} from inside ${callback}: the client runs one callback at a time, so it would wait for itself; ${
+        request === "sendFrame"
+          ? "return push(frame, state) instead, or call sendFrameAsync"
+          : request === "disconnect" || request === "stop"
+          ? `return ${request}(reason, state) instead`
+          : "call it from outside the client's callbacks"
+      }`,
+    );
+  }
+}

@@ -5,6 +5,7 @@
  */
 
 import type { Logger } from "./logger.ts";
+import type { DisconnectReason } from "./reasons.ts";
 import type { ClientName } from "./name.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { HeartbeatOptions } from "../transport/heartbeat.ts";
@@ -73,6 +74,42 @@ export type HeadersOption =
   | Headers;
 
 /**
+ * What a connection parameter given as a function gets before each connection attempt.
+ *
+ * @example
+ * ```ts
+ * import type { AttemptContext } from "@parley/client";
+ * const describe = (ctx: AttemptContext) =>
+ *   `attempt ${ctx.attempt}${ctx.lastReason ? ` after ${ctx.lastReason.kind}` : ""}`;
+ * ```
+ */
+export interface AttemptContext {
+  /** The attempt's number: 1 for the first since start. */
+  readonly attempt: number;
+  /** How the last connection or attempt ended, or `undefined` before the first. */
+  readonly lastReason: DisconnectReason | undefined;
+  /** Aborted when the attempt is abandoned (the client stops, the connect timeout passes). */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A connection parameter computed before each attempt (the first included), sync or async: a
+ * fresh token, a rotated URL. Its time counts in `connectTimeout`. If it throws or rejects, the
+ * attempt fails with a `HandshakeError` whose `cause` is that error, and the reconnect policy
+ * goes on as for any failed connect; what it returns is checked like the static option.
+ *
+ * @example A fresh token for every attempt
+ * ```ts
+ * import type { AttemptFunction, HeadersOption } from "@parley/client";
+ * declare function freshToken(signal: AbortSignal): Promise<string>;
+ * const headers: AttemptFunction<HeadersOption> = async ({ signal }) => ({
+ *   authorization: `Bearer ${await freshToken(signal)}`,
+ * });
+ * ```
+ */
+export type AttemptFunction<T> = (context: AttemptContext) => T | Promise<T>;
+
+/**
  * Options for `start`. Only `url` is required; unknown keys are rejected.
  *
  * @example
@@ -89,15 +126,22 @@ export type HeadersOption =
 export interface ClientOptions {
   /**
    * The server's URL: `ws:` or `wss:` (`http:` and `https:` are accepted and mean the same, as
-   * in the web's `WebSocket`). A fragment is refused.
+   * in the web's `WebSocket`). A fragment is refused. Or a function giving it before each
+   * attempt ({@linkcode AttemptFunction}).
    */
-  readonly url: string | URL;
+  readonly url: string | URL | AttemptFunction<string | URL>;
   /** Registers the client under a name; see {@linkcode ClientName}. */
   readonly name?: ClientName;
-  /** Extra headers for the upgrade request. Names and values may not contain CR or LF. */
-  readonly headers?: HeadersOption;
-  /** WebSocket subprotocols to offer (`Sec-WebSocket-Protocol`). Default none. */
-  readonly subprotocols?: readonly string[];
+  /**
+   * Extra headers for the upgrade request. Names and values may not contain CR or LF. Or a
+   * function giving them before each attempt ({@linkcode AttemptFunction}).
+   */
+  readonly headers?: HeadersOption | AttemptFunction<HeadersOption>;
+  /**
+   * WebSocket subprotocols to offer (`Sec-WebSocket-Protocol`). Default none. Or a function
+   * giving them before each attempt ({@linkcode AttemptFunction}).
+   */
+  readonly subprotocols?: readonly string[] | AttemptFunction<readonly string[]>;
   /** Milliseconds the whole connect (DNS, TCP, TLS, upgrade) may take. Default `10000`. */
   readonly connectTimeout?: number;
   /**

@@ -10,8 +10,8 @@ import {
   type Machine,
   type MachineConfig,
   type Phase,
-  type Reply,
   step,
+  type Waiter,
 } from "../../src/client/_machine.ts";
 import type { ReconnectPolicy } from "../../src/client/_options.ts";
 import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
@@ -64,7 +64,7 @@ function machine(config: Partial<MachineConfig> = {}, user: unknown = "s0"): Mac
 }
 
 /** A reply that remembers how it was settled. */
-class R implements Reply {
+class R implements Waiter {
   outcome: "pending" | "resolved" | "rejected" = "pending";
   error: unknown;
   constructor(readonly label: string) {}
@@ -108,6 +108,8 @@ function sum(fx: Effect[]): string[] {
         return `log ${e.level}`;
       case "terminate":
         return `terminate ${e.reason.kind}`;
+      case "reply":
+        return `reply ${JSON.stringify(e.value)}`;
     }
   });
 }
