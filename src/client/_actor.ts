@@ -253,6 +253,7 @@ export class Actor {
         closeTimeout: config.closeTimeout,
         limits: config.limits,
         tls: config.tls,
+        proxy: config.proxy,
       },
       new Actor.#Events(this, conn),
     );

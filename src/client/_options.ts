@@ -5,6 +5,7 @@ import type { ClientName, NameRegistry } from "./name.ts";
 import type { ClientOptions } from "./options.ts";
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../protocol/limits.ts";
 import type { ResolvedTls } from "../transport/tls.ts";
+import { DEFAULT_PROXY, parseProxyUrl, PROXY_OFF, type ProxySetting } from "../transport/proxy.ts";
 
 /** Options after validation, with defaults applied. */
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   readonly limits: ResolvedLimits | undefined;
   /** TLS settings, when given. */
   readonly tls: ResolvedTls | undefined;
+  /** The proxy setting (the socket transport's): the environment unless given. */
+  readonly proxy: ProxySetting;
 }
 
 /** A reconnect policy with every field filled in. */
@@ -59,6 +62,7 @@ const KNOWN_KEYS = new Set([
   "transport",
   "transportOptions",
   "limits",
+  "proxy",
 ]);
 
 const HINTS: Record<string, string> = {
@@ -70,6 +74,7 @@ const HINTS: Record<string, string> = {
   maxMessageSize: ' (receive limits go in "limits": { maxMessageSize })',
   maxFrameSize: ' (receive limits go in "limits": { maxFrameSize })',
   maxPayload: ' (receive limits go in "limits": { maxMessageSize })',
+  agent: ' (an HTTP(S) proxy is "proxy": "http://host:port")',
 };
 
 /** Headers the client writes itself; setting them by hand would break the handshake. */
@@ -117,6 +122,7 @@ export function parseOptions(options: unknown): Config {
     transport: parseTransport(opts.transport),
     limits: parseLimits(opts.limits),
     tls: parseTransportOptions(opts.transportOptions),
+    proxy: parseProxy(opts.proxy),
   };
 }
 
@@ -373,6 +379,25 @@ function parseTransport(value: unknown): "auto" | "web" | "socket" {
   throw new TypeError(
     `Cannot start the client as "transport" must be "auto", "web" or "socket", got ${
       describe(value)
+    }`,
+  );
+}
+
+/** The `proxy` option: "env", a proxy URL (string or URL) or false. */
+function parseProxy(value: unknown): ProxySetting {
+  if (value === undefined) return DEFAULT_PROXY;
+  if (value === false) return PROXY_OFF;
+  if (value === "env") return { kind: "env", explicit: true };
+  if ((typeof value === "string" && value.trim() !== "") || value instanceof URL) {
+    try {
+      return { kind: "url", proxy: parseProxyUrl(value, '"proxy"') };
+    } catch (error) {
+      throw new SyntaxError(`Cannot start the client as ${(error as Error).message}`);
+    }
+  }
+  throw new TypeError(
+    `Cannot start the client as "proxy" must be "env", a proxy URL (string or URL) or false, got ${
+      typeof value === "string" ? "an empty string" : describe(value)
     }`,
   );
 }

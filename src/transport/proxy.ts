@@ -70,7 +70,7 @@ export interface ProxyRoute {
 /**
  * Parses a proxy URL: `http:` or `https:` (no scheme means `http:`), credentials in its user
  * info (percent-decoded), the scheme's port by default. Path, query and fragment are ignored.
- * Throws a `SyntaxError` naming `source` (never the value, which may hold a password).
+ * Throws a `SyntaxError` naming `source`, never quoting the value (it may hold a password).
  */
 export function parseProxyUrl(value: string | URL, source: string): ProxyEndpoint {
   let text = String(value).trim();
@@ -78,8 +78,9 @@ export function parseProxyUrl(value: string | URL, source: string): ProxyEndpoin
   let url: URL;
   try {
     url = new URL(text);
-  } catch (cause) {
-    throw new SyntaxError(`${source} is not a valid proxy URL`, { cause });
+  } catch {
+    // Not the URL parser's error as the cause: its message quotes the URL, password and all.
+    throw new SyntaxError(`${source} is not a valid proxy URL`);
   }
   if (url.hostname === "") throw new SyntaxError(`${source} is a proxy URL without a host`);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
