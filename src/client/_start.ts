@@ -11,6 +11,7 @@ import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
 import { socketConnector, socketsAvailable } from "../transport/socket.ts";
+import { proxyFor } from "../transport/proxy.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 
 /** Overrides for tests. */
@@ -32,6 +33,7 @@ export async function startClient(
   const config = parseOptions(options);
   const connector = internals.connector ?? chooseConnector(config, callbacks as AnyCallbacks);
   warnAboutTls(config);
+  noteProxy(config, connector);
   config.signal?.throwIfAborted();
   const name = config.name;
   const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
@@ -73,6 +75,27 @@ function warnAboutTls(config: Config): void {
       `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
     );
   }
+}
+
+/**
+ * Says in a debug message how the socket transport reaches the server: through which proxy
+ * (and where it was configured), or directly and why (no proxy variable set, NO_PROXY, Deno
+ * without --allow-env). A setting that cannot be honoured is left to the connection to report.
+ */
+function noteProxy(config: Config, connector: Connector): void {
+  if (connector.name !== "socket") return;
+  let route;
+  try {
+    route = proxyFor(config.url, config.proxy);
+  } catch {
+    return;
+  }
+  const url = config.url.href;
+  config.logger.debug(
+    route.proxy === undefined
+      ? `[parley] ${url} is reached without a proxy: ${route.why}`
+      : `[parley] ${url} is reached through the proxy ${route.proxy.label} (${route.why})`,
+  );
 }
 
 /**
