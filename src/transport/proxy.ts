@@ -146,7 +146,7 @@ export function proxyFor(
     };
   }
   // In a CGI script, HTTP_PROXY is the request's Proxy header: never a proxy setting.
-  const cgi = env.readable("REQUEST_METHOD") && env.get("REQUEST_METHOD") !== undefined;
+  const cgi = env.readable("REQUEST_METHOD") && (env.get("REQUEST_METHOD") ?? "") !== "";
   let source: string | undefined;
   let value: string | undefined;
   for (const name of readable) {

@@ -73,6 +73,7 @@ Deno.test("env: HTTP_PROXY is not read in a CGI script (REQUEST_METHOD set: http
   );
   assert.equal(via(WS, { http_proxy: "http://p:2", REQUEST_METHOD: "GET" }), "http://p:2");
   assert.equal(via(WSS, { HTTPS_PROXY: "http://s:1", REQUEST_METHOD: "GET" }), "http://s:1");
+  assert.equal(via(WS, { HTTP_PROXY: "http://p:2", REQUEST_METHOD: "" }), "http://p:2");
 });
 
 Deno.test("env: NO_PROXY (no_proxy first) sends matching hosts direct and says which variable matched", () => {
