@@ -67,6 +67,8 @@ export async function startClient(
 /** Warns about TLS settings that do nothing, or that turn verification off. */
 function warnAboutTls(config: Config): void {
   if (config.tls !== undefined && config.url.protocol === "ws:") {
+    // TLS to an https: proxy trusts transportOptions.tls.ca: then it does have an effect.
+    if (throughHttpsProxy(config)) return;
     config.logger.warn(
       `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
     );
@@ -74,6 +76,15 @@ function warnAboutTls(config: Config): void {
     config.logger.warn(
       `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
     );
+  }
+}
+
+/** Whether the socket transport reaches the server through an https: proxy. */
+function throughHttpsProxy(config: Config): boolean {
+  try {
+    return proxyFor(config.url, config.proxy).proxy?.secure === true;
+  } catch {
+    return false;
   }
 }
 

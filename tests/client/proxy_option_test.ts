@@ -110,3 +110,22 @@ Deno.test("proxy: no debug message for the web transport, which does not use the
   await conn.stop();
   assert.deepEqual(logger.messages.filter((m) => /proxy/.test(m.message)), []);
 });
+
+Deno.test("proxy: transportOptions.tls on a ws: URL warns it has no effect, unless the proxy is an https: one (its TLS takes the ca)", async () => {
+  const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const warnings = async (proxy: unknown) => {
+    const connector = new ScriptedConnector({ name: "socket" });
+    const logger = recordingLogger();
+    const conn = await startClient({}, null, {
+      url: URL_OK,
+      proxy,
+      logger,
+      transportOptions: { tls: { ca: PEM } },
+    }, { connector });
+    await conn.stop();
+    return logger.messages.filter((m) => m.level === "warn").map((m) => m.message);
+  };
+  assert.match((await warnings(false)).join(), /transportOptions\.tls has no effect on ws:/);
+  assert.match((await warnings("http://proxy:3128")).join(), /has no effect/);
+  assert.deepEqual(await warnings("https://proxy:3129"), []);
+});
