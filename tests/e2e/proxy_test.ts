@@ -247,10 +247,10 @@ Deno.test('proxies: Deno without --allow-env: the default goes direct (and says 
   await using ws = await startWsServer();
   await using silent = startSilentProxy();
   const probe = fileURLToPath(new URL("../support/proxy_env_probe.ts", import.meta.url));
-  const run = async (proxy: string) => {
+  const run = async (proxy: string, flags: string[] = [], env: Record<string, string> = {}) => {
     const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net=127.0.0.1", "--no-prompt", probe, ws.url("/ws"), proxy],
-      env: { HTTP_PROXY: silent.url, http_proxy: silent.url, NO_COLOR: "1" },
+      args: ["run", "--allow-net=127.0.0.1", ...flags, "--no-prompt", probe, ws.url("/ws"), proxy],
+      env: { HTTP_PROXY: silent.url, http_proxy: silent.url, NO_COLOR: "1", ...env },
       stdout: "piped",
       stderr: "piped",
     }).output();
@@ -271,4 +271,32 @@ Deno.test('proxies: Deno without --allow-env: the default goes direct (and says 
     /^HandshakeError: Cannot connect to .* as proxy: "env" cannot read http_proxy, HTTP_PROXY, all_proxy, ALL_PROXY: on Deno, run with --allow-env/,
   );
   assert.equal(silent.accepted(), 0, "neither went to the proxy in the environment");
+});
+
+Deno.test("proxies: a socks5: proxy in the environment fails the connection (never bypassed), naming the variable but not its credentials", async () => {
+  await using ws = await startWsServer();
+  const probe = fileURLToPath(new URL("../support/proxy_env_probe.ts", import.meta.url));
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      "--no-prompt",
+      probe,
+      ws.url("/ws"),
+      "default",
+    ],
+    env: { ALL_PROXY: "socks5://user:hunter2@127.0.0.1:1080", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.ok(out.success, `${text}\n${new TextDecoder().decode(out.stderr)}`);
+  const { outcome } = JSON.parse(text) as { outcome: string };
+  assert.equal(
+    outcome,
+    `HandshakeError: Cannot connect to ${ws.url("/ws")} as ALL_PROXY names a socks5: proxy ` +
+      "(socks5://127.0.0.1:1080), and only http: and https: proxies are supported",
+  );
+  assert.equal(ws.connections.length, 0);
 });
