@@ -29,7 +29,12 @@ import { makeCerts, type TestCerts } from "./support/certs.ts";
 import { startTlsServer as startWssEchoServer } from "./support/tls_echo_server.ts";
 import { startPythonServer } from "./support/python_server.ts";
 import { startNginxWssServer } from "./support/nginx_wss_server.ts";
-import { startSilentProxy, startSquid, startTinyproxy } from "./support/proxies.ts";
+import {
+  startScriptedProxy,
+  startSilentProxy,
+  startSquid,
+  startTinyproxy,
+} from "./support/proxies.ts";
 import { startWsServer } from "./support/servers.ts";
 import type { ProxyPeers } from "./portable/proxy_cases.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
@@ -180,7 +185,7 @@ function closedPort(): number {
 /**
  * Starts the proxy runner's peers (see tests/portable/proxy_cases.ts): a ws:// and a wss:// echo
  * server, a "direct" echo server, tinyproxy, squid (plain with an https_port, and with basic
- * auth) and a silent proxy. The runner's environment names them in PARLEY_PORTABLE_PROXIES and
+ * auth), a silent proxy and a scripted one. The runner's environment names them in PARLEY_PORTABLE_PROXIES and
  * sets every proxy variable the client reads (an empty one counts as unset), so that the test
  * process's own proxy settings, if it has any, do not leak in.
  */
@@ -199,6 +204,8 @@ async function startProxyPeers(): Promise<RunningServer> {
     closers.push(() => direct.close());
     const silent = startSilentProxy();
     closers.push(() => silent.close());
+    const scripted = startScriptedProxy();
+    closers.push(() => scripted.close());
     const closed = closedPort();
     const squidOnly = "echo.parley-proxy.test";
     const user = "parley";
@@ -232,6 +239,7 @@ async function startProxyPeers(): Promise<RunningServer> {
       silent: silent.url,
       silentControl: silent.control,
       down: `http://127.0.0.1:${closedPort()}`,
+      scripted: scripted.url,
     };
     return {
       ws: peers.ws,

@@ -49,6 +49,8 @@ export interface ProxyPeers {
   readonly silentControl: string;
   /** A proxy URL where nothing listens. */
   readonly down: string;
+  /** The scripted proxy (tests/support/proxies.ts: its answer depends on the host asked for). */
+  readonly scripted: string;
 }
 
 /** The runner's settings. */
@@ -240,6 +242,42 @@ export function registerProxyCases(config: ProxyConfig): void {
       assert.equal(now.accepted, before.accepted + 1, "the attempt reached the proxy");
       assert.equal(now.open, 0, "the proxy sees the connection closed");
     }
+  });
+
+  test("a proxy's 200 with more bytes in the same write: they are the tunnel's (ws: the server's answer, here a 403)", async () => {
+    const error = await expectRefusal("ws://early.test:1", "early-ws", { proxy: p.scripted });
+    assert.equal(error.status, 403);
+    assert.match(error.message, /as the server answered 403 Forbidden instead of 101$/);
+  });
+
+  test("a proxy's 200 with more bytes in the same write, for wss: -> HandshakeError (no TLS server speaks first)", async () => {
+    const error = await expectRefusal("wss://early.test:1", "early-wss", {
+      proxy: p.scripted,
+      ...ca,
+    });
+    assert.match(
+      error.message,
+      new RegExp(
+        `as the tunnel through the proxy ${p.scripted} carried 45 bytes before the TLS handshake began$`,
+      ),
+    );
+  });
+
+  test("a proxy that does not answer in HTTP, or closes without an answer -> HandshakeError naming it", async () => {
+    let error = await expectRefusal("ws://garbage.test:1", "garbage", { proxy: p.scripted });
+    assert.match(
+      error.message,
+      new RegExp(
+        `as the proxy ${p.scripted} failed to open a tunnel: its answer to CONNECT starts with "SSH-2\.0-OpenSSH_9\.2", not HTTP/1\.x$`,
+      ),
+    );
+    error = await expectRefusal("wss://hangup.test:1", "hangup", { proxy: p.scripted, ...ca });
+    assert.match(
+      error.message,
+      new RegExp(
+        `as the proxy ${p.scripted} failed to open a tunnel: it closed the connection without answering CONNECT$`,
+      ),
+    );
   });
 
   // The environment cases: the runner's environment is described at the top of this file.

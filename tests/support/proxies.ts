@@ -9,7 +9,8 @@
 // readable (throwaway test secrets only). Its basic auth runs squid's basic_ncsa_auth helper on an
 // htpasswd file made with `openssl passwd -apr1`; its https_port (TLS to the proxy) uses a
 // certificate from tests/support/certs.ts. A `hosts` map is squid's hosts_file: names only squid
-// resolves, so a connection that reaches such a name went through squid.
+// resolves, so a connection that reaches such a name went through squid. A scripted proxy
+// answers CONNECT with what a real one does not: bytes after its 200, garbage, or nothing.
 
 import type { KeyPair } from "./certs.ts";
 import { closedAtEnd } from "./disposable.ts";
@@ -359,6 +360,79 @@ export function startSilentProxy(): SilentProxy {
       await accepting;
       await Promise.all(reads);
       await control.shutdown();
+    },
+  });
+}
+
+/** The scripted proxy's answers, by the host in the CONNECT request. */
+export const SCRIPTED_ANSWERS: Readonly<Record<string, string | null>> = {
+  // A 200 and, in the same write, what a server might send first: the tunnel's first bytes.
+  "early.test": "HTTP/1.1 200 Connection established\r\n\r\n" +
+    "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+  // Not HTTP at all.
+  "garbage.test": "SSH-2.0-OpenSSH_9.2\r\n\r\n",
+  // Closes the connection without an answer.
+  "hangup.test": null,
+};
+
+/** A fake proxy whose answer to CONNECT is scripted by the host asked for. */
+export interface ScriptedProxy extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a {@linkcode ScriptedProxy} on 127.0.0.1, port 0: it reads the CONNECT request, writes
+ * the answer {@linkcode SCRIPTED_ANSWERS} has for its host (or closes the connection), and then
+ * reads and ignores whatever comes until the client closes.
+ */
+export function startScriptedProxy(): ScriptedProxy {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const serve = async (conn: Deno.Conn) => {
+    const buffer = new Uint8Array(4096);
+    let head = "";
+    try {
+      while (!head.includes("\r\n\r\n")) {
+        const n = await conn.read(buffer);
+        if (n === null) return;
+        head += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+      const host = /^CONNECT ([^: ]+):/.exec(head)?.[1] ?? "";
+      const answer = SCRIPTED_ANSWERS[host];
+      if (answer === null || answer === undefined) return;
+      await conn.write(new TextEncoder().encode(answer));
+      while ((await conn.read(buffer)) !== null) { /* ignored */ }
+    } catch {
+      /* closed */
+    } finally {
+      conns.delete(conn);
+      try {
+        conn.close();
+      } catch { /* already closed */ }
+    }
+  };
+  const served: Promise<void>[] = [];
+  const accepting = (async () => {
+    try {
+      for await (const conn of listener) {
+        conns.add(conn);
+        served.push(serve(conn));
+      }
+    } catch { /* closed */ }
+  })();
+  return closedAtEnd({
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    close: async () => {
+      listener.close();
+      for (const conn of conns) {
+        try {
+          conn.close();
+        } catch { /* already closed */ }
+      }
+      await accepting;
+      await Promise.all(served);
     },
   });
 }
