@@ -174,13 +174,12 @@ async function startTlsServer(): Promise<RunningServer> {
   };
 }
 
-/** A port on 127.0.0.1 with nothing listening. */
-function closedPort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+/**
+ * A port on 127.0.0.1 with nothing listening: port 1 (tcpmux), which no test server takes and
+ * only root could bind. A port taken and released would do only until another runner's
+ * proxy picks the same free port.
+ */
+const CLOSED_PORT = 1;
 
 /**
  * Starts the proxy runner's peers (see tests/portable/proxy_cases.ts): a ws:// and a wss:// echo
@@ -206,7 +205,7 @@ async function startProxyPeers(): Promise<RunningServer> {
     closers.push(() => silent.close());
     const scripted = startScriptedProxy();
     closers.push(() => scripted.close());
-    const closed = closedPort();
+    const closed = CLOSED_PORT;
     const squidOnly = "echo.parley-proxy.test";
     const user = "parley";
     const password = "p@ss:w0rd/%";
@@ -238,7 +237,7 @@ async function startProxyPeers(): Promise<RunningServer> {
       password,
       silent: silent.url,
       silentControl: silent.control,
-      down: `http://127.0.0.1:${closedPort()}`,
+      down: `http://127.0.0.1:${CLOSED_PORT}`,
       scripted: scripted.url,
     };
     return {

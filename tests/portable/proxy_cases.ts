@@ -33,7 +33,7 @@ export interface ProxyPeers {
   readonly wss: string;
   /** An echo server the plain squid refuses to tunnel to; NO_PROXY names it. */
   readonly direct: string;
-  /** A port on 127.0.0.1 with nothing listening, which both proxies refuse to tunnel to. */
+  /** A port on 127.0.0.1 with nothing listening (1), which both proxies refuse to tunnel to. */
   readonly closedPort: number;
   /** A name only the plain squid resolves (to 127.0.0.1). */
   readonly squidOnly: string;
