@@ -20,7 +20,7 @@ interface State {
 }
 
 const Rpc = defineClient({
-  init: () => ok<State>({ next: 1, waiting: new Map() }),
+  init: (_: null) => ok<State>({ next: 1, waiting: new Map() }),
   handleCall(request: Request, from, state) {
     const id = state.next++;
     state.waiting.set(id, from);

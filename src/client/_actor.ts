@@ -501,6 +501,7 @@ export class Actor {
         limits: config.limits,
         tls: config.tls,
         heartbeat: this.#heartbeat,
+        proxy: config.proxy,
       },
       new Actor.#Events(this, conn),
     );

@@ -7,6 +7,7 @@ import type { AttemptFunction, ClientOptions, HeadersOption } from "./options.ts
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../protocol/limits.ts";
 import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
 import type { ResolvedTls } from "../transport/tls.ts";
+import { DEFAULT_PROXY, parseProxyUrl, PROXY_OFF, type ProxySetting } from "../transport/proxy.ts";
 
 /** Options after validation, with defaults applied. */
 export interface Config {
@@ -34,6 +35,8 @@ export interface Config {
   readonly heartbeat: ResolvedHeartbeat | null | undefined;
   /** Bytes of received frames the application has not handled yet before reading pauses. */
   readonly receiveBuffer: number;
+  /** The proxy setting (the socket transport's): the environment unless given. */
+  readonly proxy: ProxySetting;
 }
 
 /** A reconnect policy with every field filled in. */
@@ -93,6 +96,7 @@ const KNOWN_KEYS = new Set([
   "limits",
   "heartbeat",
   "receiveBuffer",
+  "proxy",
 ]);
 
 const HINTS: Record<string, string> = {
@@ -108,6 +112,7 @@ const HINTS: Record<string, string> = {
   keepalive: ' (pings are the "heartbeat": { interval, timeout })',
   keepAlive: ' (pings are the "heartbeat": { interval, timeout })',
   highWaterMark: ' (did you mean "receiveBuffer"?)',
+  agent: ' (an HTTP(S) proxy is "proxy": "http://host:port")',
 };
 
 /** Headers the client writes itself; setting them by hand would break the handshake. */
@@ -159,6 +164,7 @@ export function parseOptions(options: unknown): Config {
     tls: parseTransportOptions(opts.transportOptions),
     heartbeat: parseHeartbeat(opts.heartbeat),
     receiveBuffer: parseReceiveBuffer(opts.receiveBuffer),
+    proxy: parseProxy(opts.proxy),
   };
 }
 
@@ -487,6 +493,25 @@ function parseTransport(value: unknown): "auto" | "web" | "socket" {
   throw new TypeError(
     `Cannot start the client as "transport" must be "auto", "web" or "socket", got ${
       describe(value)
+    }`,
+  );
+}
+
+/** The `proxy` option: "env", a proxy URL (string or URL) or false. */
+function parseProxy(value: unknown): ProxySetting {
+  if (value === undefined) return DEFAULT_PROXY;
+  if (value === false) return PROXY_OFF;
+  if (value === "env") return { kind: "env", explicit: true };
+  if ((typeof value === "string" && value.trim() !== "") || value instanceof URL) {
+    try {
+      return { kind: "url", proxy: parseProxyUrl(value, '"proxy"') };
+    } catch (error) {
+      throw new SyntaxError(`Cannot start the client as ${(error as Error).message}`);
+    }
+  }
+  throw new TypeError(
+    `Cannot start the client as "proxy" must be "env", a proxy URL (string or URL) or false, got ${
+      typeof value === "string" ? "an empty string" : describe(value)
     }`,
   );
 }

@@ -11,6 +11,7 @@ import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
 import { socketConnector, socketsAvailable } from "../transport/socket.ts";
+import { proxyFor } from "../transport/proxy.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import { redactUrl } from "../vocabulary/redact.ts";
 
@@ -33,6 +34,7 @@ export async function startClient(
   const config = parseOptions(options);
   const connector = internals.connector ?? chooseConnector(config, callbacks as AnyCallbacks);
   warnAboutTls(config);
+  noteProxy(config, connector);
   config.signal?.throwIfAborted();
   const name = config.name;
   const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
@@ -68,6 +70,8 @@ export async function startClient(
 function warnAboutTls(config: Config): void {
   const url = typeof config.url === "function" ? undefined : config.url;
   if (config.tls !== undefined && url?.protocol === "ws:") {
+    // TLS to an https: proxy trusts transportOptions.tls.ca: then it does have an effect.
+    if (throughHttpsProxy(url, config)) return;
     config.logger.warn(
       `[parley] transportOptions.tls has no effect on ${redactUrl(url)}, which is not a wss: URL`,
     );
@@ -78,6 +82,37 @@ function warnAboutTls(config: Config): void {
       } (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
     );
   }
+}
+
+/** Whether the socket transport reaches the server through an https: proxy. */
+function throughHttpsProxy(url: URL, config: Config): boolean {
+  try {
+    return proxyFor(url, config.proxy).proxy?.secure === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Says in a debug message how the socket transport reaches the server: through which proxy
+ * (and where it was configured), or directly and why (no proxy variable set, NO_PROXY, Deno
+ * without --allow-env). A setting that cannot be honoured is left to the connection to report.
+ */
+function noteProxy(config: Config, connector: Connector): void {
+  // A url function's URL is known at each attempt only.
+  if (connector.name !== "socket" || typeof config.url === "function") return;
+  let route;
+  try {
+    route = proxyFor(config.url, config.proxy);
+  } catch {
+    return;
+  }
+  const url = redactUrl(config.url);
+  config.logger.debug(
+    route.proxy === undefined
+      ? `[parley] ${url} is reached without a proxy: ${route.why}`
+      : `[parley] ${url} is reached through the proxy ${route.proxy.label} (${route.why})`,
+  );
 }
 
 /**
@@ -135,6 +170,7 @@ function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
   if (config.tls !== undefined) needs.push("transportOptions.tls");
   if (config.limits !== undefined) needs.push("limits");
   if (typeof callbacks.handlePing === "function") needs.push("a handlePing callback");
+  if (config.proxy.kind === "url") needs.push("a proxy");
   const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
   switch (config.transport) {
     case "web":

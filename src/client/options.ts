@@ -202,4 +202,27 @@ export interface ClientOptions {
    * when the bound is passed. Default 4 MiB; `Infinity` turns the bound off.
    */
   readonly receiveBuffer?: number;
+  /**
+   * The HTTP(S) proxy the socket transport reaches the server through, with a `CONNECT` tunnel:
+   *
+   * - `"env"` (default): the proxy environment variables, read as curl reads them:
+   *   `https_proxy` or `HTTPS_PROXY` for `wss:`, `http_proxy` or `HTTP_PROXY` for `ws:`, else
+   *   `all_proxy` or `ALL_PROXY` (the lowercase name first, an empty value counts as unset);
+   *   `no_proxy` or `NO_PROXY` lists the hosts reached directly (names, which include the
+   *   names below them, with or without a leading dot; `host:port`; IP addresses and CIDR
+   *   ranges; `*` for all). On Deno they are read only with the env permission
+   *   (`--allow-env`): without it the default connects directly, and an explicit `"env"` fails
+   *   the connection with a `HandshakeError` that names `--allow-env`.
+   * - a proxy URL, `"http://proxy.corp:3128"` or `https:` for TLS to the proxy (a missing
+   *   scheme means `http:`, a missing port the scheme's): always this proxy, whatever the
+   *   environment says. Credentials in it (`http://user:pass@proxy:3128`, percent-encoded)
+   *   are sent as `Proxy-Authorization: Basic`, and never appear in messages.
+   * - `false`: no proxy.
+   *
+   * A proxy that refuses the tunnel (407, 403, 502...) fails the connection with a
+   * `HandshakeError` that says it was the proxy, with the proxy's `status`; `connectTimeout`
+   * covers the way through the proxy. TLS to an `https:` proxy trusts
+   * `transportOptions.tls.ca` besides the runtime's roots, and is always verified.
+   */
+  readonly proxy?: "env" | string | URL | false;
 }

@@ -56,10 +56,14 @@ interface BunApi {
   }): Promise<BunSocket>;
 }
 
-/** Whether `Bun.connect` dials this target: plain TCP on Bun (TLS stays on node:tls). */
+/**
+ * Whether `Bun.connect` dials this target: plain TCP on Bun (TLS stays on node:tls, and so does
+ * a dial through a proxy, whose CONNECT exchange runs before the stream takes the socket).
+ */
 export function bunCanDial(target: DialTarget): boolean {
   const bun = (globalThis as { Bun?: { connect?: unknown } }).Bun;
-  return target.tls === undefined && typeof bun?.connect === "function";
+  return target.tls === undefined && target.proxy === undefined &&
+    typeof bun?.connect === "function";
 }
 
 /**

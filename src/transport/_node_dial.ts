@@ -1,14 +1,17 @@
-// Internal: dialling with node:net / node:tls (Node 22+, Bun for TLS, and Deno for TLS settings
-// its own API lacks; plain TCP on Bun goes through _bun_dial.ts). The modules are imported on
-// first use, so browsers never load them.
+// Internal: dialling with node:net / node:tls (Node 22+, Bun for TLS and for proxies, and Deno
+// for TLS settings its own API lacks, and for TLS inside TLS; plain TCP on Bun goes through
+// _bun_dial.ts). The modules are imported on first use, so browsers never load them.
 
 import {
   abortedError,
   type ByteStream,
+  type DialProxy,
   type DialTarget,
   stepError,
   type StreamEvents,
 } from "./_stream.ts";
+import type { ResolvedTls } from "./tls.ts";
+import { proxyStep, Tunnel } from "./_tunnel.ts";
 
 // Only the parts of node:net and node:tls used here, to keep Node's types out of the library.
 interface NodeSocket {
@@ -22,6 +25,9 @@ interface NodeSocket {
   once(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(event?: string): unknown;
   removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  unshift(chunk: Uint8Array): void;
   readonly destroyed: boolean;
   readonly writableLength: number;
 }
@@ -39,13 +45,65 @@ let tlsModule: Promise<NodeNet> | undefined;
  */
 const canHalfClose = typeof (globalThis as { Bun?: unknown }).Bun === "undefined";
 
-/** Dials with `node:net`, or `node:tls` for TLS targets. Aborting `signal` destroys the socket. */
+/**
+ * Dials with `node:net`, or `node:tls` for TLS targets. Through a proxy: to the proxy (over
+ * node:tls for an https: one), the CONNECT exchange, then node:tls over the tunnel for wss:.
+ * Aborting `signal` destroys the socket.
+ */
 export async function nodeDial(
   target: DialTarget,
   events: StreamEvents,
   signal: AbortSignal,
 ): Promise<ByteStream> {
-  const { hostname, port, tls } = target;
+  const proxy = target.proxy;
+  let socket: NodeSocket;
+  if (proxy === undefined) {
+    socket = await open(target.hostname, target.port, target.tls, undefined, signal);
+  } else {
+    const toProxy = await open(proxy.hostname, proxy.port, proxy.tls, { proxy }, signal);
+    const tunnel = new Tunnel(target, proxy);
+    const rest = await exchange(toProxy, tunnel, signal);
+    if (target.tls === undefined) {
+      socket = toProxy;
+      // The tunnel's first bytes, read with the proxy's answer, are read again by the stream.
+      if (rest.length > 0) socket.unshift(rest);
+    } else {
+      if (rest.length > 0) {
+        toProxy.destroy();
+        throw tunnel.earlyBytes(rest.length);
+      }
+      try {
+        socket = await open(target.hostname, target.port, target.tls, { over: toProxy }, signal);
+      } catch (error) {
+        toProxy.destroy();
+        throw error;
+      }
+      // TLS inside TLS (an https: proxy) runs over a stream wrapper: release the proxy's socket
+      // with the one in its tunnel.
+      socket.once("close", () => toProxy.destroy());
+    }
+  }
+  socket.setNoDelay(true);
+  const stream = new NodeStream(socket, events);
+  // The exchange paused the socket so that nothing after the proxy's answer was read before the
+  // stream listened.
+  if (proxy !== undefined) socket.resume();
+  return stream;
+}
+
+/**
+ * Connects to `hostname`:`port` with node:net, or node:tls when `tls` is given, and waits until
+ * the connection (and the TLS handshake) is done. `via.proxy`: this is the connection to that
+ * proxy (the steps name it). `via.over`: TLS over that socket (a tunnel) instead of a new
+ * connection.
+ */
+async function open(
+  hostname: string,
+  port: number,
+  tls: ResolvedTls | undefined,
+  via: { proxy?: DialProxy; over?: NodeSocket } | undefined,
+  signal: AbortSignal,
+): Promise<NodeSocket> {
   const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
   let socket: NodeSocket;
   let ready: string;
@@ -60,8 +118,7 @@ export async function nodeDial(
     if (signal.aborted) throw abortedError();
     const isIp = /^[0-9.]+$|:/.test(host);
     socket = mod.connect({
-      host,
-      port,
+      ...(via?.over === undefined ? { host, port } : { socket: via.over }),
       allowHalfOpen: true,
       // SNI carries names, never addresses; node:tls checks the certificate against it.
       servername: tls.serverName ?? (isIp ? undefined : host),
@@ -75,10 +132,16 @@ export async function nodeDial(
     });
     ready = "secureConnect";
   }
+  const proxy = via?.proxy;
+  const tlsStep = proxy === undefined ? "the TLS handshake" : proxyStep("tls", proxy);
   // Until "connect" the TCP connection is being made; then, for TLS, the handshake.
-  let step = "the TCP connection";
+  let step = via?.over !== undefined
+    ? tlsStep
+    : proxy === undefined
+    ? "the TCP connection"
+    : proxyStep("tcp", proxy);
   socket.once("connect", () => {
-    if (tls !== undefined) step = "the TLS handshake";
+    if (tls !== undefined) step = tlsStep;
   });
   await new Promise<void>((resolve, reject) => {
     const settle = (error?: Error) => {
@@ -99,8 +162,60 @@ export async function nodeDial(
     socket.once("error", (error: Error) => settle(stepError(step, error)));
     socket.once(ready, () => settle());
   });
-  socket.setNoDelay(true);
-  return new NodeStream(socket, events);
+  return socket;
+}
+
+/**
+ * Writes the CONNECT request and reads the proxy's answer; resolves with what came after it,
+ * leaving the socket paused. Destroys the socket when the exchange fails or `signal` aborts.
+ */
+function exchange(socket: NodeSocket, tunnel: Tunnel, signal: AbortSignal): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const settle = (error: Error | undefined, rest?: Uint8Array) => {
+      signal.removeEventListener("abort", onAbort);
+      socket.removeListener("data", onData);
+      socket.removeListener("end", onEnd);
+      socket.removeListener("error", onError);
+      if (error === undefined) {
+        resolve(rest!);
+        return;
+      }
+      socket.on("error", () => {});
+      socket.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Uint8Array) => {
+      let rest: Uint8Array | undefined;
+      try {
+        rest = tunnel.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch (error) {
+        settle(error as Error);
+        return;
+      }
+      if (rest === undefined) return;
+      // Nothing more is read until the stream, or TLS to the server, takes the socket over.
+      socket.pause();
+      settle(undefined, rest);
+    };
+    const onEnd = () => {
+      try {
+        tunnel.end();
+      } catch (error) {
+        settle(error as Error);
+      }
+    };
+    const onError = (error: Error) => settle(tunnel.ioError(error));
+    const onAbort = () => settle(abortedError());
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("error", onError);
+    socket.write(tunnel.request);
+  });
 }
 
 /**

@@ -36,6 +36,20 @@ export interface DialTarget {
   readonly hostname: string;
   readonly port: number;
   readonly tls: ResolvedTls | undefined;
+  /** The proxy to reach the target through, with a CONNECT tunnel (see _tunnel.ts). */
+  readonly proxy?: DialProxy;
+}
+
+/** An HTTP(S) proxy on the way to a dial target. */
+export interface DialProxy {
+  readonly hostname: string;
+  readonly port: number;
+  /** TLS to the proxy itself (an https: proxy). */
+  readonly tls: ResolvedTls | undefined;
+  /** The `Proxy-Authorization` value, if any: never part of a message. */
+  readonly authorization: string | undefined;
+  /** How messages name the proxy: `http://host:port`, without credentials. */
+  readonly label: string;
 }
 
 /**

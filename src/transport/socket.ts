@@ -16,6 +16,8 @@ import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
 import type { ResolvedTls } from "./tls.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents, Written } from "./transport.ts";
+import { proxyFor } from "./proxy.ts";
+import { TunnelError } from "./_tunnel.ts";
 
 /** Whether this runtime has raw sockets (Deno, Node, Bun; not browsers). */
 export function socketsAvailable(): boolean {
@@ -134,12 +136,14 @@ class SocketTransport implements Transport, ConnectionHandler {
       random,
       allocate: bunAllocate,
     }, this);
-    const target: DialTarget = {
-      hostname: url.hostname,
-      port: url.port === "" ? (url.protocol === "wss:" ? 443 : 80) : Number(url.port),
-      tls: url.protocol === "wss:" ? (params.tls ?? DEFAULT_TLS) : undefined,
-    };
-    dialer(target, new StreamSink(this), this.#dialing!.signal).then(
+    // A proxy setting that cannot be honoured fails the connection like a failed dial.
+    let dialing: Promise<ByteStream>;
+    try {
+      dialing = dialer(dialTarget(url, params), new StreamSink(this), this.#dialing!.signal);
+    } catch (error) {
+      dialing = Promise.reject(error);
+    }
+    dialing.then(
       (stream) => {
         this.#dialing = undefined;
         if (this.#destroyed) {
@@ -151,10 +155,14 @@ class SocketTransport implements Transport, ConnectionHandler {
       },
       (error: Error) => {
         this.#dialing = undefined;
+        // A proxy's refusal keeps its status and headers (the server's answer never came).
+        const refusal = error instanceof TunnelError ? error : undefined;
         this.#report(() =>
           events.error(
             new HandshakeError(`Cannot connect to ${this.#url.href} as ${error.message}`, {
               cause: error.cause ?? error,
+              status: refusal?.status,
+              headers: refusal?.headers,
             }),
           )
         );
@@ -453,6 +461,31 @@ const WRITE_LOW_WATER = 256 * 1024;
 
 /** How long the body of a refused upgrade without a length may keep arriving, in ms. */
 const REFUSAL_BODY_GRACE = 200;
+
+/**
+ * Where to dial for `url`: the server, and the proxy to tunnel through, if any. Throws when the
+ * proxy setting cannot be honoured (a bad proxy URL in the environment, say).
+ */
+function dialTarget(url: URL, params: ConnectParams): DialTarget {
+  const secure = url.protocol === "wss:";
+  const tls = params.tls ?? DEFAULT_TLS;
+  const proxy = params.proxy === undefined ? undefined : proxyFor(url, params.proxy).proxy;
+  return {
+    hostname: url.hostname,
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+    tls: secure ? tls : undefined,
+    proxy: proxy === undefined ? undefined : {
+      hostname: proxy.hostname,
+      port: proxy.port,
+      // TLS to an https: proxy: the runtime's roots and the extra CAs, the minimum version, and
+      // always verified (the server's server name, client certificate and
+      // dangerouslyAcceptInvalidCertificates are the server's alone).
+      tls: proxy.secure ? { ...DEFAULT_TLS, ca: tls.ca, minVersion: tls.minVersion } : undefined,
+      authorization: proxy.authorization,
+      label: proxy.label,
+    },
+  };
+}
 
 const DEFAULT_TLS: ResolvedTls = Object.freeze({
   ca: [],

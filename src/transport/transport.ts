@@ -24,6 +24,7 @@ import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import type { ResolvedLimits } from "../protocol/limits.ts";
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 import type { ResolvedTls } from "./tls.ts";
+import type { ProxySetting } from "./proxy.ts";
 
 /** What a transport can do; the client refuses what it cannot. */
 export interface TransportCapabilities {
@@ -80,6 +81,8 @@ export interface ConnectParams {
   readonly limits?: ResolvedLimits;
   /** TLS settings for wss: (socket transport). */
   readonly tls?: ResolvedTls;
+  /** The proxy setting (socket transport); no proxy when absent. */
+  readonly proxy?: ProxySetting;
   /** The heartbeat, when it is on. */
   readonly heartbeat?: ResolvedHeartbeat;
 }

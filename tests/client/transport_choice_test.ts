@@ -109,3 +109,14 @@ Deno.test("TLS settings with a ws: URL log a warning that they have no effect", 
     JSON.stringify(logger.messages),
   );
 });
+
+Deno.test('transport: "web" with a proxy URL is refused at start with UnsupportedError', async () => {
+  await assert.rejects(
+    defineClient({}).start(null, {
+      url: "ws://127.0.0.1:9/ws",
+      transport: "web",
+      proxy: "http://127.0.0.1:3128",
+    }),
+    (e) => e instanceof UnsupportedError && /cannot honour a proxy/.test(e.message),
+  );
+});
