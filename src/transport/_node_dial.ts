@@ -15,15 +15,15 @@ interface NodeSocket {
   setNoDelay(noDelay: boolean): unknown;
   cork(): void;
   uncork(): void;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   end(): unknown;
   destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(event?: string): unknown;
-  removeListener(event: string, listener: (...args: never[]) => void): unknown;
   readonly destroyed: boolean;
-  readonly writableLength: number;
 }
 interface NodeNet {
   connect(options: Record<string, unknown>): NodeSocket;
@@ -119,17 +119,30 @@ function defaultRoots(mod: unknown): string[] {
   }
 }
 
+/**
+ * A node:net or node:tls socket as a byte stream. The socket's write callback says when a chunk
+ * was handed to the operating system; the stream asks for it on the last chunk of each batch
+ * only, and keeps the batches' end totals in order (callbacks come in the order of the writes).
+ */
 class NodeStream implements ByteStream {
   #socket: NodeSocket;
+  #events: StreamEvents;
   /** The server ended its side (EOF). */
   #peerEnded = false;
-  /** The pending wait for "drain", shared by every waiter. */
-  #drain: Promise<void> | undefined;
   /** `end()` was called on a socket that cannot half-close: our FIN waits for the server's. */
   #endDeferred = false;
+  /** Bytes given to the socket so far. */
+  #handed = 0;
+  /** The totals the batches given to the socket end at, from `#head` on, in order. */
+  #batchEnds: number[] = [];
+  #head = 0;
+  /** The socket's write callback, one for every batch (`#written`, bound once). */
+  #onWritten: (error?: Error | null) => void;
 
   constructor(socket: NodeSocket, events: StreamEvents) {
     this.#socket = socket;
+    this.#events = events;
+    this.#onWritten = (error) => this.#written(error);
     socket.on("data", (chunk: Uint8Array) => {
       // A plain Uint8Array view: users get no Buffer quirks.
       events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -146,13 +159,30 @@ class NodeStream implements ByteStream {
   write(chunks: Uint8Array[]): void {
     const s = this.#socket;
     if (s.destroyed) return;
-    if (chunks.length === 1) {
-      s.write(chunks[0]);
+    const last = chunks.length - 1;
+    if (last < 0) return;
+    for (const c of chunks) this.#handed += c.length;
+    this.#batchEnds.push(this.#handed);
+    if (last === 0) {
+      s.write(chunks[0], this.#onWritten);
       return;
     }
     s.cork();
-    for (const c of chunks) s.write(c);
+    for (let i = 0; i < last; i++) s.write(chunks[i]);
+    s.write(chunks[last], this.#onWritten);
     s.uncork();
+  }
+
+  /** A batch's last chunk was handed to the operating system (or never will be: `error`). */
+  #written(error: Error | null | undefined): void {
+    const ends = this.#batchEnds;
+    const total = ends[this.#head++];
+    if (this.#head === ends.length) {
+      ends.length = 0;
+      this.#head = 0;
+    }
+    // A write refused because the socket is gone: its "error" or "close" event tells.
+    if (error == null) this.#events.written(total);
   }
 
   /**
@@ -169,24 +199,11 @@ class NodeStream implements ByteStream {
     this.#socket.destroy();
   }
 
-  get buffered(): number {
-    return this.#socket.destroyed ? 0 : this.#socket.writableLength;
+  pause(): void {
+    this.#socket.pause();
   }
 
-  drained(low: number): Promise<void> {
-    const s = this.#socket;
-    if (s.destroyed || s.writableLength <= low) return Promise.resolve();
-    // "drain" fires once the buffer is empty, "close" when the socket is gone; every waiter
-    // shares one pair of listeners.
-    return this.#drain ??= new Promise((resolve) => {
-      const done = () => {
-        s.removeListener("drain", done);
-        s.removeListener("close", done);
-        this.#drain = undefined;
-        resolve();
-      };
-      s.on("drain", done);
-      s.on("close", done);
-    });
+  resume(): void {
+    this.#socket.resume();
   }
 }
