@@ -271,9 +271,10 @@ class BunStream implements ByteStream {
     else this.#socket!.shutdown();
   }
 
-  pause(): void {
+  pause(): boolean {
     this.#paused = true;
     this.#socket?.pause();
+    return true;
   }
 
   resume(): void {

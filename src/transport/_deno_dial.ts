@@ -163,6 +163,8 @@ class DenoStream implements ByteStream {
   /** Bytes the operating system has taken so far. */
   #written = 0;
   #writing = false;
+  /** The write loop under way (`#flush`), if any. */
+  #writeLoop: Promise<void> = Promise.resolve();
   #ending = false;
   #closed = false;
   #reading = true;
@@ -227,11 +229,12 @@ class DenoStream implements ByteStream {
   write(chunks: Uint8Array[]): void {
     if (this.#closed || this.#ending) return;
     for (const c of chunks) this.#queue.push(c);
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) this.#writeLoop = this.#flush();
   }
 
-  pause(): void {
+  pause(): boolean {
     this.#paused = true;
+    return true;
   }
 
   resume(): void {
@@ -249,10 +252,11 @@ class DenoStream implements ByteStream {
         let at = 0;
         while (at < bytes.length) {
           const n = await this.#conn.write(bytes.subarray(at));
-          if (this.#closed) break;
+          // Counted even if the stream was dropped meanwhile: these bytes are out.
           at += n;
           this.#written += n;
           this.#events.written(this.#written);
+          if (this.#closed) break;
         }
       }
     } catch (error) {
@@ -278,7 +282,7 @@ class DenoStream implements ByteStream {
   end(): void {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) this.#writeLoop = this.#flush();
   }
 
   destroy(): void {
@@ -288,9 +292,10 @@ class DenoStream implements ByteStream {
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    // A paused read loop ends now; `done` once the pending read (if any) has settled, so no
-    // operation outlives the stream.
+    // A paused read loop ends now; `done` once the pending read and write (if any) have
+    // settled, so no operation outlives the stream, and a write that completed meanwhile is
+    // reported before it.
     this.#wakeReader?.();
-    this.#readLoop.then(() => this.#events.done());
+    Promise.all([this.#readLoop, this.#writeLoop]).then(() => this.#events.done());
   }
 }

@@ -5,6 +5,7 @@
 import {
   abortedError,
   type ByteStream,
+  coalesce,
   type DialTarget,
   stepError,
   type StreamEvents,
@@ -13,8 +14,6 @@ import {
 // Only the parts of node:net and node:tls used here, to keep Node's types out of the library.
 interface NodeSocket {
   setNoDelay(noDelay: boolean): unknown;
-  cork(): void;
-  uncork(): void;
   write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   end(): unknown;
   destroy(): unknown;
@@ -38,6 +37,13 @@ let tlsModule: Promise<NodeNet> | undefined;
  * after it (its close frame) is lost, and the server's next write is answered with a reset.
  */
 const canHalfClose = typeof (globalThis as { Bun?: unknown }).Bun === "undefined";
+
+/**
+ * Whether a paused socket stops reading from the network. Deno's node:tls (2.9) reads on into
+ * memory while its TLSSocket is paused (its node:net stops), so there the stream cannot pause:
+ * on Deno this file serves only TLS settings Deno's own TLS lacks (see _deno_dial.ts).
+ */
+const canPause = typeof (globalThis as { Deno?: unknown }).Deno === "undefined";
 
 /** Dials with `node:net`, or `node:tls` for TLS targets. Aborting `signal` destroys the socket. */
 export async function nodeDial(
@@ -120,29 +126,36 @@ function defaultRoots(mod: unknown): string[] {
 }
 
 /**
- * A node:net or node:tls socket as a byte stream. The socket's write callback says when a chunk
- * was handed to the operating system; the stream asks for it on the last chunk of each batch
- * only, and keeps the batches' end totals in order (callbacks come in the order of the writes).
+ * A node:net or node:tls socket as a byte stream. The socket's write callback says when a write
+ * was handed to the operating system, but not how much of it while it is under way; and the
+ * socket joins whatever waits behind a slow write into one (`writev`), so one callback would
+ * cover every frame queued meanwhile. So the stream gives the socket one write at a time (a large
+ * chunk, or a run of small ones copied into one buffer, as `coalesce` makes them) and keeps the
+ * rest: then a write that never completes (the stream dropped) holds back what it carries and no
+ * more.
  */
 class NodeStream implements ByteStream {
   #socket: NodeSocket;
   #events: StreamEvents;
   /** The server ended its side (EOF). */
   #peerEnded = false;
-  /** `end()` was called on a socket that cannot half-close: our FIN waits for the server's. */
+  /** `end()` was called: our FIN follows the last write. */
+  #ending = false;
+  /** Our FIN waits for the server's (the socket cannot half-close, see `end`). */
   #endDeferred = false;
-  /** Bytes given to the socket so far. */
-  #handed = 0;
-  /** The totals the batches given to the socket end at, from `#head` on, in order. */
-  #batchEnds: number[] = [];
-  #head = 0;
-  /** The socket's write callback, one for every batch (`#written`, bound once). */
-  #onWritten: (error?: Error | null) => void;
+  /** Chunks not given to the socket yet. */
+  #queue: Uint8Array[] = [];
+  /** The size of the write under way, or -1. */
+  #writing = -1;
+  /** Bytes the operating system has taken so far. */
+  #written = 0;
+  /** The socket's write callback (`#wrote`, bound once). */
+  #onWrite: (error?: Error | null) => void;
 
   constructor(socket: NodeSocket, events: StreamEvents) {
     this.#socket = socket;
     this.#events = events;
-    this.#onWritten = (error) => this.#written(error);
+    this.#onWrite = (error) => this.#wrote(error);
     socket.on("data", (chunk: Uint8Array) => {
       // A plain Uint8Array view: users get no Buffer quirks.
       events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -157,32 +170,34 @@ class NodeStream implements ByteStream {
   }
 
   write(chunks: Uint8Array[]): void {
-    const s = this.#socket;
-    if (s.destroyed) return;
-    const last = chunks.length - 1;
-    if (last < 0) return;
-    for (const c of chunks) this.#handed += c.length;
-    this.#batchEnds.push(this.#handed);
-    if (last === 0) {
-      s.write(chunks[0], this.#onWritten);
-      return;
-    }
-    s.cork();
-    for (let i = 0; i < last; i++) s.write(chunks[i]);
-    s.write(chunks[last], this.#onWritten);
-    s.uncork();
+    if (this.#socket.destroyed || this.#ending) return;
+    for (const c of chunks) if (c.length > 0) this.#queue.push(c);
+    if (this.#writing < 0) this.#next();
   }
 
-  /** A batch's last chunk was handed to the operating system (or never will be: `error`). */
-  #written(error: Error | null | undefined): void {
-    const ends = this.#batchEnds;
-    const total = ends[this.#head++];
-    if (this.#head === ends.length) {
-      ends.length = 0;
-      this.#head = 0;
+  /** Gives the socket the next write, or ends our side once everything is out. */
+  #next(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) {
+      if (this.#ending) this.#sendFin();
+      return;
     }
-    // A write refused because the socket is gone: its "error" or "close" event tells.
-    if (error == null) this.#events.written(total);
+    const { bytes, end } = coalesce(queue, 0);
+    queue.splice(0, end);
+    this.#writing = bytes.length;
+    this.#socket.write(bytes, this.#onWrite);
+  }
+
+  #wrote(error: Error | null | undefined): void {
+    const size = this.#writing;
+    this.#writing = -1;
+    // A write refused because the socket is gone: its "error" or "close" event tells. (One
+    // that completed is reported even if the stream was dropped meanwhile: its bytes are out.)
+    if (error != null) return;
+    this.#written += size;
+    this.#events.written(this.#written);
+    // (written may have dropped the stream, or started the next write.)
+    if (this.#writing < 0 && !this.#socket.destroyed) this.#next();
   }
 
   /**
@@ -191,16 +206,25 @@ class NodeStream implements ByteStream {
    * server's EOF or the transport's close timer then releases the stream.
    */
   end(): void {
+    if (this.#ending || this.#socket.destroyed) return;
+    this.#ending = true;
+    if (this.#writing < 0 && this.#queue.length === 0) this.#sendFin();
+  }
+
+  #sendFin(): void {
     if (canHalfClose || this.#peerEnded) this.#socket.end();
     else this.#endDeferred = true;
   }
 
   destroy(): void {
+    this.#queue = [];
     this.#socket.destroy();
   }
 
-  pause(): void {
+  pause(): boolean {
+    if (!canPause) return false;
     this.#socket.pause();
+    return true;
   }
 
   resume(): void {

@@ -33,9 +33,10 @@ export interface ByteStream {
   destroy(): void;
   /**
    * Stops reading from the network until `resume()`: the peer's data waits in the kernel, and
-   * TCP's window slows the peer. A read already under way may still report its chunk.
+   * TCP's window slows the peer. A read already under way may still report its chunk. Returns
+   * false, and changes nothing, where the stream cannot stop reading (see `NodeStream`).
    */
-  pause(): void;
+  pause(): boolean;
   /** Reads from the network again. */
   resume(): void;
 }

@@ -124,9 +124,15 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   #heartbeatSettings: ResolvedHeartbeat | undefined;
   /** Runs from the upgrade until the connection ends. */
   #heartbeat: Heartbeat | undefined;
-  /** The outstanding probe's number and when it went out (-1: none is waiting for its pong). */
+  /**
+   * The heartbeat's probes are pings of eight bytes: this connection's tag (random, so that
+   * they are told from the application's pings), then the probe's number.
+   */
+  #probeTag = 0;
   #probeId = 0;
+  /** When the last probe went out (-1 once its pong came, or before any). */
   #probeAt = -1;
+  #random: RandomSource;
   /** No more events go to the client (it closed or released the connection, or heard the end). */
   #ended = false;
   /** The stream is released (or was never opened): `done` is settled. */
@@ -152,6 +158,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     this.#events = events;
     this.#closeTimeout = params.closeTimeout;
     this.#heartbeatSettings = params.heartbeat;
+    this.#random = random;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#conn = new ClientConnection({
       url,
@@ -204,10 +211,21 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     });
     // (opened may have closed or released the connection.)
     if (this.#ended) return;
-    // A pause asked for while connecting applies now: the upgrade had to be read first.
-    if (this.#paused) this.#pauseStream();
+    // A pause asked for while connecting applies now: the upgrade had to be read first. A stream
+    // that cannot pause fails the connection, rather than read on without bound.
+    if (this.#paused && !this.#pauseStream()) {
+      const error = new Error(
+        "Cannot pause reading from the connection as Deno's node:tls, which serves these TLS settings, reads on while paused",
+      );
+      this.#report(() => this.#events.error(error));
+      this.#drop("the connection could not pause", error);
+      return;
+    }
     const settings = this.#heartbeatSettings;
     if (settings !== undefined) {
+      const tag = new Uint8Array(4);
+      this.#random(tag);
+      this.#probeTag = readUint32(tag, 0);
       const heartbeat = this.#heartbeat = new Heartbeat(settings, this);
       heartbeat.start();
       if (this.#paused) heartbeat.pause();
@@ -228,12 +246,17 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
 
   pong(data: Uint8Array): void {
     if (this.#ended) return;
-    // The answer to the heartbeat's probe is the heartbeat's, not the application's.
-    if (this.#probeAt >= 0 && isProbe(data, this.#probeId)) {
-      const ms = performance.now() - this.#probeAt;
-      this.#probeAt = -1;
-      this.#events.rtt(ms);
-      return;
+    // Answers to the heartbeat's probes are the heartbeat's, not the application's: the last
+    // probe's gives the round-trip time (a late answer to an earlier one, nothing).
+    if (data.length === 8 && this.#heartbeatSettings !== undefined) {
+      if (readUint32(data, 0) === this.#probeTag && readUint32(data, 4) <= this.#probeId) {
+        if (readUint32(data, 4) === this.#probeId && this.#probeAt >= 0) {
+          const ms = performance.now() - this.#probeAt;
+          this.#probeAt = -1;
+          this.#events.rtt(ms);
+        }
+        return;
+      }
     }
     this.#events.frame({ type: "pong", data });
   }
@@ -348,10 +371,10 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
 
   pause(): boolean {
     if (this.#paused) return true;
-    this.#paused = true;
     // Before the upgrade, reading goes on until it is through (see `opened`); after the end
     // there is nothing to pause for.
-    if (this.#conn.state === "open" && !this.#ended) this.#pauseStream();
+    if (this.#conn.state === "open" && !this.#ended && !this.#pauseStream()) return false;
+    this.#paused = true;
     // Our own silence is not the peer's.
     this.#heartbeat?.pause();
     return true;
@@ -369,12 +392,12 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   probe(): void {
     const conn = this.#conn;
     if (conn.state !== "open") return;
-    // Eight bytes: the probe's number, so that its pong is told from any other.
-    const id = ++this.#probeId;
+    // Its number wraps after 2^32 - 1 probes (decades at one a second); never 0.
+    const id = this.#probeId = this.#probeId === 0xffff_ffff ? 1 : this.#probeId + 1;
     const payload = new Uint8Array(8);
     const view = new DataView(payload.buffer);
-    view.setUint32(0, Math.floor(id / 0x1_0000_0000));
-    view.setUint32(4, id >>> 0);
+    view.setUint32(0, this.#probeTag);
+    view.setUint32(4, id);
     conn.sendPing(payload);
     this.#probeAt = performance.now();
     this.#flush();
@@ -447,10 +470,12 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     this.#resumeStream();
   }
 
-  #pauseStream(): void {
-    if (this.#streamPaused || this.#stream === undefined) return;
+  /** Pauses the stream; false if it cannot pause. */
+  #pauseStream(): boolean {
+    if (this.#streamPaused) return true;
+    if (this.#stream === undefined || !this.#stream.pause()) return false;
     this.#streamPaused = true;
-    this.#stream.pause();
+    return true;
   }
 
   #resumeStream(): void {
@@ -585,12 +610,9 @@ class StreamSink implements StreamEvents {
 /** Bytes of frames held back for a batch above which they are written at once. */
 const FLUSH_AT = 64 * 1024;
 
-/** Whether a pong's payload is that of the heartbeat's probe number `id` (see `probe`). */
-function isProbe(data: Uint8Array, id: number): boolean {
-  if (data.length !== 8) return false;
-  const high = (data[0] << 24 | data[1] << 16 | data[2] << 8 | data[3]) >>> 0;
-  const low = (data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7]) >>> 0;
-  return high * 0x1_0000_0000 + low === id;
+/** The big-endian unsigned 32-bit number at `at`. */
+function readUint32(data: Uint8Array, at: number): number {
+  return (data[at] << 24 | data[at + 1] << 16 | data[at + 2] << 8 | data[at + 3]) >>> 0;
 }
 
 /** How long the body of a refused upgrade without a length may keep arriving, in ms. */

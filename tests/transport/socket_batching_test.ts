@@ -41,7 +41,7 @@ function recordingDialer() {
     destroy() {
       queueMicrotask(() => events?.done());
     },
-    pause() {},
+    pause: () => true,
     resume() {},
   };
   const dialer: Dialer = (_target, e) => {
