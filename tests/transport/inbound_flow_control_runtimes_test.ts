@@ -7,12 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
-import {
-  binaryFrame,
-  type RawWsServer,
-  response101,
-  startRawWsServer,
-} from "../support/raw_ws_server.ts";
+import { binaryFrame, response101, startRawWsServer } from "../support/raw_ws_server.ts";
 import {
   eachAtOnce,
   pathOptions,
