@@ -1,13 +1,15 @@
 // Inbound flow control on the socket transport under Deno, Node 24 and Bun, over each runtime's
-// own TCP (and its TLS, for a pause mid-flood; STREAM_PATHS): a server writes 20 MiB of binary frames as fast as TCP lets it against a
-// client that paused the connection; the client reads no more than it had under way when it
-// paused, TCP's window holds the server back, and after resume() every byte arrives intact. The
-// client runs in tests/transport/socket_transport_driver.ts and keeps every frame it gets (as
-// an application's queue would), so reading on would show in its memory.
+// own TCP (and its TLS, for a pause mid-flood; STREAM_PATHS): a server (tests/support/ws_sink.ts)
+// writes 20 MiB of binary frames as fast as TCP lets it against a client that paused the
+// connection; the client reads no more than it had under way when it paused, and after resume()
+// every byte arrives intact. (What the server got rid of meanwhile is in the details, not
+// asserted: the kernel's buffers take part of the flood, and Linux grows a receive buffer it saw
+// drained quickly up to net.ipv4.tcp_rmem's maximum, 32 MiB here.) The client runs in
+// tests/transport/socket_transport_driver.ts and keeps every frame it gets (as an application's
+// queue would), so reading on would show in its memory.
 
 import assert from "node:assert/strict";
-import type { Socket } from "node:net";
-import { binaryFrame, response101, startRawWsServer } from "../support/raw_ws_server.ts";
+import { binaryFrame } from "../support/raw_ws_server.ts";
 import {
   eachAtOnce,
   pathOptions,
@@ -15,8 +17,8 @@ import {
   STREAM_PATHS,
   type StreamPath,
 } from "../support/runtime_driver.ts";
-import { makeCerts, type TestCerts } from "../support/certs.ts";
-import { startTlsWsSink } from "../support/tls_ws_sink.ts";
+import { type KeyPair, makeCerts, type TestCerts } from "../support/certs.ts";
+import { startWsSink } from "../support/ws_sink.ts";
 
 const TOTAL = 20 * 1024 * 1024;
 const FRAME = 64 * 1024;
@@ -32,44 +34,13 @@ function* floodFrames(): Generator<Uint8Array> {
   }
 }
 
-/** A server flooding its one connection after the upgrade, as fast as TCP lets it. */
-interface FloodServer {
-  readonly url: string;
-  /** Payload bytes TCP has taken from the server so far. */
-  sent(): number;
-  close(): Promise<void>;
-}
-
-/** ws://: the raw server (node:net), each write after the last one's "drain". */
-async function startPlainFloodServer(): Promise<FloodServer> {
+/**
+ * A server flooding its one connection after the upgrade, as fast as TCP lets it (each write
+ * awaited, so what it has sent is what TCP took); ws://, or wss:// with `tls`.
+ */
+function startFloodServer(tls?: KeyPair) {
   let sent = 0;
-  const server = await startRawWsServer({
-    respond(request, conn) {
-      // The frames only once the 101 is out: Deno's node:net has been seen to put a write made
-      // in a "data" handler behind later ones (with a Bun client reading).
-      conn.write(response101(request)).then(() => pump(conn.socket), () => {});
-      return undefined;
-    },
-  });
-  function pump(socket: Socket): void {
-    const frames = floodFrames();
-    const next = () => {
-      // (Not for-of: leaving one would close the generator.)
-      for (let f = frames.next(); !f.done; f = frames.next()) {
-        sent += FRAME;
-        if (!socket.write(f.value)) return void socket.once("drain", next);
-      }
-    };
-    socket.on("error", () => {});
-    next();
-  }
-  return { url: server.url(), sent: () => sent, close: () => server.close() };
-}
-
-/** wss://: Deno.listenTls, each write awaited. */
-async function startTlsFloodServer(): Promise<FloodServer> {
-  let sent = 0;
-  const sink = startTlsWsSink((await certs()).server);
+  const sink = startWsSink(tls);
   const pumping = sink.connection().then(async (conn) => {
     for (const frame of floodFrames()) {
       await conn.write(frame);
@@ -78,6 +49,7 @@ async function startTlsFloodServer(): Promise<FloodServer> {
   }).catch(() => {});
   return {
     url: sink.url,
+    /** Payload bytes TCP has taken from the server so far. */
     sent: () => sent,
     close: async () => {
       await sink.close();
@@ -103,9 +75,7 @@ for (const [when, options] of Object.entries(WHEN)) {
   Deno.test(`inbound flow control [socket, ${over}]: paused ${when}, a client flooded with 20 MiB reads at most what it had under way; resumed, every byte arrives intact`, async () => {
     const ca = paths.some((p) => p.tls) ? (await certs()).ca : "";
     await eachAtOnce(paths, (p) => p.name, async (path: StreamPath) => {
-      const server = path.tls === undefined
-        ? await startPlainFloodServer()
-        : await startTlsFloodServer();
+      const server = startFloodServer(path.tls === undefined ? undefined : (await certs()).server);
       try {
         const driver = runDriver(path.runtime, "flood", server.url, {
           ...pathOptions(path, ca),
@@ -132,7 +102,6 @@ for (const [when, options] of Object.entries(WHEN)) {
           readWhilePaused <= READ_BOUND,
           `read ${readWhilePaused} B while paused; ${detail}`,
         );
-        assert.ok(sentWhilePaused < TOTAL, `the server was not held back; ${detail}`);
         assert.ok(grew < 10, `memory grew by ${grew} MiB while paused; ${detail}`);
         assert.equal(report.received, TOTAL, detail);
         assert.equal(report.intact, true, `bytes out of order or lost; ${detail}`);

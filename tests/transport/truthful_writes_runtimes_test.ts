@@ -17,7 +17,7 @@ import {
 } from "../support/runtime_driver.ts";
 import { waitFor } from "../support/recorder.ts";
 import { makeCerts, type TestCerts } from "../support/certs.ts";
-import { startTlsWsSink, type TlsSinkConnection } from "../support/tls_ws_sink.ts";
+import { type SinkConnection, startWsSink } from "../support/ws_sink.ts";
 
 const FRAMES = 64;
 const SIZE = 1024 * 1024;
@@ -83,11 +83,11 @@ async function startPlainServer(): Promise<ReluctantServer> {
   };
 }
 
-/** wss://: Deno.listenTls, reading only when told to (see tls_ws_sink.ts). */
+/** wss://: Deno.listenTls, reading only when told to (see ws_sink.ts). */
 async function startTlsServer(): Promise<ReluctantServer> {
-  const sink = startTlsWsSink((await certs()).server);
+  const sink = startWsSink((await certs()).server);
   let slow: ReturnType<typeof setInterval> | undefined;
-  let conn: TlsSinkConnection | undefined;
+  let conn: SinkConnection | undefined;
   return {
     url: sink.url,
     async start(reader) {

@@ -1,8 +1,10 @@
-// A wss:// server on Deno.listenTls (127.0.0.1, port 0) that reads only when the test says so:
-// it answers the upgrade and then issues no read until asked, so TCP's window fills and the
-// client is held back; and it writes what the test gives it, each write awaited. (node:tls on Deno keeps reading from the socket while a TLSSocket is
-// paused, so the raw server's TLS mode cannot hold a client back.) It counts the bytes that
-// arrive after the upgrade request; it does not parse them.
+// A ws:// or wss:// server on Deno.listen / Deno.listenTls (127.0.0.1, port 0) that reads only
+// when the test says so: it answers the upgrade and then issues no read until asked, so TCP's
+// window fills and the client is held back; and it writes what the test gives it, each write
+// awaited, so what it has written is what TCP took. (node:tls on Deno keeps reading from the
+// socket while a TLSSocket is paused, so the raw server's TLS mode cannot hold a client back; and
+// node:net on Deno's write() may take more than TCP does.) It counts the bytes that arrive after
+// the upgrade request; it does not parse them.
 
 import { response101 } from "./raw_ws_server.ts";
 import type { KeyPair } from "./certs.ts";
@@ -12,8 +14,8 @@ const latin1 = new TextDecoder("latin1");
 const encoder = new TextEncoder();
 
 /** One accepted connection. */
-export class TlsSinkConnection {
-  readonly conn: Deno.TlsConn;
+export class SinkConnection {
+  readonly conn: Deno.Conn;
   /** Bytes received after the upgrade request. */
   received = 0;
   /** The client ended or dropped the connection (EOF or an error on read). */
@@ -21,7 +23,7 @@ export class TlsSinkConnection {
   #reading: Promise<void> | undefined;
   #buffer = new Uint8Array(64 * 1024);
 
-  constructor(conn: Deno.TlsConn) {
+  constructor(conn: Deno.Conn) {
     this.conn = conn;
   }
 
@@ -70,25 +72,23 @@ export class TlsSinkConnection {
 }
 
 /** A running sink; `await using` closes it. */
-export interface TlsWsSink extends AsyncDisposable {
+export interface WsSink extends AsyncDisposable {
   readonly url: string;
   /** The first connection, once its upgrade was answered. */
-  connection(): Promise<TlsSinkConnection>;
+  connection(): Promise<SinkConnection>;
   close(): Promise<void>;
 }
 
-/** Starts the sink with the server's certificate. */
-export function startTlsWsSink(server: KeyPair): TlsWsSink {
-  const listener = Deno.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: server.cert,
-    key: server.key,
-  });
-  const connections: TlsSinkConnection[] = [];
+/** Starts the sink: ws://, or wss:// with the server's certificate `tls`. */
+export function startWsSink(tls?: KeyPair): WsSink {
+  const listener: Deno.Listener = tls === undefined
+    ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
+    : Deno.listenTls({ hostname: "127.0.0.1", port: 0, cert: tls.cert, key: tls.key });
+  const connections: SinkConnection[] = [];
   const first = (async () => {
     const conn = await listener.accept();
-    const sink = new TlsSinkConnection(conn);
+    if (tls === undefined) (conn as Deno.TcpConn).setNoDelay(true);
+    const sink = new SinkConnection(conn);
     connections.push(sink);
     // The request head, then the 101; whatever came after the head counts as received.
     let head = "";
@@ -109,7 +109,7 @@ export function startTlsWsSink(server: KeyPair): TlsWsSink {
   first.catch(() => {});
   const port = (listener.addr as Deno.NetAddr).port;
   return closedAtEnd({
-    url: `wss://127.0.0.1:${port}/ws`,
+    url: `${tls === undefined ? "ws" : "wss"}://127.0.0.1:${port}/ws`,
     connection: () => first,
     close: async () => {
       listener.close();
