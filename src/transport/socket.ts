@@ -248,9 +248,13 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     if (this.#ended) return;
     // Answers to the heartbeat's probes are the heartbeat's, not the application's: the last
     // probe's gives the round-trip time (a late answer to an earlier one, nothing).
-    if (data.length === 8 && this.#heartbeatSettings !== undefined) {
-      if (readUint32(data, 0) === this.#probeTag && readUint32(data, 4) <= this.#probeId) {
-        if (readUint32(data, 4) === this.#probeId && this.#probeAt >= 0) {
+    if (
+      data.length === 8 && this.#heartbeatSettings !== undefined &&
+      readUint32(data, 0) === this.#probeTag
+    ) {
+      const id = readUint32(data, 4);
+      if (id <= this.#probeId) {
+        if (id === this.#probeId && this.#probeAt >= 0) {
           const ms = performance.now() - this.#probeAt;
           this.#probeAt = -1;
           this.#events.rtt(ms);
