@@ -151,6 +151,9 @@ function unlessAborted(
   });
 }
 
+/** A settled promise, shared. */
+const SETTLED = Promise.resolve();
+
 /**
  * A `Deno.Conn` as a byte stream. One read is pending at a time, except while paused: then none
  * is issued, and no read buffer is held. Writes go out one `conn.write` at a time, and each one
@@ -164,7 +167,7 @@ class DenoStream implements ByteStream {
   #written = 0;
   #writing = false;
   /** The write loop under way (`#flush`), if any. */
-  #writeLoop: Promise<void> = Promise.resolve();
+  #writeLoop: Promise<void> = SETTLED;
   #ending = false;
   #closed = false;
   #reading = true;

@@ -111,8 +111,8 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   #stream: ByteStream | undefined;
   /** Bytes given to the stream's `write` so far. */
   #handed = 0;
-  /** Callbacks of frames whose bytes the operating system has not taken yet. */
-  #unwritten = new WrittenQueue();
+  /** Callbacks of frames whose bytes the operating system has not taken yet (from the first). */
+  #unwritten: WrittenQueue | undefined;
   /** Why the stream is gone or going, for the callbacks that wait in vain. */
   #why: string | undefined;
   /** The cause of the stream's end, when it failed. */
@@ -132,7 +132,6 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   #probeId = 0;
   /** When the last probe went out (-1 once its pong came, or before any). */
   #probeAt = -1;
-  #random: RandomSource;
   /** No more events go to the client (it closed or released the connection, or heard the end). */
   #ended = false;
   /** The stream is released (or was never opened): `done` is settled. */
@@ -158,7 +157,11 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     this.#events = events;
     this.#closeTimeout = params.closeTimeout;
     this.#heartbeatSettings = params.heartbeat;
-    this.#random = random;
+    if (params.heartbeat !== undefined) {
+      const tag = new Uint8Array(4);
+      random(tag);
+      this.#probeTag = readUint32(tag, 0);
+    }
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#conn = new ClientConnection({
       url,
@@ -223,9 +226,6 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     }
     const settings = this.#heartbeatSettings;
     if (settings !== undefined) {
-      const tag = new Uint8Array(4);
-      this.#random(tag);
-      this.#probeTag = readUint32(tag, 0);
       const heartbeat = this.#heartbeat = new Heartbeat(settings, this);
       heartbeat.start();
       if (this.#paused) heartbeat.pause();
@@ -300,7 +300,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   }
 
   streamWritten(total: number): void {
-    this.#unwritten.settle(total);
+    this.#unwritten?.settle(total);
   }
 
   streamEnd(): void {
@@ -365,7 +365,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     }
     if (written !== undefined) {
       // Settled once the stream's count passes the frame's last byte (or failed at the end).
-      this.#unwritten.add(this.#handed + conn.outputBytes, written);
+      (this.#unwritten ??= new WrittenQueue()).add(this.#handed + conn.outputBytes, written);
       if (this.#isDone) this.#failUnwritten();
     }
     // Frames wait for the client's flush (the end of its burst of events), so a burst goes out
@@ -496,7 +496,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
 
   /** The stream is gone: every frame still waiting for its bytes to go out hears why not. */
   #failUnwritten(): void {
-    if (this.#unwritten.size === 0) return;
+    if (this.#unwritten === undefined || this.#unwritten.size === 0) return;
     this.#unwritten.fail(
       new Error(`Cannot write the frame as ${this.#why ?? "the connection ended first"}`, {
         cause: this.#whyCause,
