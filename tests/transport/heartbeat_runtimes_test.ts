@@ -11,7 +11,13 @@ import {
   type RawConnection,
   startRawWsServer,
 } from "../support/raw_ws_server.ts";
-import { type DriverEvent, runDriver, type Runtime, RUNTIMES } from "../support/runtime_driver.ts";
+import {
+  type DriverEvent,
+  eachAtOnce,
+  runDriver,
+  type Runtime,
+  RUNTIMES,
+} from "../support/runtime_driver.ts";
 
 type Seen = {
   opened: number;
@@ -23,8 +29,11 @@ type Seen = {
   ends: string[];
 };
 
-/** Answers every ping with its pong, `delay` ms later, until the connection closes. */
-function answerPings(conn: RawConnection, delay = 0): void {
+/**
+ * Answers pings with their pongs, `delay` ms later, until the connection closes; only the first
+ * `count` pings, then says nothing more.
+ */
+function answerPings(conn: RawConnection, delay = 0, count = Infinity): void {
   const reply = (f: ClientFrame) => {
     const pong = () => {
       if (conn.closedAt === undefined) conn.send({ opcode: OP.PONG, payload: f.payload });
@@ -33,24 +42,18 @@ function answerPings(conn: RawConnection, delay = 0): void {
     else setTimeout(pong, delay);
   };
   let seen = 0;
+  let answered = 0;
   const check = () => {
     for (; seen < conn.frames.length; seen++) {
-      if (conn.frames[seen].opcode === OP.PING) reply(conn.frames[seen]);
+      if (conn.frames[seen].opcode === OP.PING && answered++ < count) reply(conn.frames[seen]);
     }
   };
   conn.socket.on("data", check);
 }
 
-/** Runs `body` for every runtime at once, each with a server of its own. */
-async function eachRuntime(
-  body: (runtime: Runtime) => Promise<void>,
-): Promise<void> {
-  const results = await Promise.allSettled(RUNTIMES.map((r) => body(r)));
-  const failures = results.flatMap((r, i) =>
-    r.status === "rejected" ? [`${RUNTIMES[i]}: ${(r.reason as Error).stack ?? r.reason}`] : []
-  );
-  if (failures.length > 0) assert.fail(failures.join("\n\n"));
-}
+/** Runs `body` for every runtime at once (each with a server of its own). */
+const eachRuntime = (body: (runtime: Runtime) => Promise<void>) =>
+  eachAtOnce(RUNTIMES, (r) => r, body);
 
 const pings = (conn: RawConnection) => conn.frames.filter((f) => f.opcode === OP.PING);
 
@@ -79,6 +82,28 @@ Deno.test("heartbeat [socket, deno/node/bun]: a peer that goes silent after the 
     assert.equal(probes[0].payload.length, 8, "the probe carries its number");
     assert.ok(!conn.frames.some((f) => f.opcode === OP.CLOSE), "no close frame to a dead peer");
     await conn.clientEnded(2000);
+  });
+});
+
+Deno.test("heartbeat [socket, deno/node/bun]: a peer that stops answering pings is noticed within interval + timeout (+10%) of its last pong", async () => {
+  const interval = 300, timeout = 300;
+  await eachRuntime(async (runtime) => {
+    await using server = await startRawWsServer();
+    const driver = runDriver(runtime, "heartbeat", server.url(), {
+      interval,
+      timeout,
+      runFor: 5000,
+    });
+    answerPings(await server.connection(0, 10_000), 0, 2);
+    const report = await driver.report();
+    const seen = report.seen as Seen;
+    assert.equal(seen.rtts.length, 2, JSON.stringify(seen));
+    const noticed = seen.heartbeatTimeout - seen.rtts[1].ms;
+    assert.ok(
+      noticed >= interval + timeout - 1 && noticed <= (interval + timeout) * 1.1,
+      `noticed ${noticed} ms after the last pong`,
+    );
+    assert.deepEqual(seen.ends, ["heartbeatTimeout"]);
   });
 });
 
@@ -138,7 +163,7 @@ Deno.test("heartbeat [socket, deno/node/bun]: an event loop blocked for longer t
       interval,
       timeout,
       blocks: [900, 1500, 330],
-      runFor: 6000,
+      runFor: 5000,
     }, 20_000);
     answerPings(await server.connection(0, 10_000), 50);
     const report = await driver.report();
