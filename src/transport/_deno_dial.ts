@@ -285,17 +285,30 @@ function unlessAborted(
   });
 }
 
+/** A settled promise, shared. */
+const SETTLED = Promise.resolve();
+
+/**
+ * A `Deno.Conn` as a byte stream. One read is pending at a time, except while paused: then none
+ * is issued, and no read buffer is held. Writes go out one `conn.write` at a time, and each one
+ * that resolves reports the new total of bytes written.
+ */
 class DenoStream implements ByteStream {
   #conn: Deno.Conn;
   #events: StreamEvents;
   #queue: Uint8Array[] = [];
+  /** Bytes the operating system has taken so far. */
+  #written = 0;
   #writing = false;
+  /** The write loop under way (`#flush`), if any. */
+  #writeLoop: Promise<void> = SETTLED;
   #ending = false;
   #closed = false;
   #reading = true;
   #readLoop: Promise<void>;
-  #buffered = 0;
-  #drainWaiters: Array<{ low: number; resolve: () => void }> = [];
+  #paused = false;
+  /** Wakes the read loop that waits while paused. */
+  #wakeReader: (() => void) | undefined;
 
   constructor(conn: Deno.Conn, events: StreamEvents) {
     this.#conn = conn;
@@ -304,21 +317,35 @@ class DenoStream implements ByteStream {
   }
 
   async #read(): Promise<void> {
-    let buffer = new Uint8Array(MIN_READ_SIZE);
+    // The buffer is allocated just before a read, so a paused stream holds none.
+    let size = MIN_READ_SIZE;
+    let buffer: Uint8Array | undefined;
     try {
       for (;;) {
+        if (this.#paused) {
+          buffer = undefined;
+          await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+          this.#wakeReader = undefined;
+          if (this.#closed) break;
+          continue;
+        }
+        buffer ??= new Uint8Array(size);
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        const size = buffer.length;
         if (n * 2 > size) {
           // Mostly full: handed over as it is (the decoder may keep views into it), and a new
           // buffer takes its place, larger if this one was filled.
-          this.#events.data(buffer.subarray(0, n));
-          buffer = new Uint8Array(n === size && size < MAX_READ_SIZE ? size * 4 : size);
+          const full = buffer;
+          buffer = undefined;
+          if (n === size && size < MAX_READ_SIZE) size *= 4;
+          this.#events.data(full.subarray(0, n));
         } else {
           // Mostly empty: one exact-size copy, and the buffer is read into again.
           this.#events.data(buffer.slice(0, n));
-          if (n * 8 < size && size > MIN_READ_SIZE) buffer = new Uint8Array(fitting(n));
+          if (n * 8 < size && size > MIN_READ_SIZE) {
+            size = fitting(n);
+            buffer = undefined;
+          }
         }
       }
     } catch (error) {
@@ -338,31 +365,18 @@ class DenoStream implements ByteStream {
 
   write(chunks: Uint8Array[]): void {
     if (this.#closed || this.#ending) return;
-    for (const c of chunks) {
-      this.#queue.push(c);
-      this.#buffered += c.length;
-    }
-    if (!this.#writing) this.#flush();
+    for (const c of chunks) this.#queue.push(c);
+    if (!this.#writing) this.#writeLoop = this.#flush();
   }
 
-  get buffered(): number {
-    return this.#buffered;
+  pause(): boolean {
+    this.#paused = true;
+    return true;
   }
 
-  drained(low: number): Promise<void> {
-    if (this.#buffered <= low || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push({ low, resolve }));
-  }
-
-  /** Wakes the drain waiters whose mark is reached (all of them once closed). */
-  #wake(): void {
-    if (this.#drainWaiters.length === 0) return;
-    const waiting = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiting) {
-      if (this.#closed || this.#buffered <= w.low) w.resolve();
-      else this.#drainWaiters.push(w);
-    }
+  resume(): void {
+    this.#paused = false;
+    this.#wakeReader?.();
   }
 
   async #flush(): Promise<void> {
@@ -375,9 +389,11 @@ class DenoStream implements ByteStream {
         let at = 0;
         while (at < bytes.length) {
           const n = await this.#conn.write(bytes.subarray(at));
+          // Counted even if the stream was dropped meanwhile: these bytes are out.
           at += n;
-          this.#buffered -= n;
-          this.#wake();
+          this.#written += n;
+          this.#events.written(this.#written);
+          if (this.#closed) break;
         }
       }
     } catch (error) {
@@ -403,19 +419,20 @@ class DenoStream implements ByteStream {
   end(): void {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) this.#writeLoop = this.#flush();
   }
 
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
-    this.#buffered = 0;
-    this.#wake();
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    // Report once the pending read has settled, so no operation outlives the stream.
-    this.#readLoop.then(() => this.#events.done());
+    // A paused read loop ends now; `done` once the pending read and write (if any) have
+    // settled, so no operation outlives the stream, and a write that completed meanwhile is
+    // reported before it.
+    this.#wakeReader?.();
+    Promise.all([this.#readLoop, this.#writeLoop]).then(() => this.#events.done());
   }
 }

@@ -5,6 +5,7 @@
 import {
   abortedError,
   type ByteStream,
+  coalesce,
   type DialProxy,
   type DialTarget,
   stepError,
@@ -16,11 +17,11 @@ import { proxyStep, Tunnel } from "./_tunnel.ts";
 // Only the parts of node:net and node:tls used here, to keep Node's types out of the library.
 interface NodeSocket {
   setNoDelay(noDelay: boolean): unknown;
-  cork(): void;
-  uncork(): void;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   end(): unknown;
   destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(event?: string): unknown;
@@ -29,7 +30,6 @@ interface NodeSocket {
   resume(): unknown;
   unshift(chunk: Uint8Array): void;
   readonly destroyed: boolean;
-  readonly writableLength: number;
 }
 interface NodeNet {
   connect(options: Record<string, unknown>): NodeSocket;
@@ -44,6 +44,13 @@ let tlsModule: Promise<NodeNet> | undefined;
  * after it (its close frame) is lost, and the server's next write is answered with a reset.
  */
 const canHalfClose = typeof (globalThis as { Bun?: unknown }).Bun === "undefined";
+
+/**
+ * Whether a paused socket stops reading from the network. Deno's node:tls (2.9) reads on into
+ * memory while its TLSSocket is paused (its node:net stops), so there the stream cannot pause:
+ * on Deno this file serves only TLS settings Deno's own TLS lacks (see _deno_dial.ts).
+ */
+const canPause = typeof (globalThis as { Deno?: unknown }).Deno === "undefined";
 
 /**
  * Dials with `node:net`, or `node:tls` for TLS targets. Through a proxy: to the proxy (over
@@ -234,17 +241,37 @@ function defaultRoots(mod: unknown): string[] {
   }
 }
 
+/**
+ * A node:net or node:tls socket as a byte stream. The socket's write callback says when a write
+ * was handed to the operating system, but not how much of it while it is under way; and the
+ * socket joins whatever waits behind a slow write into one (`writev`), so one callback would
+ * cover every frame queued meanwhile. So the stream gives the socket one write at a time (a large
+ * chunk, or a run of small ones copied into one buffer, as `coalesce` makes them) and keeps the
+ * rest: then a write that never completes (the stream dropped) holds back what it carries and no
+ * more.
+ */
 class NodeStream implements ByteStream {
   #socket: NodeSocket;
+  #events: StreamEvents;
   /** The server ended its side (EOF). */
   #peerEnded = false;
-  /** The pending wait for "drain", shared by every waiter. */
-  #drain: Promise<void> | undefined;
-  /** `end()` was called on a socket that cannot half-close: our FIN waits for the server's. */
+  /** `end()` was called: our FIN follows the last write. */
+  #ending = false;
+  /** Our FIN waits for the server's (the socket cannot half-close, see `end`). */
   #endDeferred = false;
+  /** Chunks not given to the socket yet. */
+  #queue: Uint8Array[] = [];
+  /** The size of the write under way, or -1. */
+  #writing = -1;
+  /** Bytes the operating system has taken so far. */
+  #written = 0;
+  /** The socket's write callback (`#wrote`, bound once). */
+  #onWrite: (error?: Error | null) => void;
 
   constructor(socket: NodeSocket, events: StreamEvents) {
     this.#socket = socket;
+    this.#events = events;
+    this.#onWrite = (error) => this.#wrote(error);
     socket.on("data", (chunk: Uint8Array) => {
       // A plain Uint8Array view: users get no Buffer quirks.
       events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -259,15 +286,34 @@ class NodeStream implements ByteStream {
   }
 
   write(chunks: Uint8Array[]): void {
-    const s = this.#socket;
-    if (s.destroyed) return;
-    if (chunks.length === 1) {
-      s.write(chunks[0]);
+    if (this.#socket.destroyed || this.#ending) return;
+    for (const c of chunks) if (c.length > 0) this.#queue.push(c);
+    if (this.#writing < 0) this.#next();
+  }
+
+  /** Gives the socket the next write, or ends our side once everything is out. */
+  #next(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) {
+      if (this.#ending) this.#sendFin();
       return;
     }
-    s.cork();
-    for (const c of chunks) s.write(c);
-    s.uncork();
+    const { bytes, end } = coalesce(queue, 0);
+    queue.splice(0, end);
+    this.#writing = bytes.length;
+    this.#socket.write(bytes, this.#onWrite);
+  }
+
+  #wrote(error: Error | null | undefined): void {
+    const size = this.#writing;
+    this.#writing = -1;
+    // A write refused because the socket is gone: its "error" or "close" event tells. (One
+    // that completed is reported even if the stream was dropped meanwhile: its bytes are out.)
+    if (error != null) return;
+    this.#written += size;
+    this.#events.written(this.#written);
+    // (written may have dropped the stream, or started the next write.)
+    if (this.#writing < 0 && !this.#socket.destroyed) this.#next();
   }
 
   /**
@@ -276,32 +322,28 @@ class NodeStream implements ByteStream {
    * server's EOF or the transport's close timer then releases the stream.
    */
   end(): void {
+    if (this.#ending || this.#socket.destroyed) return;
+    this.#ending = true;
+    if (this.#writing < 0 && this.#queue.length === 0) this.#sendFin();
+  }
+
+  #sendFin(): void {
     if (canHalfClose || this.#peerEnded) this.#socket.end();
     else this.#endDeferred = true;
   }
 
   destroy(): void {
+    this.#queue = [];
     this.#socket.destroy();
   }
 
-  get buffered(): number {
-    return this.#socket.destroyed ? 0 : this.#socket.writableLength;
+  pause(): boolean {
+    if (!canPause) return false;
+    this.#socket.pause();
+    return true;
   }
 
-  drained(low: number): Promise<void> {
-    const s = this.#socket;
-    if (s.destroyed || s.writableLength <= low) return Promise.resolve();
-    // "drain" fires once the buffer is empty, "close" when the socket is gone; every waiter
-    // shares one pair of listeners.
-    return this.#drain ??= new Promise((resolve) => {
-      const done = () => {
-        s.removeListener("drain", done);
-        s.removeListener("close", done);
-        this.#drain = undefined;
-        resolve();
-      };
-      s.on("drain", done);
-      s.on("close", done);
-    });
+  resume(): void {
+    this.#socket.resume();
   }
 }
