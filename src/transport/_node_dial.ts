@@ -26,8 +26,6 @@ interface NodeSocket {
   once(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(event?: string): unknown;
   removeListener(event: string, listener: (...args: never[]) => void): unknown;
-  pause(): unknown;
-  resume(): unknown;
   unshift(chunk: Uint8Array): void;
   readonly destroyed: boolean;
 }
