@@ -57,6 +57,13 @@ const eachRuntime = (body: (runtime: Runtime) => Promise<void>) =>
 
 const pings = (conn: RawConnection) => conn.frames.filter((f) => f.opcode === OP.PING);
 
+/**
+ * The latest a timeout of `total` ms may be noticed: 10% later, or 200 ms for the shorter ones
+ * here (three runtimes at once on two shared cores delay a child's timers by that much; the
+ * first test, with seconds, holds the 10%).
+ */
+const within = (total: number) => total + Math.max(total * 0.1, 200);
+
 Deno.test("heartbeat [socket, deno/node/bun]: a peer that goes silent after the upgrade is noticed within interval + timeout (+10%): one 8-byte ping, nothing after it, no close frame", async () => {
   // Seconds, so that 10% is more than a busy two-core machine's scheduling jitter.
   const interval = 2000, timeout = 1000;
@@ -101,7 +108,7 @@ Deno.test("heartbeat [socket, deno/node/bun]: a peer that stops answering pings 
     assert.equal(seen.rtts.length, 2, JSON.stringify(seen));
     const noticed = seen.heartbeatTimeout - seen.rtts[1].ms;
     assert.ok(
-      noticed >= interval + timeout - 1 && noticed <= (interval + timeout) * 1.1,
+      noticed >= interval + timeout - 1 && noticed <= within(interval + timeout),
       `noticed ${noticed} ms after the last pong`,
     );
     assert.deepEqual(seen.ends, ["heartbeatTimeout"]);
@@ -147,7 +154,7 @@ Deno.test("heartbeat [socket, deno/node/bun]: a paused connection does not time 
     assert.ok(resumed !== undefined, `timed out while paused: ${JSON.stringify(driver.events)}`);
     const noticed = seen.heartbeatTimeout - resumed.ms;
     assert.ok(
-      noticed >= interval + timeout - 1 && noticed <= (interval + timeout) * 1.1,
+      noticed >= interval + timeout - 1 && noticed <= within(interval + timeout),
       `noticed ${noticed} ms after resume()`,
     );
   });
