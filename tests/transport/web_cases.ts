@@ -5,6 +5,7 @@
 // imports, no assertion library. Each case drives `webConnector` directly against the peer
 // (tests/support/web_peer.ts) and throws on failure; it returns a line of findings, if any.
 
+import { defineClient, type DisconnectReason, ok, push } from "../../mod.ts";
 import { webConnector, webSocketTakesHeaders } from "../../src/transport/web.ts";
 import type { Transport, TransportEvents } from "../../src/transport/transport.ts";
 import type { ResolvedHeartbeat } from "../../src/transport/heartbeat.ts";
@@ -267,6 +268,42 @@ export const WEB_CASES: Readonly<Record<string, WebCase>> = {
         equal(log.types, ["opened", "frame", "remoteClose"], `round ${i}: events`);
       }
       return `${dropped} of ${ROUNDS} replies dropped as the close arrived`;
+    },
+
+  "a client replying from handleFrame as the server closes: handleDisconnect hears the server's close every time":
+    async ({ peer }) => {
+      // The symptom as users saw it: the reply's "Cannot send frame" replaced remote_close 1000.
+      const ROUNDS = 30;
+      const reasons: DisconnectReason[] = [];
+      let enough!: () => void;
+      const gotEnough = new Promise<void>((r) => (enough = r));
+      const quiet = () => {};
+      const conn = await defineClient<null>({
+        handleFrame: (_frame, state) => push(text("reply"), state),
+        handleDisconnect(reason, state) {
+          if (reasons.push(reason) === ROUNDS) enough();
+          return ok(state);
+        },
+      }).start(null, {
+        url: `${peer}/reply-then-close`,
+        transport: "web",
+        reconnect: { baseDelay: 1, maxDelay: 2 },
+        logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+      });
+      try {
+        await within(gotEnough, 20_000, `${ROUNDS} disconnects`);
+      } finally {
+        await conn.stop();
+      }
+      const other = reasons.find((r) =>
+        r.kind !== "remote_close" || r.code !== 1000 || r.reason !== "done"
+      );
+      check(
+        other === undefined,
+        `a disconnect reason ${JSON.stringify(other)}: ${
+          other?.kind === "error" ? other.error.message : ""
+        }`,
+      );
     },
 
   "frames after the client's close are dropped (written hears why); ping and pong are refused":
