@@ -119,8 +119,13 @@ export class StreamChannel implements WebChannel {
     this.#wss.closed.then(
       (info) => this.#report(info?.closeCode ?? 1005, info?.reason ?? "", true, readError),
       (error: unknown) => {
+        // A WebSocketError. With a close code other than 1006 the server's close frame did
+        // arrive: Chromium rejects `closed` with it when a write raced that close (about one
+        // close in twenty with a reply in flight; the bytes on the wire were a clean close, and
+        // its WebSocket reports one). The server's close came first: that is the end.
         const e = error as CloseInfo | undefined;
-        this.#report(e?.closeCode ?? 1006, e?.reason ?? "", false, error);
+        const code = e?.closeCode ?? 1006;
+        this.#report(code, e?.reason ?? "", code !== 1006, error);
       },
     );
   }

@@ -62,6 +62,7 @@ function respond(request: RawRequest, c: RawConnection): Uint8Array | string | u
       );
     }
     case "/reply-then-close":
+      closesSent.add(c);
       serve(c, () => {});
       return concat(
         encoder.encode(response101(request)),
@@ -113,7 +114,13 @@ function respond(request: RawRequest, c: RawConnection): Uint8Array | string | u
   }
 }
 
-/** Handles each data frame of the client's with `onFrame`; answers its close frame and ends. */
+/** The connections whose server already sent its close frame. */
+const closesSent = new WeakSet<RawConnection>();
+
+/**
+ * Handles each data frame of the client's with `onFrame`; answers its close frame (unless the
+ * server closed first) and ends.
+ */
 function serve(
   c: RawConnection,
   onFrame: (opcode: number, payload: Uint8Array) => void,
@@ -127,8 +134,10 @@ function serve(
       if (f.opcode === OP.CLOSE) {
         closed = true;
         onClose();
-        // The close frame goes back with the client's code and reason.
-        c.socket.end(closeFrameFrom(f.payload));
+        // The close frame goes back with the client's code and reason; after the server's own,
+        // nothing more (a frame after a close frame is a violation: Chromium calls it unclean).
+        if (closesSent.has(c)) c.socket.end();
+        else c.socket.end(closeFrameFrom(f.payload));
       } else onFrame(f.opcode, f.payload);
     }
   });
@@ -151,6 +160,7 @@ function echo(c: RawConnection): (opcode: number, payload: Uint8Array) => void {
     if (text === "drop") c.socket.destroy();
     else if (text.startsWith("close:")) {
       const [, code, ...reason] = text.split(":");
+      closesSent.add(c);
       c.socket.write(closeFrame(Number(code), reason.join(":")));
     } else c.socket.write(textFrame(payload));
   };
