@@ -13,6 +13,7 @@
 //   /protocol?chosen=x     a 101 choosing subprotocol x, then /echo
 //   /extension?chosen=x    a 101 choosing extension x, then /echo
 //   /refuse                403 Forbidden
+//   /bad-accept            a 101 whose Sec-WebSocket-Accept does not match the key, then /echo
 //   /answer-probe[?answers=n] answers "ping" with "pong" (the first n times); else /echo
 //   /tick?every=ms         a text frame "tick" every `every` ms
 //   /flood?count=n&size=s  n binary frames of s bytes (bytes 0-3: the index, big-endian), written
@@ -79,6 +80,10 @@ function respond(request: RawRequest, c: RawConnection): Uint8Array | string | u
     case "/extension":
       serve(c, echo(c));
       return response101(request, { "Sec-WebSocket-Extensions": q.get("chosen") ?? "" });
+    case "/bad-accept":
+      serve(c, echo(c));
+      return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n";
     case "/refuse":
       setTimeout(() => c.socket.end(), 0);
       return "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\nConnection: close\r\n\r\nforbidden";

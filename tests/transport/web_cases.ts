@@ -385,10 +385,13 @@ export const WEB_CASES: Readonly<Record<string, WebCase>> = {
     };
     const withCredentials = `ws://us%40er:p%3Ass@127.0.0.1:${port}/headers`;
     const plain = await request(withCredentials);
+    const offers = `the runtime offers extensions: ${
+      plain.headers["sec-websocket-extensions"] ?? "none"
+    }`;
     if (!webSocketTakesHeaders()) {
-      return `no headers here; the runtime itself sent ${plain.authorizations} Authorization (${
+      return `no headers here; for URL credentials the runtime itself sent ${plain.authorizations} Authorization (${
         plain.headers.authorization ?? "none"
-      })`;
+      }); ${offers}`;
     }
     equal(plain.authorizations, 1, "Authorization headers");
     equal(plain.headers.authorization, `Basic ${btoa("us@er:p:ss")}`, "Authorization");
@@ -403,7 +406,21 @@ export const WEB_CASES: Readonly<Record<string, WebCase>> = {
     const error = (await log.end()).value as Error;
     check(!error.message.includes("secret"), `the password in "${error.message}"`);
     await within(transport.done, 2000, "done");
+    return offers;
   },
+
+  "a wrong Sec-WebSocket-Accept: refused where the runtime checks it (Deno's WebSocket does not)":
+    async ({ peer }) => {
+      // The web API does not show the response's headers: what the runtime does is all there is.
+      const { transport, log } = connect(`${peer}/bad-accept`);
+      const first = await log.next(["opened", "error"]);
+      if (isDeno) equal(first.type, "opened", "Deno's WebSocket (if it checks now, say so)");
+      else equal((first.value as Error).name, "HandshakeError", "the end");
+      await finish(transport);
+      return first.type === "opened"
+        ? "the runtime accepted it"
+        : `refused: "${(first.value as Error).message}"`;
+    },
 
   "heartbeat without a message: an idle timeout after interval + timeout, once": async (
     { peer },
