@@ -85,6 +85,8 @@ class WebTransport implements Transport, ChannelEvents {
   /** When the last probe went out, until the next frame arrives; or -1. */
   #probeAt = -1;
   #opened = false;
+  /** Reading is paused (flow control). */
+  #paused = false;
   /** No more events go to the client (it closed or released the connection, or heard the end). */
   #ended = false;
   /** `done` is settled. */
@@ -217,12 +219,16 @@ class WebTransport implements Transport, ChannelEvents {
   }
 
   pause(): boolean {
-    const paused = this.#channel?.pause() ?? false;
-    if (paused) this.#heartbeat?.pause();
-    return paused;
+    if (this.#channel?.pause() !== true) return false;
+    this.#paused = true;
+    // The silence is ours now: no heartbeat timeout until resume().
+    this.#heartbeat?.pause();
+    return true;
   }
 
   resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
     this.#channel?.resume();
     this.#heartbeat?.resume();
   }

@@ -485,6 +485,32 @@ export const WEB_CASES: Readonly<Record<string, WebCase>> = {
     await finish(transport);
   },
 
+  "heartbeat: no timeout while reading is paused; the silence counts again from resume()": async (
+    { peer },
+  ) => {
+    const log = new EventLog();
+    const { transport } = connect(`${peer}/silent`, {
+      closeTimeout: 1000,
+      heartbeat: { interval: 100, timeout: 100, message: undefined },
+    }, log);
+    let paused = false;
+    log.onOpened = () => (paused = transport.pause());
+    await log.next(["opened"]);
+    if (!paused) {
+      await finish(transport);
+      return "WebSocket: cannot pause";
+    }
+    await sleep(500);
+    check(!log.types.includes("heartbeatTimeout"), "timed out while paused");
+    const resumed = performance.now();
+    transport.resume();
+    const end = await log.end(3000);
+    equal(end.type, "heartbeatTimeout", "the end");
+    const after = end.at - resumed;
+    check(after >= 195 && after < 1200, `timed out ${after} ms after resume()`);
+    await within(transport.done, 2000, "done");
+  },
+
   "pause(): false over WebSocket; over WebSocketStream the flood waits in TCP and then arrives whole":
     async ({ peer }) => {
       if (!onStreamPath()) {
