@@ -6,6 +6,8 @@
 //
 //   /echo                  echoes text and binary; "close:<code>:<reason>" -> a close frame;
 //                          "drop" -> the TCP connection is dropped, no close frame
+//   /closes                first a text frame: JSON of the close frames clients sent this peer so
+//                          far ({ code, reason }, in order); then /echo
 //   /headers               first a text frame: JSON { line, headers, authorizations } of the
 //                          upgrade request (authorizations: how many Authorization lines); then /echo
 //   /reply-then-close      "hi" and a close frame (1000 "done") in one write with the 101
@@ -34,22 +36,46 @@ import {
 } from "./raw_ws_server.ts";
 
 const encoder = new TextEncoder();
+/** How many of a connection's frames were looked at for close frames. */
+const seen = new WeakMap<RawConnection, number>();
 const decoder = new TextDecoder();
 
 /** Starts the peer on 127.0.0.1, port 0. */
 export function startWebPeer(): Promise<RawWsServer> {
-  return startRawWsServer({ respond });
+  const closes: Closes = [];
+  return startRawWsServer({ respond: (request, c) => respond(request, c, closes) });
 }
 
-function respond(request: RawRequest, c: RawConnection): Uint8Array | string | undefined {
+/** The close frames clients sent to this peer, in order: its /closes route answers with them. */
+type Closes = Array<{ code: number | undefined; reason: string }>;
+
+function respond(
+  request: RawRequest,
+  c: RawConnection,
+  closes: Closes,
+): Uint8Array | string | undefined {
   const url = new URL(request.line.split(" ")[1] ?? "/", "http://peer");
   const q = url.searchParams;
   // A client that ends its side is answered in kind (the raw server keeps sockets half-open).
   c.socket.on("end", () => c.socket.end());
+  c.socket.on("data", () => {
+    for (const f of c.frames.slice(seen.get(c) ?? 0)) {
+      if (f.opcode !== OP.CLOSE) continue;
+      const p = f.payload;
+      closes.push({
+        code: p.length >= 2 ? (p[0] << 8) | p[1] : undefined,
+        reason: decoder.decode(p.subarray(2)),
+      });
+    }
+    seen.set(c, c.frames.length);
+  });
   switch (url.pathname) {
     case "/echo":
       serve(c, echo(c));
       return response101(request);
+    case "/closes":
+      serve(c, echo(c));
+      return concat(encoder.encode(response101(request)), textFrame(JSON.stringify(closes)));
     case "/headers": {
       const authorizations = request.text.split("\r\n").filter((l) => /^authorization:/i.test(l));
       serve(c, echo(c));
