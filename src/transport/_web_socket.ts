@@ -5,7 +5,7 @@
 import type { ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
 import type { Written } from "./transport.ts";
 
-/** The constructor of the runtime's `WebSocket`, with the `headers` init Deno, Node and Bun take. */
+/** The runtime's `WebSocket` constructor, with the `headers` init Deno, Node and Bun take. */
 export type WebSocketConstructor = new (
   url: string,
   init?: string[] | { protocols?: string[]; headers?: Record<string, string> },

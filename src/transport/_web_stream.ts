@@ -6,7 +6,7 @@
 import type { ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
 import type { Written } from "./transport.ts";
 
-/** What the socket carries each way (Deno reads binary messages as Uint8Array, Chromium as ArrayBuffer). */
+/** A message either way (binary ones are read as Uint8Array on Deno, ArrayBuffer in Chromium). */
 type Chunk = string | Uint8Array | ArrayBuffer;
 
 /** The opened connection, as `WebSocketStream.opened` resolves it. */
@@ -17,7 +17,7 @@ interface Opened {
   readonly extensions?: string;
 }
 
-/** How a `WebSocketStream` closed (`closed` resolves with it; it rejects with a `WebSocketError`). */
+/** How a `WebSocketStream` closed (`closed` resolves with it, or rejects with a WebSocketError). */
 interface CloseInfo {
   readonly closeCode?: number;
   readonly reason?: string;

@@ -9,7 +9,8 @@
 //   /closes                first a text frame: JSON of the close frames clients sent this peer so
 //                          far ({ code, reason }, in order); then /echo
 //   /headers               first a text frame: JSON { line, headers, authorizations } of the
-//                          upgrade request (authorizations: how many Authorization lines); then /echo
+//                          upgrade request (authorizations: how many Authorization lines);
+//                          then /echo
 //   /reply-then-close      "hi" and a close frame (1000 "done") in one write with the 101
 //   /silent[?deaf]         never sends a frame; with deaf, never answers a close or ends TCP either
 //   /protocol?chosen=x     a 101 choosing subprotocol x, then /echo

@@ -402,9 +402,8 @@ export const WEB_CASES: Readonly<Record<string, WebCase>> = {
       plain.headers["sec-websocket-extensions"] ?? "none"
     }`;
     if (!webSocketTakesHeaders()) {
-      return `no headers here; for URL credentials the runtime itself sent ${plain.authorizations} Authorization (${
-        plain.headers.authorization ?? "none"
-      }); ${offers}`;
+      const sent = plain.headers.authorization ?? "none";
+      return `no headers here; for URL credentials the runtime itself sent ${plain.authorizations} Authorization (${sent}); ${offers}`;
     }
     equal(plain.authorizations, 1, "Authorization headers");
     equal(plain.headers.authorization, `Basic ${btoa("us@er:p:ss")}`, "Authorization");

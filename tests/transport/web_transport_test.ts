@@ -7,7 +7,8 @@ import { startWebPeer } from "../support/web_peer.ts";
 import { onStreamPath, WEB_CASES } from "./web_cases.ts";
 
 for (const [name, run] of Object.entries(WEB_CASES)) {
-  Deno.test(`web transport (${onStreamPath() ? "WebSocketStream" : "WebSocket"}): ${name}`, async () => {
+  const path = onStreamPath() ? "WebSocketStream" : "WebSocket";
+  Deno.test(`web transport (${path}): ${name}`, async () => {
     await using peer = await startWebPeer();
     await run({ peer: `ws://127.0.0.1:${peer.port}` });
   });
