@@ -632,13 +632,20 @@ export class Actor {
     }
     try {
       this.checkSupported(frame);
-      transport.send(
+      const taken = transport.send(
         frame,
         reply === undefined ? undefined : (error) => {
           if (error === undefined) reply.resolve();
           else this.#writeFailed(conn, reply, error);
         },
       );
+      if (!taken) {
+        // The connection is ending; its end, reported by the transport, is the reason.
+        const why = `Cannot send a frame from ${origin} as the connection is ending`;
+        if (reply) this.#writeFailed(conn, reply, new Error(why));
+        else this.#log("warn", `${why}: dropped`);
+        return;
+      }
     } catch (error) {
       refused(error);
       return;

@@ -86,6 +86,11 @@ export interface Machine {
   pending: CallbackName | null;
   /** The caller of the running `handleCall`, for its `reply`. */
   calling: unknown;
+  /**
+   * Senders whose frames the current connection will not write: they hear how it ended, once
+   * the transport reports it (a write fails because the connection is ending).
+   */
+  unwritten: Array<{ readonly reply: Waiter; readonly error: Error }>;
   /** The reason handed to the pending `handleDisconnect`. */
   lastReason: DisconnectReason | null;
   /** Why the client stopped, once `phase` is `stopped`. */
@@ -192,6 +197,7 @@ export function createMachine(user: unknown, config: MachineConfig): Machine {
     hold: false,
     pending: null,
     calling: undefined,
+    unwritten: [],
     lastReason: null,
     stopReason: null,
     config,
@@ -506,6 +512,7 @@ function enterDisconnected(m: Machine, fx: Effect[], given: DisconnectReason): E
     "the connection ended before it was up",
   );
   m.lastReason = reason;
+  if (m.unwritten.length > 0) settleUnwritten(m, fx, (cause) => unsent(reason, cause));
   return call(m, fx, "handleDisconnect", [reason, m.user]);
 }
 
@@ -521,6 +528,7 @@ function terminate(m: Machine, fx: Effect[], reason: StopReason, quiet = false):
   m.uptimeTimer = m.deadlineTimer = 0;
   const stopped = () => new ClientStoppedError(reason);
   failQueue(m, fx, stopped, stopped, "the client stopped");
+  if (m.unwritten.length > 0) settleUnwritten(m, fx, stopped);
   fx.push(quiet ? { type: "terminate", reason, quiet } : { type: "terminate", reason });
   return fx;
 }
@@ -582,8 +590,9 @@ function giveUpElapsed(m: Machine, fx: Effect[]): Effect[] {
 }
 
 /**
- * A frame sent with a reply was never written. On the current connection, while it is up, that
- * is the connection's failure; otherwise the connection ended already, and the caller hears how.
+ * A frame sent with a reply was never written. Its connection is ending: the caller hears how,
+ * once the transport has reported the end (so the end it reports, not this write, is the reason);
+ * if the end was reported already, at once.
  */
 function writeFailed(
   m: Machine,
@@ -593,19 +602,20 @@ function writeFailed(
   error: Error,
 ): Effect[] {
   if (conn === m.conn && m.phase === "connected") {
-    fx.push({ type: "release" });
-    const after = enterDisconnected(m, fx, { kind: "error", error });
-    // The caller hears before handleDisconnect runs (the call is the last effect).
-    after.splice(after.length - 1, 0, {
-      type: "settle",
-      reply,
-      error: unsent(m.lastReason!, error),
-    });
-    return after;
+    m.unwritten.push({ reply, error });
+    return fx;
   }
   const reason = m.lastReason ?? { kind: "error", error };
   fx.push({ type: "settle", reply, error: unsent(reason, error) });
   return fx;
+}
+
+/** The senders held by `writeFailed` hear how the connection ended. */
+function settleUnwritten(m: Machine, fx: Effect[], error: (cause: Error) => Error): void {
+  for (const { reply, error: cause } of m.unwritten) {
+    fx.push({ type: "settle", reply, error: error(cause) });
+  }
+  m.unwritten = [];
 }
 
 function unsent(reason: DisconnectReason, cause: Error): ConnectionError {

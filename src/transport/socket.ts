@@ -349,10 +349,25 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     this.#settleDone();
   }
 
-  send(frame: Frame, written?: Written): void {
+  send(frame: Frame, written?: Written): boolean {
     const conn = this.#conn;
-    // The connection refuses frames unless it is open or owes its close (replies to the
-    // messages that came before the server's close or violation still go out).
+    // Frames go out while the connection is open or owes its close (replies to the messages
+    // that came before the server's close or violation still go out); otherwise it is ending,
+    // and its end is reported once, with what happened first.
+    const state = conn.state;
+    if (
+      (state !== "open" && state !== "closeReceived" && state !== "failing") || this.#destroyed
+    ) {
+      if (
+        frame.type !== "text" && frame.type !== "binary" && frame.type !== "ping" &&
+        frame.type !== "pong"
+      ) {
+        throw new UnsupportedError(
+          `Cannot send a ${(frame as { type: string }).type} frame over the socket transport`,
+        );
+      }
+      return false;
+    }
     switch (frame.type) {
       case "text":
         conn.sendText(frame.data);
@@ -379,6 +394,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     // Frames wait for the client's flush (the end of its burst of events), so a burst goes out
     // in one write; a large batch goes at once.
     if (conn.outputBytes >= FLUSH_AT) this.#flush();
+    return true;
   }
 
   pause(): boolean {

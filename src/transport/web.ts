@@ -202,20 +202,18 @@ class WebTransport implements Transport, ChannelEvents {
 
   // Transport: what the client asks.
 
-  send(frame: Frame, written?: Written): void {
+  send(frame: Frame, written?: Written): boolean {
     if (frame.type !== "text" && frame.type !== "binary") {
       throw new UnsupportedError(
         `Cannot send a ${frame.type} frame as the web transport has no API for it`,
       );
     }
     const channel = this.#channel;
-    if (channel === undefined || this.#ended || !channel.writable) {
-      // The connection is ending (the server's close may be arriving): the frame is dropped,
-      // and the end is reported once, by the socket's close, with what happened first.
-      written?.(new Error(`Cannot send the frame as the connection to ${this.#url} is not open`));
-      return;
-    }
+    // The connection is ending (the server's close may be arriving): the frame is dropped,
+    // and the end is reported once, by the socket's close, with what happened first.
+    if (channel === undefined || this.#ended || !channel.writable) return false;
     channel.send(frame.data, written);
+    return true;
   }
 
   pause(): boolean {

@@ -48,12 +48,12 @@ Deno.test("a send waiting for its bytes rejects with ConnectionError (the reason
   );
 });
 
-Deno.test("a send whose write fails while the connection is up rejects with ConnectionError and fails the connection", async () => {
-  const order: string[] = [];
+Deno.test("a send whose bytes are dropped while the connection is still up waits for the connection's end, and rejects with it (the end is the reason, not the write)", async () => {
+  const reasons: DisconnectReason[] = [];
   await using h = await startScripted(
     defineClient({
       handleDisconnect: (r, s: null) => {
-        order.push(`handleDisconnect ${r.kind}`);
+        reasons.push(r);
         return ok(s);
       },
     }),
@@ -61,15 +61,20 @@ Deno.test("a send whose write fails while the connection is up rejects with Conn
   );
   const c = await openScripted(h);
   c.holdWrites();
-  const sent = h.conn.sendFrame(text("x")).catch((e) => {
-    order.push(`rejected ${e.constructor.name}`);
-  });
+  const sent = h.conn.sendFrame(text("x"));
   await settle();
-  c.failWrites(new Error("EPIPE"));
-  await sent;
-  await until(() => order.length === 2, "both");
-  assert.deepEqual(order.sort(), ["handleDisconnect error", "rejected ConnectionError"]);
-  assert.equal(h.conn.state, "disconnected");
+  c.failWrites(new Error("Cannot send frame as the WebSocket is closing"));
+  assert.equal(await isSettled(sent), false);
+  assert.equal(h.conn.state, "connected");
+  c.remoteClose(1000, "bye");
+  await assert.rejects(
+    sent,
+    (e) =>
+      e instanceof ConnectionError && e.reason.kind === "remote_close" &&
+      /closing/.test((e.cause as Error).message),
+  );
+  await until(() => reasons.length === 1, "handleDisconnect");
+  assert.deepEqual(reasons, [{ kind: "remote_close", code: 1000, reason: "bye" }]);
 });
 
 Deno.test("frames queued while connecting resolve only once written after the connect, and reject if never written", async () => {
