@@ -1,7 +1,10 @@
 // A small WebSocket echo server for the examples, on 127.0.0.1 and a free port.
 //
 // Routes: any path echoes (text as text, binary as binary); `/auth` echoes too but only
-// upgrades requests carrying `authorization: Bearer <token>` (else 401).
+// upgrades requests carrying `authorization: Bearer <token>` (else 401); `/once` wants a token
+// from `issueToken()`, each good for one connection; `/rpc` answers JSON-RPC requests
+// (`{ id, method, params }` → `{ id, result }`) after `params.delay` ms, so out of order, and
+// never answers the method "never"; `/feed` sends `tick <n>` every 20 ms.
 
 /** Options for {@linkcode startEchoServer}. */
 export interface EchoServerOptions {
@@ -22,6 +25,8 @@ export interface EchoServer {
   dropAll(): void;
   /** Answers every upgrade with 503 for the next `ms` milliseconds (no timer involved). */
   refuseFor(ms: number): void;
+  /** A fresh token for `/once`, accepted for one connection. */
+  issueToken(): string;
   /** Closes every socket with 1001 and stops listening. */
   close(): Promise<void>;
 }
@@ -33,6 +38,16 @@ export function startEchoServer(options: EchoServerOptions = {}): Promise<EchoSe
   const sockets = new Set<WebSocket>();
   const ac = new AbortController();
   let refuseUntil = 0;
+  const tokens = new Set<string>();
+  let issued = 0;
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const later = (ms: number, fn: () => void) => {
+    const id = setTimeout(() => {
+      timers.delete(id);
+      fn();
+    }, ms);
+    timers.add(id);
+  };
   return new Promise((resolve) => {
     const server = Deno.serve({
       hostname: "127.0.0.1",
@@ -51,7 +66,13 @@ export function startEchoServer(options: EchoServerOptions = {}): Promise<EchoSe
             refuseUntil = performance.now() + ms;
             log(`refusing new connections for ${ms} ms`);
           },
+          issueToken() {
+            const t = `t${++issued}-${crypto.randomUUID().slice(0, 8)}`;
+            tokens.add(t);
+            return t;
+          },
           async close() {
+            for (const id of timers) clearTimeout(id);
             for (const s of sockets) s.close(1001, "going away");
             ac.abort();
             await server.finished;
@@ -70,14 +91,43 @@ export function startEchoServer(options: EchoServerOptions = {}): Promise<EchoSe
         log("refused an upgrade to /auth with 401 (no valid bearer token)");
         return new Response("unauthorized", { status: 401 });
       }
+      if (path === "/once") {
+        const given = req.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+        if (!tokens.delete(given)) {
+          log(`refused an upgrade to /once with 401 (token ${given ? "used already" : "missing"})`);
+          return new Response("unauthorized", { status: 401 });
+        }
+        log(`accepted token ${given.split("-")[0]} (now used)`);
+      }
       const { socket, response } = Deno.upgradeWebSocket(req);
       socket.binaryType = "arraybuffer";
+      const send = (data: string | ArrayBuffer) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(data);
+      };
       socket.onopen = () => {
         sockets.add(socket);
         log(`accepted a connection on ${path}`);
+        if (path === "/feed") {
+          let n = 0;
+          const tick = () => {
+            if (socket.readyState !== WebSocket.OPEN) return;
+            send(`tick ${++n}`);
+            later(20, tick);
+          };
+          later(20, tick);
+        }
       };
       socket.onmessage = (e) => {
-        if (socket.readyState === WebSocket.OPEN) socket.send(e.data);
+        if (path !== "/rpc") {
+          send(e.data);
+          return;
+        }
+        const { id, method, params } = JSON.parse(String(e.data));
+        if (method === "never") return;
+        later(
+          Number(params?.delay ?? 0),
+          () => send(JSON.stringify({ id, result: `${method} done` })),
+        );
       };
       socket.onerror = () => {};
       socket.onclose = (e) => {

@@ -14,14 +14,16 @@ const say = (who: string, text: string) =>
 const server = await startEchoServer({ log: (line) => say("server", line) });
 say("server", `listening on ${server.url()}`);
 
-// The client logs "[parley] Reconnecting in N ms (retry k)" at debug level; show it.
+// The client logs "[parley] Reconnecting in N ms (retry k) after: ..." at info level; show it
+// briefly (the disconnect reasons are shown by handleDisconnect below).
 const logger: Logger = {
-  debug: (msg) => {
+  debug: () => {},
+  info: (msg) => {
     const m = /Reconnecting in (\d+) ms \(retry (\d+)/.exec(msg);
     if (m) say("client", `reconnecting in ${m[1]} ms (retry ${m[2]})`);
   },
-  info: (msg) => say("client", msg),
-  warn: (msg) => say("client", `warning: ${msg}`),
+  // Each disconnect is also logged as a warning; handleDisconnect below shows it already.
+  warn: (msg) => msg.includes("Disconnected:") || say("client", `warning: ${msg}`),
   error: (msg) => say("client", `error: ${msg}`),
 };
 

@@ -158,3 +158,43 @@ testTranscript("keepalive.ts", "sends real pings over the socket transport and g
   "pong 3 (ka)",
   "stopped after 3 pongs",
 ]);
+
+testTranscript(
+  "token_refresh.ts",
+  "gets a fresh token for every attempt and comes back after a drop",
+  [
+    /client: attempt 1 with token t1$/,
+    "server: accepted token t1 (now used)",
+    "client: connected (connection 1)",
+    "client: disconnected (remote_close)",
+    /client: attempt 2 with token t2$/,
+    "server: accepted token t2 (now used)",
+    "client: connected (connection 2)",
+    'client: stop() -> {"kind":"normal"}',
+  ],
+);
+
+testTranscript(
+  "json_rpc.ts",
+  "matches out-of-order answers to their calls and times out a silent one",
+  [
+    "answers, in the order asked: slow done, medium done, quick done",
+    '"never": no answer within 100 ms',
+  ],
+);
+
+testTranscript(
+  "watch.ts",
+  "sees every state change across a drop while another loop reads the frames",
+  [
+    /^events: connected to ws:\/\/127\.0\.0\.1:\d+\/feed$/,
+    "events: disconnected (remote_close)",
+    /^events: reconnecting in \d+ ms$/,
+    "events: connecting (attempt 2)",
+    /^events: connected to /,
+    "frames: read 6 ticks across the drop",
+    /^stats: 2 connections, \d+ messages in$/,
+    "events: stopped (normal)",
+    "events: the iteration ended",
+  ],
+);

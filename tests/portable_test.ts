@@ -4,7 +4,9 @@
 // terminating TLS (tests/support/nginx_wss_server.ts, Debian's nginx-light), on both transports,
 // and against npm:ws with perMessageDeflate (every message compressed), the hostile server
 // (tests/support/hostile_routes.ts) and a wss:// echo server with throwaway certificates
-// (tests/support/tls_echo_server.ts, tests/support/certs.ts) on the socket transport. Node and Bun are the pinned ones tools/install.sh puts in .tools/. Each runner is a
+// (tests/support/tls_echo_server.ts, tests/support/certs.ts) and through HTTP(S) proxies
+// (tests/support/proxies.ts: Debian's tinyproxy and squid) on the socket transport. Node and Bun
+// are the pinned ones tools/install.sh puts in .tools/. Each runner is a
 // subprocess with a server of its own; PARALLEL run at a time. Every portable test shows as a
 // step named "<runtime> × <server> × <transport>: <case>".
 //
@@ -28,11 +30,28 @@ import { makeCerts, type TestCerts } from "./support/certs.ts";
 import { startTlsServer as startWssEchoServer } from "./support/tls_echo_server.ts";
 import { startPythonServer } from "./support/python_server.ts";
 import { startNginxWssServer } from "./support/nginx_wss_server.ts";
+import {
+  startScriptedProxy,
+  startSilentProxy,
+  startSquid,
+  startTinyproxy,
+} from "./support/proxies.ts";
+import { startWsServer } from "./support/servers.ts";
+import type { ProxyPeers } from "./portable/proxy_cases.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
 
 type Runtime = "deno" | "node" | "bun";
 type Transport = "socket" | "web";
-type ServerKind = "ws" | "deno" | "bun" | "python" | "nginx" | "ws-deflate" | "hostile" | "tls";
+type ServerKind =
+  | "ws"
+  | "deno"
+  | "bun"
+  | "python"
+  | "nginx"
+  | "ws-deflate"
+  | "hostile"
+  | "tls"
+  | "proxy";
 
 const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
 const SERVERS: Readonly<Record<ServerKind, string>> = {
@@ -44,6 +63,7 @@ const SERVERS: Readonly<Record<ServerKind, string>> = {
   "ws-deflate": "npm:ws with perMessageDeflate",
   hostile: "hostile server",
   tls: "tls server",
+  proxy: "proxies",
 };
 /** Runners at a time (this suite is meant to finish within a minute on two cores). */
 const PARALLEL = 3;
@@ -59,6 +79,8 @@ const runner = path("./portable/main.ts");
 const hostileRunner = path("./portable/hostile_main.ts");
 /** The runner of the TLS cases (tests/portable/tls_cases.ts). */
 const tlsRunner = path("./portable/tls_main.ts");
+/** The runner of the proxy cases (tests/portable/proxy_cases.ts). */
+const proxyRunner = path("./portable/proxy_main.ts");
 const bunServer = path("./support/bun_server.ts");
 const tool = (name: string) => `${root}.tools/node_modules/.bin/${name}`;
 
@@ -163,6 +185,96 @@ async function startTlsServer(): Promise<RunningServer> {
   };
 }
 
+/**
+ * A port on 127.0.0.1 with nothing listening: port 1 (tcpmux), which no test server takes and
+ * only root could bind. A port taken and released would do only until another runner's
+ * proxy picks the same free port.
+ */
+const CLOSED_PORT = 1;
+
+/**
+ * Starts the proxy runner's peers (see tests/portable/proxy_cases.ts): a ws:// and a wss:// echo
+ * server, a "direct" echo server, tinyproxy, squid (plain with an https_port, and with basic
+ * auth), a silent proxy and a scripted one. The runner's environment names them in PARLEY_PORTABLE_PROXIES and
+ * sets every proxy variable the client reads (an empty one counts as unset), so that the test
+ * process's own proxy settings, if it has any, do not leak in.
+ */
+async function startProxyPeers(): Promise<RunningServer> {
+  const c = await certs();
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const f of closers.reverse()) await f().catch(() => {});
+  };
+  try {
+    const ws = await startWsServer();
+    closers.push(() => ws.close());
+    const wss = await startWssEchoServer(c.server);
+    closers.push(() => wss.close());
+    const direct = await startWsServer();
+    closers.push(() => direct.close());
+    const silent = startSilentProxy();
+    closers.push(() => silent.close());
+    const scripted = startScriptedProxy();
+    closers.push(() => scripted.close());
+    const closed = CLOSED_PORT;
+    const squidOnly = "echo.parley-proxy.test";
+    const user = "parley";
+    const password = "p@ss:w0rd/%";
+    const started = await Promise.allSettled([
+      startTinyproxy({ connectPorts: [ws.port, wss.port] }),
+      startSquid({
+        https: c.server,
+        hosts: { [squidOnly]: "127.0.0.1" },
+        deniedPorts: [direct.port, closed],
+      }),
+      startSquid({ users: { [user]: password } }),
+    ]);
+    for (const r of started) if (r.status === "fulfilled") closers.push(() => r.value.close());
+    for (const r of started) if (r.status === "rejected") throw r.reason;
+    const [tiny, squid, authSquid] = started.map((r) =>
+      (r as PromiseFulfilledResult<Awaited<ReturnType<typeof startSquid>>>).value
+    );
+    const peers: ProxyPeers = {
+      ws: `ws://127.0.0.1:${ws.port}`,
+      wss: `wss://127.0.0.1:${wss.port}`,
+      direct: `ws://127.0.0.1:${direct.port}`,
+      closedPort: closed,
+      squidOnly,
+      tinyproxy: tiny.url,
+      squid: squid.url,
+      squidHttps: squid.httpsUrl!,
+      authSquid: authSquid.url,
+      user,
+      password,
+      silent: silent.url,
+      silentControl: silent.control,
+      down: `http://127.0.0.1:${CLOSED_PORT}`,
+      scripted: scripted.url,
+    };
+    return {
+      ws: peers.ws,
+      control: "",
+      env: {
+        PARLEY_PORTABLE_CA: c.ca,
+        PARLEY_PORTABLE_PROXIES: JSON.stringify(peers),
+        http_proxy: squid.url,
+        HTTP_PROXY: silent.url,
+        https_proxy: "",
+        HTTPS_PROXY: squid.url,
+        all_proxy: "",
+        ALL_PROXY: "",
+        no_proxy: "",
+        NO_PROXY: `localhost,127.0.0.1:${direct.port},.parley-direct.test`,
+        REQUEST_METHOD: "",
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
 /** Starts tests/support/bun_server.ts under Bun; it exits when its stdin closes. */
 async function startBunServer(): Promise<RunningServer> {
   const [bin, args] = commandFor("bun", bunServer);
@@ -180,6 +292,7 @@ async function startServer(kind: ServerKind): Promise<RunningServer> {
   if (kind === "bun") return await startBunServer();
   if (kind === "hostile") return await startHostileServer();
   if (kind === "tls") return await startTlsServer();
+  if (kind === "proxy") return await startProxyPeers();
   if (kind === "python") return await startPython();
   if (kind === "nginx") return await startNginxServer();
   const server: ControlledServer = await startControlledServer(
@@ -229,7 +342,15 @@ async function runSuite({ runtime, server: kind, transport }: Combo): Promise<Ou
     };
   }
   try {
-    const file = kind === "hostile" ? hostileRunner : kind === "tls" ? tlsRunner : runner;
+    const file = kind === "hostile"
+      ? hostileRunner
+      : kind === "tls"
+      ? tlsRunner
+      : kind === "proxy"
+      ? proxyRunner
+      : runner;
+    // The TLS and proxy runners need no control channel and no server kind.
+    const own = kind === "tls" || kind === "proxy";
     // The runners get network and environment access only: a TLS path needing more (say
     // --allow-sys) fails here, as it would for a user.
     const [bin, args] = commandFor(runtime, file);
@@ -238,8 +359,8 @@ async function runSuite({ runtime, server: kind, transport }: Combo): Promise<Ou
       args: [
         ...args,
         `--ws=${server.ws}`,
-        ...(kind === "tls" ? [] : [`--control=${server.control}`]),
-        ...(kind === "hostile" || kind === "tls" ? [] : [`--server=${kind}`]),
+        ...(own ? [] : [`--control=${server.control}`]),
+        ...(kind === "hostile" || own ? [] : [`--server=${kind}`]),
         ...(transport === undefined ? [] : [`--transports=${transport}`]),
         `--filter=${FILTER}`,
       ],
@@ -300,7 +421,7 @@ Deno.test(
     SUITE_SERVERS.map((k) => SERVERS[k]).join(", ")
   } × socket, web; ${RUNTIMES.join(", ")} × ${
     SERVERS["ws-deflate"]
-  }, the hostile server, a TLS server × socket`,
+  }, the hostile server, a TLS server, proxies × socket`,
   async (t) => {
     await assertInstalled("node");
     await assertInstalled("bun");
@@ -325,6 +446,7 @@ Deno.test(
       })),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "hostile" as const })),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "tls" as const })),
+      ...RUNTIMES.map((runtime) => ({ runtime, server: "proxy" as const })),
     ];
     const outcomes = pool(combos.map((c) => () => runSuite(c)), PARALLEL);
     // Each promise is awaited below in order; none may go unhandled meanwhile, and none may

@@ -47,6 +47,10 @@ pins=(
   "test apt nginx-light"
   "test apt chromium"
   "test apt openssl"
+  # The HTTP(S) proxies the proxy tests tunnel through (tests/support/proxies.ts): tinyproxy, and
+  # squid (with basic auth through its basic_ncsa_auth helper, and an https_port).
+  "test apt tinyproxy"
+  "test apt squid"
 )
 
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"

@@ -1,11 +1,22 @@
 // Internal: the driver. It owns the transport, the timers and the mailbox, runs the callbacks
 // one at a time, and performs the effects the machine returns.
 
-import { ClientStoppedError, describeStop } from "./errors.ts";
+import { ClientStoppedError, describeReason, describeStop } from "./errors.ts";
 import type { ConnectInfo } from "../vocabulary/connect_info.ts";
 import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
-import type { Config } from "./_options.ts";
+import { type Config, DEFAULT_HEARTBEAT } from "./_options.ts";
+import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { ParleyError } from "../vocabulary/parley_error.ts";
+import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
+import { retryAfterMs } from "./_retry_after.ts";
+import { type AttemptParams, attemptParams, isDynamic } from "./_attempt.ts";
+import { Caller } from "./_caller.ts";
+import { publish } from "./_diagnostics.ts";
+import type { ClientEvent } from "./events.ts";
+import { EventReader, FrameReader } from "./_readers.ts";
+import type { DeadlockError } from "./errors.ts";
+import { ReentrancyGuard } from "./_reentrancy.ts";
 import {
   type CallbackName,
   createMachine,
@@ -13,11 +24,11 @@ import {
   type Event,
   type Machine,
   type Phase,
-  type Reply,
   step,
+  type Waiter,
 } from "./_machine.ts";
 import { Mailbox } from "./_mailbox.ts";
-import type { StopReason } from "./reasons.ts";
+import type { DisconnectReason, StopReason } from "./reasons.ts";
 import type { Connector, Transport, TransportEvents } from "../transport/transport.ts";
 
 /** The timer functions the driver uses; tests pass a fake clock. */
@@ -31,6 +42,29 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (id) => clearTimeout(id as number),
 };
+
+/**
+ * What a received frame is taken to cost while it waits for the application, besides its
+ * payload: the event and frame objects and their slot in the mailbox. It bounds a flood of tiny
+ * frames as the payload bound alone would not.
+ */
+const FRAME_COST = 96;
+
+/** What the client has done so far, as `conn.stats` reports it. */
+export interface Stats {
+  attempts: number;
+  connects: number;
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  /** `Date.now()` when the current connection opened, or undefined. */
+  connectedAt: number | undefined;
+  /** Milliseconds connected before the current connection. */
+  connectedBefore: number;
+  lastClose: DisconnectReason | undefined;
+  rtt: number | undefined;
+}
 
 type Callbacks = Partial<Record<CallbackName, (...args: never[]) => unknown>>;
 
@@ -51,6 +85,39 @@ export class Actor {
   #releasing = new Set<Promise<void>>();
   #resolveStopped!: (reason: StopReason) => void;
   #onTerminate: (reason: StopReason) => void;
+  /** The heartbeat in force: the option, or the transport's default. */
+  #heartbeat: ResolvedHeartbeat | undefined;
+  /** Bytes of received frames posted and not yet handled (see FRAME_COST). */
+  #inbound = 0;
+  /** Reading from the current transport is paused (inbound flow control). */
+  #paused = false;
+  /** The current transport could not pause and its connection is being failed. */
+  #overflowed = false;
+  /** Aborts the computing of an attempt's parameters (url, headers, subprotocols functions). */
+  #computing: AbortController | undefined;
+  #guard: ReentrancyGuard;
+  /** Callers of `call` still waiting, rejected when the client stops. */
+  #callers = new Set<Caller>();
+  #eventReaders = new Set<EventReader>();
+  #frameReaders = new Set<FrameReader>();
+  /** `ready()` callers waiting for the connection. */
+  #readyWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  /** handleConnect's info, until handleConnect has run: then the client is connected. */
+  #connecting: ConnectInfo | undefined;
+  /** The handle, for diagnostics_channel messages. */
+  handle: unknown;
+  readonly stats: Stats = {
+    attempts: 0,
+    connects: 0,
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    connectedAt: undefined,
+    connectedBefore: 0,
+    lastClose: undefined,
+    rtt: undefined,
+  };
 
   constructor(
     callbacks: Callbacks,
@@ -60,7 +127,10 @@ export class Actor {
     label: string,
     onTerminate: (reason: StopReason) => void,
   ) {
-    this.#machine = createMachine(undefined, config);
+    this.#heartbeat = config.heartbeat === undefined
+      ? (connector.name === "socket" ? DEFAULT_HEARTBEAT : undefined)
+      : config.heartbeat ?? undefined;
+    this.#machine = createMachine(undefined, { ...config, heartbeat: this.#heartbeat });
     this.connector = connector;
     this.#config = config;
     this.#callbacks = callbacks;
@@ -68,6 +138,7 @@ export class Actor {
     this.#label = label;
     this.#onTerminate = onTerminate;
     this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
+    this.#guard = new ReentrancyGuard(clock, (message) => this.#log("warn", message));
     // Frames written during a burst of events go out together once the burst is over.
     this.#mailbox.onIdle = () => this.#transport?.flush?.();
   }
@@ -90,9 +161,92 @@ export class Actor {
     });
   }
 
-  /** Queues an event. */
+  /**
+   * Queues an event. A stop or a disconnect is served once the callback running now returns,
+   * before received frames still waiting (but after the caller's earlier commands).
+   */
   post(event: Event): void {
-    this.#mailbox.post(event);
+    if (event.type === "stop" || event.type === "disconnect") {
+      this.#mailbox.postUrgent(event, isCommand);
+    } else this.#mailbox.post(event);
+  }
+
+  /**
+   * A request from the handle (sendFrame, disconnect, stop, call, connect, ready): made now,
+   * unless it comes from inside a callback that would wait for it for ever.
+   */
+  request(
+    request: string,
+    go: Event | (() => void),
+    refuse: (error: DeadlockError) => void,
+  ): void {
+    if (this.#guard.idle) {
+      if (typeof go === "function") go();
+      else this.post(go);
+    } else {
+      this.#guard.request(request, typeof go === "function" ? go : () => this.post(go), refuse);
+    }
+  }
+
+  /** `conn.call`: a caller that `handleCall` answers. */
+  call(
+    request: unknown,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
+  ): void {
+    const caller = new Caller(
+      resolve,
+      reject,
+      timeout,
+      signal,
+      this.#clock,
+      (what) =>
+        this.#log("debug", `Dropping a late ${what} to a call whose caller no longer waits`),
+      (done) => this.#callers.delete(done),
+    );
+    this.#callers.add(caller);
+    this.post({ type: "call", request, from: caller });
+  }
+
+  /** Whether the client's definition answers calls. */
+  get answersCalls(): boolean {
+    return typeof this.#callbacks.handleCall === "function";
+  }
+
+  /** `conn.ready()`: resolves once connected, rejects when the client stops. */
+  ready(resolve: () => void, reject: (error: unknown) => void): () => void {
+    if (this.#machine.phase === "connected" && this.#connecting === undefined) {
+      resolve();
+      return () => {};
+    }
+    const waiter = { resolve, reject };
+    this.#readyWaiters.push(waiter);
+    return () => {
+      const i = this.#readyWaiters.indexOf(waiter);
+      if (i >= 0) this.#readyWaiters.splice(i, 1);
+    };
+  }
+
+  /** `conn.events()`: a reader of what happens from now on. */
+  events(buffer: number): EventReader {
+    const reader: EventReader = new EventReader(buffer, () => this.#eventReaders.delete(reader));
+    if (this.#machine.phase === "stopped") reader.end();
+    else this.#eventReaders.add(reader);
+    return reader;
+  }
+
+  /** `conn.frames()`: a reader of the frames received from now on. */
+  frames(): FrameReader {
+    const reader: FrameReader = new FrameReader(
+      (frame) => frameCost(frame.data),
+      (bytes) => bytes > 0 ? this.#received(bytes) : this.#handled(-bytes),
+      () => this.#frameReaders.delete(reader),
+    );
+    if (this.#machine.phase === "stopped") reader.end();
+    else this.#frameReaders.add(reader);
+    return reader;
   }
 
   /** Logs a warning with the client's label. */
@@ -130,8 +284,15 @@ export class Actor {
       // Everything waiting is handled in this turn, in order (postFirst included), without a
       // promise per event: only an async callback makes the loop wait.
       for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
+        // A frame of the current connection also goes to the frames() readers.
+        const live = event.type === "frame" && this.#frameReaders.size > 0 &&
+          event.conn === this.#machine.conn && this.#machine.phase === "connected";
         const pending = this.#handle(step(this.#machine, event));
         if (pending !== undefined) await pending;
+        if (event.type === "frame") {
+          if (live) { for (const reader of this.#frameReaders) reader.push(event.frame); }
+          this.#handled(frameCost(event.frame.data));
+        } else if (event.type === "ping") this.#handled(frameCost(event.payload));
       }
     }
   }
@@ -144,15 +305,21 @@ export class Actor {
     for (;;) {
       const call = this.#perform(effects);
       if (call === undefined) break;
+      if (call.callback === "handleDisconnect") {
+        this.#disconnected(call.args[0] as DisconnectReason);
+      } else if (call.callback === "handleConnect") this.#connecting = call.args[1] as ConnectInfo;
       let outcome: Event;
       try {
         const fn = this.#callbacks[call.callback] as
           | ((...args: unknown[]) => unknown)
           | undefined;
-        const value = fn === undefined ? undefined : fn.apply(this.#callbacks, call.args);
+        const value = fn === undefined
+          ? undefined
+          : this.#guard.call(call.callback, fn, this.#callbacks, call.args);
         if (isThenable(value)) {
           // Nothing sent so far waits for an async callback.
           this.#transport?.flush?.();
+          this.#guard.waiting(call.callback);
           return this.#resume(value);
         }
         outcome = { type: "result", value };
@@ -165,6 +332,21 @@ export class Actor {
     return undefined;
   }
 
+  /**
+   * A connection ended (or an attempt failed): one readable line, at `warn` when it was not
+   * asked for, `info` for the server's normal close, `debug` for our own.
+   */
+  #disconnected(reason: DisconnectReason): void {
+    this.stats.lastClose = reason;
+    this.#emit({ type: "disconnected", reason, at: Date.now() });
+    const level = reason.kind === "closed" || reason.kind === "user"
+      ? "debug"
+      : reason.kind === "remote_close" && (reason.code === 1000 || reason.code === 1001)
+      ? "info"
+      : "warn";
+    this.#log(level, `Disconnected: ${describeReason(reason)}`);
+  }
+
   /** Continues `#handle` once an async callback's promise settles. */
   async #resume(value: PromiseLike<unknown>): Promise<void> {
     let outcome: Event;
@@ -173,15 +355,35 @@ export class Actor {
     } catch (error) {
       outcome = { type: "threw", error };
     }
+    this.#guard.settled();
     const pending = this.#handle(step(this.#machine, outcome));
     if (pending !== undefined) await pending;
   }
 
-  /** After each event: the connect timer ends once the machine has left "connecting". */
+  /**
+   * After each event: the connect timer ends once the machine has left "connecting"; once
+   * handleConnect has run on a connection still up, the client is connected (the event, and
+   * `ready()` callers hear).
+   */
   #settled(): void {
-    if (this.#machine.phase === "connecting" || this.#connectTimer === undefined) return;
+    const phase = this.#machine.phase;
+    if (this.#connecting !== undefined && phase !== "connecting") {
+      const info = this.#connecting;
+      this.#connecting = undefined;
+      if (phase === "connected") {
+        this.#emit({ type: "connected", info, at: Date.now() });
+        for (const w of this.#readyWaiters.splice(0)) w.resolve();
+      }
+    }
+    if (phase === "connecting" || this.#connectTimer === undefined) return;
     this.#clock.clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
+  }
+
+  /** Hands `event` to every events() reader and to diagnostics_channel. */
+  #emit(event: ClientEvent): void {
+    for (const reader of this.#eventReaders) reader.push(event);
+    publish(this.handle, this.#config.name, event);
   }
 
   /** Performs effects in order; returns the callback to run, which is always last. */
@@ -202,8 +404,20 @@ export class Actor {
           break;
         case "call":
           return fx;
+        case "reply":
+          (fx.from as Caller).reply(fx.value);
+          break;
         case "arm": {
           const token = fx.token;
+          if (token === this.#machine.timer) {
+            this.#emit({
+              type: "reconnecting",
+              attempt: this.stats.attempts + 1,
+              retry: this.#machine.retries,
+              delay: fx.delay,
+              at: Date.now(),
+            });
+          }
           this.#timers.set(
             token,
             this.#clock.setTimeout(() => {
@@ -245,18 +459,85 @@ export class Actor {
       }, timeout);
     }
     const config = this.#config;
+    this.#paused = false;
+    this.#overflowed = false;
+    const attempt = ++this.stats.attempts;
+    this.#emit({ type: "connecting", attempt, at: Date.now() });
+    if (!isDynamic(config)) {
+      this.#connect(conn, config as AttemptParams);
+      return;
+    }
+    // The url, headers or subprotocols come from functions: the attempt waits for them (within
+    // the connect timeout), and is abandoned with them.
+    const computing = new AbortController();
+    this.#computing = computing;
+    attemptParams(config, {
+      attempt,
+      lastReason: this.#machine.lastReason ?? undefined,
+      signal: computing.signal,
+    }).then(
+      (params) => {
+        if (this.#computing !== computing) return;
+        this.#computing = undefined;
+        this.#connect(conn, params);
+      },
+      (error: Error) => {
+        if (this.#computing !== computing) return;
+        this.#computing = undefined;
+        this.#mailbox.post({ type: "error", conn, error });
+      },
+    );
+  }
+
+  /** Opens the transport of attempt `conn`. */
+  #connect(conn: number, params: AttemptParams): void {
+    const config = this.#config;
     this.#transport = this.connector.connect(
       {
-        url: config.url,
-        headers: config.headers,
-        subprotocols: config.subprotocols,
+        url: params.url,
+        headers: params.headers,
+        subprotocols: params.subprotocols,
         closeTimeout: config.closeTimeout,
         limits: config.limits,
         tls: config.tls,
+        heartbeat: this.#heartbeat,
+        proxy: config.proxy,
         compression: config.compression,
       },
       new Actor.#Events(this, conn),
     );
+  }
+
+  /** A received frame waits for the application: over the bound, reading pauses. */
+  #received(cost: number): void {
+    this.#inbound += cost;
+    if (this.#inbound <= this.#config.receiveBuffer || this.#paused || this.#overflowed) return;
+    const transport = this.#transport;
+    if (transport === undefined) return;
+    if (transport.pause()) {
+      this.#paused = true;
+      return;
+    }
+    // A transport that cannot pause (the web's WebSocket): fail the connection now, ahead of the
+    // backlog, rather than buffer without bound.
+    this.#overflowed = true;
+    const limit = this.#config.receiveBuffer;
+    this.#mailbox.postFirst({
+      type: "error",
+      conn: this.#transportConn,
+      error: new ParleyError(
+        `Cannot keep up with the server: more than ${limit} bytes of received messages wait for the application, and the ${this.connector.name} transport cannot pause reading (raise receiveBuffer, or use transport: "socket")`,
+      ),
+    });
+  }
+
+  /** A received frame was handled (or dropped as stale): reading resumes below half the bound. */
+  #handled(cost: number): void {
+    this.#inbound -= cost;
+    if (this.#paused && this.#inbound <= this.#config.receiveBuffer / 2) {
+      this.#paused = false;
+      this.#transport?.resume();
+    }
   }
 
   /**
@@ -278,15 +559,31 @@ export class Actor {
     }
 
     opened(info: ConnectInfo): void {
-      this.#post({ type: "opened", conn: this.#conn, info });
+      const actor = this.#actor;
+      if (actor.#transportConn !== this.#conn) return;
+      actor.stats.connects++;
+      actor.stats.connectedAt = Date.now();
+      actor.#mailbox.post({ type: "opened", conn: this.#conn, info });
     }
 
     frame(frame: ReceivedFrame): void {
-      this.#post({ type: "frame", conn: this.#conn, frame });
+      const actor = this.#actor;
+      if (actor.#transportConn !== this.#conn) return;
+      const stats = actor.stats;
+      const size = payloadSize(frame.data);
+      if (frame.type !== "pong") {
+        stats.messagesIn++;
+        stats.bytesIn += size;
+      }
+      actor.#mailbox.post({ type: "frame", conn: this.#conn, frame });
+      actor.#received(size + FRAME_COST);
     }
 
     ping(payload: Uint8Array): void {
-      this.#post({ type: "ping", conn: this.#conn, payload });
+      const actor = this.#actor;
+      if (actor.#transportConn !== this.#conn) return;
+      actor.#mailbox.post({ type: "ping", conn: this.#conn, payload });
+      actor.#received(payload.length + FRAME_COST);
     }
 
     remoteClose(code: number, reason: string): void {
@@ -294,25 +591,29 @@ export class Actor {
     }
 
     error(error: Error): void {
-      this.#post({ type: "error", conn: this.#conn, error });
+      const retryAfter = error instanceof HandshakeError
+        ? retryAfterMs(error, Date.now())
+        : undefined;
+      this.#post(
+        retryAfter === undefined
+          ? { type: "error", conn: this.#conn, error }
+          : { type: "error", conn: this.#conn, error, retryAfter },
+      );
     }
 
     heartbeatTimeout(): void {
-      // TODO(issue 11): a disconnect reason of its own.
-      this.#post({
-        type: "error",
-        conn: this.#conn,
-        error: new Error("The heartbeat timed out"),
-      });
+      this.#post({ type: "heartbeatTimeout", conn: this.#conn });
     }
 
-    rtt(_ms: number): void {}
+    rtt(ms: number): void {
+      if (this.#actor.#transportConn === this.#conn) this.#actor.stats.rtt = ms;
+    }
   };
 
-  #send(frame: Frame, reply: Reply | undefined, origin: string): void {
+  #send(frame: Frame, reply: Waiter | undefined, origin: string): void {
     const transport = this.#transport;
     const conn = this.#transportConn;
-    const fail = (error: unknown) => {
+    const refused = (error: unknown) => {
       if (error instanceof UnsupportedError) {
         // The frame was refused, the connection is fine.
         if (reply) reply.reject(error);
@@ -327,20 +628,42 @@ export class Actor {
       }
     };
     if (transport === undefined) {
-      fail(new Error("Cannot send frame as there is no connection"));
+      refused(new Error("Cannot send frame as there is no connection"));
       return;
     }
     try {
       this.checkSupported(frame);
-      transport.send(
+      const taken = transport.send(
         frame,
-        reply === undefined
-          ? undefined
-          : (error) => error === undefined ? reply.resolve() : fail(error),
+        reply === undefined ? undefined : (error) => {
+          if (error === undefined) reply.resolve();
+          else this.#writeFailed(conn, reply, error);
+        },
       );
+      if (!taken) {
+        // The connection is ending; its end, reported by the transport, is the reason.
+        const why = `Cannot send a frame from ${origin} as the connection is ending`;
+        if (reply) this.#writeFailed(conn, reply, new Error(why));
+        else this.#log("warn", `${why}: dropped`);
+        return;
+      }
     } catch (error) {
-      fail(error);
+      refused(error);
+      return;
     }
+    if (frame.type === "text" || frame.type === "binary") {
+      this.stats.messagesOut++;
+      this.stats.bytesOut += payloadSize(frame.data);
+    }
+  }
+
+  /** A frame sent with a reply was never written: the machine tells the caller why. */
+  #writeFailed(conn: number, reply: Waiter, error: Error): void {
+    if (this.#machine.phase === "stopped") {
+      reply.reject(new ClientStoppedError(this.#machine.stopReason!));
+      return;
+    }
+    this.#mailbox.post({ type: "writeFailed", conn, reply, error });
   }
 
   /**
@@ -348,8 +671,17 @@ export class Actor {
    * given, and releases it otherwise. Its `done` is waited for on stop.
    */
   #release(code?: number, reason = ""): void {
+    if (this.#computing !== undefined) {
+      this.#computing.abort(new Error("the connection attempt was abandoned"));
+      this.#computing = undefined;
+    }
     const t = this.#transport;
     if (t === undefined) return;
+    const stats = this.stats;
+    if (stats.connectedAt !== undefined) {
+      stats.connectedBefore += Date.now() - stats.connectedAt;
+      stats.connectedAt = undefined;
+    }
     this.#transport = undefined;
     this.#transportConn = 0;
     try {
@@ -363,11 +695,13 @@ export class Actor {
 
   /** The client stopped: settles what waits, releases everything; logs unless `quiet`. */
   #terminate(reason: StopReason, quiet: boolean): void {
+    const stopped = () => new ClientStoppedError(reason);
     for (const event of this.#mailbox.close()) {
-      if ("reply" in event && event.reply !== undefined) {
-        event.reply.reject(new ClientStoppedError(reason));
-      }
+      if ("reply" in event && event.reply !== undefined) event.reply.reject(stopped());
+      else if (event.type === "call") (event.from as Caller).stop(stopped());
     }
+    for (const caller of [...this.#callers]) caller.stop(stopped());
+    for (const w of this.#readyWaiters.splice(0)) w.reject(stopped());
     if (this.#connectTimer !== undefined) this.#clock.clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
     for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
@@ -381,6 +715,9 @@ export class Actor {
       this.#log("debug", `stopped: ${describeStop(reason)}`);
     }
     this.#onTerminate(reason);
+    this.#emit({ type: "stopped", reason, at: Date.now() });
+    for (const reader of this.#eventReaders) reader.end();
+    for (const reader of this.#frameReaders) reader.end();
     Promise.all([...this.#releasing]).then(() => this.#resolveStopped(reason));
   }
 
@@ -388,6 +725,30 @@ export class Actor {
   stoppedError(): ClientStoppedError {
     return new ClientStoppedError(this.#machine.stopReason ?? { kind: "normal" });
   }
+}
+
+/** The user's commands: a stop or a disconnect is served after those posted before it. */
+function isCommand(event: Event): boolean {
+  switch (event.type) {
+    case "send":
+    case "connect":
+    case "disconnect":
+    case "stop":
+    case "info":
+    case "call":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A payload's size in bytes; text counted in UTF-16 code units (cheap, and close enough). */
+function payloadSize(data: string | Uint8Array | undefined): number {
+  return data === undefined ? 0 : typeof data === "string" ? data.length : data.byteLength;
+}
+
+function frameCost(data: string | Uint8Array | undefined): number {
+  return payloadSize(data) + FRAME_COST;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -17,9 +17,10 @@ export function frameShapeError(value: unknown): string | undefined {
   const frame = value as { type?: unknown; data?: unknown };
   switch (frame.type) {
     case "text":
-      return typeof frame.data === "string"
-        ? undefined
-        : `a text frame needs a string as data, got ${describe(frame.data)}`;
+      if (typeof frame.data !== "string") {
+        return `a text frame needs a string as data, got ${describe(frame.data)}`;
+      }
+      return wellFormed(frame.data) ? undefined : loneSurrogate(frame.data);
     case "binary":
       return frame.data instanceof Uint8Array
         ? undefined
@@ -32,6 +33,30 @@ export function frameShapeError(value: unknown): string | undefined {
     default:
       return `expected a frame type of ${FRAME_TYPES}, got ${describe(frame.type)}`;
   }
+}
+
+const isWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+
+/** Whether `text` has no lone surrogate (so UTF-8 can encode it as it is). */
+function wellFormed(text: string): boolean {
+  if (isWellFormed !== undefined) return isWellFormed.call(text);
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
+/** Where `text`'s first lone surrogate is, for the message. */
+function loneSurrogate(text: string): string {
+  let at = 0;
+  for (; at < text.length; at++) {
+    const c = text.charCodeAt(at);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(at + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) at++;
+      else break;
+    } else if (c >= 0xdc00 && c <= 0xdfff) break;
+  }
+  return `a text frame's data has a lone surrogate (U+${
+    text.charCodeAt(at).toString(16).toUpperCase()
+  } at index ${at}), which UTF-8 cannot encode: it would be sent as U+FFFD`;
 }
 
 /** Describes a size violation of a well-shaped frame, or `undefined`. */

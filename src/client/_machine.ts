@@ -18,6 +18,7 @@ import type { ConnectInfo } from "../vocabulary/connect_info.ts";
 import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import { describe, frameByteLength, frameShapeError, frameSizeError } from "./_frame_check.ts";
 import { DEFAULT_RECONNECT, type ReconnectPolicy } from "./_options.ts";
+import { looksPermanent } from "./_permanence.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
 
 /** The client's state; `stopped` is final. */
@@ -29,10 +30,11 @@ export type CallbackName =
   | "handleFrame"
   | "handlePing"
   | "handleInfo"
+  | "handleCall"
   | "handleDisconnect";
 
 /** A caller waiting for an answer. Opaque to the machine: it only hands it to `settle`. */
-export interface Reply {
+export interface Waiter {
   resolve(value?: unknown): void;
   reject(error: unknown): void;
 }
@@ -40,13 +42,15 @@ export interface Reply {
 interface Queued {
   readonly frame: Frame;
   readonly bytes: number;
-  readonly reply: Reply | undefined;
+  readonly reply: Waiter | undefined;
 }
 
 /** Settings the machine reads. */
 export interface MachineConfig {
   readonly reconnect: ReconnectPolicy | null;
   readonly connectTimeout: number;
+  /** The heartbeat in force (for the `heartbeat_timeout` reason), if any. */
+  readonly heartbeat?: { readonly interval: number; readonly timeout: number } | null;
   readonly maxQueuedFrames: number;
   readonly maxQueuedBytes: number;
 }
@@ -62,16 +66,31 @@ export interface Machine {
   retries: number;
   /** The token of the pending reconnect timer, 0 when none. */
   timer: number;
+  /** The token of the timer that ends `minUptime` on a new connection, 0 when none. */
+  uptimeTimer: number;
+  /** The token of the `maxElapsed` timer of the current outage, 0 when none. */
+  deadlineTimer: number;
+  /** `maxElapsed` passed while a connection was up but not yet stable: give up on its end. */
+  deadlinePassed: boolean;
+  /** The delay the server asked for (`Retry-After`, ms) with the last failure, if any. */
+  retryAfter: number | undefined;
   nextToken: number;
   /** Frames sent while connecting, in order. */
   queue: Queued[];
   queuedBytes: number;
   /** `connect()` callers waiting for the connection. */
-  waiters: Reply[];
+  waiters: Waiter[];
   /** Set by `disconnect()`: a plain `ok` from `handleDisconnect` then does not reconnect. */
   hold: boolean;
   /** The callback whose outcome the machine waits for. */
   pending: CallbackName | null;
+  /** The caller of the running `handleCall`, for its `reply`. */
+  calling: unknown;
+  /**
+   * Senders whose frames the current connection will not write: they hear how it ended, once
+   * the transport reports it (a write fails because the connection is ending).
+   */
+  unwritten: Array<{ readonly reply: Waiter; readonly error: Error }>;
   /** The reason handed to the pending `handleDisconnect`. */
   lastReason: DisconnectReason | null;
   /** Why the client stopped, once `phase` is `stopped`. */
@@ -83,7 +102,7 @@ export interface Machine {
 export type Event =
   /** The first event: `init` said `ok(user)`; the first connection attempt starts. */
   | { readonly type: "start"; readonly user: unknown }
-  | { readonly type: "connect"; readonly reply?: Reply }
+  | { readonly type: "connect"; readonly reply?: Waiter }
   | { readonly type: "timer"; readonly token: number }
   | { readonly type: "opened"; readonly conn: number; readonly info: ConnectInfo }
   | { readonly type: "frame"; readonly conn: number; readonly frame: ReceivedFrame }
@@ -95,20 +114,37 @@ export type Event =
     readonly code: number;
     readonly reason: string;
   }
-  | { readonly type: "error"; readonly conn: number; readonly error: Error }
+  | {
+    readonly type: "error";
+    readonly conn: number;
+    readonly error: Error;
+    /** The delay the server asked for with a refused upgrade (`Retry-After`), in ms. */
+    readonly retryAfter?: number;
+  }
   | { readonly type: "connectTimeout"; readonly conn: number }
+  /** Nothing arrived within the heartbeat's timeout; the transport dropped the connection. */
+  | { readonly type: "heartbeatTimeout"; readonly conn: number }
+  /** A frame sent with a `reply` was never written: connection `conn` ended first. */
+  | {
+    readonly type: "writeFailed";
+    readonly conn: number;
+    readonly reply: Waiter;
+    readonly error: Error;
+  }
   | {
     readonly type: "send";
     readonly frame: Frame;
-    readonly reply?: Reply;
+    readonly reply?: Waiter;
   }
   | {
     readonly type: "disconnect";
     readonly code: number;
     readonly reason: string;
-    readonly reply?: Reply;
+    readonly reply?: Waiter;
   }
   | { readonly type: "info"; readonly message: unknown }
+  /** `conn.call(request)`; `from` answers the caller (opaque to the machine). */
+  | { readonly type: "call"; readonly request: unknown; readonly from: unknown }
   /** `quiet`: the caller reports the reason itself (a refused start), so nothing is logged. */
   | { readonly type: "stop"; readonly reason: StopReason; readonly quiet?: boolean }
   | { readonly type: "result"; readonly value: unknown }
@@ -122,7 +158,7 @@ export type Effect =
   | {
     readonly type: "send";
     readonly frame: Frame;
-    readonly reply?: Reply;
+    readonly reply?: Waiter;
     /** Who sent it, for messages: "sendFrame", "sendFrameAsync", "handleFrame"... */
     readonly origin: string;
   }
@@ -131,7 +167,9 @@ export type Effect =
   | { readonly type: "call"; readonly callback: CallbackName; readonly args: unknown[] }
   | { readonly type: "arm"; readonly token: number; readonly delay: number }
   | { readonly type: "disarm"; readonly token: number }
-  | { readonly type: "settle"; readonly reply: Reply; readonly error?: unknown }
+  | { readonly type: "settle"; readonly reply: Waiter; readonly error?: unknown }
+  /** `handleCall` answered with `reply(value, state)`. */
+  | { readonly type: "reply"; readonly from: unknown; readonly value: unknown }
   | {
     readonly type: "log";
     readonly level: "debug" | "info" | "warn" | "error";
@@ -148,12 +186,18 @@ export function createMachine(user: unknown, config: MachineConfig): Machine {
     conn: 0,
     retries: 0,
     timer: 0,
+    uptimeTimer: 0,
+    deadlineTimer: 0,
+    deadlinePassed: false,
+    retryAfter: undefined,
     nextToken: 1,
     queue: [],
     queuedBytes: 0,
     waiters: [],
     hold: false,
     pending: null,
+    calling: undefined,
+    unwritten: [],
     lastReason: null,
     stopReason: null,
     config,
@@ -177,14 +221,11 @@ export function step(m: Machine, event: Event): Effect[] {
     case "connect":
       return connect(m, fx, event.reply);
     case "timer":
-      if (event.token !== m.timer || m.phase !== "disconnected") return fx; // stale: only the timer armed last may start an attempt
-      m.timer = 0;
-      startAttempt(m, fx);
-      return fx;
+      return timer(m, fx, event.token);
     case "opened":
       if (event.conn !== m.conn || m.phase !== "connecting") return fx;
       m.phase = "connected";
-      m.retries = 0;
+      startUptime(m, fx);
       return call(m, fx, "handleConnect", [m.user, event.info]);
     case "frame":
       if (event.conn !== m.conn || m.phase !== "connected") return fx;
@@ -198,6 +239,7 @@ export function step(m: Machine, event: Event): Effect[] {
     case "error":
       if (event.conn !== m.conn || m.phase === "disconnected") return fx;
       fx.push({ type: "release" });
+      m.retryAfter = event.retryAfter;
       return enterDisconnected(m, fx, { kind: "error", error: event.error });
     case "connectTimeout":
       if (event.conn !== m.conn || m.phase !== "connecting") return fx;
@@ -206,12 +248,25 @@ export function step(m: Machine, event: Event): Effect[] {
         kind: "connect_timeout",
         timeout: m.config.connectTimeout,
       });
+    case "heartbeatTimeout":
+      if (event.conn !== m.conn || m.phase !== "connected") return fx;
+      fx.push({ type: "release" });
+      return enterDisconnected(m, fx, {
+        kind: "heartbeat_timeout",
+        interval: m.config.heartbeat?.interval ?? 0,
+        timeout: m.config.heartbeat?.timeout ?? 0,
+      });
+    case "writeFailed":
+      return writeFailed(m, fx, event.conn, event.reply, event.error);
     case "send":
       return send(m, fx, event.frame, event.reply);
     case "disconnect":
       return disconnect(m, fx, event.code, event.reason, event.reply);
     case "info":
       return call(m, fx, "handleInfo", [event.message, m.user]);
+    case "call":
+      m.calling = event.from;
+      return call(m, fx, "handleCall", [event.request, event.from, m.user]);
     case "stop":
       return terminate(m, fx, event.reason, event.quiet);
     case "result":
@@ -219,6 +274,7 @@ export function step(m: Machine, event: Event): Effect[] {
     case "threw":
     case "internalError":
       m.pending = null;
+      m.calling = undefined;
       return terminate(m, fx, { kind: "error", error: event.error });
   }
 }
@@ -226,7 +282,8 @@ export function step(m: Machine, event: Event): Effect[] {
 function staleAfterStop(m: Machine, event: Event): Effect[] {
   // The handle refuses work after a stop; whatever still arrives is answered here.
   if (
-    (event.type === "send" || event.type === "connect" || event.type === "disconnect") &&
+    (event.type === "send" || event.type === "connect" || event.type === "disconnect" ||
+      event.type === "writeFailed") &&
     event.reply
   ) {
     return [{
@@ -239,7 +296,7 @@ function staleAfterStop(m: Machine, event: Event): Effect[] {
 }
 
 /** `connect()`, or the first connect at start (no `reply`). */
-function connect(m: Machine, fx: Effect[], reply: Reply | undefined): Effect[] {
+function connect(m: Machine, fx: Effect[], reply: Waiter | undefined): Effect[] {
   if (m.phase === "connected") {
     if (reply) fx.push({ type: "settle", reply });
     return fx;
@@ -247,7 +304,7 @@ function connect(m: Machine, fx: Effect[], reply: Reply | undefined): Effect[] {
   if (reply) m.waiters.push(reply);
   if (m.phase === "disconnected") {
     // A connect the user asks for starts a fresh retry budget.
-    if (reply) m.retries = 0;
+    if (reply) resetOutage(m, fx);
     cancelTimer(m, fx);
     startAttempt(m, fx);
   }
@@ -265,6 +322,48 @@ function cancelTimer(m: Machine, fx: Effect[]): void {
   if (m.timer !== 0) {
     fx.push({ type: "disarm", token: m.timer });
     m.timer = 0;
+  }
+}
+
+/** A timer fired: the reconnect timer, the end of `minUptime`, or the `maxElapsed` deadline. */
+function timer(m: Machine, fx: Effect[], token: number): Effect[] {
+  if (token === 0) return fx;
+  if (token === m.timer) {
+    // Only the timer armed last may start an attempt.
+    m.timer = 0;
+    if (m.phase === "disconnected") startAttempt(m, fx);
+  } else if (token === m.uptimeTimer) {
+    // The connection proved stable: the next outage starts with a fresh budget.
+    m.uptimeTimer = 0;
+    if (m.phase === "connected") resetOutage(m, fx);
+  } else if (token === m.deadlineTimer) {
+    m.deadlineTimer = 0;
+    if (m.phase === "connected") m.deadlinePassed = true;
+    else giveUpElapsed(m, fx);
+  }
+  return fx;
+}
+
+/** A new connection: the outage ends once it has stayed up `minUptime` ms. */
+function startUptime(m: Machine, fx: Effect[]): void {
+  // Without the reconnect option there is no outage to end but a forced reconnect's: the count
+  // starts afresh on every handshake, as it always did.
+  const minUptime = m.config.reconnect?.minUptime ?? 0;
+  if (minUptime <= 0) {
+    resetOutage(m, fx);
+    return;
+  }
+  m.uptimeTimer = m.nextToken++;
+  fx.push({ type: "arm", token: m.uptimeTimer, delay: minUptime });
+}
+
+/** The retry count and the `maxElapsed` deadline start afresh. */
+function resetOutage(m: Machine, fx: Effect[]): void {
+  m.retries = 0;
+  m.deadlinePassed = false;
+  if (m.deadlineTimer !== 0) {
+    fx.push({ type: "disarm", token: m.deadlineTimer });
+    m.deadlineTimer = 0;
   }
 }
 
@@ -298,7 +397,7 @@ function disconnect(
   fx: Effect[],
   code: number,
   reason: string,
-  reply: Reply | undefined,
+  reply: Waiter | undefined,
 ): Effect[] {
   m.hold = true;
   if (m.phase === "disconnected") {
@@ -312,7 +411,7 @@ function disconnect(
   return enterDisconnected(m, fx, { kind: "closed" });
 }
 
-function send(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined): Effect[] {
+function send(m: Machine, fx: Effect[], frame: Frame, reply: Waiter | undefined): Effect[] {
   const origin = reply ? "sendFrame" : "sendFrameAsync";
   if (m.phase === "connected") {
     fx.push({ type: "send", frame, reply, origin });
@@ -325,7 +424,7 @@ function send(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined):
 }
 
 /** Queues a frame sent while connecting, unless the queue is full. */
-function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefined): void {
+function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Waiter | undefined): void {
   const cfg = m.config;
   // Sized only when queued: measuring every frame's text would cost a pass over it.
   const bytes = frameByteLength(frame);
@@ -346,7 +445,7 @@ function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Reply | undefine
 }
 
 /** A frame that cannot be sent: its caller hears why, or the logger does (sendFrameAsync). */
-function refuse(fx: Effect[], error: Error, reply: Reply | undefined): void {
+function refuse(fx: Effect[], error: Error, reply: Waiter | undefined): void {
   if (reply) fx.push({ type: "settle", reply, error });
   else {
     fx.push({
@@ -394,8 +493,13 @@ function failQueue(
   m.waiters = [];
 }
 
-function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): Effect[] {
+function enterDisconnected(m: Machine, fx: Effect[], given: DisconnectReason): Effect[] {
+  const reason: DisconnectReason = looksPermanent(given) ? { ...given, permanent: true } : given;
   m.phase = "disconnected";
+  if (m.uptimeTimer !== 0) {
+    fx.push({ type: "disarm", token: m.uptimeTimer });
+    m.uptimeTimer = 0;
+  }
   failQueue(
     m,
     fx,
@@ -408,6 +512,7 @@ function enterDisconnected(m: Machine, fx: Effect[], reason: DisconnectReason): 
     "the connection ended before it was up",
   );
   m.lastReason = reason;
+  if (m.unwritten.length > 0) settleUnwritten(m, fx, (cause) => unsent(reason, cause));
   return call(m, fx, "handleDisconnect", [reason, m.user]);
 }
 
@@ -417,41 +522,122 @@ function terminate(m: Machine, fx: Effect[], reason: StopReason, quiet = false):
   m.phase = "stopped";
   m.stopReason = reason;
   cancelTimer(m, fx);
+  for (const token of [m.uptimeTimer, m.deadlineTimer]) {
+    if (token !== 0) fx.push({ type: "disarm", token });
+  }
+  m.uptimeTimer = m.deadlineTimer = 0;
   const stopped = () => new ClientStoppedError(reason);
   failQueue(m, fx, stopped, stopped, "the client stopped");
+  if (m.unwritten.length > 0) settleUnwritten(m, fx, stopped);
   fx.push(quiet ? { type: "terminate", reason, quiet } : { type: "terminate", reason });
   return fx;
 }
 
 function schedule(m: Machine, fx: Effect[], policy: ReconnectPolicy | null): Effect[] {
+  const retryAfter = m.retryAfter;
+  m.retryAfter = undefined;
   if (policy === null) return fx;
+  const lastReason = m.lastReason ?? { kind: "closed" };
+  if (lastReason.permanent && !policy.retryPermanent) {
+    fx.push({
+      type: "log",
+      level: "error",
+      message: `Giving up: the failure looks permanent (${
+        describeReason(lastReason)
+      }) and reconnect.retryPermanent is false`,
+    });
+    return terminate(m, fx, { kind: "permanent_failure", lastReason });
+  }
   if (m.retries >= policy.maxRetries) {
     return terminate(m, fx, {
       kind: "max_retries_exceeded",
       retries: m.retries,
-      lastReason: m.lastReason ?? { kind: "closed" },
+      lastReason,
     });
   }
-  const delay = backoffDelay(m.retries, policy, policy.random);
+  if (m.deadlinePassed) return giveUpElapsed(m, fx);
+  if (m.deadlineTimer === 0 && m.retries === 0 && policy.maxElapsed !== Infinity) {
+    // The first failure of an outage starts its deadline.
+    m.deadlineTimer = m.nextToken++;
+    fx.push({ type: "arm", token: m.deadlineTimer, delay: policy.maxElapsed });
+  }
+  const asked = retryAfter !== undefined;
+  const delay = asked
+    ? Math.min(retryAfter, policy.maxRetryAfter)
+    : backoffDelay(m.retries, policy, policy.random);
   m.retries++;
   m.timer = m.nextToken++;
   fx.push({ type: "arm", token: m.timer, delay });
   fx.push({
     type: "log",
-    level: "debug",
+    level: "info",
     message: `Reconnecting in ${delay} ms (retry ${m.retries}${
       policy.maxRetries === Infinity ? "" : ` of ${policy.maxRetries}`
-    })`,
+    })${asked ? " as the server asked (Retry-After)" : ""} after: ${describeReason(lastReason)}`,
   });
   return fx;
 }
 
+/** `maxElapsed` passed without a stable connection: the client gives up. */
+function giveUpElapsed(m: Machine, fx: Effect[]): Effect[] {
+  const policy = m.config.reconnect ?? DEFAULT_RECONNECT;
+  return terminate(m, fx, {
+    kind: "max_elapsed_exceeded",
+    elapsed: policy.maxElapsed,
+    retries: m.retries,
+    lastReason: m.lastReason ?? { kind: "closed" },
+  });
+}
+
+/**
+ * A frame sent with a reply was never written. Its connection is ending: the caller hears how,
+ * once the transport has reported the end (so the end it reports, not this write, is the reason);
+ * if the end was reported already, at once.
+ */
+function writeFailed(
+  m: Machine,
+  fx: Effect[],
+  conn: number,
+  reply: Waiter,
+  error: Error,
+): Effect[] {
+  if (conn === m.conn && m.phase === "connected") {
+    m.unwritten.push({ reply, error });
+    return fx;
+  }
+  const reason = m.lastReason ?? { kind: "error", error };
+  fx.push({ type: "settle", reply, error: unsent(reason, error) });
+  return fx;
+}
+
+/** The senders held by `writeFailed` hear how the connection ended. */
+function settleUnwritten(m: Machine, fx: Effect[], error: (cause: Error) => Error): void {
+  for (const { reply, error: cause } of m.unwritten) {
+    fx.push({ type: "settle", reply, error: error(cause) });
+  }
+  m.unwritten = [];
+}
+
+function unsent(reason: DisconnectReason, cause: Error): ConnectionError {
+  return new ConnectionError(
+    reason,
+    `Cannot send frame as the connection ended before it was written (${describeReason(reason)})`,
+    { cause },
+  );
+}
+
 const ACTIVE_RESULTS =
   "ok(state), push(frame, state), disconnect(reason, state) or stop(reason, state)";
+const CALL_RESULTS =
+  "reply(value, state), ok(state), push(frame, state), disconnect(reason, state) or stop(reason, state)";
 const DISCONNECT_RESULTS = "ok(state), reconnect(state) or stayDisconnected(state)";
 
 function badResult(callback: CallbackName, value: unknown, detail?: string): TypeError {
-  const expected = callback === "handleDisconnect" ? DISCONNECT_RESULTS : ACTIVE_RESULTS;
+  const expected = callback === "handleDisconnect"
+    ? DISCONNECT_RESULTS
+    : callback === "handleCall"
+    ? CALL_RESULTS
+    : ACTIVE_RESULTS;
   return new TypeError(
     detail
       ? `${callback} returned an invalid result: ${detail}`
@@ -474,6 +660,7 @@ interface Outcome {
   readonly state?: unknown;
   readonly frame?: unknown;
   readonly reason?: unknown;
+  readonly value?: unknown;
 }
 
 /** The outcome of the callback that ran: `value` is what it returned (or resolved to). */
@@ -507,6 +694,15 @@ function handleDisconnectResult(m: Machine, fx: Effect[], r: Outcome): Effect[] 
 
 /** What `handleConnect`, `handleFrame`, `handlePing` or `handleInfo` returned. */
 function activeResult(m: Machine, fx: Effect[], callback: CallbackName, r: Outcome): Effect[] {
+  if (callback === "handleCall") {
+    const from = m.calling;
+    m.calling = undefined;
+    if (r.action === "reply") {
+      if ("state" in r) m.user = r.state;
+      fx.push({ type: "reply", from, value: r.value });
+      return fx;
+    }
+  }
   let frames: Frame[] = [];
   if (r.action === "push") {
     const pushed = pushedFrames(r.frame);

@@ -1,17 +1,21 @@
 // Internal: option validation. Every check runs before anything starts.
-import { describe } from "./_frame_check.ts";
+import { describe, frameShapeError, frameSizeError } from "./_frame_check.ts";
+import type { Frame } from "../vocabulary/frame.ts";
 import { defaultLogger, type Logger } from "./logger.ts";
 import type { ClientName, NameRegistry } from "./name.ts";
-import type { ClientOptions } from "./options.ts";
+import type { AttemptFunction, ClientOptions, HeadersOption } from "./options.ts";
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../protocol/limits.ts";
+import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
 import { DEFAULT_DEFLATE, type DeflateSettings } from "../protocol/permessage_deflate.ts";
 import type { ResolvedTls } from "../transport/tls.ts";
+import { DEFAULT_PROXY, parseProxyUrl, PROXY_OFF, type ProxySetting } from "../transport/proxy.ts";
 
 /** Options after validation, with defaults applied. */
 export interface Config {
-  readonly url: URL;
-  readonly headers: ReadonlyArray<readonly [string, string]>;
-  readonly subprotocols: readonly string[];
+  /** The URL, or the function that gives it before each attempt. */
+  readonly url: URL | AttemptFunction<string | URL>;
+  readonly headers: ReadonlyArray<readonly [string, string]> | AttemptFunction<HeadersOption>;
+  readonly subprotocols: readonly string[] | AttemptFunction<readonly string[]>;
   readonly connectTimeout: number;
   readonly closeTimeout: number;
   readonly reconnect: ReconnectPolicy | null;
@@ -26,6 +30,15 @@ export interface Config {
   /** TLS settings, when given. */
   readonly tls: ResolvedTls | undefined;
   /**
+   * The heartbeat: settings, off (`null`), or `undefined` for the default (on for the socket
+   * transport, off for the web transport, which cannot ping).
+   */
+  readonly heartbeat: ResolvedHeartbeat | null | undefined;
+  /** Bytes of received frames the application has not handled yet before reading pauses. */
+  readonly receiveBuffer: number;
+  /** The proxy setting (the socket transport's): the environment unless given. */
+  readonly proxy: ProxySetting;
+  /**
    * permessage-deflate to offer (socket transport), or undefined for none. `DEFAULT_DEFLATE`
    * itself unless settings were given.
    */
@@ -38,6 +51,14 @@ export interface ReconnectPolicy {
   readonly maxDelay: number;
   readonly maxRetries: number;
   readonly random: () => number;
+  /** Ms a connection must stay up before the retry count (and `maxElapsed`) starts afresh. */
+  readonly minUptime: number;
+  /** Ms of failed reconnecting after which the client gives up (Infinity: never). */
+  readonly maxElapsed: number;
+  /** The longest `Retry-After` delay honoured, in ms. */
+  readonly maxRetryAfter: number;
+  /** Whether failures that look permanent (401, 403, 1008...) are retried. */
+  readonly retryPermanent: boolean;
 }
 
 /** Parley's default backoff, also used by a forced `reconnect` when the option is off. */
@@ -46,7 +67,21 @@ export const DEFAULT_RECONNECT: ReconnectPolicy = Object.freeze({
   maxDelay: 30_000,
   maxRetries: Infinity,
   random: Math.random,
+  minUptime: 5_000,
+  maxElapsed: Infinity,
+  maxRetryAfter: 30_000,
+  retryPermanent: true,
 });
+
+/** The heartbeat's defaults: a ping after 20 s of silence, 20 s for an answer. */
+export const DEFAULT_HEARTBEAT: ResolvedHeartbeat = Object.freeze({
+  interval: 20_000,
+  timeout: 20_000,
+  message: undefined,
+});
+
+/** The default receive buffer: 4 MiB of received frames waiting for the application. */
+export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 const MAX_TIMER = 2 ** 31 - 1;
 
@@ -65,6 +100,9 @@ const KNOWN_KEYS = new Set([
   "transport",
   "transportOptions",
   "limits",
+  "heartbeat",
+  "receiveBuffer",
+  "proxy",
   "compression",
 ]);
 
@@ -77,6 +115,11 @@ const HINTS: Record<string, string> = {
   maxMessageSize: ' (receive limits go in "limits": { maxMessageSize })',
   maxFrameSize: ' (receive limits go in "limits": { maxFrameSize })',
   maxPayload: ' (receive limits go in "limits": { maxMessageSize })',
+  pingInterval: ' (pings are the "heartbeat": { interval, timeout })',
+  keepalive: ' (pings are the "heartbeat": { interval, timeout })',
+  keepAlive: ' (pings are the "heartbeat": { interval, timeout })',
+  highWaterMark: ' (did you mean "receiveBuffer"?)',
+  agent: ' (an HTTP(S) proxy is "proxy": "http://host:port")',
   perMessageDeflate: ' (did you mean "compression"?)',
   deflate: ' (did you mean "compression"?)',
 };
@@ -112,10 +155,12 @@ export function parseOptions(options: unknown): Config {
   }
   const opts = o as unknown as ClientOptions;
   return {
-    url: parseUrl(opts.url),
+    url: typeof opts.url === "function" ? opts.url : parseUrl(opts.url),
     name: opts.name === undefined ? undefined : checkName(opts.name),
-    headers: parseHeaders(opts.headers),
-    subprotocols: parseSubprotocols(opts.subprotocols),
+    headers: typeof opts.headers === "function" ? opts.headers : parseHeaders(opts.headers),
+    subprotocols: typeof opts.subprotocols === "function"
+      ? opts.subprotocols
+      : parseSubprotocols(opts.subprotocols),
     connectTimeout: duration("connectTimeout", opts.connectTimeout, 10_000, true),
     closeTimeout: duration("closeTimeout", opts.closeTimeout, 5_000, true),
     reconnect: parseReconnect(opts.reconnect),
@@ -126,6 +171,9 @@ export function parseOptions(options: unknown): Config {
     transport: parseTransport(opts.transport),
     limits: parseLimits(opts.limits),
     tls: parseTransportOptions(opts.transportOptions),
+    heartbeat: parseHeartbeat(opts.heartbeat),
+    receiveBuffer: parseReceiveBuffer(opts.receiveBuffer),
+    proxy: parseProxy(opts.proxy),
     compression: parseCompression(opts.compression),
   };
 }
@@ -173,7 +221,7 @@ export function parseUrl(value: unknown): URL {
   return url;
 }
 
-function parseHeaders(value: unknown): Array<readonly [string, string]> {
+export function parseHeaders(value: unknown): Array<readonly [string, string]> {
   if (value === undefined) return [];
   let entries: Iterable<unknown>;
   if (value instanceof Headers) entries = value.entries();
@@ -226,7 +274,7 @@ function parseHeaders(value: unknown): Array<readonly [string, string]> {
   return out;
 }
 
-function parseSubprotocols(value: unknown): string[] {
+export function parseSubprotocols(value: unknown): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     throw new TypeError(
@@ -292,6 +340,17 @@ function count(key: string, value: unknown, fallback: number): number {
   return value;
 }
 
+const RECONNECT_KEYS = [
+  "baseDelay",
+  "maxDelay",
+  "maxRetries",
+  "random",
+  "minUptime",
+  "maxElapsed",
+  "maxRetryAfter",
+  "retryPermanent",
+];
+
 function parseReconnect(value: unknown): ReconnectPolicy | null {
   if (value === undefined || value === false) return null;
   if (value === true) return DEFAULT_RECONNECT;
@@ -304,7 +363,7 @@ function parseReconnect(value: unknown): ReconnectPolicy | null {
   }
   const r = value as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (!["baseDelay", "maxDelay", "maxRetries", "random"].includes(key)) {
+    if (!RECONNECT_KEYS.includes(key)) {
       throw new TypeError(`Cannot start the client as the reconnect option "${key}" is unknown`);
     }
   }
@@ -325,12 +384,73 @@ function parseReconnect(value: unknown): ReconnectPolicy | null {
       `Cannot start the client as "reconnect.random" must be a function, got ${describe(r.random)}`,
     );
   }
+  const minUptime = delay("reconnect.minUptime", r.minUptime, DEFAULT_RECONNECT.minUptime);
+  const maxElapsed = duration("reconnect.maxElapsed", r.maxElapsed, Infinity, true);
+  const maxRetryAfter = delay("reconnect.maxRetryAfter", r.maxRetryAfter, maxDelay);
+  const retryPermanent = r.retryPermanent ?? true;
+  if (typeof retryPermanent !== "boolean") {
+    throw new TypeError(
+      `Cannot start the client as "reconnect.retryPermanent" must be a boolean, got ${
+        describe(retryPermanent)
+      }`,
+    );
+  }
   return Object.freeze({
     baseDelay,
     maxDelay,
     maxRetries,
     random: (r.random as (() => number) | undefined) ?? Math.random,
+    minUptime,
+    maxElapsed,
+    maxRetryAfter,
+    retryPermanent,
   });
+}
+
+/** `heartbeat`: `undefined` for the default, `null` when turned off. */
+function parseHeartbeat(value: unknown): ResolvedHeartbeat | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === false) return null;
+  if (value === true) return DEFAULT_HEARTBEAT;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start the client as "heartbeat" must be true, false or an object, got ${
+        describe(value)
+      }`,
+    );
+  }
+  const h = value as Record<string, unknown>;
+  for (const key of Object.keys(h)) {
+    if (key !== "interval" && key !== "timeout" && key !== "message") {
+      throw new TypeError(`Cannot start the client as the heartbeat option "${key}" is unknown`);
+    }
+  }
+  const interval = duration("heartbeat.interval", h.interval, DEFAULT_HEARTBEAT.interval, false);
+  const timeout = duration("heartbeat.timeout", h.timeout, DEFAULT_HEARTBEAT.timeout, false);
+  let message: ResolvedHeartbeat["message"];
+  if (h.message !== undefined) {
+    const problem = frameShapeError(h.message) ?? frameSizeError(h.message as Frame);
+    const type = (h.message as { type?: unknown }).type;
+    if (problem !== undefined || (type !== "text" && type !== "binary")) {
+      throw new TypeError(
+        `Cannot start the client as "heartbeat.message" must be a text or binary frame${
+          problem ? `: ${problem}` : `, got ${describe(h.message)}`
+        }`,
+      );
+    }
+    message = h.message as ResolvedHeartbeat["message"];
+  }
+  return Object.freeze({ interval, timeout, message });
+}
+
+function parseReceiveBuffer(value: unknown): number {
+  const n = count("receiveBuffer", value, DEFAULT_RECEIVE_BUFFER);
+  if (n < 1024) {
+    throw new RangeError(
+      `Cannot start the client as "receiveBuffer" must be at least 1024 bytes (or Infinity), got ${n}`,
+    );
+  }
+  return n;
 }
 
 function delay(key: string, value: unknown, fallback: number): number {
@@ -383,6 +503,25 @@ function parseTransport(value: unknown): "auto" | "web" | "socket" {
   throw new TypeError(
     `Cannot start the client as "transport" must be "auto", "web" or "socket", got ${
       describe(value)
+    }`,
+  );
+}
+
+/** The `proxy` option: "env", a proxy URL (string or URL) or false. */
+function parseProxy(value: unknown): ProxySetting {
+  if (value === undefined) return DEFAULT_PROXY;
+  if (value === false) return PROXY_OFF;
+  if (value === "env") return { kind: "env", explicit: true };
+  if ((typeof value === "string" && value.trim() !== "") || value instanceof URL) {
+    try {
+      return { kind: "url", proxy: parseProxyUrl(value, '"proxy"') };
+    } catch (error) {
+      throw new SyntaxError(`Cannot start the client as ${(error as Error).message}`);
+    }
+  }
+  throw new TypeError(
+    `Cannot start the client as "proxy" must be "env", a proxy URL (string or URL) or false, got ${
+      typeof value === "string" ? "an empty string" : describe(value)
     }`,
   );
 }

@@ -11,7 +11,9 @@ import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
 import { webConnector, webSocketTakesHeaders } from "../transport/web.ts";
 import { socketConnector, socketsAvailable } from "../transport/socket.ts";
+import { proxyFor } from "../transport/proxy.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 import { DEFAULT_DEFLATE } from "../protocol/permessage_deflate.ts";
 
 /** Overrides for tests. */
@@ -33,6 +35,7 @@ export async function startClient(
   const config = parseOptions(options);
   const connector = internals.connector ?? chooseConnector(config, callbacks as AnyCallbacks);
   warnAboutTls(config);
+  noteProxy(config, connector);
   config.signal?.throwIfAborted();
   const name = config.name;
   const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
@@ -51,6 +54,7 @@ export async function startClient(
     },
   );
   const handle = new ClientHandle(handleKey, actor, name);
+  actor.handle = handle;
   if (name !== undefined) register(name, handle);
 
   const state = await runInit(callbacks as AnyCallbacks, initArg, actor);
@@ -65,15 +69,51 @@ export async function startClient(
 
 /** Warns about TLS settings that do nothing, or that turn verification off. */
 function warnAboutTls(config: Config): void {
-  if (config.tls !== undefined && config.url.protocol === "ws:") {
+  const url = typeof config.url === "function" ? undefined : config.url;
+  if (config.tls !== undefined && url?.protocol === "ws:") {
+    // TLS to an https: proxy trusts transportOptions.tls.ca: then it does have an effect.
+    if (throughHttpsProxy(url, config)) return;
     config.logger.warn(
-      `[parley] transportOptions.tls has no effect on ${config.url.href}, which is not a wss: URL`,
+      `[parley] transportOptions.tls has no effect on ${redactUrl(url)}, which is not a wss: URL`,
     );
   } else if (config.tls?.insecure) {
     config.logger.warn(
-      `[parley] TLS certificate verification is OFF for ${config.url.href} (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
+      `[parley] TLS certificate verification is OFF for ${
+        url === undefined ? "this client" : redactUrl(url)
+      } (dangerouslyAcceptInvalidCertificates): anyone on the path can read and change this connection`,
     );
   }
+}
+
+/** Whether the socket transport reaches the server through an https: proxy. */
+function throughHttpsProxy(url: URL, config: Config): boolean {
+  try {
+    return proxyFor(url, config.proxy).proxy?.secure === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Says in a debug message how the socket transport reaches the server: through which proxy
+ * (and where it was configured), or directly and why (no proxy variable set, NO_PROXY, Deno
+ * without --allow-env). A setting that cannot be honoured is left to the connection to report.
+ */
+function noteProxy(config: Config, connector: Connector): void {
+  // A url function's URL is known at each attempt only.
+  if (connector.name !== "socket" || typeof config.url === "function") return;
+  let route;
+  try {
+    route = proxyFor(config.url, config.proxy);
+  } catch {
+    return;
+  }
+  const url = redactUrl(config.url);
+  config.logger.debug(
+    route.proxy === undefined
+      ? `[parley] ${url} is reached without a proxy: ${route.why}`
+      : `[parley] ${url} is reached through the proxy ${route.proxy.label} (${route.why})`,
+  );
 }
 
 /**
@@ -114,10 +154,18 @@ async function runInit(callbacks: AnyCallbacks, initArg: unknown, actor: Actor):
   }
 }
 
-/** Picks the transport: see `ClientOptions.transport`. */
+/**
+ * Picks the transport: see `ClientOptions.transport`. `auto` takes the socket transport
+ * wherever there are sockets (Deno, Node, Bun): it can ping, pause reading, let go of a dead
+ * connection and tell why a connect failed, which the runtimes' `WebSocket` cannot. Browsers get
+ * the web transport.
+ */
 function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
   const needs: string[] = [];
-  if (config.headers.length > 0 && !webSocketTakesHeaders()) {
+  if (
+    (typeof config.headers === "function" || config.headers.length > 0) &&
+    !webSocketTakesHeaders()
+  ) {
     needs.push("custom headers (this runtime's WebSocket cannot send them)");
   }
   if (config.tls !== undefined) needs.push("transportOptions.tls");
@@ -127,24 +175,44 @@ function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
     needs.push("compression settings");
   }
   if (typeof callbacks.handlePing === "function") needs.push("a handlePing callback");
-  if (config.transport === "web" && needs.length > 0) {
-    throw new UnsupportedError(
-      `Cannot start the client as the web transport cannot honour ${
-        needs.join(", ")
-      }; use transport: "socket" or "auto"`,
-    );
+  if (config.proxy.kind === "url") needs.push("a proxy");
+  const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";
+  switch (config.transport) {
+    case "web":
+      if (needs.length > 0) {
+        throw new UnsupportedError(
+          `Cannot start the client as the web transport cannot honour ${
+            needs.join(", ")
+          }; use transport: "socket" or "auto"`,
+        );
+      }
+      if (!hasWebSocket) {
+        throw new UnsupportedError(
+          'Cannot start the client as this runtime has no global WebSocket for the web transport; use transport: "socket" or "auto"',
+        );
+      }
+      return webConnector;
+    case "socket":
+      if (!socketsAvailable()) {
+        throw new UnsupportedError(
+          "Cannot start the client as the socket transport needs Deno, Node or Bun, and this runtime (a browser?) has no sockets",
+        );
+      }
+      return socketConnector;
+    default:
+      if (socketsAvailable()) return socketConnector;
+      if (needs.length > 0) {
+        throw new UnsupportedError(
+          `Cannot start the client as ${needs.join(", ")} ${
+            needs.length === 1 ? "needs" : "need"
+          } the socket transport, and this runtime (a browser?) has no sockets`,
+        );
+      }
+      if (!hasWebSocket) {
+        throw new UnsupportedError(
+          "Cannot start the client as this runtime has neither sockets nor a global WebSocket",
+        );
+      }
+      return webConnector;
   }
-  if (config.transport === "web" || (config.transport === "auto" && needs.length === 0)) {
-    return webConnector;
-  }
-  if (!socketsAvailable()) {
-    throw new UnsupportedError(
-      config.transport === "socket"
-        ? "Cannot start the client as the socket transport needs Deno, Node or Bun, and this runtime (a browser?) has no sockets"
-        : `Cannot start the client as ${needs.join(", ")} ${
-          needs.length === 1 ? "needs" : "need"
-        } the socket transport, and this runtime (a browser?) has no sockets`,
-    );
-  }
-  return socketConnector;
 }

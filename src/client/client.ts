@@ -10,7 +10,10 @@ import { handleKey } from "./_handle_key.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import type { Phase } from "./_machine.ts";
 import type { ClientName } from "./name.ts";
-import type { StopReason } from "./reasons.ts";
+import type { DisconnectReason, StopReason } from "./reasons.ts";
+import type { CallOptions } from "./call.ts";
+import type { ClientEvent, EventsOptions, ReadyOptions } from "./events.ts";
+import type { ReceivedFrame } from "../vocabulary/frame.ts";
 
 /**
  * The client's state: `disconnected`, `connecting`, `connected`, or `stopped` (final).
@@ -39,6 +42,9 @@ export interface DisconnectOptions {
   readonly reason?: string;
 }
 
+/** Shared by every copy of the library in the realm, so their handles recognise each other. */
+const HANDLE_BRAND: unique symbol = Symbol.for("@parley/client.ClientHandle") as never;
+
 /**
  * A running client, as `start` resolves it (it cannot be constructed otherwise). All methods
  * are safe to call in any state. `S` is the user state's type and `M` the type of messages for
@@ -53,7 +59,33 @@ export interface DisconnectOptions {
  * console.log(conn.state); // "connected"
  * ```
  */
-export class ClientHandle<S = unknown, M = unknown> {
+export class ClientHandle<S = unknown, M = unknown, C = unknown> {
+  /**
+   * Whether `value` is a client handle, from this copy of the library or from any other copy
+   * loaded in the same JavaScript realm (their handles share a `Symbol.for` brand).
+   *
+   * @example
+   * ```ts ignore
+   * if (found instanceof ClientHandle) await found.stop();
+   * ```
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return value !== null && typeof value === "object" &&
+      (value as Record<symbol, unknown>)[HANDLE_BRAND] === true;
+  }
+
+  /**
+   * The brand that `instanceof ClientHandle` checks, in every copy of the library.
+   *
+   * @example
+   * ```ts ignore
+   * console.log(conn[Symbol.for("@parley/client.ClientHandle")]); // true
+   * ```
+   */
+  get [HANDLE_BRAND](): true {
+    return true;
+  }
+
   #actor: Actor;
   #name: ClientName | undefined;
   #stopping: Promise<StopReason> | undefined;
@@ -61,7 +93,11 @@ export class ClientHandle<S = unknown, M = unknown> {
    * Never set, and private: it ties the handle to its type parameters, so that a handle of one
    * state or message type is not taken for a handle of another.
    */
-  declare private readonly types?: { readonly state: S; readonly message: M };
+  declare private readonly types?: {
+    readonly state: S;
+    readonly message: M;
+    readonly request: C;
+  };
 
   /**
    * Handles come from `start()`; constructing one otherwise throws a `TypeError`.
@@ -117,6 +153,32 @@ export class ClientHandle<S = unknown, M = unknown> {
   }
 
   /**
+   * What the client has done so far: a snapshot, taken when read.
+   *
+   * @example
+   * ```ts ignore
+   * const { connects, messagesIn, rtt } = conn.stats;
+   * console.log(`${connects} connections, ${messagesIn} messages, last round trip ${rtt} ms`);
+   * ```
+   */
+  get stats(): ClientStats {
+    const s = this.#actor.stats;
+    return {
+      attempts: s.attempts,
+      connects: s.connects,
+      messagesIn: s.messagesIn,
+      bytesIn: s.bytesIn,
+      messagesOut: s.messagesOut,
+      bytesOut: s.bytesOut,
+      connectedAt: s.connectedAt,
+      connectedMs: s.connectedBefore +
+        (s.connectedAt === undefined ? 0 : Date.now() - s.connectedAt),
+      lastClose: s.lastClose,
+      rtt: s.rtt,
+    };
+  }
+
+  /**
    * Settles when the client has stopped and released its connection, with the reason.
    * It never rejects.
    *
@@ -150,12 +212,12 @@ export class ClientHandle<S = unknown, M = unknown> {
   sendFrame(frame: Frame): Promise<void> {
     try {
       this.#check(frame);
-      return new Promise((resolve, reject) => {
-        this.#actor.post({ type: "send", frame, reply: { resolve, reject } });
-      });
     } catch (error) {
       return Promise.reject(error);
     }
+    return new Promise((resolve, reject) => {
+      this.#actor.request("sendFrame", { type: "send", frame, reply: { resolve, reject } }, reject);
+    });
   }
 
   /**
@@ -190,8 +252,141 @@ export class ClientHandle<S = unknown, M = unknown> {
   connect(): Promise<void> {
     if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
     return new Promise((resolve, reject) => {
-      this.#actor.post({ type: "connect", reply: { resolve, reject } });
+      this.#actor.request("connect", { type: "connect", reply: { resolve, reject } }, reject);
     });
+  }
+
+  /**
+   * Resolves once the client is connected and `handleConnect` has run (at once if it is), for
+   * code outside the client that must wait for the connection. Rejects with
+   * `ClientStoppedError` when the client stops first, or with `signal`'s reason.
+   *
+   * @example
+   * ```ts ignore
+   * await conn.ready({ signal: AbortSignal.timeout(5000) });
+   * ```
+   */
+  ready(options: ReadyOptions = {}): Promise<void> {
+    const signal = options.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(
+        new TypeError(`Cannot wait for the client as "signal" must be an AbortSignal`),
+      );
+    }
+    if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      this.#actor.request("ready", () => {
+        const onAbort = () => {
+          cancel();
+          reject(signal!.reason);
+        };
+        const cancel = this.#actor.ready(() => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        }, (error) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(error);
+        });
+        signal?.addEventListener("abort", onAbort, { once: true });
+      }, reject);
+    });
+  }
+
+  /**
+   * Asks the client: runs `handleCall(request, from, state)`, in every state, and resolves with
+   * what it answers (`reply(value, state)` at once, or `from.reply(value)` later). Rejects with
+   * `CallTimeoutError` after `timeout` ms (default 5000), with `signal`'s reason when it aborts,
+   * with what `from.reject` gets, and with `ClientStoppedError` when the client stops first. A
+   * definition without `handleCall` rejects with a `TypeError`.
+   *
+   * @example
+   * ```ts ignore
+   * const balance = await conn.call<number>({ method: "balance" }, { timeout: 2000 });
+   * ```
+   */
+  call<T = unknown>(request: C, options: CallOptions = {}): Promise<T> {
+    const timeout = options.timeout ?? 5000;
+    const signal = options.signal;
+    if (
+      typeof timeout !== "number" || Number.isNaN(timeout) ||
+      (timeout !== Infinity && !(timeout > 0 && timeout <= 2 ** 31 - 1))
+    ) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot call the client as "timeout" must be above 0 and at most ${
+            2 ** 31 - 1
+          } ms (or Infinity), got ${String(timeout)}`,
+        ),
+      );
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(
+        new TypeError(`Cannot call the client as "signal" must be an AbortSignal`),
+      );
+    }
+    if (!this.#actor.answersCalls) {
+      return Promise.reject(
+        new TypeError("Cannot call the client as its definition has no handleCall callback"),
+      );
+    }
+    if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      this.#actor.request(
+        "call",
+        () =>
+          this.#actor.call(request, timeout, signal, resolve as (value: unknown) => void, reject),
+        reject,
+      );
+    });
+  }
+
+  /**
+   * What happens to the client from now on, as an async iterable: `connecting`, `connected`,
+   * `disconnected`, `reconnecting` and, last, `stopped` (see {@linkcode ClientEvent}). Any
+   * number of readers may iterate at once; each may fall behind by `buffer` events (default
+   * 100), past which it loses the oldest and gets a `missed` event saying how many; a slow
+   * reader never slows the client. The iteration ends when the client stops; breaking out of
+   * the loop releases the reader.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const event of conn.events()) {
+   *   if (event.type === "disconnected") console.warn("lost the feed:", event.reason.kind);
+   * }
+   * ```
+   */
+  events(options: EventsOptions = {}): AsyncIterableIterator<ClientEvent> {
+    const buffer = options.buffer ?? 100;
+    if (!Number.isInteger(buffer) || buffer < 1) {
+      throw new RangeError(
+        `Cannot read the client's events as "buffer" must be a whole number of 1 or more, got ${
+          String(buffer)
+        }`,
+      );
+    }
+    return this.#actor.events(buffer);
+  }
+
+  /**
+   * The frames received from now on (text, binary and pong, as `handleFrame` gets them), as an
+   * async iterable, for code that would rather `for await` than write `handleFrame` (which, if
+   * defined, still runs first). A reader that falls behind holds the frames it has not taken,
+   * and they count toward `receiveBuffer`: past it the client stops reading from the socket
+   * until the reader catches up, so memory stays bounded and nothing is dropped. The iteration
+   * ends (after what is held) when the client stops; breaking out of the loop releases the
+   * reader.
+   *
+   * @example
+   * ```ts ignore
+   * for await (const frame of conn.frames()) {
+   *   if (frame.type === "text") console.log(frame.data);
+   * }
+   * ```
+   */
+  frames(): AsyncIterableIterator<ReceivedFrame> {
+    return this.#actor.frames();
   }
 
   /**
@@ -222,7 +417,11 @@ export class ClientHandle<S = unknown, M = unknown> {
     }
     if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
     return new Promise((resolve, reject) => {
-      this.#actor.post({ type: "disconnect", code, reason, reply: { resolve, reject } });
+      this.#actor.request(
+        "disconnect",
+        { type: "disconnect", code, reason, reply: { resolve, reject } },
+        reject,
+      );
     });
   }
 
@@ -250,16 +449,27 @@ export class ClientHandle<S = unknown, M = unknown> {
    * ```
    */
   stop(reason?: unknown): Promise<StopReason> {
-    if (this.#stopping === undefined) {
-      this.#actor.post({
-        type: "stop",
-        reason: reason === undefined || reason === "normal"
-          ? { kind: "normal" }
-          : { kind: "user", reason },
-      });
-      this.#stopping = this.#actor.stopped;
-    }
-    return this.#stopping;
+    if (this.#stopping !== undefined) return this.#stopping;
+    const stopping = new Promise<StopReason>((resolve, reject) => {
+      this.#actor.request(
+        "stop",
+        () => {
+          this.#actor.post({
+            type: "stop",
+            reason: reason === undefined || reason === "normal"
+              ? { kind: "normal" }
+              : { kind: "user", reason },
+          });
+          this.#actor.stopped.then(resolve);
+        },
+        (error) => {
+          this.#stopping = undefined;
+          reject(error);
+        },
+      );
+    });
+    this.#stopping = stopping;
+    return stopping;
   }
 
   /**
@@ -285,6 +495,40 @@ export class ClientHandle<S = unknown, M = unknown> {
 }
 
 /**
+ * What a client has done since it started, as {@linkcode ClientHandle.stats} reports it.
+ *
+ * @example
+ * ```ts
+ * import type { ClientStats } from "@parley/client";
+ * function report(s: ClientStats): string {
+ *   return `${s.messagesIn} in, ${s.messagesOut} out, connected ${s.connectedMs} ms`;
+ * }
+ * ```
+ */
+export interface ClientStats {
+  /** Connection attempts made, the first included. */
+  readonly attempts: number;
+  /** Attempts that completed the handshake. */
+  readonly connects: number;
+  /** Text and binary messages received. */
+  readonly messagesIn: number;
+  /** Their payload size (text counted in UTF-16 code units). */
+  readonly bytesIn: number;
+  /** Text and binary messages sent (handed to the transport). */
+  readonly messagesOut: number;
+  /** Their payload size (text counted in UTF-16 code units). */
+  readonly bytesOut: number;
+  /** When the current connection opened (`Date.now()`), or `undefined` when not connected. */
+  readonly connectedAt: number | undefined;
+  /** Milliseconds connected in all, the current connection included. */
+  readonly connectedMs: number;
+  /** How the last connection (or attempt) ended, or `undefined`. */
+  readonly lastClose: DisconnectReason | undefined;
+  /** The last heartbeat round trip in milliseconds, or `undefined` before the first. */
+  readonly rtt: number | undefined;
+}
+
+/**
  * A handle of any client, whatever its state and message types.
  *
  * @example
@@ -294,4 +538,4 @@ export class ClientHandle<S = unknown, M = unknown> {
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export type AnyClientHandle = ClientHandle<any, any>;
+export type AnyClientHandle = ClientHandle<any, any, any>;

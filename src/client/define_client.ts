@@ -7,7 +7,8 @@
 import type { ClientHandle } from "./client.ts";
 import type { ClientOptions } from "./options.ts";
 import type { DisconnectReason } from "./reasons.ts";
-import type { CallbackResult, DisconnectResult, InitResult } from "./results.ts";
+import type { CallbackResult, CallResult, DisconnectResult, InitResult } from "./results.ts";
+import type { From } from "./call.ts";
 import { startClient } from "./_start.ts";
 import type { ChildSpec, RestartPolicy } from "./supervisor.ts";
 import type { ConnectInfo } from "../vocabulary/connect_info.ts";
@@ -39,7 +40,7 @@ export type MaybePromise<T> = T | Promise<T>;
  * };
  * ```
  */
-export interface Callbacks<S, A = S, M = unknown> {
+export interface Callbacks<S, A = S, M = unknown, C = unknown> {
   /**
    * Runs once at start, before connecting: turns the start argument into the state.
    * `ok(state)` starts; `stop(reason)` makes `start` reject. Default: the argument is the state.
@@ -53,6 +54,12 @@ export interface Callbacks<S, A = S, M = unknown> {
   handlePing?(payload: Uint8Array, state: S): MaybePromise<CallbackResult<S> | void>;
   /** Runs for each message given to `info()`, in every state. */
   handleInfo?(message: M, state: S): MaybePromise<CallbackResult<S> | void>;
+  /**
+   * Runs for each `conn.call(request)`, in every state: answer with `reply(value, state)`, or
+   * keep `from` and answer later through it (`from.reply(value)`), e.g. once the server's
+   * response arrives in `handleFrame`.
+   */
+  handleCall?(request: C, from: From, state: S): MaybePromise<CallResult<S> | void>;
   /** Runs whenever a connection ends or an attempt fails; decides about reconnecting. */
   handleDisconnect?(
     reason: DisconnectReason,
@@ -70,9 +77,9 @@ export interface Callbacks<S, A = S, M = unknown> {
  * const conn = await Echo.start(null, { url: "ws://127.0.0.1:8080/" });
  * ```
  */
-export interface ClientDefinition<S, A = S, M = unknown> {
+export interface ClientDefinition<S, A = S, M = unknown, C = unknown> {
   /** The callbacks given to `defineClient`. */
-  readonly callbacks: Readonly<Callbacks<S, A, M>>;
+  readonly callbacks: Readonly<Callbacks<S, A, M, C>>;
   /**
    * Starts a client: validates `options`, registers the name, runs `init`, and resolves once
    * `init` said `ok` (the connection is made after that). Rejects with a `TypeError`,
@@ -80,7 +87,7 @@ export interface ClientDefinition<S, A = S, M = unknown> {
    * `ClientStoppedError` (its `cause` is the reason) when `init` returns `stop(reason)`, or what
    * `init` threw.
    */
-  start(initArg: A, options: ClientOptions): Promise<ClientHandle<S, M>>;
+  start(initArg: A, options: ClientOptions): Promise<ClientHandle<S, M, C>>;
   /**
    * Describes a client for {@linkcode supervise}. `id` defaults to the name when it is a
    * string; `restart` defaults to `"transient"` (restart after an abnormal stop only).
@@ -111,9 +118,9 @@ export interface ClientDefinition<S, A = S, M = unknown> {
  * await using conn = await Greeter.start("ada", { url: "ws://127.0.0.1:8080/" });
  * ```
  */
-export function defineClient<S = unknown, A = S, M = unknown>(
-  callbacks: Callbacks<S, A, M>,
-): ClientDefinition<S, A, M> {
+export function defineClient<S = unknown, A = S, M = unknown, C = unknown>(
+  callbacks: Callbacks<S, A, M, C>,
+): ClientDefinition<S, A, M, C> {
   if (callbacks === null || typeof callbacks !== "object") {
     throw new TypeError("Cannot define a client as the callbacks must be an object");
   }
@@ -123,6 +130,7 @@ export function defineClient<S = unknown, A = S, M = unknown>(
     "handleFrame",
     "handlePing",
     "handleInfo",
+    "handleCall",
     "handleDisconnect",
   ];
   for (const [key, value] of Object.entries(callbacks)) {
@@ -138,10 +146,10 @@ export function defineClient<S = unknown, A = S, M = unknown>(
     }
   }
   const frozen = Object.freeze({ ...callbacks });
-  const definition: ClientDefinition<S, A, M> = {
+  const definition: ClientDefinition<S, A, M, C> = {
     callbacks: frozen,
     start: (initArg, options) =>
-      startClient(frozen, initArg, options) as Promise<ClientHandle<S, M>>,
+      startClient(frozen, initArg, options) as Promise<ClientHandle<S, M, C>>,
     childSpec: (initArg, options, spec = {}) => {
       const name = options?.name;
       return {

@@ -45,12 +45,13 @@ export class ConnectionError extends ParleyError {
    * Creates the error; the cause is the reason's error, when it has one.
    * @param reason How the connection attempt ended.
    * @param message Overrides the default message.
+   * @param options Overrides the cause (say, the write that failed).
    */
-  constructor(reason: DisconnectReason, message?: string) {
+  constructor(reason: DisconnectReason, message?: string, options?: ErrorOptions) {
     super(
       message ??
         `Cannot send frame as the connection ended before it was up (${describeReason(reason)})`,
-      reason.kind === "error" ? { cause: reason.error } : undefined,
+      options ?? (reason.kind === "error" ? { cause: reason.error } : undefined),
     );
     this.reason = reason;
   }
@@ -139,6 +140,8 @@ export function describeReason(reason: DisconnectReason): string {
       return reason.error.message;
     case "connect_timeout":
       return `no connection within ${reason.timeout} ms`;
+    case "heartbeat_timeout":
+      return `the server went silent: nothing arrived within ${reason.timeout} ms of a heartbeat probe`;
     case "user":
       return `disconnect asked by a callback: ${String(reason.reason)}`;
   }
@@ -155,6 +158,10 @@ export function describeStop(reason: StopReason): string {
       return reason.error instanceof Error ? reason.error.message : String(reason.error);
     case "max_retries_exceeded":
       return `gave up after ${reason.retries} reconnect attempts`;
+    case "max_elapsed_exceeded":
+      return `gave up reconnecting after ${reason.elapsed} ms (${reason.retries} attempts)`;
+    case "permanent_failure":
+      return `gave up on a failure that looks permanent (${describeReason(reason.lastReason)})`;
     case "aborted":
       return "aborted by its signal";
   }
@@ -175,3 +182,62 @@ export function describeStop(reason: StopReason): string {
  * ```
  */
 export class NoSuchClientError extends ParleyError {}
+
+/**
+ * `conn.call` got no answer within its `timeout`. The client carries on; the `from` its
+ * `handleCall` got is stale from then on.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await conn.call({ method: "status" }, { timeout: 1000 });
+ * } catch (e) {
+ *   if (e instanceof CallTimeoutError) console.warn(`no answer within ${e.timeout} ms`);
+ * }
+ * ```
+ */
+export class CallTimeoutError extends ParleyError {
+  /** The timeout that passed, in ms. */
+  readonly timeout: number;
+  /**
+   * Creates the error.
+   * @param timeout The timeout that passed, in ms.
+   */
+  constructor(timeout: number) {
+    super(`Cannot complete the call as no answer came within ${timeout} ms`);
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A callback waited for its own client: the client runs one callback at a time, so a request
+ * made from inside a callback (its own `sendFrame`, `disconnect`, `stop`, `call`, `connect` or
+ * `ready`) is served only after that callback returns, and awaiting it there would wait for
+ * ever. The request was refused; return `push(...)`, `disconnect(...)` or `stop(...)` from the
+ * callback instead, or use `sendFrameAsync`.
+ *
+ * @example
+ * ```ts
+ * import { DeadlockError } from "@parley/client";
+ * const err = new DeadlockError("sendFrame", "handleFrame");
+ * console.log(err.message.startsWith("Cannot await sendFrame from inside handleFrame")); // true
+ * ```
+ */
+export class DeadlockError extends ParleyError {
+  /**
+   * Creates the error.
+   * @param request What was asked: "sendFrame", "disconnect", "stop", "call", "connect", "ready".
+   * @param callback The callback it was asked from.
+   */
+  constructor(request: string, callback: string) {
+    super(
+      `Cannot await ${request} from inside ${callback}: the client runs one callback at a time, so it would wait for itself; ${
+        request === "sendFrame"
+          ? "return push(frame, state) instead, or call sendFrameAsync"
+          : request === "disconnect" || request === "stop"
+          ? `return ${request}(reason, state) instead`
+          : "call it from outside the client's callbacks"
+      }`,
+    );
+  }
+}

@@ -15,3 +15,5 @@ export * from "./logger.ts";
 export * from "./backoff.ts";
 export * from "./addressing.ts";
 export * from "./supervisor.ts";
+export * from "./events.ts";
+export * from "./call.ts";

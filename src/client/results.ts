@@ -111,6 +111,37 @@ export interface StayDisconnected<S> {
 }
 
 /**
+ * From `handleCall`: answer the caller with `value` now, and keep going with `state`.
+ *
+ * @example
+ * ```ts
+ * import { reply, type Reply } from "@parley/client";
+ * const result: Reply<number, string> = reply("pong", 1);
+ * ```
+ */
+export interface Reply<S, V = unknown> {
+  /** The action. */
+  readonly action: "reply";
+  /** The answer the caller's promise resolves with. */
+  readonly value: V;
+  /** The new user state. */
+  readonly state: S;
+}
+
+/**
+ * What `handleCall` may return: `reply(value, state)` to answer now, or any result of the other
+ * callbacks (then answer later through `from`, or the call times out). Returning nothing keeps
+ * the state as it is.
+ *
+ * @example
+ * ```ts
+ * import { reply, type CallResult } from "@parley/client";
+ * const result: CallResult<string> = reply(42, "state");
+ * ```
+ */
+export type CallResult<S> = Reply<S> | CallbackResult<S>;
+
+/**
  * What `handleConnect`, `handleFrame`, `handlePing` and `handleInfo` may return. Returning
  * nothing (`undefined`) keeps the state as it is.
  *
@@ -160,6 +191,23 @@ export type InitResult<S> = Ok<S> | Stop<S>;
  */
 export function ok<S>(state: S): Ok<S> {
   return { action: "ok", state };
+}
+
+/**
+ * Builds {@linkcode Reply}: from `handleCall`, answer the caller with `value` and keep going.
+ *
+ * @example
+ * ```ts
+ * import { defineClient, ok, reply } from "@parley/client";
+ * const Counter = defineClient({
+ *   init: () => ok({ frames: 0 }),
+ *   handleFrame: (_frame, state) => ok({ frames: state.frames + 1 }),
+ *   handleCall: (_request: "count", _from, state) => reply(state.frames, state),
+ * });
+ * ```
+ */
+export function reply<S, V>(value: V, state: S): Reply<S, V> {
+  return { action: "reply", value, state };
 }
 
 /**

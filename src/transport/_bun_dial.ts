@@ -37,6 +37,8 @@ interface BunSocket {
   shutdown(halfClose?: boolean): void;
   end(): void;
   setNoDelay(noDelay?: boolean): boolean;
+  pause(): void;
+  resume(): void;
 }
 interface BunHandlers {
   open(socket: BunSocket): void;
@@ -56,10 +58,14 @@ interface BunApi {
   }): Promise<BunSocket>;
 }
 
-/** Whether `Bun.connect` dials this target: plain TCP on Bun (TLS stays on node:tls). */
+/**
+ * Whether `Bun.connect` dials this target: plain TCP on Bun (TLS stays on node:tls, and so does
+ * a dial through a proxy, whose CONNECT exchange runs before the stream takes the socket).
+ */
 export function bunCanDial(target: DialTarget): boolean {
   const bun = (globalThis as { Bun?: { connect?: unknown } }).Bun;
-  return target.tls === undefined && typeof bun?.connect === "function";
+  return target.tls === undefined && target.proxy === undefined &&
+    typeof bun?.connect === "function";
 }
 
 /**
@@ -130,6 +136,7 @@ class BunStream implements ByteStream {
       stream.#socket = socket;
       // Frames go out as they are written, not after the server's delayed ACK.
       socket.setNoDelay(true);
+      if (stream.#paused) socket.pause();
     },
     data(socket, chunk) {
       const stream = socket.data;
@@ -177,9 +184,10 @@ class BunStream implements ByteStream {
   /** Bytes the kernel has not taken yet, in order; the first from `#offset` on. */
   #queue: Uint8Array[] = [];
   #offset = 0;
-  #buffered = 0;
-  /** Pending `drained` waits by mark: every waiter for one mark shares one promise. */
-  #drainWaits = new Map<number, { promise: Promise<void>; resolve: () => void }>();
+  /** Bytes the kernel has taken so far. */
+  #written = 0;
+  /** Reading is paused (`pause()`). */
+  #paused = false;
   /** `end()` was called: our FIN goes out once the queue is written. */
   #ending = false;
   /** Our FIN went out. */
@@ -224,7 +232,6 @@ class BunStream implements ByteStream {
       i = end;
       if (bytes.length === 0) continue;
       this.#queue.push(bytes);
-      this.#buffered += bytes.length;
     }
     // While backed up, `drain` continues the flush.
     if (!backedUp) this.#flush();
@@ -252,10 +259,13 @@ class BunStream implements ByteStream {
     }
     if (i > 0) queue.splice(0, i);
     if (taken > 0) {
-      this.#buffered -= taken;
-      this.#wake();
+      this.#written += taken;
+      this.#events.written(this.#written);
     }
-    if (queue.length === 0 && this.#ending && !this.#finSent && !this.#closed) this.#sendFin();
+    // (written may have closed the stream.)
+    if (this.#queue.length === 0 && this.#ending && !this.#finSent && !this.#closed) {
+      this.#sendFin();
+    }
   }
 
   #sendFin(): void {
@@ -265,31 +275,15 @@ class BunStream implements ByteStream {
     else this.#socket!.shutdown();
   }
 
-  get buffered(): number {
-    return this.#buffered;
+  pause(): boolean {
+    this.#paused = true;
+    this.#socket?.pause();
+    return true;
   }
 
-  drained(low: number): Promise<void> {
-    if (this.#buffered <= low || this.#closed) return Promise.resolve();
-    let wait = this.#drainWaits.get(low);
-    if (wait === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
-      wait = { promise, resolve };
-      this.#drainWaits.set(low, wait);
-    }
-    return wait.promise;
-  }
-
-  /** Wakes the drain waiters whose mark is reached (all of them once closed). */
-  #wake(): void {
-    if (this.#drainWaits.size === 0) return;
-    for (const [low, wait] of this.#drainWaits) {
-      if (this.#closed || this.#buffered <= low) {
-        this.#drainWaits.delete(low);
-        wait.resolve();
-      }
-    }
+  resume(): void {
+    this.#paused = false;
+    this.#socket?.resume();
   }
 
   end(): void {
@@ -305,12 +299,10 @@ class BunStream implements ByteStream {
     this.#socket?.end();
   }
 
-  /** Drops what is unwritten and wakes every waiter. */
+  /** Drops what is unwritten. */
   #dropUnwritten(): void {
     this.#closed = true;
     this.#queue = [];
     this.#offset = 0;
-    this.#buffered = 0;
-    this.#wake();
   }
 }

@@ -1,6 +1,10 @@
 // Internal: dialling with Deno.connect, Deno.startTls and Deno.connectTls. Used on Deno unless
 // the TLS settings ask for what Deno's own TLS cannot do (a TLS 1.3 minimum, no verification, a
 // client certificate with a server name): those go through node:tls, which Deno also provides.
+// Through a proxy: Deno.connect to the proxy, Deno.startTls to an https: proxy, the CONNECT
+// exchange (_tunnel.ts), then Deno.startTls to the server over the tunnel for wss:. TLS inside
+// TLS (wss: through an https: proxy) and a client certificate through a tunnel go through
+// node:tls: Deno.startTls takes a TCP connection only, and Deno.connectTls dials by itself.
 //
 // Known limits (Deno 2.9): a TlsConn closed while its handshake is pending rejects the handshake
 // but keeps the TCP connection open until the server closes it, so an attempt abandoned during
@@ -12,10 +16,13 @@ import {
   abortedError,
   type ByteStream,
   coalesce,
+  type DialProxy,
   type DialTarget,
   stepError,
   type StreamEvents,
 } from "./_stream.ts";
+import type { ResolvedTls } from "./tls.ts";
+import { proxyStep, Tunnel, TunnelError } from "./_tunnel.ts";
 
 /**
  * Reads go into a buffer that starts small, so an idle connection holds little while its read
@@ -32,14 +39,28 @@ function fitting(n: number): number {
   return size;
 }
 
-/** Whether Deno's own API can honour these TLS settings. */
+/** Whether Deno's own API can honour these TLS settings (and the proxy's). */
 export function denoCanDial(target: DialTarget): boolean {
-  const tls = target.tls;
-  if (tls === undefined) return true;
+  const { tls, proxy } = target;
+  if (proxy !== undefined) {
+    // Deno.startTls wraps TCP connections only, so not TLS to the server inside TLS to the
+    // proxy; and Deno.connectTls (for a client certificate) cannot go through a tunnel.
+    if (proxy.tls !== undefined && (tls !== undefined || !denoTlsCan(proxy.tls))) return false;
+    if (tls?.cert !== undefined) return false;
+  }
+  return tls === undefined || denoTlsCan(tls);
+}
+
+function denoTlsCan(tls: ResolvedTls): boolean {
   // Deno.startTls takes a server name; Deno.connectTls (for a client certificate) does not.
   const clientCert = tls.cert !== undefined;
   return tls.minVersion === "TLSv1.2" && !tls.insecure &&
     !(clientCert && tls.serverName !== undefined);
+}
+
+/** A host as Deno's TCP and TLS take it: an IPv6 literal without the URL's brackets. */
+function bare(hostname: string): string {
+  return hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
 }
 
 /**
@@ -51,11 +72,12 @@ export async function denoDial(
   events: StreamEvents,
   signal: AbortSignal,
 ): Promise<ByteStream> {
-  const { port, tls } = target;
+  const { port, tls, proxy } = target;
   // An IPv6 literal comes bracketed from the URL; Deno's TLS takes it bare (so does its TCP).
-  const hostname = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
+  const hostname = bare(target.hostname);
   let conn: Deno.Conn;
-  if (tls !== undefined && tls.cert !== undefined && tls.key !== undefined) {
+  if (proxy !== undefined) conn = await dialThrough(proxy, target, signal);
+  else if (tls !== undefined && tls.cert !== undefined && tls.key !== undefined) {
     const options = { hostname, port, caCerts: caCerts(tls.ca), cert: tls.cert, key: tls.key };
     let tlsConn: Deno.TlsConn;
     try {
@@ -75,27 +97,135 @@ export async function denoDial(
     // write made while an earlier one is unacknowledged waits for the server's delayed ACK,
     // about 40 ms.
     tcp.setNoDelay(true);
-    if (tls === undefined) conn = tcp;
-    else {
-      let tlsConn: Deno.TlsConn;
-      try {
-        // The server name is sent as SNI and checked against the certificate.
-        tlsConn = await Deno.startTls(tcp, {
-          hostname: tls.serverName ?? hostname,
-          caCerts: caCerts(tls.ca),
-        });
-      } catch (error) {
-        close(tcp);
-        throw stepError("the TLS handshake", error);
-      }
-      conn = await handshake(tlsConn, signal);
-    }
+    conn = tls === undefined
+      ? tcp
+      : await startTls(tcp, tls, hostname, "the TLS handshake", signal);
   }
   if (signal.aborted) {
     close(conn);
     throw abortedError();
   }
   return new DenoStream(conn, events);
+}
+
+/**
+ * Dials `proxy`, opens a tunnel through it to `target` and, for wss:, starts TLS to the server
+ * in it. Errors name the proxy for each step on the way to it.
+ */
+async function dialThrough(
+  proxy: DialProxy,
+  target: DialTarget,
+  signal: AbortSignal,
+): Promise<Deno.Conn> {
+  let tcp: Deno.TcpConn;
+  try {
+    tcp = await Deno.connect({ hostname: bare(proxy.hostname), port: proxy.port, signal });
+  } catch (error) {
+    throw signal.aborted ? abortedError() : stepError(proxyStep("tcp", proxy), error);
+  }
+  tcp.setNoDelay(true);
+  const toProxy = proxy.tls === undefined
+    ? tcp
+    : await startTls(tcp, proxy.tls, bare(proxy.hostname), proxyStep("tls", proxy), signal);
+  const tunnel = new Tunnel(target, proxy);
+  const rest = await exchange(toProxy, tunnel, signal);
+  if (target.tls === undefined) {
+    return rest.length === 0 ? toProxy : new PrefixedConn(toProxy, rest) as unknown as Deno.Conn;
+  }
+  if (rest.length > 0) {
+    close(toProxy);
+    throw tunnel.earlyBytes(rest.length);
+  }
+  // denoCanDial leaves TLS inside TLS to node:tls: this is the TCP connection to the proxy.
+  return await startTls(tcp, target.tls, bare(target.hostname), "the TLS handshake", signal);
+}
+
+/**
+ * Writes the CONNECT request and reads the proxy's answer; returns what came after it. Closes
+ * the connection when it fails or `signal` aborts.
+ */
+async function exchange(conn: Deno.Conn, tunnel: Tunnel, signal: AbortSignal): Promise<Uint8Array> {
+  if (signal.aborted) {
+    close(conn);
+    throw abortedError();
+  }
+  // Closing the connection ends a read or write the proxy never answers.
+  const onAbort = () => close(conn);
+  signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const request = tunnel.request;
+    for (let at = 0; at < request.length;) at += await conn.write(request.subarray(at));
+    const buffer = new Uint8Array(4096);
+    for (;;) {
+      const n = await conn.read(buffer);
+      const rest = n === null ? tunnel.end() : tunnel.push(buffer.subarray(0, n));
+      if (rest !== undefined) return rest;
+    }
+  } catch (error) {
+    close(conn);
+    if (signal.aborted) throw abortedError();
+    throw error instanceof TunnelError ? error : tunnel.ioError(error);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Starts TLS on `tcp` for `hostname` (unless `tls` names the server) and runs the handshake. */
+async function startTls(
+  tcp: Deno.TcpConn,
+  tls: ResolvedTls,
+  hostname: string,
+  step: string,
+  signal: AbortSignal,
+): Promise<Deno.TlsConn> {
+  let tlsConn: Deno.TlsConn;
+  try {
+    // The server name is sent as SNI and checked against the certificate.
+    tlsConn = await Deno.startTls(tcp, {
+      hostname: tls.serverName ?? hostname,
+      caCerts: caCerts(tls.ca),
+    });
+  } catch (error) {
+    close(tcp);
+    throw stepError(step, error);
+  }
+  return await handshake(tlsConn, signal, step);
+}
+
+/**
+ * A connection whose first reads return bytes read from it before (what a proxy passed on
+ * after its answer to CONNECT). It has what DenoStream uses of a Deno.Conn: read, write,
+ * close and closeWrite.
+ */
+class PrefixedConn {
+  #conn: Deno.Conn;
+  #prefix: Uint8Array | undefined;
+
+  constructor(conn: Deno.Conn, prefix: Uint8Array) {
+    this.#conn = conn;
+    this.#prefix = prefix;
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    const prefix = this.#prefix;
+    if (prefix === undefined) return this.#conn.read(p);
+    const n = Math.min(p.length, prefix.length);
+    p.set(prefix.subarray(0, n));
+    this.#prefix = n < prefix.length ? prefix.subarray(n) : undefined;
+    return Promise.resolve(n);
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    return this.#conn.write(p);
+  }
+
+  close(): void {
+    this.#conn.close();
+  }
+
+  closeWrite(): Promise<void> {
+    return (this.#conn as Deno.TcpConn).closeWrite();
+  }
 }
 
 function caCerts(ca: readonly string[]): string[] | undefined {
@@ -109,7 +239,11 @@ function close(conn: Deno.Conn): void {
 }
 
 /** Runs the TLS handshake, so certificate problems surface here rather than on the first read. */
-async function handshake(conn: Deno.TlsConn, signal: AbortSignal): Promise<Deno.TlsConn> {
+async function handshake(
+  conn: Deno.TlsConn,
+  signal: AbortSignal,
+  step = "the TLS handshake",
+): Promise<Deno.TlsConn> {
   if (signal.aborted) {
     close(conn);
     throw abortedError();
@@ -121,7 +255,7 @@ async function handshake(conn: Deno.TlsConn, signal: AbortSignal): Promise<Deno.
     await conn.handshake();
   } catch (error) {
     close(conn);
-    throw signal.aborted ? abortedError() : stepError("the TLS handshake", error);
+    throw signal.aborted ? abortedError() : stepError(step, error);
   } finally {
     signal.removeEventListener("abort", onAbort);
   }
@@ -151,17 +285,30 @@ function unlessAborted(
   });
 }
 
+/** A settled promise, shared. */
+const SETTLED = Promise.resolve();
+
+/**
+ * A `Deno.Conn` as a byte stream. One read is pending at a time, except while paused: then none
+ * is issued, and no read buffer is held. Writes go out one `conn.write` at a time, and each one
+ * that resolves reports the new total of bytes written.
+ */
 class DenoStream implements ByteStream {
   #conn: Deno.Conn;
   #events: StreamEvents;
   #queue: Uint8Array[] = [];
+  /** Bytes the operating system has taken so far. */
+  #written = 0;
   #writing = false;
+  /** The write loop under way (`#flush`), if any. */
+  #writeLoop: Promise<void> = SETTLED;
   #ending = false;
   #closed = false;
   #reading = true;
   #readLoop: Promise<void>;
-  #buffered = 0;
-  #drainWaiters: Array<{ low: number; resolve: () => void }> = [];
+  #paused = false;
+  /** Wakes the read loop that waits while paused. */
+  #wakeReader: (() => void) | undefined;
 
   constructor(conn: Deno.Conn, events: StreamEvents) {
     this.#conn = conn;
@@ -170,21 +317,35 @@ class DenoStream implements ByteStream {
   }
 
   async #read(): Promise<void> {
-    let buffer = new Uint8Array(MIN_READ_SIZE);
+    // The buffer is allocated just before a read, so a paused stream holds none.
+    let size = MIN_READ_SIZE;
+    let buffer: Uint8Array | undefined;
     try {
       for (;;) {
+        if (this.#paused) {
+          buffer = undefined;
+          await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+          this.#wakeReader = undefined;
+          if (this.#closed) break;
+          continue;
+        }
+        buffer ??= new Uint8Array(size);
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        const size = buffer.length;
         if (n * 2 > size) {
           // Mostly full: handed over as it is (the decoder may keep views into it), and a new
           // buffer takes its place, larger if this one was filled.
-          this.#events.data(buffer.subarray(0, n));
-          buffer = new Uint8Array(n === size && size < MAX_READ_SIZE ? size * 4 : size);
+          const full = buffer;
+          buffer = undefined;
+          if (n === size && size < MAX_READ_SIZE) size *= 4;
+          this.#events.data(full.subarray(0, n));
         } else {
           // Mostly empty: one exact-size copy, and the buffer is read into again.
           this.#events.data(buffer.slice(0, n));
-          if (n * 8 < size && size > MIN_READ_SIZE) buffer = new Uint8Array(fitting(n));
+          if (n * 8 < size && size > MIN_READ_SIZE) {
+            size = fitting(n);
+            buffer = undefined;
+          }
         }
       }
     } catch (error) {
@@ -204,31 +365,18 @@ class DenoStream implements ByteStream {
 
   write(chunks: Uint8Array[]): void {
     if (this.#closed || this.#ending) return;
-    for (const c of chunks) {
-      this.#queue.push(c);
-      this.#buffered += c.length;
-    }
-    if (!this.#writing) this.#flush();
+    for (const c of chunks) this.#queue.push(c);
+    if (!this.#writing) this.#writeLoop = this.#flush();
   }
 
-  get buffered(): number {
-    return this.#buffered;
+  pause(): boolean {
+    this.#paused = true;
+    return true;
   }
 
-  drained(low: number): Promise<void> {
-    if (this.#buffered <= low || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push({ low, resolve }));
-  }
-
-  /** Wakes the drain waiters whose mark is reached (all of them once closed). */
-  #wake(): void {
-    if (this.#drainWaiters.length === 0) return;
-    const waiting = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (const w of waiting) {
-      if (this.#closed || this.#buffered <= w.low) w.resolve();
-      else this.#drainWaiters.push(w);
-    }
+  resume(): void {
+    this.#paused = false;
+    this.#wakeReader?.();
   }
 
   async #flush(): Promise<void> {
@@ -241,9 +389,11 @@ class DenoStream implements ByteStream {
         let at = 0;
         while (at < bytes.length) {
           const n = await this.#conn.write(bytes.subarray(at));
+          // Counted even if the stream was dropped meanwhile: these bytes are out.
           at += n;
-          this.#buffered -= n;
-          this.#wake();
+          this.#written += n;
+          this.#events.written(this.#written);
+          if (this.#closed) break;
         }
       }
     } catch (error) {
@@ -269,19 +419,20 @@ class DenoStream implements ByteStream {
   end(): void {
     if (this.#ending || this.#closed) return;
     this.#ending = true;
-    if (!this.#writing) this.#flush();
+    if (!this.#writing) this.#writeLoop = this.#flush();
   }
 
   destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#queue = [];
-    this.#buffered = 0;
-    this.#wake();
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    // Report once the pending read has settled, so no operation outlives the stream.
-    this.#readLoop.then(() => this.#events.done());
+    // A paused read loop ends now; `done` once the pending read and write (if any) have
+    // settled, so no operation outlives the stream, and a write that completed meanwhile is
+    // reported before it.
+    this.#wakeReader?.();
+    Promise.all([this.#readLoop, this.#writeLoop]).then(() => this.#events.done());
   }
 }

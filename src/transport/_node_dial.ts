@@ -1,29 +1,33 @@
-// Internal: dialling with node:net / node:tls (Node 22+, Bun for TLS, and Deno for TLS settings
-// its own API lacks; plain TCP on Bun goes through _bun_dial.ts). The modules are imported on
-// first use, so browsers never load them.
+// Internal: dialling with node:net / node:tls (Node 22+, Bun for TLS and for proxies, and Deno
+// for TLS settings its own API lacks, and for TLS inside TLS; plain TCP on Bun goes through
+// _bun_dial.ts). The modules are imported on first use, so browsers never load them.
 
 import {
   abortedError,
   type ByteStream,
+  coalesce,
+  type DialProxy,
   type DialTarget,
   stepError,
   type StreamEvents,
 } from "./_stream.ts";
+import type { ResolvedTls } from "./tls.ts";
+import { proxyStep, Tunnel } from "./_tunnel.ts";
 
 // Only the parts of node:net and node:tls used here, to keep Node's types out of the library.
 interface NodeSocket {
   setNoDelay(noDelay: boolean): unknown;
-  cork(): void;
-  uncork(): void;
-  write(chunk: Uint8Array): boolean;
+  write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
   end(): unknown;
   destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(event?: string): unknown;
   removeListener(event: string, listener: (...args: never[]) => void): unknown;
+  unshift(chunk: Uint8Array): void;
   readonly destroyed: boolean;
-  readonly writableLength: number;
 }
 interface NodeNet {
   connect(options: Record<string, unknown>): NodeSocket;
@@ -39,13 +43,72 @@ let tlsModule: Promise<NodeNet> | undefined;
  */
 const canHalfClose = typeof (globalThis as { Bun?: unknown }).Bun === "undefined";
 
-/** Dials with `node:net`, or `node:tls` for TLS targets. Aborting `signal` destroys the socket. */
+/**
+ * Whether a paused socket stops reading from the network. Deno's node:tls (2.9) reads on into
+ * memory while its TLSSocket is paused (its node:net stops), so there the stream cannot pause:
+ * on Deno this file serves only TLS settings Deno's own TLS lacks (see _deno_dial.ts).
+ */
+const canPause = typeof (globalThis as { Deno?: unknown }).Deno === "undefined";
+
+/**
+ * Dials with `node:net`, or `node:tls` for TLS targets. Through a proxy: to the proxy (over
+ * node:tls for an https: one), the CONNECT exchange, then node:tls over the tunnel for wss:.
+ * Aborting `signal` destroys the socket.
+ */
 export async function nodeDial(
   target: DialTarget,
   events: StreamEvents,
   signal: AbortSignal,
 ): Promise<ByteStream> {
-  const { hostname, port, tls } = target;
+  const proxy = target.proxy;
+  let socket: NodeSocket;
+  if (proxy === undefined) {
+    socket = await open(target.hostname, target.port, target.tls, undefined, signal);
+  } else {
+    const toProxy = await open(proxy.hostname, proxy.port, proxy.tls, { proxy }, signal);
+    const tunnel = new Tunnel(target, proxy);
+    const rest = await exchange(toProxy, tunnel, signal);
+    if (target.tls === undefined) {
+      socket = toProxy;
+      // The tunnel's first bytes, read with the proxy's answer, are read again by the stream.
+      if (rest.length > 0) socket.unshift(rest);
+    } else {
+      if (rest.length > 0) {
+        toProxy.destroy();
+        throw tunnel.earlyBytes(rest.length);
+      }
+      try {
+        socket = await open(target.hostname, target.port, target.tls, { over: toProxy }, signal);
+      } catch (error) {
+        toProxy.destroy();
+        throw error;
+      }
+      // TLS inside TLS (an https: proxy) runs over a stream wrapper: release the proxy's socket
+      // with the one in its tunnel.
+      socket.once("close", () => toProxy.destroy());
+    }
+  }
+  socket.setNoDelay(true);
+  const stream = new NodeStream(socket, events);
+  // The exchange paused the socket so that nothing after the proxy's answer was read before the
+  // stream listened.
+  if (proxy !== undefined) socket.resume();
+  return stream;
+}
+
+/**
+ * Connects to `hostname`:`port` with node:net, or node:tls when `tls` is given, and waits until
+ * the connection (and the TLS handshake) is done. `via.proxy`: this is the connection to that
+ * proxy (the steps name it). `via.over`: TLS over that socket (a tunnel) instead of a new
+ * connection.
+ */
+async function open(
+  hostname: string,
+  port: number,
+  tls: ResolvedTls | undefined,
+  via: { proxy?: DialProxy; over?: NodeSocket } | undefined,
+  signal: AbortSignal,
+): Promise<NodeSocket> {
   const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
   let socket: NodeSocket;
   let ready: string;
@@ -60,8 +123,7 @@ export async function nodeDial(
     if (signal.aborted) throw abortedError();
     const isIp = /^[0-9.]+$|:/.test(host);
     socket = mod.connect({
-      host,
-      port,
+      ...(via?.over === undefined ? { host, port } : { socket: via.over }),
       allowHalfOpen: true,
       // SNI carries names, never addresses; node:tls checks the certificate against it.
       servername: tls.serverName ?? (isIp ? undefined : host),
@@ -75,10 +137,16 @@ export async function nodeDial(
     });
     ready = "secureConnect";
   }
+  const proxy = via?.proxy;
+  const tlsStep = proxy === undefined ? "the TLS handshake" : proxyStep("tls", proxy);
   // Until "connect" the TCP connection is being made; then, for TLS, the handshake.
-  let step = "the TCP connection";
+  let step = via?.over !== undefined
+    ? tlsStep
+    : proxy === undefined
+    ? "the TCP connection"
+    : proxyStep("tcp", proxy);
   socket.once("connect", () => {
-    if (tls !== undefined) step = "the TLS handshake";
+    if (tls !== undefined) step = tlsStep;
   });
   await new Promise<void>((resolve, reject) => {
     const settle = (error?: Error) => {
@@ -99,8 +167,60 @@ export async function nodeDial(
     socket.once("error", (error: Error) => settle(stepError(step, error)));
     socket.once(ready, () => settle());
   });
-  socket.setNoDelay(true);
-  return new NodeStream(socket, events);
+  return socket;
+}
+
+/**
+ * Writes the CONNECT request and reads the proxy's answer; resolves with what came after it,
+ * leaving the socket paused. Destroys the socket when the exchange fails or `signal` aborts.
+ */
+function exchange(socket: NodeSocket, tunnel: Tunnel, signal: AbortSignal): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const settle = (error: Error | undefined, rest?: Uint8Array) => {
+      signal.removeEventListener("abort", onAbort);
+      socket.removeListener("data", onData);
+      socket.removeListener("end", onEnd);
+      socket.removeListener("error", onError);
+      if (error === undefined) {
+        resolve(rest!);
+        return;
+      }
+      socket.on("error", () => {});
+      socket.destroy();
+      reject(error);
+    };
+    const onData = (chunk: Uint8Array) => {
+      let rest: Uint8Array | undefined;
+      try {
+        rest = tunnel.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      } catch (error) {
+        settle(error as Error);
+        return;
+      }
+      if (rest === undefined) return;
+      // Nothing more is read until the stream, or TLS to the server, takes the socket over.
+      socket.pause();
+      settle(undefined, rest);
+    };
+    const onEnd = () => {
+      try {
+        tunnel.end();
+      } catch (error) {
+        settle(error as Error);
+      }
+    };
+    const onError = (error: Error) => settle(tunnel.ioError(error));
+    const onAbort = () => settle(abortedError());
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("error", onError);
+    socket.write(tunnel.request);
+  });
 }
 
 /**
@@ -119,17 +239,37 @@ function defaultRoots(mod: unknown): string[] {
   }
 }
 
+/**
+ * A node:net or node:tls socket as a byte stream. The socket's write callback says when a write
+ * was handed to the operating system, but not how much of it while it is under way; and the
+ * socket joins whatever waits behind a slow write into one (`writev`), so one callback would
+ * cover every frame queued meanwhile. So the stream gives the socket one write at a time (a large
+ * chunk, or a run of small ones copied into one buffer, as `coalesce` makes them) and keeps the
+ * rest: then a write that never completes (the stream dropped) holds back what it carries and no
+ * more.
+ */
 class NodeStream implements ByteStream {
   #socket: NodeSocket;
+  #events: StreamEvents;
   /** The server ended its side (EOF). */
   #peerEnded = false;
-  /** The pending wait for "drain", shared by every waiter. */
-  #drain: Promise<void> | undefined;
-  /** `end()` was called on a socket that cannot half-close: our FIN waits for the server's. */
+  /** `end()` was called: our FIN follows the last write. */
+  #ending = false;
+  /** Our FIN waits for the server's (the socket cannot half-close, see `end`). */
   #endDeferred = false;
+  /** Chunks not given to the socket yet. */
+  #queue: Uint8Array[] = [];
+  /** The size of the write under way, or -1. */
+  #writing = -1;
+  /** Bytes the operating system has taken so far. */
+  #written = 0;
+  /** The socket's write callback (`#wrote`, bound once). */
+  #onWrite: (error?: Error | null) => void;
 
   constructor(socket: NodeSocket, events: StreamEvents) {
     this.#socket = socket;
+    this.#events = events;
+    this.#onWrite = (error) => this.#wrote(error);
     socket.on("data", (chunk: Uint8Array) => {
       // A plain Uint8Array view: users get no Buffer quirks.
       events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
@@ -144,15 +284,34 @@ class NodeStream implements ByteStream {
   }
 
   write(chunks: Uint8Array[]): void {
-    const s = this.#socket;
-    if (s.destroyed) return;
-    if (chunks.length === 1) {
-      s.write(chunks[0]);
+    if (this.#socket.destroyed || this.#ending) return;
+    for (const c of chunks) if (c.length > 0) this.#queue.push(c);
+    if (this.#writing < 0) this.#next();
+  }
+
+  /** Gives the socket the next write, or ends our side once everything is out. */
+  #next(): void {
+    const queue = this.#queue;
+    if (queue.length === 0) {
+      if (this.#ending) this.#sendFin();
       return;
     }
-    s.cork();
-    for (const c of chunks) s.write(c);
-    s.uncork();
+    const { bytes, end } = coalesce(queue, 0);
+    queue.splice(0, end);
+    this.#writing = bytes.length;
+    this.#socket.write(bytes, this.#onWrite);
+  }
+
+  #wrote(error: Error | null | undefined): void {
+    const size = this.#writing;
+    this.#writing = -1;
+    // A write refused because the socket is gone: its "error" or "close" event tells. (One
+    // that completed is reported even if the stream was dropped meanwhile: its bytes are out.)
+    if (error != null) return;
+    this.#written += size;
+    this.#events.written(this.#written);
+    // (written may have dropped the stream, or started the next write.)
+    if (this.#writing < 0 && !this.#socket.destroyed) this.#next();
   }
 
   /**
@@ -161,32 +320,28 @@ class NodeStream implements ByteStream {
    * server's EOF or the transport's close timer then releases the stream.
    */
   end(): void {
+    if (this.#ending || this.#socket.destroyed) return;
+    this.#ending = true;
+    if (this.#writing < 0 && this.#queue.length === 0) this.#sendFin();
+  }
+
+  #sendFin(): void {
     if (canHalfClose || this.#peerEnded) this.#socket.end();
     else this.#endDeferred = true;
   }
 
   destroy(): void {
+    this.#queue = [];
     this.#socket.destroy();
   }
 
-  get buffered(): number {
-    return this.#socket.destroyed ? 0 : this.#socket.writableLength;
+  pause(): boolean {
+    if (!canPause) return false;
+    this.#socket.pause();
+    return true;
   }
 
-  drained(low: number): Promise<void> {
-    const s = this.#socket;
-    if (s.destroyed || s.writableLength <= low) return Promise.resolve();
-    // "drain" fires once the buffer is empty, "close" when the socket is gone; every waiter
-    // shares one pair of listeners.
-    return this.#drain ??= new Promise((resolve) => {
-      const done = () => {
-        s.removeListener("drain", done);
-        s.removeListener("close", done);
-        this.#drain = undefined;
-        resolve();
-      };
-      s.on("drain", done);
-      s.on("close", done);
-    });
+  resume(): void {
+    this.#socket.resume();
   }
 }

@@ -2,10 +2,19 @@
 
 import type { ResolvedTls } from "./tls.ts";
 
-/** Where a byte stream reports. Each is called at most once, except `data`; `done` last. */
+/**
+ * Where a byte stream reports. Each is called at most once, except `data` and `written`; `done`
+ * last.
+ */
 export interface StreamEvents {
   /** Bytes arrived. The chunk is the transport's to keep: it is never reused. */
   data(chunk: Uint8Array): void;
+  /**
+   * The operating system has taken the first `total` bytes given to `write` (counted over the
+   * stream's life): called as writes complete, with a larger total each time. Bytes dropped
+   * because the stream ended first are never counted.
+   */
+  written(total: number): void;
   /** The peer ended its side (EOF). */
   end(): void;
   /** Reading or writing failed. */
@@ -16,19 +25,20 @@ export interface StreamEvents {
 
 /** An open, bidirectional byte stream (TCP or TLS). */
 export interface ByteStream {
-  /** Writes the chunks in order, as one batch. */
+  /** Writes the chunks in order, as one batch; `written` reports when the OS took them. */
   write(chunks: Uint8Array[]): void;
   /** Ends our side once everything written is flushed. */
   end(): void;
-  /** Releases the stream at once. */
+  /** Releases the stream at once: what was not written yet never will be. */
   destroy(): void;
-  /** Bytes given to `write` that the operating system has not taken yet. */
-  readonly buffered: number;
   /**
-   * Resolves once `buffered` is at most `low` bytes, or the stream is gone (then the bytes still
-   * buffered are lost, and the stream reports why through its events).
+   * Stops reading from the network until `resume()`: the peer's data waits in the kernel, and
+   * TCP's window slows the peer. A read already under way may still report its chunk. Returns
+   * false, and changes nothing, where the stream cannot stop reading (see `NodeStream`).
    */
-  drained(low: number): Promise<void>;
+  pause(): boolean;
+  /** Reads from the network again. */
+  resume(): void;
 }
 
 /** Where to dial. */
@@ -36,6 +46,20 @@ export interface DialTarget {
   readonly hostname: string;
   readonly port: number;
   readonly tls: ResolvedTls | undefined;
+  /** The proxy to reach the target through, with a CONNECT tunnel (see _tunnel.ts). */
+  readonly proxy?: DialProxy;
+}
+
+/** An HTTP(S) proxy on the way to a dial target. */
+export interface DialProxy {
+  readonly hostname: string;
+  readonly port: number;
+  /** TLS to the proxy itself (an https: proxy). */
+  readonly tls: ResolvedTls | undefined;
+  /** The `Proxy-Authorization` value, if any: never part of a message. */
+  readonly authorization: string | undefined;
+  /** How messages name the proxy: `http://host:port`, without credentials. */
+  readonly label: string;
 }
 
 /**

@@ -15,9 +15,14 @@ import type { DeflateCodec } from "../protocol/deflate_codec.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
+import { Heartbeat, type HeartbeatHost } from "./_heartbeat.ts";
+import type { ResolvedHeartbeat } from "./heartbeat.ts";
+import { WrittenQueue } from "./_written_queue.ts";
 import { nodeZlibCodec } from "./_deflate_codec.ts";
 import type { ResolvedTls } from "./tls.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents, Written } from "./transport.ts";
+import { proxyFor } from "./proxy.ts";
+import { TunnelError } from "./_tunnel.ts";
 
 /** Whether this runtime has raw sockets (Deno, Node, Bun; not browsers). */
 export function socketsAvailable(): boolean {
@@ -93,17 +98,45 @@ export function createSocketConnector(
 export const socketConnector: Connector = createSocketConnector();
 
 /**
- * One connection over a byte stream. It is its connection's handler (`ConnectionHandler`) and,
- * through a `StreamSink`, its stream's: methods on the prototype rather than closures, so an
- * idle connection costs a few objects.
+ * One connection over a byte stream. It is its connection's handler (`ConnectionHandler`), its
+ * heartbeat's host (`HeartbeatHost`) and, through a `StreamSink`, its stream's: methods on the
+ * prototype rather than closures, so an idle connection costs a few objects.
+ *
+ * Writes are told truthfully: bytes handed to the stream are counted (`#handed`), a frame sent
+ * with a callback waits in `#unwritten` under the count its last byte reaches, and the stream
+ * reports how many bytes the operating system has taken (`streamWritten`). Whatever still waits
+ * when the stream is gone hears an error.
  */
-class SocketTransport implements Transport, ConnectionHandler {
+class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   readonly done: Promise<void>;
   #conn: ClientConnection;
   #events: TransportEvents;
   #url: URL;
   #closeTimeout: number;
   #stream: ByteStream | undefined;
+  /** Bytes given to the stream's `write` so far. */
+  #handed = 0;
+  /** Callbacks of frames whose bytes the operating system has not taken yet (from the first). */
+  #unwritten: WrittenQueue | undefined;
+  /** Why the stream is gone or going, for the callbacks that wait in vain. */
+  #why: string | undefined;
+  /** The cause of the stream's end, when it failed. */
+  #whyCause: Error | undefined;
+  /** The client asked for no more inbound data (`pause()`). */
+  #paused = false;
+  /** The stream is paused (the client paused an open connection). */
+  #streamPaused = false;
+  #heartbeatSettings: ResolvedHeartbeat | undefined;
+  /** Runs from the upgrade until the connection ends. */
+  #heartbeat: Heartbeat | undefined;
+  /**
+   * The heartbeat's probes are pings of eight bytes: this connection's tag (random, so that
+   * they are told from the application's pings), then the probe's number.
+   */
+  #probeTag = 0;
+  #probeId = 0;
+  /** When the last probe went out (-1 once its pong came, or before any). */
+  #probeAt = -1;
   /** No more events go to the client (it closed or released the connection, or heard the end). */
   #ended = false;
   /** The stream is released (or was never opened): `done` is settled. */
@@ -129,6 +162,12 @@ class SocketTransport implements Transport, ConnectionHandler {
     this.#url = url;
     this.#events = events;
     this.#closeTimeout = params.closeTimeout;
+    this.#heartbeatSettings = params.heartbeat;
+    if (params.heartbeat !== undefined) {
+      const tag = new Uint8Array(4);
+      random(tag);
+      this.#probeTag = readUint32(tag, 0);
+    }
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     // Compression is offered when asked for and this runtime can run it.
     const settings = params.compression;
@@ -142,12 +181,14 @@ class SocketTransport implements Transport, ConnectionHandler {
       allocate: bunAllocate,
       compression: codec === undefined ? undefined : { settings: settings!, codec },
     }, this);
-    const target: DialTarget = {
-      hostname: url.hostname,
-      port: url.port === "" ? (url.protocol === "wss:" ? 443 : 80) : Number(url.port),
-      tls: url.protocol === "wss:" ? (params.tls ?? DEFAULT_TLS) : undefined,
-    };
-    dialer(target, new StreamSink(this), this.#dialing!.signal).then(
+    // A proxy setting that cannot be honoured fails the connection like a failed dial.
+    let dialing: Promise<ByteStream>;
+    try {
+      dialing = dialer(dialTarget(url, params), new StreamSink(this), this.#dialing!.signal);
+    } catch (error) {
+      dialing = Promise.reject(error);
+    }
+    dialing.then(
       (stream) => {
         this.#dialing = undefined;
         if (this.#destroyed) {
@@ -155,14 +196,19 @@ class SocketTransport implements Transport, ConnectionHandler {
           return;
         }
         this.#stream = stream;
+        // (Paused while dialling: reading stops once the upgrade is through, see `opened`.)
         this.#flush();
       },
       (error: Error) => {
         this.#dialing = undefined;
+        // A proxy's refusal keeps its status and headers (the server's answer never came).
+        const refusal = error instanceof TunnelError ? error : undefined;
         this.#report(() =>
           events.error(
             new HandshakeError(`Cannot connect to ${this.#url.href} as ${error.message}`, {
               cause: error.cause ?? error,
+              status: refusal?.status,
+              headers: refusal?.headers,
             }),
           )
         );
@@ -182,6 +228,24 @@ class SocketTransport implements Transport, ConnectionHandler {
       status: upgrade.status,
       headers: upgrade.headers,
     });
+    // (opened may have closed or released the connection.)
+    if (this.#ended) return;
+    // A pause asked for while connecting applies now: the upgrade had to be read first. A stream
+    // that cannot pause fails the connection, rather than read on without bound.
+    if (this.#paused && !this.#pauseStream()) {
+      const error = new Error(
+        "Cannot pause reading from the connection as Deno's node:tls, which serves these TLS settings, reads on while paused",
+      );
+      this.#report(() => this.#events.error(error));
+      this.#drop("the connection could not pause", error);
+      return;
+    }
+    const settings = this.#heartbeatSettings;
+    if (settings !== undefined) {
+      const heartbeat = this.#heartbeat = new Heartbeat(settings, this);
+      heartbeat.start();
+      if (this.#paused) heartbeat.pause();
+    }
   }
 
   text(data: string): void {
@@ -197,7 +261,24 @@ class SocketTransport implements Transport, ConnectionHandler {
   }
 
   pong(data: Uint8Array): void {
-    if (!this.#ended) this.#events.frame({ type: "pong", data });
+    if (this.#ended) return;
+    // Answers to the heartbeat's probes are the heartbeat's, not the application's: the last
+    // probe's gives the round-trip time (a late answer to an earlier one, nothing).
+    if (
+      data.length === 8 && this.#heartbeatSettings !== undefined &&
+      readUint32(data, 0) === this.#probeTag
+    ) {
+      const id = readUint32(data, 4);
+      if (id <= this.#probeId) {
+        if (id === this.#probeId && this.#probeAt >= 0) {
+          const ms = performance.now() - this.#probeAt;
+          this.#probeAt = -1;
+          this.#events.rtt(ms);
+        }
+        return;
+      }
+    }
+    this.#events.frame({ type: "pong", data });
   }
 
   remoteClose(code: number, reason: string, byServer: boolean): void {
@@ -213,13 +294,15 @@ class SocketTransport implements Transport, ConnectionHandler {
     if (closeOwed) this.#owe(true, () => this.#events.error(error));
     else {
       this.#report(() => this.#events.error(error));
-      this.#destroy();
+      this.#drop(`the connection failed: ${error.message}`, error);
     }
   }
 
   // What the stream reports (through StreamSink).
 
   streamData(chunk: Uint8Array): void {
+    // Any bytes are a sign of life; read per chunk, not per frame.
+    this.#heartbeat?.received();
     this.#conn.receive(chunk);
     this.#flush();
     // A refusal whose body runs to the end of a connection the server may hold open: report it
@@ -232,6 +315,10 @@ class SocketTransport implements Transport, ConnectionHandler {
     }
   }
 
+  streamWritten(total: number): void {
+    this.#unwritten?.settle(total);
+  }
+
   streamEnd(): void {
     // A close frame still owed goes out on the half-closed stream when the client releases the
     // connection.
@@ -239,7 +326,7 @@ class SocketTransport implements Transport, ConnectionHandler {
     // After a complete close handshake the server's EOF is the expected end; before it, the
     // connection reports a failure.
     this.#conn.end();
-    this.#destroy();
+    this.#drop("the server ended the connection first");
   }
 
   streamError(error: Error): void {
@@ -263,17 +350,32 @@ class SocketTransport implements Transport, ConnectionHandler {
         )
       );
     }
-    this.#destroy();
+    this.#drop(`the connection failed: ${error.message}`, error);
   }
 
   streamDone(): void {
     this.#settleDone();
   }
 
-  send(frame: Frame, written?: Written): void {
+  send(frame: Frame, written?: Written): boolean {
     const conn = this.#conn;
-    // The connection refuses frames unless it is open or owes its close (replies to the
-    // messages that came before the server's close or violation still go out).
+    // Frames go out while the connection is open or owes its close (replies to the messages
+    // that came before the server's close or violation still go out); otherwise it is ending,
+    // and its end is reported once, with what happened first.
+    const state = conn.state;
+    if (
+      (state !== "open" && state !== "closeReceived" && state !== "failing") || this.#destroyed
+    ) {
+      if (
+        frame.type !== "text" && frame.type !== "binary" && frame.type !== "ping" &&
+        frame.type !== "pong"
+      ) {
+        throw new UnsupportedError(
+          `Cannot send a ${(frame as { type: string }).type} frame over the socket transport`,
+        );
+      }
+      return false;
+    }
     switch (frame.type) {
       case "text":
         conn.sendText(frame.data);
@@ -292,32 +394,63 @@ class SocketTransport implements Transport, ConnectionHandler {
           `Cannot send a ${(frame as { type: string }).type} frame over the socket transport`,
         );
     }
-    const stream = this.#stream!;
-    if (stream.buffered + conn.outputBytes >= WRITE_HIGH_WATER) {
-      // Backpressure: the caller (an awaited sendFrame) waits until the socket has taken most
-      // of what is buffered, so a fast sender cannot grow memory without bound.
-      this.#flush();
-      if (written !== undefined) stream.drained(WRITE_LOW_WATER).then(() => written());
-      return;
+    if (written !== undefined) {
+      // Settled once the stream's count passes the frame's last byte (or failed at the end).
+      (this.#unwritten ??= new WrittenQueue()).add(this.#handed + conn.outputBytes, written);
+      if (this.#isDone) this.#failUnwritten();
     }
     // Frames wait for the client's flush (the end of its burst of events), so a burst goes out
     // in one write; a large batch goes at once.
     if (conn.outputBytes >= FLUSH_AT) this.#flush();
-    written?.();
+    return true;
   }
 
   pause(): boolean {
-    return false;
+    if (this.#paused) return true;
+    // Before the upgrade, reading goes on until it is through (see `opened`); after the end
+    // there is nothing to pause for.
+    if (this.#conn.state === "open" && !this.#ended && !this.#pauseStream()) return false;
+    this.#paused = true;
+    // Our own silence is not the peer's.
+    this.#heartbeat?.pause();
+    return true;
   }
 
-  resume(): void {}
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#resumeStream();
+    this.#heartbeat?.resume();
+  }
+
+  // HeartbeatHost.
+
+  probe(): void {
+    const conn = this.#conn;
+    if (conn.state !== "open") return;
+    // Its number wraps after 2^32 - 1 probes (decades at one a second); never 0.
+    const id = this.#probeId = this.#probeId === 0xffff_ffff ? 1 : this.#probeId + 1;
+    const payload = new Uint8Array(8);
+    const view = new DataView(payload.buffer);
+    view.setUint32(0, this.#probeTag);
+    view.setUint32(4, id);
+    conn.sendPing(payload);
+    this.#probeAt = performance.now();
+    this.#flush();
+  }
+
+  timedOut(): void {
+    // A dead peer would not answer a close frame: nothing more is written.
+    this.#report(() => this.#events.heartbeatTimeout());
+    this.#drop("the heartbeat timed out");
+  }
 
   flush(): void {
     this.#flush();
   }
 
   close(code: number, reason: string): void {
-    this.#ended = true;
+    this.#end();
     if (this.#owesClose) {
       // The owed close frame goes out instead of ours.
       this.#sendOwedClose();
@@ -336,7 +469,7 @@ class SocketTransport implements Transport, ConnectionHandler {
   }
 
   release(): void {
-    this.#ended = true;
+    this.#end();
     if (this.#owesClose) {
       this.#sendOwedClose();
       return;
@@ -344,21 +477,63 @@ class SocketTransport implements Transport, ConnectionHandler {
     // A connection finishing its close handshake (or failing with a close frame) ends on its
     // own within closeTimeout; anything else is dropped now.
     if (this.#timer !== undefined) return;
-    this.#destroy();
+    this.#drop("the connection was released first");
   }
 
   #flush(): void {
     const stream = this.#stream;
-    if (stream === undefined || !this.#conn.hasOutput) return;
-    stream.write(this.#conn.takeOutput());
+    const conn = this.#conn;
+    if (stream === undefined || !conn.hasOutput) return;
+    this.#handed += conn.outputBytes;
+    stream.write(conn.takeOutput());
   }
 
   /** Reports to the client once; later events are dropped. Returns whether it reported. */
   #report(fn: () => void): boolean {
     if (this.#ended) return false;
-    this.#ended = true;
+    this.#end();
     fn();
     return true;
+  }
+
+  /**
+   * The client hears nothing more: the heartbeat stops, and reading goes on whatever the
+   * client paused, so the close handshake and the server's EOF are read.
+   */
+  #end(): void {
+    this.#ended = true;
+    this.#stopHeartbeat();
+    this.#resumeStream();
+  }
+
+  /** Pauses the stream; false if it cannot pause. */
+  #pauseStream(): boolean {
+    if (this.#streamPaused) return true;
+    if (this.#stream === undefined || !this.#stream.pause()) return false;
+    this.#streamPaused = true;
+    return true;
+  }
+
+  #resumeStream(): void {
+    if (!this.#streamPaused) return;
+    this.#streamPaused = false;
+    this.#stream!.resume();
+  }
+
+  #stopHeartbeat(): void {
+    this.#heartbeat?.stop();
+    this.#heartbeat = undefined;
+    this.#probeAt = -1;
+  }
+
+  /** The stream is gone: every frame still waiting for its bytes to go out hears why not. */
+  #failUnwritten(): void {
+    if (this.#unwritten === undefined || this.#unwritten.size === 0) return;
+    this.#unwritten.fail(
+      new Error(`Cannot write the frame as ${this.#why ?? "the connection ended first"}`, {
+        cause: this.#whyCause,
+      }),
+    );
   }
 
   /**
@@ -401,12 +576,22 @@ class SocketTransport implements Transport, ConnectionHandler {
       // A client that never released the connection: write the owed close, then wait once
       // more; otherwise the close handshake has run out of time.
       if (this.#owesClose) this.#sendOwedClose();
-      else this.#destroy();
+      else this.#drop("the close handshake timed out");
     }, this.#closeTimeout);
+  }
+
+  /** Drops the connection at once, saying why to the frames whose bytes did not go out. */
+  #drop(why: string, cause?: Error): void {
+    if (this.#why === undefined) {
+      this.#why = why;
+      this.#whyCause = cause;
+    }
+    this.#destroy();
   }
 
   #destroy(): void {
     this.#destroyed = true;
+    this.#stopHeartbeat();
     if (this.#stream === undefined) {
       // Still dialling (DNS, TCP, TLS): the dialer releases what it opened and settles, and
       // `done` follows it; a stream that arrives anyway is released at once.
@@ -420,11 +605,13 @@ class SocketTransport implements Transport, ConnectionHandler {
   #settleDone(): void {
     if (this.#isDone) return;
     this.#isDone = true;
+    this.#stopHeartbeat();
     // Compression's zlib memory goes with the stream, however the connection ended.
     this.#conn.dispose();
     clearTimeout(this.#timer);
     clearTimeout(this.#graceTimer);
     this.#timer = this.#graceTimer = undefined;
+    this.#failUnwritten();
     this.#resolveDone();
   }
 }
@@ -439,6 +626,10 @@ class StreamSink implements StreamEvents {
 
   data(chunk: Uint8Array): void {
     this.#transport.streamData(chunk);
+  }
+
+  written(total: number): void {
+    this.#transport.streamWritten(total);
   }
 
   end(): void {
@@ -457,12 +648,38 @@ class StreamSink implements StreamEvents {
 /** Bytes of frames held back for a batch above which they are written at once. */
 const FLUSH_AT = 64 * 1024;
 
-/** Buffered bytes above which `send` makes its caller wait, and the mark it waits for. */
-const WRITE_HIGH_WATER = 1024 * 1024;
-const WRITE_LOW_WATER = 256 * 1024;
+/** The big-endian unsigned 32-bit number at `at`. */
+function readUint32(data: Uint8Array, at: number): number {
+  return (data[at] << 24 | data[at + 1] << 16 | data[at + 2] << 8 | data[at + 3]) >>> 0;
+}
 
 /** How long the body of a refused upgrade without a length may keep arriving, in ms. */
 const REFUSAL_BODY_GRACE = 200;
+
+/**
+ * Where to dial for `url`: the server, and the proxy to tunnel through, if any. Throws when the
+ * proxy setting cannot be honoured (a bad proxy URL in the environment, say).
+ */
+function dialTarget(url: URL, params: ConnectParams): DialTarget {
+  const secure = url.protocol === "wss:";
+  const tls = params.tls ?? DEFAULT_TLS;
+  const proxy = params.proxy === undefined ? undefined : proxyFor(url, params.proxy).proxy;
+  return {
+    hostname: url.hostname,
+    port: url.port === "" ? (secure ? 443 : 80) : Number(url.port),
+    tls: secure ? tls : undefined,
+    proxy: proxy === undefined ? undefined : {
+      hostname: proxy.hostname,
+      port: proxy.port,
+      // TLS to an https: proxy: the runtime's roots and the extra CAs, the minimum version, and
+      // always verified (the server's server name, client certificate and
+      // dangerouslyAcceptInvalidCertificates are the server's alone).
+      tls: proxy.secure ? { ...DEFAULT_TLS, ca: tls.ca, minVersion: tls.minVersion } : undefined,
+      authorization: proxy.authorization,
+      label: proxy.label,
+    },
+  };
+}
 
 const DEFAULT_TLS: ResolvedTls = Object.freeze({
   ca: [],

@@ -25,6 +25,7 @@ import type { ResolvedLimits } from "../protocol/limits.ts";
 import type { DeflateSettings } from "../protocol/permessage_deflate.ts";
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 import type { ResolvedTls } from "./tls.ts";
+import type { ProxySetting } from "./proxy.ts";
 
 /** What a transport can do; the client refuses what it cannot. */
 export interface TransportCapabilities {
@@ -81,6 +82,8 @@ export interface ConnectParams {
   readonly limits?: ResolvedLimits;
   /** TLS settings for wss: (socket transport). */
   readonly tls?: ResolvedTls;
+  /** The proxy setting (socket transport); no proxy when absent. */
+  readonly proxy?: ProxySetting;
   /** The heartbeat, when it is on. */
   readonly heartbeat?: ResolvedHeartbeat;
   /** permessage-deflate to offer (socket transport); none when undefined. */
@@ -90,10 +93,12 @@ export interface ConnectParams {
 /** One connection. */
 export interface Transport {
   /**
-   * Sends one frame; throws when the connection cannot take it (not open, or a frame type the
-   * transport cannot send). `written`, when given, hears once whether its bytes went out.
+   * Sends one frame. Returns false, and drops the frame without calling `written`, when the
+   * connection is ending (its end is reported, or will be, by an event: the reason is what
+   * happened first, never this send); throws only for a frame type the transport cannot send.
+   * `written`, when given, hears once whether the bytes of a frame it took went out.
    */
-  send(frame: Frame, written?: Written): void;
+  send(frame: Frame, written?: Written): boolean;
   /**
    * Writes out frames the transport holds back to batch them. The client calls it whenever it
    * has nothing more to send for now (its mailbox is empty, or a callback is about to await);

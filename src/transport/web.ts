@@ -1,5 +1,7 @@
 /**
- * The web transport: the runtime's own `WebSocket` (Deno, Node 22+, Bun, browsers).
+ * The web transport: the runtime's own `WebSocket` (Deno, Node 22+, Bun, browsers), or its
+ * `WebSocketStream` where it has one (Chromium; Deno with `--unstable-net`), which can pause
+ * reading.
  *
  * @module
  */
@@ -7,14 +9,22 @@
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Frame } from "../vocabulary/frame.ts";
+import { base64 } from "../protocol/sha1.ts";
+import { Heartbeat } from "./_heartbeat.ts";
+import type { ChannelEnd, ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
+import { SocketChannel, webSocketConstructor } from "./_web_socket.ts";
+import { StreamChannel, webSocketStreamConstructor } from "./_web_stream.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents, Written } from "./transport.ts";
 
-type WebSocketCtor = new (
-  url: string,
-  init?: string[] | { protocols?: string[]; headers?: Record<string, string> },
-) => WebSocket;
-
-/** Whether this runtime's `WebSocket` accepts a `headers` init (Deno 2.5+, Node 22+, Bun). */
+/**
+ * Whether this runtime's `WebSocket` accepts a `headers` init (Deno 2.5+, Node 22+, Bun).
+ *
+ * @example
+ * ```ts
+ * import { webSocketTakesHeaders } from "./web.ts";
+ * const where = webSocketTakesHeaders() ? "a header" : "the URL";
+ * ```
+ */
 export function webSocketTakesHeaders(): boolean {
   const g = globalThis as {
     Deno?: unknown;
@@ -25,7 +35,27 @@ export function webSocketTakesHeaders(): boolean {
     typeof g.process?.versions?.node === "string";
 }
 
-/** The web transport, built on `globalThis.WebSocket`. */
+/**
+ * The extensions this runtime's `WebSocket` offers in its upgrade request: Deno's offers none;
+ * Node's, Bun's and the browsers' offer permessage-deflate (and check the server's answer
+ * themselves, which Deno's does not).
+ */
+const OFFERED_EXTENSIONS: readonly string[] = isDeno() ? [] : ["permessage-deflate"];
+
+function isDeno(): boolean {
+  return typeof (globalThis as { Deno?: unknown }).Deno === "object";
+}
+
+/**
+ * The web transport, built on `globalThis.WebSocketStream` where the runtime has it, else on
+ * `globalThis.WebSocket`.
+ *
+ * @example
+ * ```ts
+ * import { webConnector } from "./web.ts";
+ * webConnector.capabilities.controlFrames; // false: the web API has no ping or pong
+ * ```
+ */
 export const webConnector: Connector = {
   name: "web",
   capabilities: { controlFrames: false },
@@ -34,193 +64,313 @@ export const webConnector: Connector = {
   },
 };
 
-class WebTransport implements Transport {
-  #ws: WebSocket | undefined;
+/**
+ * One connection over the runtime's WebSocket API. It is its channel's `ChannelEvents`: it
+ * checks what the runtime let through, runs the heartbeat, bounds the close by closeTimeout and
+ * reports the connection's end once, with what happened first.
+ */
+class WebTransport implements Transport, ChannelEvents {
+  readonly done: Promise<void>;
+  #channel: WebChannel | undefined;
   #events: TransportEvents;
+  /** The URL connected to, as `ConnectInfo` reports it. */
+  #href: string;
+  /** The URL as messages show it: without credentials. */
   #url: string;
+  #offered: readonly string[];
+  #closeTimeout: number;
+  #heartbeat: Heartbeat | undefined;
+  /** The heartbeat's probe: the application's message, sent after `interval` of silence. */
+  #probe: string | Uint8Array | undefined;
+  /** When the last probe went out, until the next frame arrives; or -1. */
+  #probeAt = -1;
   #opened = false;
+  /** Reading is paused (flow control). */
+  #paused = false;
   /** No more events go to the client (it closed or released the connection, or heard the end). */
   #ended = false;
   /** `done` is settled. */
   #isDone = false;
-  /** What the runtime's `error` event carried, kept as the cause of the error reported. */
-  #runtimeError: unknown;
-  #closeTimeout: number;
+  /** Bounds the close handshake (closeTimeout). */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #resolveDone!: () => void;
-  readonly done: Promise<void>;
 
   constructor(params: ConnectParams, events: TransportEvents) {
     this.#events = events;
-    this.#url = params.url.href;
+    this.#href = params.url.href;
+    this.#offered = params.subprotocols;
     this.#closeTimeout = params.closeTimeout;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
-    const ws = this.#open(params);
-    if (ws === undefined) {
-      this.#settleDone();
-      return;
+    const setup = channelParams(params);
+    this.#url = setup.shown;
+    const heartbeat = params.heartbeat;
+    if (heartbeat !== undefined) {
+      this.#probe = heartbeat.message?.data;
+      this.#heartbeat = new Heartbeat(heartbeat, {
+        probe: () => this.#sendProbe(),
+        timedOut: () => this.#heartbeatTimedOut(),
+      });
     }
-    ws.binaryType = "arraybuffer";
-    this.#ws = ws;
-    ws.onopen = () => this.#onOpen(ws);
-    ws.onmessage = (e: MessageEvent) => this.#onMessage(e);
-    ws.onerror = (e: Event) => {
-      this.#runtimeError = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
-    };
-    ws.onclose = (e: CloseEvent) => this.#onClose(e);
-  }
-
-  /** Creates the runtime's `WebSocket`; reports the error and gives `undefined` when it cannot. */
-  #open(params: ConnectParams): WebSocket | undefined {
-    const Ctor = (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
-    if (Ctor === undefined) {
-      this.#reportError(
-        new UnsupportedError("Cannot connect as this runtime has no global WebSocket"),
-      );
-      return undefined;
-    }
-    const protocols = [...params.subprotocols];
     try {
-      if (params.headers.length === 0) return new Ctor(this.#url, protocols);
-      const headers: Record<string, string> = {};
-      for (const [k, v] of params.headers) {
-        headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
-      }
-      return new Ctor(this.#url, { protocols, headers });
-    } catch (cause) {
-      this.#reportError(
-        new HandshakeError(`Cannot connect to ${this.#url} as the runtime's WebSocket refused it`, {
-          cause,
-        }),
+      this.#channel = openChannel(setup, this);
+    } catch (error) {
+      this.#report(() =>
+        this.#events.error(
+          error instanceof UnsupportedError ? error : new HandshakeError(
+            `Cannot connect to ${this.#url} as the runtime's WebSocket refused it`,
+            { cause: error },
+          ),
+        )
       );
-      return undefined;
+      this.#settleDone();
     }
   }
 
-  #onOpen(ws: WebSocket): void {
+  // ChannelEvents: what the runtime's socket reports.
+
+  open(protocol: string, extensions: string): void {
     this.#opened = true;
     if (this.#ended) return;
+    const problem = handshakeProblem(this.#offered, protocol, extensions);
+    if (problem !== undefined) {
+      // What the socket transport refuses, the runtime let through: fail it the same way.
+      this.#report(() =>
+        this.#events.error(
+          new HandshakeError(`Cannot connect to ${this.#url} as ${problem}`, { status: 101 }),
+        )
+      );
+      this.#channel?.close();
+      this.#armCloseTimer();
+      return;
+    }
     this.#events.opened({
-      url: this.#url,
-      protocol: ws.protocol,
-      extensions: ws.extensions,
+      url: this.#href,
+      protocol,
+      extensions,
       status: 101,
       headers: undefined,
     });
+    this.#heartbeat?.start();
   }
 
-  #onMessage(e: MessageEvent): void {
+  message(data: string | Uint8Array): void {
     if (this.#ended) return;
-    const data = e.data;
-    if (typeof data === "string") this.#events.frame({ type: "text", data });
-    else if (data instanceof ArrayBuffer) {
-      this.#events.frame({ type: "binary", data: new Uint8Array(data) });
-    } else if (ArrayBuffer.isView(data)) {
-      this.#events.frame({
-        type: "binary",
-        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      });
-    }
-  }
-
-  /** The socket is closed: reports how the connection ended, unless the client knows already. */
-  #onClose(e: CloseEvent): void {
-    if (!this.#ended) {
-      if (!this.#opened) this.#reportError(this.#handshakeFailed(e));
-      else if (e.code === 1006 || (!e.wasClean && this.#runtimeError !== undefined)) {
-        this.#reportError(this.#connectionLost(e));
-      } else {
-        this.#ended = true;
-        this.#events.remoteClose(e.code, e.reason);
+    const heartbeat = this.#heartbeat;
+    if (heartbeat !== undefined) {
+      heartbeat.received();
+      if (this.#probeAt >= 0) {
+        const ms = performance.now() - this.#probeAt;
+        this.#probeAt = -1;
+        this.#events.rtt(ms);
       }
     }
+    if (typeof data === "string") this.#events.frame({ type: "text", data });
+    else this.#events.frame({ type: "binary", data });
+  }
+
+  closed(end: ChannelEnd): void {
+    this.#report(() => {
+      if (!this.#opened) this.#events.error(this.#handshakeFailed(end));
+      else if (end.code === 1006 || (!end.clean && end.error !== undefined)) {
+        this.#events.error(this.#connectionLost(end));
+      } else this.#events.remoteClose(end.code, end.reason);
+    });
     this.#settleDone();
   }
 
   /** The error for a socket closed before it opened. */
-  #handshakeFailed(e: CloseEvent): HandshakeError {
-    const detail = errorText(this.#runtimeError);
+  #handshakeFailed(end: ChannelEnd): HandshakeError {
+    const detail = errorText(end.error);
     return new HandshakeError(
       `Cannot connect to ${this.#url} as the WebSocket handshake failed${
         detail ? `: ${detail}` : ""
       }`,
-      { cause: this.#runtimeError ?? e, status: statusIn(detail) },
+      { cause: end.error ?? end, status: statusIn(detail) },
     );
   }
 
   /** The error for an open socket closed without a close frame. */
-  #connectionLost(e: CloseEvent): Error {
-    const detail = errorText(this.#runtimeError);
+  #connectionLost(end: ChannelEnd): Error {
+    const detail = errorText(end.error);
     return new Error(
       `The connection to ${this.#url} was lost without a close frame (1006)${
         detail ? `: ${detail}` : ""
       }`,
-      { cause: this.#runtimeError ?? e },
+      { cause: end.error ?? end },
     );
   }
 
-  send(frame: Frame, written?: Written): void {
-    const ws = this.#ws;
-    if (ws === undefined || ws.readyState !== 1) {
-      throw new Error(`Cannot send frame as the WebSocket to ${this.#url} is no longer open`);
-    }
-    if (frame.type === "text") ws.send(frame.data);
-    else if (frame.type === "binary") ws.send(frame.data);
-    else {throw new UnsupportedError(
+  // Transport: what the client asks.
+
+  send(frame: Frame, written?: Written): boolean {
+    if (frame.type !== "text" && frame.type !== "binary") {
+      throw new UnsupportedError(
         `Cannot send a ${frame.type} frame as the web transport has no API for it`,
-      );}
-    written?.();
+      );
+    }
+    const channel = this.#channel;
+    // The connection is ending (the server's close may be arriving): the frame is dropped,
+    // and the end is reported once, by the socket's close, with what happened first.
+    if (channel === undefined || this.#ended || !channel.writable) return false;
+    channel.send(frame.data, written);
+    return true;
   }
 
   pause(): boolean {
-    return false;
+    if (this.#channel?.pause() !== true) return false;
+    this.#paused = true;
+    // The silence is ours now: no heartbeat timeout until resume().
+    this.#heartbeat?.pause();
+    return true;
   }
 
-  resume(): void {}
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#channel?.resume();
+    this.#heartbeat?.resume();
+  }
 
   close(code: number, reason: string): void {
-    this.#ended = true;
-    const ws = this.#ws;
-    if (ws === undefined || ws.readyState >= 2) return;
-    try {
-      ws.close(code, reason);
-    } catch {
-      ws.close();
-    }
+    this.#end();
+    this.#channel?.close(code, reason);
     this.#armCloseTimer();
   }
 
   release(): void {
-    this.#ended = true;
-    const ws = this.#ws;
-    if (ws === undefined || ws.readyState >= 2) return;
+    this.#end();
     // The web API cannot drop a socket without a close frame; close is the closest it has.
-    try {
-      ws.close();
-    } catch { /* already closing */ }
+    this.#channel?.close();
     this.#armCloseTimer();
   }
 
-  /** The runtime finishes the close handshake; do not wait past closeTimeout for it. */
-  #armCloseTimer(): void {
-    // Bun fires "close" inside ws.close(): then there is nothing left to wait for.
-    if (this.#isDone || this.#closeTimeout === Infinity) return;
-    this.#timer = setTimeout(() => this.#settleDone(), this.#closeTimeout);
+  // The heartbeat.
+
+  #sendProbe(): void {
+    const channel = this.#channel;
+    if (this.#probe === undefined || this.#ended || channel === undefined || !channel.writable) {
+      return;
+    }
+    this.#probeAt = performance.now();
+    channel.send(this.#probe);
   }
 
-  /** Reports the error to the client, once; nothing is reported after it. */
-  #reportError(error: Error): void {
-    if (this.#ended) return;
+  #heartbeatTimedOut(): void {
+    if (!this.#report(() => this.#events.heartbeatTimeout())) return;
+    // The runtime cannot drop the socket: it is closed, and done settles within closeTimeout.
+    this.#channel?.close();
+    this.#armCloseTimer();
+  }
+
+  // The end.
+
+  /** No more events go to the client. */
+  #end(): void {
     this.#ended = true;
-    this.#events.error(error);
+    this.#heartbeat?.stop();
+  }
+
+  /** Reports the end to the client once; later events are dropped. Returns whether it did. */
+  #report(fn: () => void): boolean {
+    if (this.#ended) return false;
+    this.#end();
+    fn();
+    return true;
+  }
+
+  /** The runtime finishes the close handshake; `done` does not wait past closeTimeout for it. */
+  #armCloseTimer(): void {
+    // The runtime may have closed inside close() (Bun has): then nothing is left to wait for.
+    if (this.#isDone || this.#timer !== undefined || this.#closeTimeout === Infinity) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#settleDone();
+    }, this.#closeTimeout);
   }
 
   #settleDone(): void {
+    this.#end();
+    if (this.#isDone) return;
     this.#isDone = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#resolveDone();
   }
+}
+
+/** Opens the runtime's socket: a `WebSocketStream` where there is one, else a `WebSocket`. */
+function openChannel(params: ChannelParams, events: ChannelEvents): WebChannel {
+  const Stream = webSocketStreamConstructor();
+  if (Stream !== undefined) return new StreamChannel(Stream, params, events);
+  const Socket = webSocketConstructor();
+  if (Socket === undefined) {
+    throw new UnsupportedError("Cannot connect as this runtime has no global WebSocket");
+  }
+  return new SocketChannel(Socket, params, events);
+}
+
+/**
+ * The URL, subprotocols and headers to open the socket with, and the URL for messages. Where
+ * the runtime's WebSocket takes headers, credentials in the URL become `Authorization: Basic`
+ * (unless the caller set that header) and leave the URL, so they go out once, as the socket
+ * transport sends them (Node's WebSocket would drop them); a browser gets the URL as it is.
+ */
+function channelParams(params: ConnectParams): ChannelParams & { shown: string } {
+  const url = new URL(params.url.href);
+  const username = url.username;
+  const password = url.password;
+  url.username = "";
+  url.password = "";
+  const shown = url.href;
+  if (!webSocketTakesHeaders()) {
+    return { url: params.url.href, protocols: params.subprotocols, headers: undefined, shown };
+  }
+  let headers: Record<string, string> | undefined;
+  for (const [k, v] of params.headers) {
+    headers ??= {};
+    headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
+  }
+  const hasAuthorization = params.headers.some(([k]) => k.toLowerCase() === "authorization");
+  if ((username !== "" || password !== "") && !hasAuthorization) {
+    const credentials = `${decodeUserinfo(username)}:${decodeUserinfo(password)}`;
+    headers ??= {};
+    headers["Authorization"] = `Basic ${base64(new TextEncoder().encode(credentials))}`;
+  }
+  return { url: shown, protocols: params.subprotocols, headers, shown };
+}
+
+/** Percent-decodes a URL's username or password; a malformed escape is sent as written. */
+function decodeUserinfo(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * What is wrong with the subprotocol or extensions the server chose, if anything: the socket
+ * transport's rules and words (Deno's WebSocket accepts either unoffered).
+ */
+function handshakeProblem(
+  offered: readonly string[],
+  protocol: string,
+  extensions: string,
+): string | undefined {
+  for (const extension of extensions.split(",")) {
+    const name = extension.split(";")[0].trim().toLowerCase();
+    if (name !== "" && !OFFERED_EXTENSIONS.includes(name)) {
+      return `the server chose the extension ${
+        JSON.stringify(extensions.trim())
+      }, which the client did not offer`;
+    }
+  }
+  if (protocol !== "" && !offered.includes(protocol)) {
+    return offered.length === 0
+      ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
+      : `the server chose the subprotocol ${JSON.stringify(protocol)}, which was not offered`;
+  }
+  return undefined;
 }
 
 function errorText(error: unknown): string {

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { startDenoServer, type TestServer } from "../support/servers.ts";
+import { startWebPeer } from "../support/web_peer.ts";
 import { BrowserDriver } from "./browser_driver.ts";
 import { bundlePage } from "./bundle.ts";
 import { findChromium } from "./find_chromium.ts";
@@ -148,6 +149,24 @@ Deno.test("the web transport in headless Chromium: load, echo, reconnect, discon
       // Refused before anything started: no attempt reached the server.
       assert.equal(ws.requests.length, requestsBefore);
     });
+
+    // The web transport's cases (tests/transport/web_cases.ts), as under Deno, Node and Bun:
+    // Chromium has WebSocketStream, so the transport is built on it and can pause (a 64 MiB
+    // flood against a paused connection waits in TCP, then arrives whole and in order).
+    const { path, names } = await browser.call("webCases");
+    await t.step("the web transport is built on WebSocketStream", () => {
+      assert.equal(path, "WebSocketStream");
+    });
+    {
+      await using peer = await startWebPeer();
+      for (const name of names) {
+        await t.step(`web transport case: ${name}`, async () => {
+          const result = await browser.call("webCase", name, `ws://127.0.0.1:${peer.port}`);
+          assert.ok(result.ok, result.error);
+          if (result.info) console.log(`Chromium: ${name}: ${result.info}`);
+        });
+      }
+    }
 
     await t.step("the page never loaded the dialers", () => {
       assert.deepEqual(site.requested.filter((p) => DIALER.test(p)), []);

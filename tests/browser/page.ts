@@ -4,6 +4,7 @@
 
 import * as parley from "../../mod.ts";
 import type { Callbacks, ClientHandle, ClientOptions, Frame } from "../../mod.ts";
+import { onStreamPath, WEB_CASES } from "../transport/web_cases.ts";
 import type { ErrorReport, PageApi, PageEvent, WireFrame } from "./page_api.ts";
 
 const events: PageEvent[] = [];
@@ -120,6 +121,23 @@ const api: PageApi = {
     const reason = await current().stop();
     conn = undefined;
     return reason.kind;
+  },
+
+  webCases: () => ({
+    path: onStreamPath() ? "WebSocketStream" : "WebSocket",
+    names: Object.keys(WEB_CASES),
+  }),
+
+  async webCase(name, peer) {
+    try {
+      const info = await WEB_CASES[name]({ peer });
+      return { ok: true, ...(info ? { info } : {}) };
+    } catch (error) {
+      return {
+        ok: false,
+        error: error instanceof Error ? error.stack ?? error.message : String(error),
+      };
+    }
   },
 };
 

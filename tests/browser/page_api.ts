@@ -54,4 +54,20 @@ export interface PageApi {
   disconnect(code: number, reason: string): Promise<void>;
   /** `conn.stop()`; resolves with the stop reason's kind. */
   stop(): Promise<string>;
+  /**
+   * The web transport's cases (tests/transport/web_cases.ts) and the API the page's transport
+   * is built on.
+   */
+  webCases(): { path: "WebSocket" | "WebSocketStream"; names: string[] };
+  /** Runs one of those cases against the peer at `peer` (`ws://127.0.0.1:<port>`). */
+  webCase(name: string, peer: string): Promise<WebCaseResult>;
+}
+
+/** How a web transport case went in the page. */
+export interface WebCaseResult {
+  readonly ok: boolean;
+  /** Its findings, if any. */
+  readonly info?: string;
+  /** Why it failed. */
+  readonly error?: string;
 }

@@ -10,8 +10,8 @@ import {
   type Machine,
   type MachineConfig,
   type Phase,
-  type Reply,
   step,
+  type Waiter,
 } from "../../src/client/_machine.ts";
 import type { ReconnectPolicy } from "../../src/client/_options.ts";
 import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
@@ -44,6 +44,11 @@ const POLICY: ReconnectPolicy = {
   maxDelay: 1000,
   maxRetries: Infinity,
   random: () => 0,
+  // The retry count resets on every handshake here; minUptime has tests of its own.
+  minUptime: 0,
+  maxElapsed: Infinity,
+  maxRetryAfter: 1000,
+  retryPermanent: true,
 };
 
 const INFO: ConnectInfo = {
@@ -59,7 +64,7 @@ function machine(config: Partial<MachineConfig> = {}, user: unknown = "s0"): Mac
 }
 
 /** A reply that remembers how it was settled. */
-class R implements Reply {
+class R implements Waiter {
   outcome: "pending" | "resolved" | "rejected" = "pending";
   error: unknown;
   constructor(readonly label: string) {}
@@ -103,6 +108,8 @@ function sum(fx: Effect[]): string[] {
         return `log ${e.level}`;
       case "terminate":
         return `terminate ${e.reason.kind}`;
+      case "reply":
+        return `reply ${JSON.stringify(e.value)}`;
     }
   });
 }
@@ -628,7 +635,7 @@ Deno.test("machine: a matching timer starts the attempt; a stale one does nothin
   // The same token again (a duplicate or late timer) is stale now.
   step(m, { type: "error", conn: 2, error: new Error("x") });
   const fx = step(m, { type: "result", value: undefined });
-  assert.deepEqual(sum(fx), ["arm 2 101", "log debug"]);
+  assert.deepEqual(sum(fx), ["arm 2 101", "log info"]);
   assert.deepEqual(sum(step(m, { type: "timer", token: 1 })), []);
   assert.equal(m.phase, "disconnected");
 });
@@ -1053,14 +1060,14 @@ Deno.test("machine: handleDisconnect → ok without the reconnect option stays d
 
 Deno.test("machine: handleDisconnect → undefined is ok with the state unchanged", () => {
   const m = disconnectPending(POLICY);
-  assert.deepEqual(sum(step(m, { type: "result", value: undefined })), ["arm 1 51", "log debug"]);
+  assert.deepEqual(sum(step(m, { type: "result", value: undefined })), ["arm 1 51", "log info"]);
   assert.equal(m.user, "s0");
 });
 
 Deno.test("machine: handleDisconnect → ok with the option schedules with its backoff", () => {
   const m = disconnectPending(POLICY);
   const fx = step(m, { type: "result", value: ok("s1") });
-  assert.deepEqual(sum(fx), ["arm 1 51", "log debug"]);
+  assert.deepEqual(sum(fx), ["arm 1 51", "log info"]);
   assert.match(logsOf(fx)[0], /Reconnecting in 51 ms \(retry 1\)/);
   assert.equal(m.retries, 1);
   assert.equal(m.timer, 1);
@@ -1069,7 +1076,7 @@ Deno.test("machine: handleDisconnect → ok with the option schedules with its b
 Deno.test("machine: handleDisconnect → reconnect without the option uses the default backoff", () => {
   const m = disconnectPending(null);
   const fx = step(m, { type: "result", value: reconnect("s1") });
-  assert.deepEqual(sum(fx).map((s) => s.replace(/ \d+$/, " N")), ["arm 1 N", "log debug"]);
+  assert.deepEqual(sum(fx).map((s) => s.replace(/ \d+$/, " N")), ["arm 1 N", "log info"]);
   const delay = (fx[0] as Extract<Effect, { type: "arm" }>).delay;
   assert.ok(delay >= 501 && delay <= 1000, `default first delay ${delay}`);
   assert.equal(m.config.reconnect, null, "the option stays off");
@@ -1079,7 +1086,7 @@ Deno.test("machine: handleDisconnect → reconnect with the option uses the opti
   const m = disconnectPending(POLICY);
   assert.deepEqual(sum(step(m, { type: "result", value: reconnect("s1") })), [
     "arm 1 51",
-    "log debug",
+    "log info",
   ]);
 });
 
@@ -1102,13 +1109,13 @@ Deno.test("machine: after disconnect() handleDisconnect → reconnect still reco
   const m = disconnectPending(POLICY, true);
   assert.deepEqual(sum(step(m, { type: "result", value: reconnect("s1") })), [
     "arm 1 51",
-    "log debug",
+    "log info",
   ]);
   step(m, { type: "timer", token: 1 });
   assert.equal(m.hold, false);
   // A later failure with ok reconnects again: the hold was for that one disconnect.
   step(m, { type: "error", conn: 2, error: new Error("x") });
-  assert.deepEqual(sum(step(m, { type: "result", value: ok("s2") })), ["arm 2 101", "log debug"]);
+  assert.deepEqual(sum(step(m, { type: "result", value: ok("s2") })), ["arm 2 101", "log info"]);
 });
 
 Deno.test("machine: disconnect() while connecting also holds: ok does not reconnect (B3)", () => {
@@ -1125,7 +1132,7 @@ Deno.test("machine: connect() after disconnect() clears the hold", () => {
   step(m, { type: "connect" });
   assert.equal(m.hold, false);
   step(m, { type: "error", conn: 2, error: new Error("x") });
-  assert.deepEqual(sum(step(m, { type: "result", value: undefined })), ["arm 1 51", "log debug"]);
+  assert.deepEqual(sum(step(m, { type: "result", value: undefined })), ["arm 1 51", "log info"]);
 });
 
 Deno.test("machine: maxRetries N gives N retries, N + 1 handleDisconnect calls, then max_retries_exceeded", () => {

@@ -536,6 +536,96 @@ const REFUSALS: Refusal[] = [
     message: /"compression\.threshold" must be a number, got "1k"/,
   },
   {
+    what: 'heartbeat "on"',
+    options: (u) => ({ url: u, heartbeat: "on" }),
+    error: TypeError,
+    message: /"heartbeat" must be true, false or an object, got "on"/,
+  },
+  {
+    what: "a heartbeat interval of 0",
+    options: (u) => ({ url: u, heartbeat: { interval: 0 } }),
+    error: RangeError,
+    message: /"heartbeat.interval" must be above 0/,
+  },
+  {
+    what: "a heartbeat timeout that is a string",
+    options: (u) => ({ url: u, heartbeat: { timeout: "5s" } }),
+    error: TypeError,
+    message: /"heartbeat.timeout" must be a number of milliseconds, got "5s"/,
+  },
+  {
+    what: "an infinite heartbeat interval",
+    options: (u) => ({ url: u, heartbeat: { interval: Infinity } }),
+    error: RangeError,
+    message: /"heartbeat.interval" must be above 0 and at most/,
+  },
+  {
+    what: "an unknown heartbeat key",
+    options: (u) => ({ url: u, heartbeat: { every: 1000 } }),
+    error: TypeError,
+    message: /the heartbeat option "every" is unknown/,
+  },
+  {
+    what: "a heartbeat message that is a ping frame",
+    options: (u) => ({ url: u, heartbeat: { message: { type: "ping" } } }),
+    error: TypeError,
+    message: /"heartbeat.message" must be a text or binary frame/,
+  },
+  {
+    what: "a heartbeat message that is a string",
+    options: (u) => ({ url: u, heartbeat: { message: "ping" } }),
+    error: TypeError,
+    message: /"heartbeat.message" must be a text or binary frame/,
+  },
+  {
+    what: "pingInterval (a hint to heartbeat)",
+    options: (u) => ({ url: u, pingInterval: 1000 }),
+    error: TypeError,
+    message: /the option "pingInterval" is unknown \(pings are the "heartbeat"/,
+  },
+  {
+    what: "receiveBuffer of 100 bytes",
+    options: (u) => ({ url: u, receiveBuffer: 100 }),
+    error: RangeError,
+    message: /"receiveBuffer" must be at least 1024 bytes \(or Infinity\), got 100/,
+  },
+  {
+    what: "receiveBuffer of -1",
+    options: (u) => ({ url: u, receiveBuffer: -1 }),
+    error: RangeError,
+    message: /"receiveBuffer" must be a whole number/,
+  },
+  {
+    what: "receiveBuffer that is a string",
+    options: (u) => ({ url: u, receiveBuffer: "4MiB" }),
+    error: TypeError,
+    message: /"receiveBuffer" must be a number/,
+  },
+  {
+    what: "a negative reconnect.minUptime",
+    options: (u) => ({ url: u, reconnect: { minUptime: -1 } }),
+    error: RangeError,
+    message: /"reconnect.minUptime" must be from 0 to/,
+  },
+  {
+    what: "a reconnect.maxElapsed of 0",
+    options: (u) => ({ url: u, reconnect: { maxElapsed: 0 } }),
+    error: RangeError,
+    message: /"reconnect.maxElapsed" must be above 0/,
+  },
+  {
+    what: "a reconnect.maxRetryAfter that is a string",
+    options: (u) => ({ url: u, reconnect: { maxRetryAfter: "1m" } }),
+    error: TypeError,
+    message: /"reconnect.maxRetryAfter" must be a number of milliseconds/,
+  },
+  {
+    what: 'reconnect.retryPermanent "no"',
+    options: (u) => ({ url: u, reconnect: { retryPermanent: "no" } }),
+    error: TypeError,
+    message: /"reconnect.retryPermanent" must be a boolean, got "no"/,
+  },
+  {
     what: 'the name ""',
     options: (u) => ({ url: u, name: "" }),
     error: TypeError,
@@ -746,6 +836,16 @@ Deno.test("options: defaults and boundary values are accepted", async () => {
       { transport: "web" },
       { transport: "auto" },
       { name: Symbol("s") },
+      { heartbeat: true },
+      { heartbeat: false },
+      { heartbeat: { interval: 1, timeout: 2 ** 31 - 1 } },
+      { heartbeat: { message: { type: "binary", data: new Uint8Array(3) } } },
+      { receiveBuffer: 1024 },
+      { receiveBuffer: Infinity },
+      {
+        reconnect: { minUptime: 0, maxElapsed: Infinity, maxRetryAfter: 0, retryPermanent: false },
+      },
+      { reconnect: { maxElapsed: 60_000 } },
     ]
   ) {
     await paramsFor({ url: URL_OK, ...extra });

@@ -1,5 +1,6 @@
-// Which transport a client gets: "auto" picks the web transport unless the options or callbacks
-// need the socket transport; "web" refuses what it cannot do at start; "socket" is the socket.
+// Which transport a client gets: "auto" picks the socket transport wherever there are sockets
+// (here, Deno); "web" refuses what it cannot do at start; "socket" is the socket. (The browser
+// test checks that "auto" picks the web transport in a browser.)
 import assert from "node:assert/strict";
 import { type ClientOptions, defineClient, ok, UnsupportedError } from "../../mod.ts";
 import { recordingLogger } from "../support/recorder.ts";
@@ -23,16 +24,27 @@ async function transportOf(
 
 const pinger = { handlePing: (_p: Uint8Array, s: unknown) => ok(s) };
 
-Deno.test("auto: plain options and callbacks use the web transport", async () => {
-  assert.equal(await transportOf({}), "web");
-  assert.equal(await transportOf({ transport: "auto", subprotocols: ["chat"] }), "web");
-  // Compression on or off is no reason for the socket transport.
-  assert.equal(await transportOf({ compression: true }), "web");
-  assert.equal(await transportOf({ compression: false }), "web");
+Deno.test("auto: plain options and callbacks use the socket transport where there are sockets", async () => {
+  assert.equal(await transportOf({}), "socket");
+  assert.equal(await transportOf({ transport: "auto", subprotocols: ["chat"] }), "socket");
+  assert.equal(await transportOf({ headers: { authorization: "Bearer x" } }), "socket");
+  assert.equal(await transportOf({ compression: true }), "socket");
+  assert.equal(await transportOf({ compression: false }), "socket");
 });
 
-Deno.test("auto: headers stay on the web transport where the runtime's WebSocket sends them (Deno)", async () => {
-  assert.equal(await transportOf({ headers: { authorization: "Bearer x" } }), "web");
+Deno.test('transport: "web" in a runtime without a global WebSocket is refused at start; "auto" takes the socket transport', async () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, "WebSocket")!;
+  // deno-lint-ignore no-explicit-any
+  delete (globalThis as any).WebSocket;
+  try {
+    await assert.rejects(
+      defineClient({}).start(null, { url: "ws://127.0.0.1:9/ws", transport: "web" }),
+      (e) => e instanceof UnsupportedError && /no global WebSocket/.test(e.message),
+    );
+    assert.equal(await transportOf({}), "socket");
+  } finally {
+    Object.defineProperty(globalThis, "WebSocket", saved);
+  }
 });
 
 Deno.test("auto: a handlePing callback, limits, compression settings or TLS settings choose the socket transport", async () => {
@@ -104,5 +116,16 @@ Deno.test("TLS settings with a ws: URL log a warning that they have no effect", 
   assert.ok(
     logger.messages.some((m) => m.level === "warn" && /has no effect/.test(m.message)),
     JSON.stringify(logger.messages),
+  );
+});
+
+Deno.test('transport: "web" with a proxy URL is refused at start with UnsupportedError', async () => {
+  await assert.rejects(
+    defineClient({}).start(null, {
+      url: "ws://127.0.0.1:9/ws",
+      transport: "web",
+      proxy: "http://127.0.0.1:3128",
+    }),
+    (e) => e instanceof UnsupportedError && /cannot honour a proxy/.test(e.message),
   );
 });

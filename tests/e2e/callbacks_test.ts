@@ -143,7 +143,8 @@ testEachTransport(
     assert.equal(conn.state, "disconnected");
     assert.ok(
       logger.messages.some((m) =>
-        m.level === "warn" && /handleFrame could not be sent/.test(m.message)
+        m.level === "warn" &&
+        /Cannot send a frame from handleFrame as the connection is ending: dropped/.test(m.message)
       ),
       JSON.stringify(logger.messages),
     );

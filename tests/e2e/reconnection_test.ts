@@ -268,7 +268,7 @@ Deno.test("the first connect fails (nothing listens) and a retry succeeds once a
 });
 
 // reconnection_test.exs:426
-Deno.test("the retry counter resets after a successful reconnect", async () => {
+Deno.test("with minUptime 0, the retry counter resets after a successful reconnect", async () => {
   await using servers = new AsyncDisposableStack();
   let server: TestServer = servers.use(await startWsServer());
   const port = server.port;
@@ -276,7 +276,7 @@ Deno.test("the retry counter resets after a successful reconnect", async () => {
   const log = recordingLogger();
   await using conn = await defineClient(recording(rec)).start(null, {
     url: server.url(),
-    reconnect: { baseDelay: 50, maxDelay: 200 },
+    reconnect: { baseDelay: 50, maxDelay: 200, minUptime: 0 },
     logger: log,
   });
   await rec.next("connected");
@@ -369,44 +369,56 @@ for (
   });
 }
 
-Deno.test("the retry counter resets on a successful connect: the next outage starts at attempt 0 again (fake clock)", async () => {
-  const clock = FakeTimers.createClock();
-  await using servers = new AsyncDisposableStack();
-  let server: TestServer = servers.use(await startWsServer());
-  const port = server.port;
-  const rec = new Recorder();
-  const log = recordingLogger();
-  await using conn = await startClient(
-    recording(rec),
-    null,
-    {
-      url: server.url(),
-      reconnect: { baseDelay: 100, maxDelay: 1000, random: () => 0 },
-      logger: log,
+for (const stable of [true, false]) {
+  Deno.test(
+    `minUptime: a connection that stays up ${
+      stable
+        ? "500 ms resets the retry counter"
+        : "less than 500 ms keeps it counting (accept-and-drop backs off)"
+    } (fake clock)`,
+    async () => {
+      const clock = FakeTimers.createClock();
+      await using servers = new AsyncDisposableStack();
+      let server: TestServer = servers.use(await startWsServer());
+      const port = server.port;
+      const rec = new Recorder();
+      const log = recordingLogger();
+      await using conn = await startClient(
+        recording(rec),
+        null,
+        {
+          url: server.url(),
+          reconnect: { baseDelay: 100, maxDelay: 1000, random: () => 0, minUptime: 500 },
+          logger: log,
+        },
+        { clock },
+      );
+      await rec.next("connected");
+      await clock.tickAsync(500); // the first connection is stable
+      await server.close();
+      await rec.next("disconnected"); // retry 1 in 51 ms
+      await clock.tickAsync(51);
+      await rec.next("disconnected"); // refused; retry 2 in 101 ms
+      await clock.tickAsync(101);
+      await rec.next("disconnected"); // refused; retry 3 in 201 ms
+      server = servers.use(await startWsServer(port));
+      await clock.tickAsync(201);
+      await rec.next("connected");
+      if (stable) await clock.tickAsync(500);
+      else await clock.tickAsync(499);
+      await conn.sendFrame({ type: "text", data: "close" });
+      assert.equal(reasonOf(await rec.next("disconnected")).kind, "remote_close");
+      assert.deepEqual(scheduledReconnects(log), [
+        { delay: 51, retry: 1 },
+        { delay: 101, retry: 2 },
+        { delay: 201, retry: 3 },
+        stable ? { delay: 51, retry: 1 } : { delay: 401, retry: 4 },
+      ]);
+      await clock.tickAsync(stable ? 51 : 401);
+      await rec.next("connected");
     },
-    { clock },
   );
-  await rec.next("connected");
-  await server.close();
-  await rec.next("disconnected"); // retry 1 in 51 ms
-  await clock.tickAsync(51);
-  await rec.next("disconnected"); // refused; retry 2 in 101 ms
-  await clock.tickAsync(101);
-  await rec.next("disconnected"); // refused; retry 3 in 201 ms
-  server = servers.use(await startWsServer(port));
-  await clock.tickAsync(201);
-  await rec.next("connected");
-  await conn.sendFrame({ type: "text", data: "close" });
-  assert.equal(reasonOf(await rec.next("disconnected")).kind, "remote_close");
-  assert.deepEqual(scheduledReconnects(log), [
-    { delay: 51, retry: 1 },
-    { delay: 101, retry: 2 },
-    { delay: 201, retry: 3 },
-    { delay: 51, retry: 1 },
-  ]);
-  await clock.tickAsync(51);
-  await rec.next("connected");
-});
+}
 
 // The Elixir library reconnects after disconnect() when the option is on.
 Deno.test("disconnect() with reconnect on does not reconnect, connect() does", async () => {

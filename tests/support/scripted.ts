@@ -37,6 +37,7 @@ export interface ScriptedOptions {
 /** How writes behave: written at once, thrown, rejected, or held until `releaseWrites()`. */
 export type WriteMode =
   | { readonly mode: "ok" }
+  | { readonly mode: "dropped" }
   | { readonly mode: "throw"; readonly error: unknown }
   | { readonly mode: "reject"; readonly error: unknown }
   | { readonly mode: "hold" };
@@ -154,6 +155,11 @@ export class ScriptedConnection implements Transport {
     this.#write = { mode: "throw", error };
   }
 
+  /** Makes every later send() drop its frame as a connection that is ending does. */
+  dropOnSend(): void {
+    this.#write = { mode: "dropped" };
+  }
+
   /** Makes every later send() return a promise that rejects with `error`. */
   rejectOnSend(error: unknown = new Error("scripted: write failed")): void {
     this.#write = { mode: "reject", error };
@@ -181,7 +187,7 @@ export class ScriptedConnection implements Transport {
 
   // --- Transport ---
 
-  send(frame: Frame, written?: Written): void {
+  send(frame: Frame, written?: Written): boolean {
     const op: Op = { op: "send", frame };
     if (this.#ended) this.afterEnd.push(op);
     this.ops.push(op);
@@ -189,19 +195,24 @@ export class ScriptedConnection implements Transport {
     switch (w.mode) {
       case "ok":
         written?.();
-        return;
+        return true;
+      case "dropped":
+        return false;
       case "throw":
         throw w.error;
       case "reject": {
-        // A write that fails later: the frame's callback hears it; a frame without one
-        // (a push) learns it as real transports report it, through the connection's failure.
+        // A write that fails later, as a real transport reports it: the connection fails, then
+        // the frame's callback (if any) hears that its bytes did not go out.
         const error = w.error as Error;
-        queueMicrotask(() => written !== undefined ? written(error) : this.#events.error(error));
-        return;
+        queueMicrotask(() => {
+          this.#events.error(error);
+          written?.(error);
+        });
+        return true;
       }
       case "hold":
         this.#held.push({ resolve: () => written?.(), reject: (e) => written?.(e as Error) });
-        return;
+        return true;
     }
   }
 
@@ -275,6 +286,25 @@ export class ScriptedConnection implements Transport {
   /** The connection failed. */
   error(error: Error = new Error("scripted: connection failed")): void {
     this.#events.error(error);
+  }
+
+  /** Nothing arrived within the heartbeat's timeout. */
+  heartbeatTimeout(): void {
+    this.#events.heartbeatTimeout();
+  }
+
+  /** A heartbeat round trip was measured. */
+  rtt(ms: number): void {
+    this.#events.rtt(ms);
+  }
+
+  /** How many times pause() and resume() were called. */
+  get pauses(): number {
+    return this.ops.filter((o) => o.op === "pause").length;
+  }
+
+  get resumes(): number {
+    return this.ops.filter((o) => o.op === "resume").length;
   }
 }
 

@@ -15,8 +15,12 @@ function recordingDialer() {
   const writes: Uint8Array[][] = [];
   let events: StreamEvents | undefined;
   let upgraded = false;
+  let total = 0;
   const stream: ByteStream = {
     write(chunks) {
+      // Taken at once, as by a socket with room to spare.
+      for (const c of chunks) total += c.length;
+      events!.written(total);
       if (!upgraded) {
         const request = new TextDecoder().decode(chunks[0]);
         const key = /Sec-WebSocket-Key: (\S+)/i.exec(request)![1];
@@ -37,8 +41,8 @@ function recordingDialer() {
     destroy() {
       queueMicrotask(() => events?.done());
     },
-    buffered: 0,
-    drained: () => Promise.resolve(),
+    pause: () => true,
+    resume() {},
   };
   const dialer: Dialer = (_target, e) => {
     events = e;

@@ -1,0 +1,84 @@
+// Internal: the web transport's channel over the runtime's `WebSocket` (Deno, Node 22+, Bun,
+// browsers). It cannot pause reading: the web-standard `WebSocket` delivers every message as it
+// arrives.
+
+import type { ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
+import type { Written } from "./transport.ts";
+
+/** The runtime's `WebSocket` constructor, with the `headers` init Deno, Node and Bun take. */
+export type WebSocketConstructor = new (
+  url: string,
+  init?: string[] | { protocols?: string[]; headers?: Record<string, string> },
+) => WebSocket;
+
+/** The runtime's `WebSocket`, if it has one. */
+export function webSocketConstructor(): WebSocketConstructor | undefined {
+  return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+}
+
+/** A channel over a `WebSocket`. Throws what the runtime's constructor throws. */
+export class SocketChannel implements WebChannel {
+  #ws: WebSocket;
+  #events: ChannelEvents;
+  /** What the runtime's `error` event carried: the cause of the error the transport reports. */
+  #error: unknown;
+
+  constructor(Ctor: WebSocketConstructor, params: ChannelParams, events: ChannelEvents) {
+    this.#events = events;
+    const protocols = [...params.protocols];
+    const ws = params.headers === undefined
+      ? new Ctor(params.url, protocols)
+      : new Ctor(params.url, { protocols, headers: params.headers });
+    this.#ws = ws;
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => events.open(ws.protocol, ws.extensions);
+    ws.onmessage = (e: MessageEvent) => this.#onMessage(e.data);
+    ws.onerror = (e: Event) => {
+      this.#error = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
+    };
+    ws.onclose = (e: CloseEvent) =>
+      events.closed({ code: e.code, reason: e.reason, clean: e.wasClean, error: this.#error });
+  }
+
+  #onMessage(data: unknown): void {
+    if (typeof data === "string") this.#events.message(data);
+    else if (data instanceof ArrayBuffer) this.#events.message(new Uint8Array(data));
+    else if (ArrayBuffer.isView(data)) {
+      this.#events.message(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  }
+
+  get writable(): boolean {
+    return this.#ws.readyState === 1;
+  }
+
+  send(data: string | Uint8Array, written?: Written): void {
+    try {
+      this.#ws.send(data);
+    } catch (error) {
+      written?.(error instanceof Error ? error : new Error(String(error), { cause: error }));
+      return;
+    }
+    // Handed to the runtime: the web API tells no more.
+    written?.();
+  }
+
+  close(code?: number, reason?: string): void {
+    const ws = this.#ws;
+    if (ws.readyState >= 2) return;
+    try {
+      if (code === undefined) ws.close();
+      else ws.close(code, reason);
+    } catch {
+      // A code or reason the API refuses (it takes 1000 and 3000-4999, and 123 bytes of
+      // reason): close without them.
+      ws.close();
+    }
+  }
+
+  pause(): boolean {
+    return false;
+  }
+
+  resume(): void {}
+}
