@@ -1,43 +1,51 @@
-// A heartbeat through handleInfo: a timer calls conn.info("beat") every 100 ms, and handleInfo
-// pushes a text "ping" while connected. The echo server sends each ping back.
+// The heartbeat notices a server that went silent. After `interval` ms in which nothing arrived,
+// the socket transport sends a ping; when nothing at all comes back within `timeout` ms, it
+// drops the connection and handleDisconnect gets { kind: "heartbeat_timeout" }, so a dead peer is
+// noticed within interval + timeout. Here a proxy between the client and the echo server stops
+// forwarding, as a dead NAT or a sleeping laptop's network would: no close, no error, silence.
 //
 //   deno run --allow-net=127.0.0.1 examples/heartbeat.ts
 
-import { defineClient, ok, push } from "../mod.ts";
+import { defineClient, type DisconnectReason, ok } from "../mod.ts";
 import { startEchoServer } from "./_echo_server.ts";
+import { startSilentProxy } from "./_silent_proxy.ts";
 
 const server = await startEchoServer();
-const BEATS = 3;
-const done = Promise.withResolvers<void>();
+const proxy = startSilentProxy(server.port);
+const lost = Promise.withResolvers<DisconnectReason>();
 
-interface State {
-  connected: boolean;
-  beats: number;
-  echoes: number;
-}
-
-const Heart = defineClient<State, State, "beat">({
-  handleConnect: (state) => ok({ ...state, connected: true }),
-  handleDisconnect: (_reason, state) => ok({ ...state, connected: false }),
-  handleInfo(message, state) {
-    if (message !== "beat" || !state.connected) return ok(state);
-    const beats = state.beats + 1;
-    console.log(`beat ${beats}: push "ping"`);
-    return push({ type: "text", data: "ping" }, { ...state, beats });
-  },
-  handleFrame(frame, state) {
-    const echoes = state.echoes + 1;
-    if (frame.type === "text") console.log(`echo ${echoes}: ${frame.data}`);
-    if (echoes === BEATS) done.resolve();
-    return ok({ ...state, echoes });
+const Client = defineClient({
+  handleDisconnect(reason: DisconnectReason, state: null) {
+    lost.resolve(reason);
+    return ok(state);
   },
 });
 
-const conn = await Heart.start({ connected: false, beats: 0, echoes: 0 }, { url: server.url() });
-const timer = setInterval(() => conn.info("beat"), 100);
-await done.promise;
-clearInterval(timer);
+const conn = await Client.start(null, {
+  url: `ws://127.0.0.1:${proxy.port}/`,
+  heartbeat: { interval: 200, timeout: 200 }, // the defaults are 20 s and 20 s
+});
+await conn.ready();
+console.log("connected through the proxy");
+
+// A ping goes out after 200 ms of silence; its pong gives the round-trip time.
+while (conn.stats.rtt === undefined) await new Promise((r) => setTimeout(r, 50));
+console.log(`round trip: ${conn.stats.rtt.toFixed(1)} ms`);
+
+const t0 = performance.now();
+proxy.silence();
+console.log("the proxy goes silent");
+const reason = await lost.promise;
+const after = performance.now() - t0;
+if (reason.kind === "heartbeat_timeout") {
+  console.log(
+    `disconnected: heartbeat_timeout ${
+      after <= reason.interval + reason.timeout + 300 ? "within" : "AFTER"
+    } interval + timeout (${reason.interval} + ${reason.timeout} ms)`,
+  );
+}
 
 await conn.stop();
-console.log(`stopped after ${BEATS} heartbeats`);
+console.log("stopped");
+await proxy.close();
 await server.close();

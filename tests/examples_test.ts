@@ -92,13 +92,17 @@ Deno.test("examples/reconnect.ts reconnects after each drop within the backoff",
   }
 });
 
-testTranscript("heartbeat.ts", "pings through handleInfo and stops", [
-  'beat 1: push "ping"',
-  "echo 1: ping",
-  'beat 3: push "ping"',
-  "echo 3: ping",
-  "stopped after 3 heartbeats",
-]);
+testTranscript(
+  "heartbeat.ts",
+  "notices a server gone silent behind a proxy within interval + timeout",
+  [
+    "connected through the proxy",
+    /^round trip: \d+\.\d ms$/,
+    "the proxy goes silent",
+    "disconnected: heartbeat_timeout within interval + timeout (200 + 200 ms)",
+    "stopped",
+  ],
+);
 
 testTranscript("named_client.ts", "reaches the client by its name", [
   'whereis("ticker") is the handle: true',
