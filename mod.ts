@@ -29,5 +29,6 @@ export * from "./src/vocabulary/mod.ts";
 export * from "./src/client/mod.ts";
 export { ProtocolError } from "./src/protocol/protocol_error.ts";
 export type { Limits } from "./src/protocol/limits.ts";
+export type { CompressionOptions } from "./src/protocol/permessage_deflate.ts";
 export type { TlsOptions, TransportOptions } from "./src/transport/tls.ts";
 export type { HeartbeatOptions } from "./src/transport/heartbeat.ts";

@@ -14,6 +14,8 @@ export interface ClientConfig {
   readonly scenarios: readonly string[];
   readonly wsUrl: string;
   readonly tcpUrl: string;
+  /** The server that speaks permessage-deflate (the JSON echo with compression). */
+  readonly deflateUrl: string;
   readonly timing: Timing;
 }
 
@@ -49,13 +51,26 @@ async function load(kind: ClientKind): Promise<Connect> {
 }
 
 const print = (line: string) => console.log(line);
-const marks: Marks = { begin: () => print("@begin"), end: () => print("@end") };
+/** bench/run.ts answers each `@wire` with a line on stdin once it has read the wire's bytes. */
+let answered: (() => void) | undefined;
+process.stdin.on("data", () => {
+  const resolve = answered;
+  answered = undefined;
+  resolve?.();
+});
+const marks: Marks = {
+  begin: () => print("@begin"),
+  end: () => print("@end"),
+  wire: () =>
+    new Promise((resolve) => {
+      answered = resolve;
+      print("@wire");
+    }),
+};
 
 const config = JSON.parse(process.argv[2]) as ClientConfig;
 const connect = await load(config.kind);
-const url = config.kind === "raw" ? config.tcpUrl : config.wsUrl;
 const countUrl = `${config.wsUrl.replace(/^ws/, "http")}count`;
-const countKey = config.kind === "raw" ? "tcp" : "ws";
 let failed = false;
 for (const name of config.scenarios) {
   const scenario = SCENARIOS.find((s) => s.name === name);
@@ -67,11 +82,23 @@ for (const name of config.scenarios) {
     timer = setTimeout(() => reject(new Error(`timed out after ${limit} ms`)), limit);
   });
   let line: ResultLine;
+  const url = config.kind === "raw"
+    ? config.tcpUrl
+    : scenario.compression
+    ? config.deflateUrl
+    : config.wsUrl;
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
   try {
     const outcome = await Promise.race([
-      runScenario({ connect, url, timing: config.timing, marks, countUrl, countKey }, scenario),
+      runScenario({
+        connect,
+        url,
+        timing: config.timing,
+        marks,
+        countUrl,
+        countKey: config.kind === "raw" ? "tcp" : scenario.compression ? "deflate" : "ws",
+      }, scenario),
       timeout,
     ]);
     line = { scenario: name, ok: true, ...outcome, ms: ms() };

@@ -30,6 +30,44 @@ export function pool(size: number): Uint8Array[] {
   return entries;
 }
 
+const jsonPools = new Map<number, string[]>();
+
+/**
+ * The pool of `size`-byte compressible JSON texts (ASCII, so bytes and characters agree): market
+ * data updates whose keys repeat and whose values vary, message k's sequence number first, cut to
+ * the size.
+ */
+export function jsonPool(size: number): string[] {
+  let entries = jsonPools.get(size);
+  if (entries) return entries;
+  entries = [];
+  let x = (size * 40503) >>> 0 || 1;
+  const next = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const symbols = ["BTC-USD", "ETH-USD", "SOL-USD", "ADA-EUR", "DOT-EUR", "XRP-USD", "LTC-GBP"];
+  for (let i = 0; i < POOL_SIZE; i++) {
+    let text = `{"seq":${String(i).padStart(4, "0")},"type":"book_update","updates":[`;
+    while (text.length < size) {
+      const price = 100 + (next() % 900_000) / 100;
+      text += JSON.stringify({
+        symbol: symbols[next() % symbols.length],
+        side: next() % 2 ? "bid" : "ask",
+        price: price.toFixed(2),
+        size: ((next() % 100_000) / 1000).toFixed(3),
+        orders: next() % 40,
+        ts: 1_733_500_000_000 + (next() % 10_000_000),
+      }) + ",";
+    }
+    entries.push(text.slice(0, size));
+  }
+  jsonPools.set(size, entries);
+  return entries;
+}
+
 /** How many bytes a sampled check reads besides the index and the last bytes. */
 const SAMPLES = 64;
 

@@ -25,13 +25,20 @@ export const CLIENTS: readonly ClientSpec[] = (Object.keys(kinds) as Runtime[]).
 ) => kinds[runtime].map((kind) => ({ name: `${runtime}-${kind}`, runtime, kind })));
 
 /** What a scenario does (bench/scenarios.ts). */
-export type ScenarioKind = "echo" | "rtt" | "up" | "down" | "connect" | "idle";
+export type ScenarioKind = "echo" | "rtt" | "up" | "down" | "connect" | "idle" | "json";
 
 /** One scenario: a kind and a message size. */
 export interface Scenario {
   readonly name: string;
   readonly kind: ScenarioKind;
   readonly size: number;
+  /**
+   * Compressible JSON text instead of random bytes (json-*), with compression
+   * (permessage-deflate) offered by the clients that can choose (Parley's socket transport,
+   * npm:ws) to a server that speaks it, or offered by none, to a server that does not. The
+   * runtimes' own WebSockets offer it as they do.
+   */
+  readonly compression?: boolean;
 }
 
 const KiB = 1024;
@@ -51,6 +58,18 @@ export const SCENARIOS: readonly Scenario[] = [
   ...[64, 64 * KiB].map((size) => scenario("down", size)),
   { name: "connect", kind: "connect", size: 0 },
   { name: "idle", kind: "idle", size: 32 },
+  // Memory per connection once compression has run both ways (a 2 KiB message each way:
+  // compressed, so each side holds a deflater and an inflater), with 1/10 of the connections.
+  { name: "idle-deflate", kind: "idle", size: 2048, compression: true },
+  // Compressible JSON text, echoed with compression on, then off; then one message in flight.
+  ...[KiB, 64 * KiB].flatMap((size) => [
+    { name: `json-${sizeName(size)}`, kind: "json" as const, size, compression: true },
+    { name: `json-${sizeName(size)}-off`, kind: "json" as const, size, compression: false },
+  ]),
+  ...[KiB, 64 * KiB].flatMap((size) => [
+    { name: `json-rtt-${sizeName(size)}`, kind: "rtt" as const, size, compression: true },
+    { name: `json-rtt-${sizeName(size)}-off`, kind: "rtt" as const, size, compression: false },
+  ]),
 ];
 
 /**
@@ -74,6 +93,9 @@ export interface Timing {
   /** The most one scenario may take before it fails as hung (the idle one: IDLE_FACTOR times). */
   readonly scenarioTimeoutMs: number;
 }
+
+/** The idle scenario with compression holds this many times fewer connections (zlib's memory). */
+export const IDLE_DEFLATE_DIVISOR = 10;
 
 /** The idle scenario (thousands of connections opened and closed) may take this many times longer. */
 export const IDLE_FACTOR = 5;

@@ -36,6 +36,11 @@ const HEADLINES: Record<string, Array<[metric: string, label: string, higherIsBe
   down: [["msgsPerSec", "msg/s", true], ["mbPerSec", "MB/s", true]],
   connect: [["connPerSec", "conn/s", true]],
   idle: [["rssPerConn", "RSS B/conn", false], ["heapPerConn", "heap B/conn", false]],
+  json: [
+    ["msgsPerSec", "msg/s", true],
+    ["wireUpPerMsg", "wire B/msg up", false],
+    ["wireDownPerMsg", "wire B/msg down", false],
+  ],
 };
 
 /**
@@ -362,7 +367,12 @@ export function markdownReport(report: Report): string {
     `- Versions: ${info.deno}, node ${info.node}, bun ${info.bun}, npm:ws ${info.ws}`,
     `- Server: a Bun ${info.bun} process of its own on the same cores (Bun.serve's native ` +
     `WebSocket echo, no compression; a Bun.listen raw TCP port that writes back the bytes it ` +
-    `receives); its CPU is measured over each window.`,
+    `receives; for the json scenarios with compression, a Bun.serve echo with its ` +
+    `permessage-deflate on); its CPU is measured over each window. json-*: compressible JSON ` +
+    `text echoed, compression offered by the clients that choose (Parley's socket transport, ` +
+    `npm:ws), or (-off) by none; the runtimes' WebSockets offer it as they do. Wire B/msg: the ` +
+    `bytes the server's TCP connection received (up) and sent (down) per echoed message (the ` +
+    `kernel's counters, read with ss over the window).`,
     "",
     `Clients run one at a time, each in a process of its own per repetition, in an order that ` +
     `rotates and reverses between repetitions. \`×N\` is N times the runtime's bare global ` +

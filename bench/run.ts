@@ -161,6 +161,9 @@ interface Server {
   exited: string | undefined;
   readonly ws: string;
   readonly tcp: string;
+  readonly deflate: string;
+  /** The server's listening ports (for the bytes on the wire). */
+  readonly ports: readonly number[];
   close(): Promise<void>;
 }
 
@@ -187,12 +190,14 @@ async function startServer(): Promise<Server> {
   clearTimeout(timer);
   reader.releaseLock();
   child.stdout.cancel().catch(() => {});
-  const ports = JSON.parse(text.split("\n")[0]) as { ws: number; tcp: number };
+  const ports = JSON.parse(text.split("\n")[0]) as { ws: number; tcp: number; deflate: number };
   const server: Server = {
     exited: undefined,
     pid: child.pid,
     ws: `ws://127.0.0.1:${ports.ws}/`,
     tcp: `tcp://127.0.0.1:${ports.tcp}`,
+    deflate: `ws://127.0.0.1:${ports.deflate}/`,
+    ports: [ports.ws, ports.tcp, ports.deflate],
     async close() {
       await child.stdin.close().catch(() => {});
       const kill = setTimeout(() => child.kill("SIGKILL"), 3000);
@@ -202,6 +207,43 @@ async function startServer(): Promise<Server> {
   };
   child.status.then((status) => server.exited = `the server exited with ${status.code}`);
   return server;
+}
+
+/** The bytes each of the server's TCP connections has received and sent so far, by connection. */
+type WireCounters = Map<string, { up: number; down: number }>;
+
+/**
+ * The kernel's byte counters of the server's established TCP connections (`ss`: every byte on
+ * the wire, headers and compression included), by connection (local and peer address).
+ */
+async function wireCounters(server: Server): Promise<WireCounters> {
+  const filter = server.ports.map((p) => `sport = :${p}`).join(" or ");
+  const text = await output("ss", ["-tinH", "state", "established", `( ${filter} )`]);
+  const counters: WireCounters = new Map();
+  // Each connection: a line with its addresses, then a line of TCP info.
+  const lines = text.split("\n");
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const addresses = /(\S+:\d+)\s+(\S+:\d+)\s*$/.exec(lines[i]);
+    if (addresses === null) continue;
+    const info = lines[i + 1];
+    const down = Number(/bytes_sent:(\d+)/.exec(info)?.[1] ?? 0);
+    const up = Number(/bytes_received:(\d+)/.exec(info)?.[1] ?? 0);
+    counters.set(`${addresses[1]} ${addresses[2]}`, { up, down });
+    i++;
+  }
+  return counters;
+}
+
+/** The bytes each way between two readings, over the connections open at the second. */
+function wireDelta(begin: WireCounters, end: WireCounters): { up: number; down: number } {
+  let up = 0;
+  let down = 0;
+  for (const [key, e] of end) {
+    const b = begin.get(key) ?? { up: 0, down: 0 };
+    up += e.up - b.up;
+    down += e.down - b.down;
+  }
+  return { up, down };
 }
 
 /** The command line of a client process under its runtime (GC exposed for the memory numbers). */
@@ -242,10 +284,11 @@ async function runClient(
     scenarios: names,
     wsUrl: server.ws,
     tcpUrl: server.tcp,
+    deflateUrl: server.deflate,
     timing,
   };
   const [cmd, cmdArgs] = clientCommand(client, config);
-  const idle = names.includes("idle");
+  const idle = names.some(isIdle);
   // The deadline: every scenario's windows with room to spare, never more than its timeout.
   const deadline = idle ? timing.scenarioTimeoutMs * IDLE_FACTOR + 5000 : Math.min(
     names.length * timing.scenarioTimeoutMs,
@@ -255,6 +298,8 @@ async function runClient(
     args: cmdArgs,
     cwd: root,
     env: { NO_COLOR: "1" },
+    // The answers to `@wire` (the JSON scenarios).
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -267,6 +312,10 @@ async function runClient(
   const seen = new Set<string>();
   let begin: { ticks: number; at: number } | undefined;
   let serverCpu: number | undefined;
+  // The bytes on the wire over the measured window (the JSON scenarios).
+  let wireBegin: WireCounters | undefined;
+  let wire: { up: number; down: number } | undefined;
+  const answer = child.stdin.getWriter();
   const lines = child.stdout.pipeThrough(new TextDecoderStream());
   let buffered = "";
   for await (const chunk of lines) {
@@ -277,6 +326,11 @@ async function runClient(
       buffered = buffered.slice(nl + 1);
       if (line === "@begin") {
         begin = { ticks: await cpuTicks(server.pid), at: performance.now() };
+      } else if (line === "@wire") {
+        const counters = await wireCounters(server);
+        if (wireBegin === undefined) wireBegin = counters;
+        else wire = wireDelta(wireBegin, counters);
+        await answer.write(new TextEncoder().encode("ack\n"));
       } else if (line === "@end" && begin) {
         const ticks = await cpuTicks(server.pid) - begin.ticks;
         const seconds = (performance.now() - begin.at) / 1000;
@@ -285,7 +339,13 @@ async function runClient(
         const result = JSON.parse(line.slice(8)) as ResultLine;
         seen.add(result.scenario);
         if (result.ok) {
-          const sample: Sample = { rep, metrics: result.metrics!, serverCpu, ms: result.ms };
+          const metrics = { ...result.metrics! };
+          // Bytes per echoed message: the client counted the messages between the two readings.
+          if (wire !== undefined && metrics.wireMessages > 0) {
+            metrics.wireUpPerMsg = wire.up / metrics.wireMessages;
+            metrics.wireDownPerMsg = wire.down / metrics.wireMessages;
+          }
+          const sample: Sample = { rep, metrics, serverCpu, ms: result.ms };
           ((samples[client.name] ??= {})[result.scenario] ??= []).push(sample);
         } else {
           failures.push({
@@ -297,11 +357,14 @@ async function runClient(
         }
         begin = undefined;
         serverCpu = undefined;
+        wireBegin = undefined;
+        wire = undefined;
       } else if (line.trim() !== "") {
         log.push(`${client.name} (rep ${rep + 1}): ${line}`);
       }
     }
   }
+  await answer.close().catch(() => {});
   const status = await child.status;
   clearTimeout(killer);
   const err = (await stderr).trim();
@@ -360,14 +423,18 @@ console.log(
     args.check ? ", full checks" : ""
   }): ${clients.length} clients × ${scenarios.length} scenarios × ${reps} repetitions; server pid ${server.pid}`,
 );
-const looped = scenarios.filter((s) => s !== "idle");
+/** Whether `name` is a memory scenario (run in a fresh process of its own). */
+function isIdle(name: string): boolean {
+  return SCENARIOS.find((s) => s.name === name)?.kind === "idle";
+}
+const looped = scenarios.filter((s) => !isIdle(s));
 try {
   for (let rep = 0; rep < reps; rep++) {
     for (const client of order(rep)) {
       const t0 = performance.now();
       if (looped.length > 0) await runClient(server, client, looped, rep);
       // Memory in a fresh process, not after the floods.
-      if (scenarios.includes("idle")) await runClient(server, client, ["idle"], rep);
+      for (const name of scenarios.filter(isIdle)) await runClient(server, client, [name], rep);
       if (server.exited) {
         failures.push({ client: client.name, scenario: "(server)", rep, error: server.exited });
       }

@@ -5,8 +5,8 @@
 
 import process from "node:process";
 import type { BenchConnection, Connect } from "./clients/connect.ts";
-import { mismatch, pool, POOL_SIZE } from "./payload.ts";
-import { echoWindow, type Scenario, type Timing } from "./plan.ts";
+import { jsonPool, mismatch, pool, POOL_SIZE } from "./payload.ts";
+import { echoWindow, IDLE_DEFLATE_DIVISOR, type Scenario, type Timing } from "./plan.ts";
 import type { Message } from "./raw_framing.ts";
 
 /** What a scenario measured. */
@@ -21,6 +21,11 @@ export interface Outcome {
 export interface Marks {
   begin(): void;
   end(): void;
+  /**
+   * Asks bench/run.ts to read the bytes on the wire now, and resolves once it has (the JSON
+   * scenarios count the messages between two readings).
+   */
+  wire(): Promise<void>;
 }
 
 /** The environment a scenario runs in. */
@@ -32,7 +37,7 @@ export interface Context {
   readonly marks: Marks;
   /** The server's open-connection counts (`GET /count`) and which one this client adds to. */
   readonly countUrl: string;
-  readonly countKey: "ws" | "tcp";
+  readonly countKey: "ws" | "tcp" | "deflate";
 }
 
 /** A failure: lost, altered or unexpected messages, or a connection that failed. */
@@ -190,12 +195,70 @@ async function echo(ctx: Context, size: number): Promise<Outcome> {
   };
 }
 
-/** One message in flight: round trips per second and their latency. */
-async function rtt(ctx: Context, size: number): Promise<Outcome> {
+/**
+ * Compressible JSON text echoed, `echoWindow(size)` messages in flight, with compression offered
+ * or not; every echo is compared whole. bench/run.ts reads the bytes on the wire (`marks.wire`).
+ */
+async function json(ctx: Context, size: number, compression: boolean): Promise<Outcome> {
+  const window = echoWindow(size);
   const failure = new Failure();
   const clock = new Clock();
-  const messages = pool(size);
-  const checks = checker(ctx, size, failure);
+  const messages = jsonPool(size);
+  let sent = 0;
+  let received = 0;
+  let sending = true;
+  const drained = deferred();
+  // Messages arrive only after the first send, once `conn` is set.
+  const conn: BenchConnection = await failure.wait(ctx.connect(ctx.url, {
+    onMessage(message) {
+      if (message !== messages[received % POOL_SIZE]) {
+        failure.fail(`message ${received}: not the JSON text sent`);
+        return;
+      }
+      received++;
+      clock.tick();
+      if (sending) conn.send(messages[sent++ % POOL_SIZE]);
+      else if (received === sent) drained.resolve();
+    },
+    onError: failure.fail,
+  }, { compression }));
+  // The bytes on the wire are read before the first message and once every echo is back,
+  // with nothing in flight: all the messages of the run, warm-up and drain included, are counted.
+  await failure.wait(ctx.marks.wire());
+  while (sent < window) conn.send(messages[sent++ % POOL_SIZE]);
+  const m = await measure(ctx, failure, clock, () => received, () => {}, window);
+  sending = false;
+  if (received === sent) drained.resolve();
+  await failure.wait(drained.promise);
+  await failure.wait(ctx.marks.wire());
+  await failure.wait(conn.close());
+  const rate = m.count / m.seconds;
+  return {
+    metrics: {
+      msgsPerSec: rate,
+      mbPerSec: rate * size / 1e6,
+      clientCpu: m.clientCpu,
+      wireMessages: received,
+    },
+    checked: received,
+  };
+}
+
+/** One message in flight: round trips per second and their latency. */
+async function rtt(ctx: Context, size: number, json?: { compression: boolean }): Promise<Outcome> {
+  const failure = new Failure();
+  const clock = new Clock();
+  // Random bytes, or (with `json`) compressible JSON text compared whole.
+  const messages: Message[] = json === undefined ? pool(size) : jsonPool(size);
+  const bytes = checker(ctx, size, failure);
+  const checks = json === undefined ? bytes : {
+    timed() {},
+    check(message: Message, k: number): boolean {
+      if (message === messages[k % POOL_SIZE]) return true;
+      failure.fail(`message ${k}: not the JSON text sent`);
+      return false;
+    },
+  };
   let k = 0;
   let sentAt = 0;
   let sending = true;
@@ -215,7 +278,7 @@ async function rtt(ctx: Context, size: number): Promise<Outcome> {
       conn.send(messages[k % POOL_SIZE]);
     },
     onError: failure.fail,
-  }));
+  }, json));
   sentAt = performance.now();
   conn.send(messages[0]);
   const m = await measure(ctx, failure, clock, () => k, () => {
@@ -360,18 +423,29 @@ function collect(): void {
   }
 }
 
-/** Memory per open idle connection: RSS and heap after GC, before and after opening them. */
-async function idle(ctx: Context, size: number): Promise<Outcome> {
+/**
+ * Memory per open idle connection: RSS and heap after GC, before and after opening them. With
+ * `compression`, to the server that speaks it, and each connection's echo is compressed both
+ * ways before the memory is measured.
+ */
+async function idle(ctx: Context, size: number, compression?: boolean): Promise<Outcome> {
   const failure = new Failure();
-  const count = ctx.timing.idleConnections;
-  const message = pool(size)[0];
+  const count = compression
+    ? Math.max(10, Math.floor(ctx.timing.idleConnections / IDLE_DEFLATE_DIVISOR))
+    : ctx.timing.idleConnections;
+  const options = compression === undefined ? undefined : { compression };
+  // With compression, compressible text (so that both sides compress it).
+  const message: Message = compression ? jsonPool(size)[0] : pool(size)[0];
   let echoed = 0;
   const allEchoed = deferred();
   const handlers = {
     onMessage(m: Message) {
-      if (typeof m === "string") return failure.fail("unexpected text");
-      const wrong = mismatch(m, 0, size, true);
-      if (wrong !== undefined) return failure.fail(wrong);
+      if (typeof m === "string" || typeof message === "string") {
+        if (m !== message) return failure.fail("not the message sent");
+      } else {
+        const wrong = mismatch(m, 0, size, true);
+        if (wrong !== undefined) return failure.fail(wrong);
+      }
       if (++echoed === count) allEchoed.resolve();
     },
     onError: failure.fail,
@@ -392,7 +466,9 @@ async function idle(ctx: Context, size: number): Promise<Outcome> {
     if (n !== want) failure.fail(`the server has ${n} connections open, expected ${want}`);
   };
   // Warm-up: the client's code paths (and fetch's, for the count) run before the baseline.
-  for (let i = 0; i < 20; i++) await (await failure.wait(ctx.connect(ctx.url, handlers))).close();
+  for (let i = 0; i < 20; i++) {
+    await (await failure.wait(ctx.connect(ctx.url, handlers, options))).close();
+  }
   const already = await serverCount();
   if (already !== 0) await serverHas(0);
   collect();
@@ -405,21 +481,26 @@ async function idle(ctx: Context, size: number): Promise<Outcome> {
   for (let i = 0; i < count; i += BATCH) {
     const batch = Array.from(
       { length: Math.min(BATCH, count - i) },
-      () => ctx.connect(ctx.url, handlers),
+      () => ctx.connect(ctx.url, handlers, options),
     );
     conns.push(...await failure.wait(Promise.all(batch)));
   }
   const openSeconds = (performance.now() - t0) / 1000;
   // Every connection is open on the server too (the client saw each handshake complete).
   await failure.wait(serverHas(count));
+  // Every connection still works: one echo each (with compression, before the measurement: its
+  // deflater and inflater are then made).
+  const echoAll = async () => {
+    for (const conn of conns) conn.send(message);
+    await failure.wait(allEchoed.promise);
+  };
+  if (compression) await echoAll();
   await sleep(100);
   collect();
   await sleep(50);
   collect();
   const after = process.memoryUsage();
-  // Every connection still works: one echo each.
-  for (const conn of conns) conn.send(message);
-  await failure.wait(allEchoed.promise);
+  if (!compression) await echoAll();
   for (let i = 0; i < conns.length; i += BATCH) {
     await failure.wait(Promise.all(conns.slice(i, i + BATCH).map((c) => c.close())));
   }
@@ -440,7 +521,11 @@ export function runScenario(ctx: Context, scenario: Scenario): Promise<Outcome> 
     case "echo":
       return echo(ctx, scenario.size);
     case "rtt":
-      return rtt(ctx, scenario.size);
+      return rtt(
+        ctx,
+        scenario.size,
+        scenario.compression === undefined ? undefined : { compression: scenario.compression },
+      );
     case "up":
       return up(ctx, scenario.size);
     case "down":
@@ -448,6 +533,8 @@ export function runScenario(ctx: Context, scenario: Scenario): Promise<Outcome> 
     case "connect":
       return connect(ctx);
     case "idle":
-      return idle(ctx, scenario.size);
+      return idle(ctx, scenario.size, scenario.compression);
+    case "json":
+      return json(ctx, scenario.size, scenario.compression ?? false);
   }
 }

@@ -8,8 +8,11 @@
 //   writes back the bytes it receives as they come, without parsing them; floods are framed.
 // - `GET /count` on the WebSocket port: the open connections on each port (the idle scenario
 //   checks that all of its connections are open on the server before it measures).
+// - A second Bun.serve with permessage-deflate (`perMessageDeflate: true`, Bun's defaults) for the
+//   JSON echo with compression: it echoes every message as it came, text as text.
 //
-// Prints `{"ws": <port>, "tcp": <port>}` once listening and exits when its stdin ends.
+// Prints `{"ws": <port>, "tcp": <port>, "deflate": <port>}` once listening and exits when its
+// stdin ends.
 // BENCH_FULL_CHECK=1 makes the flood sink compare every byte; BENCH_FAULT=drop|corrupt drops or
 // alters the 500th echoed WebSocket message, or one chunk of the raw echo after 100,000 bytes
 // (to show that the checks fail the bench).
@@ -21,7 +24,7 @@ import { Session, type SessionOptions } from "./session.ts";
 // The parts of Bun's API used here (Deno type-checks this file and has no Bun types).
 interface BunWebSocket {
   readonly data: { session?: Session };
-  send(data: string | Uint8Array): number;
+  send(data: string | Uint8Array, compress?: boolean): number;
   getBufferedAmount(): number;
 }
 interface BunSocket {
@@ -51,12 +54,12 @@ interface BunApi {
     websocket: {
       maxPayloadLength: number;
       backpressureLimit: number;
-      perMessageDeflate: boolean;
+      perMessageDeflate: boolean | { compress: string; decompress: string };
       idleTimeout: number;
-      open(ws: BunWebSocket): void;
-      close(ws: BunWebSocket): void;
+      open?(ws: BunWebSocket): void;
+      close?(ws: BunWebSocket): void;
       message(ws: BunWebSocket, message: string | Uint8Array): void;
-      drain(ws: BunWebSocket): void;
+      drain?(ws: BunWebSocket): void;
     };
   }): { port: number };
   listen(options: {
@@ -82,8 +85,8 @@ const options: SessionOptions = {
   fault: fault === "drop" || fault === "corrupt" ? fault : undefined,
 };
 
-/** Open connections on each port, for the idle scenario (`GET /count`). */
-const open = { ws: 0, tcp: 0 };
+/** Open connections on each port, for the idle scenarios (`GET /count`). */
+const open = { ws: 0, tcp: 0, deflate: 0 };
 let dropped = false;
 
 const ws = Bun.serve({
@@ -124,6 +127,37 @@ const ws = Bun.serve({
       }, options)).receive(message);
     },
     drain: (socket) => socket.data.session?.drained(),
+  },
+});
+
+/** The JSON echo with compression: every message back as it came. */
+const deflate = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  fetch(req, server) {
+    if (server.upgrade(req, { data: {} })) return undefined;
+    return new Response("a WebSocket echo server with permessage-deflate", { status: 426 });
+  },
+  websocket: {
+    maxPayloadLength: 2 * 1024 * 1024,
+    backpressureLimit: 256 * 1024 * 1024,
+    // A compressor and a decompressor of its own per connection: context takeover both ways,
+    // as npm:ws and Python's websockets agree by default.
+    perMessageDeflate: { compress: "dedicated", decompress: "dedicated" },
+    idleTimeout: 0,
+    open() {
+      open.deflate++;
+    },
+    close() {
+      open.deflate--;
+    },
+    message(socket, message) {
+      // Bun compresses only what it is asked to.
+      if (socket.send(message, true) === 0 && !dropped) {
+        dropped = true;
+        console.error("bench server: Bun dropped an echo (backpressure limit)");
+      }
+    },
   },
 });
 
@@ -242,7 +276,7 @@ const tcp = Bun.listen({
   },
 });
 
-console.log(JSON.stringify({ ws: ws.port, tcp: tcp.port }));
+console.log(JSON.stringify({ ws: ws.port, tcp: tcp.port, deflate: deflate.port }));
 process.stdin.on("data", () => {});
 process.stdin.on("end", () => process.exit(0));
 process.on("SIGTERM", () => process.exit(0));

@@ -2,10 +2,11 @@
 // npm:ws server, a Deno.serve server, a Bun.serve server, a Python websockets server
 // (tests/support/python_server.py, Debian's python3-websockets) and npm:ws behind nginx
 // terminating TLS (tests/support/nginx_wss_server.ts, Debian's nginx-light), on both transports,
-// and against the hostile server (tests/support/hostile_routes.ts) and a wss:// echo server with
-// throwaway certificates (tests/support/tls_echo_server.ts, tests/support/certs.ts) and through
-// HTTP(S) proxies (tests/support/proxies.ts: Debian's tinyproxy and squid) on the socket
-// transport. Node and Bun are the pinned ones tools/install.sh puts in .tools/. Each runner is a
+// and against npm:ws with perMessageDeflate (every message compressed), the hostile server
+// (tests/support/hostile_routes.ts) and a wss:// echo server with throwaway certificates
+// (tests/support/tls_echo_server.ts, tests/support/certs.ts) and through HTTP(S) proxies
+// (tests/support/proxies.ts: Debian's tinyproxy and squid) on the socket transport. Node and Bun
+// are the pinned ones tools/install.sh puts in .tools/. Each runner is a
 // subprocess with a server of its own; PARALLEL run at a time. Every portable test shows as a
 // step named "<runtime> × <server> × <transport>: <case>".
 //
@@ -41,7 +42,16 @@ import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results
 
 type Runtime = "deno" | "node" | "bun";
 type Transport = "socket" | "web";
-type ServerKind = "ws" | "deno" | "bun" | "python" | "nginx" | "hostile" | "tls" | "proxy";
+type ServerKind =
+  | "ws"
+  | "deno"
+  | "bun"
+  | "python"
+  | "nginx"
+  | "ws-deflate"
+  | "hostile"
+  | "tls"
+  | "proxy";
 
 const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
 const SERVERS: Readonly<Record<ServerKind, string>> = {
@@ -50,6 +60,7 @@ const SERVERS: Readonly<Record<ServerKind, string>> = {
   bun: "Bun.serve",
   python: "Python websockets",
   nginx: "nginx wss → npm:ws",
+  "ws-deflate": "npm:ws with perMessageDeflate",
   hostile: "hostile server",
   tls: "tls server",
   proxy: "proxies",
@@ -284,7 +295,9 @@ async function startServer(kind: ServerKind): Promise<RunningServer> {
   if (kind === "proxy") return await startProxyPeers();
   if (kind === "python") return await startPython();
   if (kind === "nginx") return await startNginxServer();
-  const server: ControlledServer = await startControlledServer(kind);
+  const server: ControlledServer = await startControlledServer(
+    kind as "ws" | "deno" | "ws-deflate",
+  );
   return { ws: server.url, control: server.control, close: () => server.close() };
 }
 
@@ -406,7 +419,9 @@ const SUITE_SERVERS: readonly ServerKind[] = ["ws", "deno", "bun", "python", "ng
 Deno.test(
   `the portable end-to-end suites: ${RUNTIMES.join(", ")} × ${
     SUITE_SERVERS.map((k) => SERVERS[k]).join(", ")
-  } × socket, web; ${RUNTIMES.join(", ")} × the hostile server, a TLS server, proxies × socket`,
+  } × socket, web; ${RUNTIMES.join(", ")} × ${
+    SERVERS["ws-deflate"]
+  }, the hostile server, a TLS server, proxies × socket`,
   async (t) => {
     await assertInstalled("node");
     await assertInstalled("bun");
@@ -422,6 +437,13 @@ Deno.test(
             : [{ runtime, server }]
         )
       ),
+      // Compression both ways through every case, on the socket transport (the web transport's
+      // is the runtime's own).
+      ...RUNTIMES.map((runtime) => ({
+        runtime,
+        server: "ws-deflate" as const,
+        transport: "socket" as const,
+      })),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "hostile" as const })),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "tls" as const })),
       ...RUNTIMES.map((runtime) => ({ runtime, server: "proxy" as const })),

@@ -19,5 +19,18 @@ export interface BenchConnection {
   close(): Promise<void>;
 }
 
+/** How to connect. */
+export interface ConnectOptions {
+  /**
+   * Offer permessage-deflate (clients that can choose: Parley's socket transport, npm:ws);
+   * undefined: the client's default.
+   */
+  readonly compression?: boolean;
+}
+
 /** Opens a connection to `url` (ws://... for WebSocket clients, tcp://... for the raw ones). */
-export type Connect = (url: string, handlers: Handlers) => Promise<BenchConnection>;
+export type Connect = (
+  url: string,
+  handlers: Handlers,
+  options?: ConnectOptions,
+) => Promise<BenchConnection>;

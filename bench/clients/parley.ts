@@ -27,7 +27,7 @@ const Bench = defineClient({
 
 /** A Parley client on `transport`. */
 export function parley(transport: "socket" | "web"): Connect {
-  return async (url, handlers) => {
+  return async (url, handlers, options) => {
     let opened!: () => void;
     let failed!: (reason: unknown) => void;
     const ready = new Promise<void>((resolve, reject) => {
@@ -35,7 +35,15 @@ export function parley(transport: "socket" | "web"): Connect {
       failed = (reason) => reject(new Error(`not connected: ${JSON.stringify(reason)}`));
     });
     const state: State = { handlers, opened, failed, closing: false };
-    const conn = await Bench.start(state, { url, transport, connectTimeout: 10_000 });
+    const conn = await Bench.start(state, {
+      url,
+      transport,
+      connectTimeout: 10_000,
+      // The web transport compresses as its runtime's WebSocket does.
+      ...(options?.compression === undefined || transport === "web"
+        ? {}
+        : { compression: options.compression }),
+    });
     await ready;
     const onError = (error: unknown) => handlers.onError(error);
     return {

@@ -9,9 +9,10 @@ import type { Connect } from "./connect.ts";
 const WebSocket = createRequire(import.meta.url)("ws") as typeof WsWebSocket;
 
 /** An npm:ws client. */
-export const ws: Connect = (url, handlers) =>
+export const ws: Connect = (url, handlers, options) =>
   new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, { perMessageDeflate: false });
+    // perMessageDeflate: npm:ws's defaults (level 6, windows of 2^15, messages from 1 KiB).
+    const socket = new WebSocket(url, { perMessageDeflate: options?.compression ?? false });
     let open = false;
     let closing = false;
     let closed!: () => void;

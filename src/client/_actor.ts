@@ -502,6 +502,7 @@ export class Actor {
         tls: config.tls,
         heartbeat: this.#heartbeat,
         proxy: config.proxy,
+        compression: config.compression,
       },
       new Actor.#Events(this, conn),
     );

@@ -6,6 +6,7 @@ import type { ClientName, NameRegistry } from "./name.ts";
 import type { AttemptFunction, ClientOptions, HeadersOption } from "./options.ts";
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../protocol/limits.ts";
 import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
+import { DEFAULT_DEFLATE, type DeflateSettings } from "../protocol/permessage_deflate.ts";
 import type { ResolvedTls } from "../transport/tls.ts";
 import { DEFAULT_PROXY, parseProxyUrl, PROXY_OFF, type ProxySetting } from "../transport/proxy.ts";
 
@@ -37,6 +38,11 @@ export interface Config {
   readonly receiveBuffer: number;
   /** The proxy setting (the socket transport's): the environment unless given. */
   readonly proxy: ProxySetting;
+  /**
+   * permessage-deflate to offer (socket transport), or undefined for none. `DEFAULT_DEFLATE`
+   * itself unless settings were given.
+   */
+  readonly compression: DeflateSettings | undefined;
 }
 
 /** A reconnect policy with every field filled in. */
@@ -97,6 +103,7 @@ const KNOWN_KEYS = new Set([
   "heartbeat",
   "receiveBuffer",
   "proxy",
+  "compression",
 ]);
 
 const HINTS: Record<string, string> = {
@@ -113,6 +120,8 @@ const HINTS: Record<string, string> = {
   keepAlive: ' (pings are the "heartbeat": { interval, timeout })',
   highWaterMark: ' (did you mean "receiveBuffer"?)',
   agent: ' (an HTTP(S) proxy is "proxy": "http://host:port")',
+  perMessageDeflate: ' (did you mean "compression"?)',
+  deflate: ' (did you mean "compression"?)',
 };
 
 /** Headers the client writes itself; setting them by hand would break the handshake. */
@@ -165,6 +174,7 @@ export function parseOptions(options: unknown): Config {
     heartbeat: parseHeartbeat(opts.heartbeat),
     receiveBuffer: parseReceiveBuffer(opts.receiveBuffer),
     proxy: parseProxy(opts.proxy),
+    compression: parseCompression(opts.compression),
   };
 }
 
@@ -548,6 +558,82 @@ function parseLimits(value: unknown): ResolvedLimits | undefined {
   );
   const maxFragments = positive("maxFragments", l.maxFragments, DEFAULT_LIMITS.maxFragments);
   return Object.freeze({ maxFrameSize, maxMessageSize, maxFragments });
+}
+
+const COMPRESSION_KEYS = [
+  "serverNoContextTakeover",
+  "clientNoContextTakeover",
+  "serverMaxWindowBits",
+  "clientMaxWindowBits",
+  "threshold",
+  "level",
+];
+
+/** Without the option, compression is offered with the defaults (see DEFAULT_DEFLATE). */
+function parseCompression(value: unknown): DeflateSettings | undefined {
+  if (value === undefined || value === true) return DEFAULT_DEFLATE;
+  if (value === false) return undefined;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new TypeError(
+      `Cannot start the client as "compression" must be true, false or an object, got ${
+        describe(value)
+      }`,
+    );
+  }
+  const c = value as Record<string, unknown>;
+  for (const key of Object.keys(c)) {
+    if (!COMPRESSION_KEYS.includes(key)) {
+      throw new TypeError(
+        `Cannot start the client as the compression option "${key}" is unknown${
+          /window/i.test(key)
+            ? ' (window sizes are "serverMaxWindowBits" and "clientMaxWindowBits")'
+            : ""
+        }`,
+      );
+    }
+  }
+  const flag = (key: string, v: unknown, fallback: boolean) => {
+    if (v === undefined) return fallback;
+    if (typeof v !== "boolean") {
+      throw new TypeError(
+        `Cannot start the client as "compression.${key}" must be a boolean, got ${describe(v)}`,
+      );
+    }
+    return v;
+  };
+  const integer = (key: string, v: unknown, min: number, max: number) => {
+    if (v === undefined) return undefined;
+    if (typeof v !== "number" || Number.isNaN(v)) {
+      throw new TypeError(
+        `Cannot start the client as "compression.${key}" must be a number, got ${describe(v)}`,
+      );
+    }
+    if (!Number.isInteger(v) || v < min || v > max) {
+      throw new RangeError(
+        `Cannot start the client as "compression.${key}" must be a whole number from ${min} to ${max}, got ${v}`,
+      );
+    }
+    return v;
+  };
+  const threshold = c.threshold === undefined
+    ? DEFAULT_DEFLATE.threshold
+    : count("compression.threshold", c.threshold, DEFAULT_DEFLATE.threshold);
+  return Object.freeze({
+    serverNoContextTakeover: flag(
+      "serverNoContextTakeover",
+      c.serverNoContextTakeover,
+      DEFAULT_DEFLATE.serverNoContextTakeover,
+    ),
+    clientNoContextTakeover: flag(
+      "clientNoContextTakeover",
+      c.clientNoContextTakeover,
+      DEFAULT_DEFLATE.clientNoContextTakeover,
+    ),
+    serverMaxWindowBits: integer("serverMaxWindowBits", c.serverMaxWindowBits, 8, 15),
+    clientMaxWindowBits: integer("clientMaxWindowBits", c.clientMaxWindowBits, 8, 15),
+    threshold,
+    level: integer("level", c.level, 0, 9) ?? DEFAULT_DEFLATE.level,
+  });
 }
 
 function parseTransportOptions(value: unknown): ResolvedTls | undefined {

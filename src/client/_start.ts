@@ -14,6 +14,7 @@ import { socketConnector, socketsAvailable } from "../transport/socket.ts";
 import { proxyFor } from "../transport/proxy.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import { redactUrl } from "../vocabulary/redact.ts";
+import { DEFAULT_DEFLATE } from "../protocol/permessage_deflate.ts";
 
 /** Overrides for tests. */
 export interface StartInternals {
@@ -169,6 +170,10 @@ function chooseConnector(config: Config, callbacks: AnyCallbacks): Connector {
   }
   if (config.tls !== undefined) needs.push("transportOptions.tls");
   if (config.limits !== undefined) needs.push("limits");
+  // Compression settings (not `compression: true`, which is the default) are the socket's.
+  if (config.compression !== undefined && config.compression !== DEFAULT_DEFLATE) {
+    needs.push("compression settings");
+  }
   if (typeof callbacks.handlePing === "function") needs.push("a handlePing callback");
   if (config.proxy.kind === "url") needs.push("a proxy");
   const hasWebSocket = typeof (globalThis as { WebSocket?: unknown }).WebSocket === "function";

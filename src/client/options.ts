@@ -9,6 +9,7 @@ import type { DisconnectReason } from "./reasons.ts";
 import type { ClientName } from "./name.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { HeartbeatOptions } from "../transport/heartbeat.ts";
+import type { CompressionOptions } from "../protocol/permessage_deflate.ts";
 import type { TransportOptions } from "../transport/tls.ts";
 
 /**
@@ -225,4 +226,12 @@ export interface ClientOptions {
    * `transportOptions.tls.ca` besides the runtime's roots, and is always verified.
    */
   readonly proxy?: "env" | string | URL | false;
+  /**
+   * permessage-deflate (RFC 7692) on the socket transport: `true` (the default) offers it with
+   * the defaults of {@linkcode CompressionOptions}, `false` does not offer it, an object offers
+   * it with those settings (and implies the socket transport). It is used only if the server
+   * accepts; `handleConnect`'s `info.extensions` then says so. The web transport compresses as
+   * its runtime's `WebSocket` does, whatever this says.
+   */
+  readonly compression?: boolean | CompressionOptions;
 }

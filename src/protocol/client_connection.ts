@@ -14,10 +14,19 @@ import { closePayload, encodeFrame } from "./frame_encoder.ts";
 import { buildRequest, handshakeKey, ResponseParser, type Upgrade } from "./handshake.ts";
 import type { ResolvedLimits } from "./limits.ts";
 import { type Allocate, zeroFilled } from "./allocate.ts";
+import type { DeflateCodec } from "./deflate_codec.ts";
 import { BINARY, CLOSE, PING, PONG, TEXT } from "./opcodes.ts";
+import {
+  deflateOffer,
+  type DeflateSettings,
+  PerMessageDeflate,
+  RSV1,
+} from "./permessage_deflate.ts";
 import type { ProtocolError } from "./protocol_error.ts";
 import type { RandomSource } from "./random.ts";
 import type { HandshakeError } from "../vocabulary/handshake_error.ts";
+
+const encoder = new TextEncoder();
 
 /** What a connection reports. Called synchronously from `receive` and `end`. */
 export interface ConnectionHandler {
@@ -57,6 +66,11 @@ export interface ConnectionParams {
   readonly random: RandomSource;
   /** Buffers for joined messages and encoded frames (default: zero-filled arrays). */
   readonly allocate?: Allocate;
+  /** permessage-deflate to offer, and the codec that runs it if the server agrees. */
+  readonly compression?: {
+    readonly settings: DeflateSettings;
+    readonly codec: DeflateCodec;
+  };
 }
 
 /**
@@ -110,6 +124,10 @@ export class ClientConnection {
   #outBytes = 0;
   /** The close payload owed in `closeReceived` and `failing`. */
   #owed: Uint8Array | undefined;
+  /** What compression was offered with, until the handshake says whether it is used. */
+  #compression: ConnectionParams["compression"];
+  /** Compression, once the handshake agreed on it. */
+  #deflate: PerMessageDeflate | undefined;
 
   /**
    * Creates the connection; the upgrade request is the first output.
@@ -121,8 +139,20 @@ export class ClientConnection {
     this.#random = params.random;
     this.#allocate = params.allocate ?? zeroFilled;
     const key = handshakeKey(params.random);
-    this.#parser = new ResponseParser(key, params.subprotocols, params.url.href);
-    const request = new TextEncoder().encode(buildRequest({ ...params, key }));
+    const compression = params.compression;
+    this.#compression = compression;
+    this.#parser = new ResponseParser(
+      key,
+      params.subprotocols,
+      params.url.href,
+      undefined,
+      compression?.settings,
+    );
+    const request = encoder.encode(buildRequest({
+      ...params,
+      key,
+      extensions: compression === undefined ? undefined : deflateOffer(compression.settings),
+    }));
     this.#out.push(request);
     this.#outBytes = request.length;
     this.#decoder = new FrameDecoder(
@@ -169,7 +199,7 @@ export class ClientConnection {
         // The server's code is echoed; a codeless close gets a codeless answer.
         c.#owed = closePayload(code === NO_STATUS ? undefined : code, "");
         c.#state = "closeReceived";
-      } else c.#state = "closed";
+      } else c.#closed();
       c.#handler.remoteClose(code, reason, byServer);
     }
 
@@ -179,7 +209,7 @@ export class ClientConnection {
       if (open) {
         c.#owed = closePayload(error.code, "");
         c.#state = "failing";
-      } else c.#state = "closed";
+      } else c.#closed();
       c.#handler.error(error, open);
     }
   };
@@ -224,11 +254,18 @@ export class ClientConnection {
       if (result.kind === "more") return;
       this.#parser = undefined;
       if (result.kind === "error") {
-        this.#state = "closed";
+        this.#closed();
         this.#handler.error(result.error, false);
         return;
       }
       this.#state = "open";
+      const agreement = result.upgrade.deflate;
+      const compression = this.#compression;
+      if (agreement !== undefined && compression !== undefined) {
+        this.#deflate = new PerMessageDeflate(agreement, compression.settings, compression.codec);
+        this.#decoder.useDeflate(this.#deflate);
+      }
+      this.#compression = undefined;
       this.#handler.opened(result.upgrade);
       // Frames that came with the 101 are the server's first messages.
       const rest = result.upgrade.rest;
@@ -249,7 +286,7 @@ export class ClientConnection {
     if (this.#state !== "closeReceived" && this.#state !== "failing") return false;
     this.#write(CLOSE, this.#owed!);
     this.#owed = undefined;
-    this.#state = "closed";
+    this.#closed();
     return true;
   }
 
@@ -258,12 +295,12 @@ export class ClientConnection {
     if (this.#state === "connecting") {
       const result = this.#parser!.end();
       this.#parser = undefined;
-      this.#state = "closed";
+      this.#closed();
       if (result.kind === "error") this.#handler.error(result.error, false);
       return;
     }
     const state = this.#state;
-    this.#state = "closed";
+    this.#closed();
     this.#owed = undefined;
     // After a close or a violation the end was reported already; while closing it is expected.
     if (state !== "open") return;
@@ -273,15 +310,34 @@ export class ClientConnection {
     );
   }
 
-  /** Queues a text message. Throws unless the connection is open (or owes its close). */
+  /**
+   * Queues a text message, compressed if permessage-deflate is on and it is long enough.
+   * Throws unless the connection is open (or owes its close).
+   */
   sendText(data: string): void {
     this.#checkOpen("text");
+    const deflate = this.#deflate;
+    // Up to 3 UTF-8 bytes per UTF-16 unit: shorter text stays below the threshold.
+    if (deflate !== undefined && data.length * 3 >= deflate.threshold) {
+      const bytes = encoder.encode(data);
+      if (bytes.length >= deflate.threshold) this.#write(TEXT | RSV1, deflate.compress(bytes));
+      else this.#write(TEXT, bytes);
+      return;
+    }
     this.#write(TEXT, data);
   }
 
-  /** Queues a binary message. Throws unless the connection is open (or owes its close). */
+  /**
+   * Queues a binary message, compressed if permessage-deflate is on and it is long enough.
+   * Throws unless the connection is open (or owes its close).
+   */
   sendBinary(data: Uint8Array): void {
     this.#checkOpen("binary");
+    const deflate = this.#deflate;
+    if (deflate !== undefined && data.length >= deflate.threshold) {
+      this.#write(BINARY | RSV1, deflate.compress(data));
+      return;
+    }
     this.#write(BINARY, data);
   }
 
@@ -315,8 +371,24 @@ export class ClientConnection {
         this.sendOwedClose();
         return;
       case "connecting":
-        this.#state = "closed";
+        this.#closed();
     }
+  }
+
+  /**
+   * Releases what the connection holds beyond its own objects (compression's zlib memory): for
+   * a transport whose connection ends without the connection seeing it end (its stream was
+   * dropped). The connection is closed afterwards.
+   */
+  dispose(): void {
+    this.#closed();
+  }
+
+  /** Closes the connection: nothing more is read or written, compression is released. */
+  #closed(): void {
+    this.#state = "closed";
+    this.#compression = undefined;
+    this.#deflate?.close();
   }
 
   #write(opcode: number, payload: Uint8Array | string): void {

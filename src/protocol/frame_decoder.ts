@@ -2,7 +2,9 @@
  * The incremental frame decoder: bytes in, messages and control frames out. A restartable state
  * machine, so a frame split at any byte boundary decodes the same. Text is validated as its
  * bytes arrive; every violation is reported once, with the close code to fail with, and nothing
- * after it is decoded.
+ * after it is decoded. Once permessage-deflate is agreed ({@linkcode FrameDecoder.useDeflate}),
+ * compressed messages are inflated as their bytes arrive, and the message limits apply to what
+ * they inflate to.
  *
  * @module
  */
@@ -16,6 +18,7 @@ import {
 } from "./close_codes.ts";
 import type { ResolvedLimits } from "./limits.ts";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "./opcodes.ts";
+import { type PerMessageDeflate, RSV1 } from "./permessage_deflate.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import { Utf8Validator } from "./utf8.ts";
 import { type Allocate, zeroFilled } from "./allocate.ts";
@@ -94,6 +97,10 @@ export class FrameDecoder {
   #messageSize = 0;
   #fragmentCount = 0;
   #utf8 = new Utf8Validator();
+  /** permessage-deflate, once agreed: RSV1 marks a compressed message. */
+  #deflate: PerMessageDeflate | undefined;
+  /** Whether the message being read is compressed (its bytes in #parts are inflated ones). */
+  #compressed = false;
 
   /**
    * @param limits Receive limits (frame size, message size, fragment count).
@@ -109,6 +116,14 @@ export class FrameDecoder {
   /** Whether decoding ended, after a close frame or a violation. */
   get done(): boolean {
     return this.#state === DONE;
+  }
+
+  /**
+   * Decodes compressed messages from now on (the handshake agreed on permessage-deflate): a
+   * message whose first frame has RSV1 set is inflated through `deflate`.
+   */
+  useDeflate(deflate: PerMessageDeflate): void {
+    this.#deflate = deflate;
   }
 
   /** Decodes the bytes of `chunk`; calls the sink for everything complete. */
@@ -151,12 +166,13 @@ export class FrameDecoder {
     this.#received = 0;
     const opcode = this.#opcode;
     if (opcode < 0x8) {
-      // A data frame: it starts a message unless it continues one, within the limits.
-      if (opcode !== CONTINUATION) this.#startMessage(opcode);
+      // A data frame: it starts a message unless it continues one, within the limits. A
+      // compressed message's size is what it inflates to, counted as it inflates.
+      if (opcode !== CONTINUATION) this.#startMessage(opcode, (src[at] & RSV1) !== 0);
       const limits = this.#limits;
       if (
         length > limits.maxFrameSize ||
-        (this.#messageSize += length) > limits.maxMessageSize ||
+        (!this.#compressed && (this.#messageSize += length) > limits.maxMessageSize) ||
         ++this.#fragmentCount > limits.maxFragments
       ) return this.#overLimit(length);
       this.#text = this.#messageOpcode === TEXT;
@@ -217,10 +233,11 @@ export class FrameDecoder {
   }
 
   /** Starts a message with the data frame just read (`opcode` text or binary). */
-  #startMessage(opcode: number): void {
+  #startMessage(opcode: number, compressed: boolean): void {
     this.#messageOpcode = opcode;
     this.#messageSize = 0;
     this.#fragmentCount = 0;
+    this.#compressed = compressed;
     this.#utf8.reset();
   }
 
@@ -245,9 +262,25 @@ export class FrameDecoder {
     const opcode = b0 & 0x0f;
     this.#fin = (b0 & 0x80) !== 0;
     this.#opcode = opcode;
-    if ((b0 & 0x70) !== 0) {
-      this.#fail(PROTOCOL_ERROR, "The server set reserved bits (RSV) that no extension defines");
-      return false;
+    const rsv = b0 & 0x70;
+    if (rsv !== 0) {
+      // permessage-deflate gives RSV1 a meaning on the first frame of a data message only
+      // (RFC 7692 §6.1); RSV2 and RSV3 have none.
+      if (rsv !== RSV1 || this.#deflate === undefined) {
+        this.#fail(PROTOCOL_ERROR, "The server set reserved bits (RSV) that no extension defines");
+        return false;
+      }
+      if (opcode !== TEXT && opcode !== BINARY) {
+        this.#fail(
+          PROTOCOL_ERROR,
+          opcode === CONTINUATION
+            ? "The server set RSV1 (compressed) on a continuation frame"
+            : `The server set RSV1 (compressed) on a ${
+              opcode >= 0x8 ? "control frame" : "frame with a reserved opcode"
+            }`,
+        );
+        return false;
+      }
     }
     if ((b1 & 0x80) !== 0) {
       this.#fail(PROTOCOL_ERROR, "The server sent a masked frame, which servers must never do");
@@ -306,10 +339,14 @@ export class FrameDecoder {
       this.#state = HEADER;
       return this.#frameDone(control) ? pos + n : -1;
     }
-    // Text fails as soon as an invalid byte arrives, not when the frame ends.
-    if (this.#text && !this.#utf8.push(piece)) return this.#fail(INVALID_DATA, INVALID_TEXT);
-    this.#parts.push(piece);
     this.#received += n;
+    if (this.#compressed) {
+      if (!this.#inflate(piece)) return -1;
+    } else {
+      // Text fails as soon as an invalid byte arrives, not when the frame ends.
+      if (this.#text && !this.#utf8.push(piece)) return this.#fail(INVALID_DATA, INVALID_TEXT);
+      this.#parts.push(piece);
+    }
     if (this.#received < this.#length) return pos + n;
     this.#state = HEADER;
     return this.#frameDone(undefined) ? pos + n : -1;
@@ -333,6 +370,7 @@ export class FrameDecoder {
         return this.#close(payload!);
     }
     if (!this.#fin) return true;
+    if (this.#compressed && !this.#inflate(undefined)) return false;
     const type = this.#messageOpcode;
     const parts = this.#parts;
     const data = parts.length === 0
@@ -353,6 +391,49 @@ export class FrameDecoder {
       sink.text(decoder.decode(data));
     } else sink.binary(data);
     return this.#state !== DONE;
+  }
+
+  /**
+   * Inflates a piece of a compressed message's payload (or, for `undefined`, ends the message)
+   * into #parts, counting what comes out against maxMessageSize and checking text as it comes;
+   * returns false when decoding ended on a violation.
+   */
+  #inflate(piece: Uint8Array | undefined): boolean {
+    const parts = this.#parts;
+    const from = parts.length;
+    const limit = this.#limits.maxMessageSize - this.#messageSize;
+    let n: number;
+    try {
+      n = piece === undefined
+        ? this.#deflate!.finish(limit, parts)
+        : this.#deflate!.inflate(piece, limit, parts);
+    } catch (error) {
+      this.#fail(
+        INVALID_DATA,
+        `The server sent a compressed message that is not valid DEFLATE (${
+          (error as Error).message
+        })`,
+        error,
+      );
+      return false;
+    }
+    if (n > limit) {
+      this.#fail(
+        TOO_BIG,
+        `The server sent a compressed message that inflates to more than ${this.#limits.maxMessageSize} bytes (maxMessageSize)`,
+      );
+      return false;
+    }
+    this.#messageSize += n;
+    if (this.#text) {
+      for (let i = from; i < parts.length; i++) {
+        if (!this.#utf8.push(parts[i])) {
+          this.#fail(INVALID_DATA, INVALID_TEXT);
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   #close(payload: Uint8Array): boolean {
@@ -380,11 +461,13 @@ export class FrameDecoder {
     return false;
   }
 
-  #fail(code: number, message: string): number {
+  #fail(code: number, message: string, cause?: unknown): number {
     this.#state = DONE;
     this.#parts = [];
     this.#control = undefined;
-    this.#sink.error(new ProtocolError(code, message));
+    this.#sink.error(
+      new ProtocolError(code, message, cause === undefined ? undefined : { cause }),
+    );
     return -1;
   }
 }

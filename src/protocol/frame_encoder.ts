@@ -29,7 +29,8 @@ export function headerLength(length: number): number {
  * Encodes one masked client frame. `payload` is copied (and masked) into the result; text is
  * encoded to UTF-8 straight into it.
  *
- * @param opcode The frame opcode (see `opcodes.ts`).
+ * @param opcode The frame opcode (see `opcodes.ts`), with `RSV1` (permessage_deflate.ts) or'd in
+ *   for the first frame of a compressed message.
  * @param payload The payload bytes, or a string to send as UTF-8.
  * @param random Where the 4-byte mask key comes from.
  * @param fin Whether this is the last frame of its message.

@@ -6,6 +6,11 @@
  */
 
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import {
+  acceptDeflate,
+  type DeflateAgreement,
+  type DeflateSettings,
+} from "./permessage_deflate.ts";
 import { base64, sha1 } from "./sha1.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -55,6 +60,8 @@ export interface RequestParams {
   readonly key: string;
   readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly subprotocols: readonly string[];
+  /** The `Sec-WebSocket-Extensions` offer, if any. */
+  readonly extensions?: string;
 }
 
 /**
@@ -74,13 +81,14 @@ export interface RequestParams {
  * ```
  */
 export function buildRequest(params: RequestParams): string {
-  const { url, key, headers, subprotocols } = params;
+  const { url, key, headers, subprotocols, extensions } = params;
   const has = (name: string) => headers.some(([k]) => k.toLowerCase() === name);
   let out = `GET ${url.pathname || "/"}${url.search} HTTP/1.1\r\n`;
   if (!has("host")) out += `Host: ${url.host}\r\n`;
   out += "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
     `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
   if (subprotocols.length > 0) out += `Sec-WebSocket-Protocol: ${subprotocols.join(", ")}\r\n`;
+  if (extensions !== undefined) out += `Sec-WebSocket-Extensions: ${extensions}\r\n`;
   if ((url.username !== "" || url.password !== "") && !has("authorization")) {
     const credentials = `${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`;
     out += `Authorization: Basic ${base64(new TextEncoder().encode(credentials))}\r\n`;
@@ -106,8 +114,10 @@ export interface Upgrade {
   readonly headers: Headers;
   /** The subprotocol the server chose, or `""`. */
   readonly protocol: string;
-  /** The extensions the server chose: always `""`, as the client offers none. */
+  /** The extensions the server chose, as its `Sec-WebSocket-Extensions` header says, or `""`. */
   readonly extensions: string;
+  /** What permessage-deflate agreed on, when the server accepted it. */
+  readonly deflate: DeflateAgreement | undefined;
   /** Bytes that came after the response head: the server's first frames. */
   readonly rest: Uint8Array;
 }
@@ -138,6 +148,7 @@ const MORE: ResponseResult = Object.freeze({ kind: "more" });
 export class ResponseParser {
   #key: string;
   #offered: readonly string[];
+  #deflate: DeflateSettings | undefined;
   #url: string;
   #maxHead: number;
   #bytes: Uint8Array = new Uint8Array(0);
@@ -150,12 +161,20 @@ export class ResponseParser {
    * @param offered The subprotocols that were offered.
    * @param url The URL, for messages.
    * @param maxHead The bound on the status line and headers.
+   * @param deflate The permessage-deflate settings that were offered, if any.
    */
-  constructor(key: string, offered: readonly string[], url: string, maxHead = MAX_RESPONSE_HEAD) {
+  constructor(
+    key: string,
+    offered: readonly string[],
+    url: string,
+    maxHead = MAX_RESPONSE_HEAD,
+    deflate?: DeflateSettings,
+  ) {
     this.#key = key;
     this.#offered = offered;
     this.#url = url;
     this.#maxHead = maxHead;
+    this.#deflate = deflate;
   }
 
   /**
@@ -225,6 +244,9 @@ export class ResponseParser {
     }
     const problem = this.#upgradeProblem(headers);
     if (problem !== undefined) return this.#error(problem, status, headers);
+    const extensions = headers.get("sec-websocket-extensions")?.trim() ?? "";
+    const deflate = acceptDeflate(this.#deflate, extensions);
+    if (typeof deflate === "string") return this.#error(deflate, status, headers);
     this.#done = true;
     this.#bytes = new Uint8Array(0);
     return {
@@ -233,7 +255,8 @@ export class ResponseParser {
         status,
         headers,
         protocol: headers.get("sec-websocket-protocol") ?? "",
-        extensions: "",
+        extensions: deflate === undefined ? "" : extensions,
+        deflate,
         rest,
       },
     };
@@ -282,12 +305,6 @@ export class ResponseParser {
         : `the response's Sec-WebSocket-Accept ${
           JSON.stringify(accept)
         } does not match the key sent`;
-    }
-    const extensions = headers.get("sec-websocket-extensions");
-    if (extensions !== null && extensions.trim() !== "") {
-      return `the server chose the extension ${
-        JSON.stringify(extensions)
-      }, which the client did not offer`;
     }
     const protocol = headers.get("sec-websocket-protocol") ?? "";
     if (protocol !== "" && !this.#offered.includes(protocol)) {

@@ -11,12 +11,14 @@ import type { Frame } from "../vocabulary/frame.ts";
 import { ClientConnection, type ConnectionHandler } from "../protocol/client_connection.ts";
 import type { Upgrade } from "../protocol/handshake.ts";
 import type { Allocate } from "../protocol/allocate.ts";
+import type { DeflateCodec } from "../protocol/deflate_codec.ts";
 import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
 import { Heartbeat, type HeartbeatHost } from "./_heartbeat.ts";
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 import { WrittenQueue } from "./_written_queue.ts";
+import { nodeZlibCodec } from "./_deflate_codec.ts";
 import type { ResolvedTls } from "./tls.ts";
 import type { Connector, ConnectParams, Transport, TransportEvents, Written } from "./transport.ts";
 import { proxyFor } from "./proxy.ts";
@@ -75,18 +77,19 @@ const dial: Dialer = async (target, events, signal) => {
 };
 
 /**
- * Creates a socket connector. Tests inject the random source (mask keys, handshake keys) and
- * the dialer.
+ * Creates a socket connector. Tests inject the random source (mask keys, handshake keys), the
+ * dialer, and the codec compression runs on (`undefined` from it: no compression is offered).
  */
 export function createSocketConnector(
   random: RandomSource = defaultRandom,
   dialer: Dialer = dial,
+  deflateCodec: () => DeflateCodec | undefined = nodeZlibCodec,
 ): Connector {
   return {
     name: "socket",
     capabilities: { controlFrames: true },
     connect(params: ConnectParams, events: TransportEvents): Transport {
-      return new SocketTransport(params, events, random, dialer);
+      return new SocketTransport(params, events, random, dialer, deflateCodec);
     },
   };
 }
@@ -153,6 +156,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     events: TransportEvents,
     random: RandomSource,
     dialer: Dialer,
+    deflateCodec: () => DeflateCodec | undefined,
   ) {
     const url = params.url;
     this.#url = url;
@@ -165,6 +169,9 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
       this.#probeTag = readUint32(tag, 0);
     }
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    // Compression is offered when asked for and this runtime can run it.
+    const settings = params.compression;
+    const codec = settings === undefined ? undefined : deflateCodec();
     this.#conn = new ClientConnection({
       url,
       headers: params.headers,
@@ -172,6 +179,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
       limits: params.limits ?? DEFAULT_LIMITS,
       random,
       allocate: bunAllocate,
+      compression: codec === undefined ? undefined : { settings: settings!, codec },
     }, this);
     // A proxy setting that cannot be honoured fails the connection like a failed dial.
     let dialing: Promise<ByteStream>;
@@ -598,6 +606,8 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     if (this.#isDone) return;
     this.#isDone = true;
     this.#stopHeartbeat();
+    // Compression's zlib memory goes with the stream, however the connection ended.
+    this.#conn.dispose();
     clearTimeout(this.#timer);
     clearTimeout(this.#graceTimer);
     this.#timer = this.#graceTimer = undefined;

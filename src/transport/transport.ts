@@ -22,6 +22,7 @@
 import type { ConnectInfo } from "../vocabulary/connect_info.ts";
 import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import type { ResolvedLimits } from "../protocol/limits.ts";
+import type { DeflateSettings } from "../protocol/permessage_deflate.ts";
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 import type { ResolvedTls } from "./tls.ts";
 import type { ProxySetting } from "./proxy.ts";
@@ -85,6 +86,8 @@ export interface ConnectParams {
   readonly proxy?: ProxySetting;
   /** The heartbeat, when it is on. */
   readonly heartbeat?: ResolvedHeartbeat;
+  /** permessage-deflate to offer (socket transport); none when undefined. */
+  readonly compression?: DeflateSettings;
 }
 
 /** One connection. */

@@ -466,6 +466,76 @@ const REFUSALS: Refusal[] = [
         /expected name to be a non-empty string, a symbol, \{ global: string \} or \{ via: registry, key \}/,
     })),
   {
+    what: 'compression "yes"',
+    options: (u) => ({ url: u, compression: "yes" }),
+    error: TypeError,
+    message: /"compression" must be true, false or an object, got "yes"/,
+  },
+  {
+    what: "compression null",
+    options: (u) => ({ url: u, compression: null }),
+    error: TypeError,
+    message: /"compression" must be true, false or an object, got null/,
+  },
+  {
+    what: "an unknown compression option",
+    options: (u) => ({ url: u, compression: { memLevel: 9 } }),
+    error: TypeError,
+    message: /the compression option "memLevel" is unknown/,
+  },
+  {
+    what: "a misspelt window size",
+    options: (u) => ({ url: u, compression: { maxWindowBits: 10 } }),
+    error: TypeError,
+    message:
+      /"maxWindowBits" is unknown \(window sizes are "serverMaxWindowBits" and "clientMaxWindowBits"\)/,
+  },
+  {
+    what: "the perMessageDeflate option of npm:ws",
+    options: (u) => ({ url: u, perMessageDeflate: true }),
+    error: TypeError,
+    message: /the option "perMessageDeflate" is unknown \(did you mean "compression"\?\)/,
+  },
+  ...(["serverNoContextTakeover", "clientNoContextTakeover"] as const).map((key): Refusal => ({
+    what: `compression.${key} 1`,
+    options: (u) => ({ url: u, compression: { [key]: 1 } }),
+    error: TypeError,
+    message: new RegExp(`"compression\\.${key}" must be a boolean, got 1`),
+  })),
+  ...([
+    ["serverMaxWindowBits", 7],
+    ["serverMaxWindowBits", 16],
+    ["clientMaxWindowBits", 9.5],
+    ["clientMaxWindowBits", 0],
+    ["level", -1],
+    ["level", 10],
+  ] as const).map(([key, value]): Refusal => ({
+    what: `compression.${key} ${value}`,
+    options: (u) => ({ url: u, compression: { [key]: value } }),
+    error: RangeError,
+    message: new RegExp(
+      `"compression\\.${key}" must be a whole number from \\d+ to \\d+, got ${value}`,
+    ),
+  })),
+  ...([["clientMaxWindowBits", "15"], ["level", NaN]] as const).map(([key, value]): Refusal => ({
+    what: `compression.${key} ${String(value)}`,
+    options: (u) => ({ url: u, compression: { [key]: value } }),
+    error: TypeError,
+    message: new RegExp(`"compression\\.${key}" must be a number`),
+  })),
+  {
+    what: "a negative compression threshold",
+    options: (u) => ({ url: u, compression: { threshold: -1 } }),
+    error: RangeError,
+    message: /"compression\.threshold" must be a whole number of 0 or more/,
+  },
+  {
+    what: "a compression threshold that is a string",
+    options: (u) => ({ url: u, compression: { threshold: "1k" } }),
+    error: TypeError,
+    message: /"compression\.threshold" must be a number, got "1k"/,
+  },
+  {
     what: 'heartbeat "on"',
     options: (u) => ({ url: u, heartbeat: "on" }),
     error: TypeError,
@@ -722,6 +792,34 @@ Deno.test("options: subprotocols and closeTimeout reach the transport; Infinity 
   assert.deepEqual(p.subprotocols, ["chat", "v2.json"]);
   assert.equal(p.closeTimeout, 1234);
   assert.equal((await paramsFor({ url: URL_OK, closeTimeout: Infinity })).closeTimeout, Infinity);
+});
+
+Deno.test("options: compression reaches the transport: on by default and with true, off with false, settings filled in", async () => {
+  const defaults = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: undefined,
+    clientMaxWindowBits: undefined,
+    threshold: 1024,
+    level: 1,
+  };
+  assert.deepEqual((await paramsFor({ url: URL_OK })).compression, defaults);
+  assert.deepEqual((await paramsFor({ url: URL_OK, compression: true })).compression, defaults);
+  assert.equal((await paramsFor({ url: URL_OK, compression: false })).compression, undefined);
+  assert.deepEqual((await paramsFor({ url: URL_OK, compression: {} })).compression, defaults);
+  const all = {
+    serverNoContextTakeover: true,
+    clientNoContextTakeover: true,
+    serverMaxWindowBits: 8,
+    clientMaxWindowBits: 15,
+    threshold: 0,
+    level: 9,
+  };
+  assert.deepEqual((await paramsFor({ url: URL_OK, compression: all })).compression, all);
+  assert.deepEqual(
+    (await paramsFor({ url: URL_OK, compression: { threshold: Infinity, level: 0 } })).compression,
+    { ...defaults, threshold: Infinity, level: 0 },
+  );
 });
 
 Deno.test("options: defaults and boundary values are accepted", async () => {

@@ -28,6 +28,8 @@ Deno.test("auto: plain options and callbacks use the socket transport where ther
   assert.equal(await transportOf({}), "socket");
   assert.equal(await transportOf({ transport: "auto", subprotocols: ["chat"] }), "socket");
   assert.equal(await transportOf({ headers: { authorization: "Bearer x" } }), "socket");
+  assert.equal(await transportOf({ compression: true }), "socket");
+  assert.equal(await transportOf({ compression: false }), "socket");
 });
 
 Deno.test('transport: "web" in a runtime without a global WebSocket is refused at start; "auto" takes the socket transport', async () => {
@@ -45,9 +47,10 @@ Deno.test('transport: "web" in a runtime without a global WebSocket is refused a
   }
 });
 
-Deno.test("auto: a handlePing callback, limits or TLS settings choose the socket transport", async () => {
+Deno.test("auto: a handlePing callback, limits, compression settings or TLS settings choose the socket transport", async () => {
   assert.equal(await transportOf({}, pinger), "socket");
   assert.equal(await transportOf({ limits: { maxMessageSize: 1024 } }), "socket");
+  assert.equal(await transportOf({ compression: { threshold: 0 } }), "socket");
   assert.equal(
     await transportOf({ transportOptions: { tls: { minVersion: "TLSv1.3" } } }),
     "socket",
@@ -62,6 +65,12 @@ Deno.test('transport: "socket" and "web" are used as asked', async () => {
 for (
   const [what, options, callbacks, pattern] of [
     ["limits", { limits: { maxFrameSize: 10 } }, {}, /cannot honour limits/],
+    [
+      "compression settings",
+      { compression: { level: 9 } },
+      {},
+      /cannot honour compression settings/,
+    ],
     ["TLS settings", { transportOptions: { tls: { ca: PEM } } }, {}, /transportOptions\.tls/],
     ["a handlePing callback", {}, pinger, /a handlePing callback/],
   ] as const

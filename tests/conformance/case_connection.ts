@@ -2,7 +2,10 @@
 // case says, how it says), reads the client's frames the way Autobahn's server protocol does
 // (masking, reserved bits and opcodes, fragmentation, UTF-8, close codes), keeps the facts the
 // verdict rests on (who closed first, whether a close frame came back, the client's close code,
-// who dropped TCP), and judges the case with the suite's rules once TCP is gone.
+// who dropped TCP), and judges the case with the suite's rules once TCP is gone. Once
+// permessage-deflate is agreed, it compresses what the case sends compressed and inflates what
+// the client sends compressed (RSV1 on a message's first frame), in order, with node:zlib's
+// streams (deflate_peer.ts).
 
 import type { Socket } from "node:net";
 import { setImmediate } from "node:timers";
@@ -16,6 +19,8 @@ import type {
   SendSpec,
   Verdict,
 } from "./case_types.ts";
+import type { DeflateParams } from "./deflate_negotiation.ts";
+import { PeerCompressor, PeerDecompressor } from "./deflate_peer.ts";
 import {
   BINARY,
   bytesOf,
@@ -129,6 +134,15 @@ export class CaseConnection implements CaseApi {
   readonly #agent: string;
   readonly #number: number;
   readonly #done: (result: CaseResult) => void;
+  readonly deflate: DeflateParams | undefined;
+  #compressor: PeerCompressor | undefined;
+  #decompressor: PeerDecompressor | undefined;
+  /** Compressed messages to send, in order, each once compressed. */
+  #outbound: Promise<void> = Promise.resolve();
+  /** Messages from the client, handled in order, each once inflated. */
+  #inbound: Promise<void> = Promise.resolve();
+  /** Whether the message being reassembled is compressed. */
+  #fragmentCompressed = false;
   #reader = new FrameReader();
   readonly #expected = new Map<Behavior, CaseEvent[]>();
   #expectedClose: ExpectedClose | undefined;
@@ -161,7 +175,14 @@ export class CaseConnection implements CaseApi {
   constructor(
     socket: Socket,
     def: CaseDef,
-    options: { scale: Scale; agent: string; number: number; done: (r: CaseResult) => void },
+    options: {
+      scale: Scale;
+      agent: string;
+      number: number;
+      done: (r: CaseResult) => void;
+      /** What permessage-deflate agreed on, if it did. */
+      deflate?: DeflateParams;
+    },
   ) {
     this.#socket = socket;
     this.#def = def;
@@ -169,6 +190,7 @@ export class CaseConnection implements CaseApi {
     this.#agent = options.agent;
     this.#number = options.number;
     this.#done = options.done;
+    this.deflate = options.deflate;
   }
 
   /** Starts the case; `early` are bytes the client sent right behind its upgrade request. */
@@ -281,6 +303,39 @@ export class CaseConnection implements CaseApi {
 
   onMessage(handler: (data: Uint8Array, binary: boolean) => void): void {
     this.#messageHandler = handler;
+  }
+
+  sendCompressed(opcode: number, payload: Uint8Array, fragmentSize: number): void {
+    const d = this.deflate;
+    if (d === undefined) throw new Error("permessage-deflate was not agreed");
+    this.#compressor ??= new PeerCompressor(d.serverMaxWindowBits, d.serverNoContextTakeover);
+    // Compressions queue up in the compressor; their frames go out in the same order.
+    const compressed = this.#compressor.compress(payload);
+    compressed.catch(() => {});
+    this.#outbound = this.#outbound.then(async () => {
+      let bytes: Uint8Array;
+      try {
+        bytes = await compressed;
+      } catch (error) {
+        this.note(`compressing a message failed: ${error}`);
+        this.#fail(GOING_AWAY, "Going Away");
+        return;
+      }
+      if (this.#state !== "open") return;
+      // autobahn-python's sendMessage: the compressed payload, auto-fragmented, RSV1 first.
+      if (fragmentSize <= 0 || bytes.length <= fragmentSize) {
+        this.sendFrame({ opcode, payload: bytes, rsv: 4 });
+        return;
+      }
+      for (let at = 0; at < bytes.length; at += fragmentSize) {
+        this.sendFrame({
+          opcode: at === 0 ? opcode : CONTINUATION,
+          payload: bytes.subarray(at, at + fragmentSize),
+          fin: at + fragmentSize >= bytes.length,
+          rsv: at === 0 ? 4 : 0,
+        });
+      }
+    });
   }
 
   // -- Writing ----------------------------------------------------------------------------------
@@ -408,7 +463,17 @@ export class CaseConnection implements CaseApi {
    * never seen.
    */
   #onFrame(f: ClientFrame): void {
-    if (f.rsv !== 0) this.#violation(`RSV = ${f.rsv} and no extension negotiated`);
+    if (f.rsv !== 0) {
+      // permessage-deflate: RSV1 on the first frame of a data message only.
+      const deflate = this.deflate !== undefined && f.rsv === 4;
+      if (!deflate || (f.opcode !== TEXT && f.opcode !== BINARY)) {
+        this.#violation(
+          deflate
+            ? `compressed flag (RSV1) on a frame with opcode ${f.opcode}`
+            : `RSV = ${f.rsv} and no extension negotiated`,
+        );
+      }
+    }
     if (!f.masked) this.#violation("unmasked client to server frame");
     if (f.opcode >= 8) {
       if (!f.fin) this.#violation("fragmented control frame");
@@ -435,6 +500,7 @@ export class CaseConnection implements CaseApi {
     if (this.#fragments === undefined) {
       this.#fragments = [];
       this.#fragmentBinary = f.opcode !== TEXT;
+      this.#fragmentCompressed = f.rsv === 4 && this.deflate !== undefined;
     }
     if (!this.#failedByMe) this.#fragments.push(f.payload);
     if (!f.fin) return;
@@ -443,6 +509,35 @@ export class CaseConnection implements CaseApi {
     if (this.#failedByMe) return;
     const data = parts.length === 1 ? parts[0] : joinAll(parts);
     const binary = this.#fragmentBinary;
+    const d = this.deflate;
+    if (d === undefined) {
+      this.#onMessage(data, binary);
+      return;
+    }
+    // With compression, messages are handled in order, each once inflated.
+    let inflated: Promise<Uint8Array> | undefined;
+    if (this.#fragmentCompressed) {
+      this.#decompressor ??= new PeerDecompressor(d.clientMaxWindowBits, d.clientNoContextTakeover);
+      inflated = this.#decompressor.decompress(data);
+      inflated.catch(() => {});
+    }
+    this.#inbound = this.#inbound.then(async () => {
+      let message = data;
+      if (inflated !== undefined) {
+        try {
+          message = await inflated;
+        } catch (error) {
+          this.note(`the client sent a compressed message that does not inflate: ${error}`);
+          this.#fail(INVALID_PAYLOAD, "invalid compressed message");
+          return;
+        }
+      }
+      if (!this.#finished && !this.#failedByMe) this.#onMessage(message, binary);
+    });
+  }
+
+  /** A whole message from the client (inflated). */
+  #onMessage(data: Uint8Array, binary: boolean): void {
     if (!binary && !validUtf8(data)) {
       this.#fail(INVALID_PAYLOAD, "invalid UTF-8 in text message");
       return;
@@ -501,6 +596,8 @@ export class CaseConnection implements CaseApi {
     this.#state = "closed";
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
+    this.#compressor?.close();
+    this.#decompressor?.close();
     if (!this.#wasClean && this.#wasNotCleanReason === null && !this.#droppedByMe) {
       this.#wasNotCleanReason = "peer dropped the TCP connection without previous WebSocket " +
         "closing handshake";

@@ -1,13 +1,15 @@
 // How the fuzzing server plays a case of cases.ts on one connection: a scripted case sets its
 // expectations, then runs its steps in order (a wait defers the rest); an echo case (group 9)
-// sends its payload, judges the echo's type and length itself, and closes. Verdict rules are
-// applied once the connection is gone.
+// sends its payload, judges the echo's type and length itself, and closes; a compression case
+// (groups 12, 13) sends compressed messages one after the other and judges each echo. Verdict
+// rules are applied once the connection is gone.
 
 import type {
   AutobahnCase,
   Behavior,
   CaseApi,
   CaseDef,
+  DeflateCase,
   EchoCase,
   ScriptedCase,
   Step,
@@ -15,13 +17,14 @@ import type {
   VerdictRule,
 } from "./case_types.ts";
 import { repeatTo } from "./cases.ts";
+import { deflateDataSets, deflateMessage } from "./deflate_data.ts";
 import { BINARY, TEXT } from "./wire.ts";
 
 const NORMAL = 1000;
 
 /** The server's side of `c`. */
 export function serverCase(c: AutobahnCase): CaseDef {
-  return c.kind === "echo" ? echoCase(c) : scriptedCase(c);
+  return c.kind === "echo" ? echoCase(c) : c.kind === "deflate" ? deflateCase(c) : scriptedCase(c);
 }
 
 const RULES: Readonly<Record<VerdictRule, (v: Verdict) => void>> = {
@@ -153,6 +156,62 @@ function roundTrips(api: CaseApi, c: EchoCase): void {
       api.sendClose(NORMAL);
     }
   });
+}
+
+/** Messages a compression case sends: the suite's 1000, or 1/100 of them unless `full`. */
+export function deflateCount(c: DeflateCase, full: boolean): number {
+  return full ? c.count : Math.max(1, Math.floor(c.count / 100));
+}
+
+/** case12_x_x.py: compressed messages, each sent once the last one's echo came back. */
+function deflateCase(c: DeflateCase): CaseDef {
+  return {
+    id: c.id,
+    description: c.description,
+    expectation: c.expectation,
+    reportTime: true,
+    deflate: c.accept,
+    open(api) {
+      api.expectClose({ closedByMe: true, closeCode: [NORMAL], requireClean: true });
+      if (api.deflate === undefined) {
+        api.judge("UNIMPLEMENTED", "permessage-deflate was not agreed.");
+        api.sendClose(NORMAL);
+        return;
+      }
+      const data = deflateDataSets().get(c.data)!;
+      const total = deflateCount(c, api.scale.full);
+      let count = 0;
+      let expected: Uint8Array = new Uint8Array(0);
+      const sendOne = () => {
+        expected = deflateMessage(data.bytes, c.length, count++);
+        api.sendCompressed(data.binary ? BINARY : TEXT, expected, c.fragmentSize);
+      };
+      api.judge("FAILED", `Case did not finish within ${c.waitSeconds} seconds.`);
+      api.closeAfter(c.waitSeconds);
+      api.onMessage((message, binary) => {
+        if (binary !== data.binary) {
+          api.judge(
+            "FAILED",
+            `Echo'ed message type differs from what I sent (got binary ${binary}, expected ` +
+              `binary ${data.binary}).`,
+          );
+        } else if (message.length !== c.length) {
+          api.judge(
+            "FAILED",
+            `Echo'ed message length differs from what I sent (got length ${message.length}, ` +
+              `expected length ${c.length}).`,
+          );
+        } else if (!sameBytes(message, expected)) {
+          api.judge("FAILED", "Echo'ed message contents differs from what I sent.");
+        } else if (count < total) {
+          sendOne();
+          return;
+        } else api.judge("OK", "Ok, received all echo'ed messages in time.");
+        api.sendClose(NORMAL);
+      });
+      sendOne();
+    },
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

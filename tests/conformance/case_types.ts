@@ -3,6 +3,8 @@
 // and the operations the server performs on one connection to run it (the server's side of
 // Autobahn's fuzzing protocol). The cases themselves are in cases.ts.
 
+import type { DeflateData } from "./deflate_data.ts";
+import type { DeflateAccept, DeflateParams } from "./deflate_negotiation.ts";
 import type { FrameSpec } from "./wire.ts";
 
 /** Autobahn's `behavior` verdicts. */
@@ -130,8 +132,32 @@ export interface EchoCase {
   readonly waitSeconds: number;
 }
 
+/**
+ * A compression case (groups 12 and 13, case12_x_x.py): once permessage-deflate is agreed (by
+ * the case's accept rule), `count` compressed messages of `length` bytes from a data set, each
+ * sent once the last came back, judged on each echo's type, length and content and timed; without
+ * compression, UNIMPLEMENTED. The fuzzing server sends 1/100 of `count` unless it runs `full`.
+ */
+export interface DeflateCase {
+  readonly kind: "deflate";
+  readonly id: string;
+  readonly description: string;
+  readonly expectation: string;
+  /** The data set the messages are slices of (deflate_data.ts). */
+  readonly data: DeflateData["name"];
+  /** Each message's length in octets. */
+  readonly length: number;
+  readonly count: number;
+  /** Each compressed message is sent in frames of this many octets (0: one frame). */
+  readonly fragmentSize: number;
+  /** How the server answers the client's offers. */
+  readonly accept: DeflateAccept;
+  /** The case's time limit (WAITSECS), in seconds. */
+  readonly waitSeconds: number;
+}
+
 /** An Autobahn client case, as cases.ts defines it. */
-export type AutobahnCase = ScriptedCase | EchoCase;
+export type AutobahnCase = ScriptedCase | EchoCase | DeflateCase;
 
 /** What a case can do while it runs (the server side of one connection). */
 export interface CaseApi {
@@ -169,6 +195,13 @@ export interface CaseApi {
   note(text: string): void;
   /** Replaces the default handling of messages (record, then close when done) for this run. */
   onMessage(handler: (data: Uint8Array, binary: boolean) => void): void;
+  /** What permessage-deflate agreed on, if it did: messages from the client are inflated. */
+  readonly deflate: DeflateParams | undefined;
+  /**
+   * Sends a message compressed (after whatever was sent before it), in frames of
+   * `fragmentSize` octets of the compressed payload (0: one frame), RSV1 on the first.
+   */
+  sendCompressed(opcode: number, payload: Uint8Array, fragmentSize: number): void;
 }
 
 /** The verdict of a case, as Autobahn reports it. */
@@ -189,6 +222,8 @@ export interface CaseDef {
   readonly suppressClose?: boolean;
   /** The duration is part of the result (group 9). */
   readonly reportTime?: boolean;
+  /** How the server answers permessage-deflate offers (groups 12, 13); none without it. */
+  readonly deflate?: DeflateAccept;
   /** Runs once the WebSocket is open. */
   open(api: CaseApi): void;
   /** Adjusts the verdict once the connection is gone. */

@@ -1,5 +1,6 @@
-// The Autobahn|Testsuite client cases of groups 1-7, 9 and 10, in the suite's order, written once
-// from the suite's case sources (autobahntestsuite/case/*.py) and RFC 6455: what the fuzzing
+// The Autobahn|Testsuite client cases of groups 1-7, 9, 10, 12 and 13, in the suite's order,
+// written once from the suite's case sources (autobahntestsuite/case/*.py), RFC 6455 and RFC 7692:
+// what the fuzzing
 // server sends, how it chops it and when, which events and close it expects, and (`fails`) where
 // a strict client fails the connection. Two drivers read them: the fuzzing server
 // (case_script.ts, against real clients over TCP) and the sans-I/O replay against
@@ -9,6 +10,7 @@ import type {
   AutobahnCase,
   Behavior,
   CaseEvent,
+  DeflateCase,
   EchoCase,
   ExpectedClose,
   ScriptedCase,
@@ -18,6 +20,8 @@ import type {
   VerdictRule,
 } from "./case_types.ts";
 import { KOSME, utf8TestSequences } from "./utf8_sequences.ts";
+import type { DeflateData } from "./deflate_data.ts";
+import type { DeflateAccept } from "./deflate_negotiation.ts";
 import { BINARY, bytesOf, CLOSE, CONTINUATION, hex, join, PING, PONG, TEXT } from "./wire.ts";
 
 export { KOSME };
@@ -933,6 +937,97 @@ add({
   expected: { OK: [message("*".repeat(65536))] },
   close: CLOSES_NORMALLY,
 });
+
+// ---------------------------------------------------------------------------------------------
+// 12 and 13 WebSocket Compression (permessage-deflate, RFC 7692; case12_x_x.py)
+
+/** case12_x_x.py's MSG_SIZES: (payload length, message count, WAITSECS, auto-fragment size). */
+const MSG_SIZES: ReadonlyArray<readonly [number, number, number, number]> = [
+  [16, 1000, 60, 0],
+  [64, 1000, 60, 0],
+  [256, 1000, 120, 0],
+  [1024, 1000, 240, 0],
+  [4096, 1000, 480, 0],
+  [8192, 1000, 480, 0],
+  [16384, 1000, 480, 0],
+  [32768, 1000, 480, 0],
+  [65536, 1000, 480, 0],
+  [131072, 1000, 480, 0],
+  [8192, 1000, 480, 256],
+  [16384, 1000, 480, 256],
+  [32768, 1000, 480, 256],
+  [65536, 1000, 480, 256],
+  [131072, 1000, 480, 256],
+  [131072, 1000, 480, 1024],
+  [131072, 1000, 480, 4096],
+  [131072, 1000, 480, 32768],
+];
+
+const deflateCase = (
+  id: string,
+  data: DeflateData["name"],
+  [length, count, waitSeconds, fragmentSize]: readonly [number, number, number, number],
+  accept: DeflateAccept,
+  offers: string,
+) =>
+  cases.push(
+    {
+      kind: "deflate",
+      id,
+      description: `Send ${count} compressed messages each of payload size ${length}, ` +
+        `auto-fragment to ${fragmentSize} octets. ${offers}`,
+      expectation: `Receive echo'ed messages (with payload as sent). Timeout case after ` +
+        `${waitSeconds} secs.`,
+      data,
+      length,
+      count,
+      fragmentSize,
+      accept,
+      waitSeconds,
+    } satisfies DeflateCase,
+  );
+
+// 12.1-12.5: the data sets in the suite's order (Python 2's order of its dict), the default
+// offer, accepted as it is.
+for (
+  const [j, data] of (["json_data1", "lena512", "gutenberg_faust", "html_data1", "ooms"] as const)
+    .entries()
+) {
+  for (const [i, size] of MSG_SIZES.entries()) {
+    deflateCase(
+      `12.${j + 1}.${i + 1}`,
+      data,
+      size,
+      [[false, 0]],
+      "Use default permessage-deflate offer.",
+    );
+  }
+}
+
+// 13.1-13.7: the JSON data set, the server's accept rules accept1 to accept7 (each one
+// [requestNoContextTakeover, requestMaxWindowBits] choice after the other), and the client
+// offers the suite pairs them with when it tests servers.
+const ACCEPTS: ReadonlyArray<readonly [DeflateAccept, string]> = [
+  [[[false, 0]], "[(False, 0)]"],
+  [[[true, 0]], "[(True, 0)]"],
+  [[[false, 8]], "[(False, 8)]"],
+  [[[false, 15]], "[(False, 15)]"],
+  [[[true, 8]], "[(True, 8)]"],
+  [[[true, 15]], "[(True, 15)]"],
+  [[[true, 8], [true, 0], [false, 0]], "[(True, 8), (True, 0), (False, 0)]"],
+];
+for (const [j, [accept, choices]] of ACCEPTS.entries()) {
+  for (const [i, size] of MSG_SIZES.entries()) {
+    deflateCase(
+      `13.${j + 1}.${i + 1}`,
+      "json_data1",
+      size,
+      accept,
+      `Use permessage-deflate client offers (requestNoContextTakeover, requestMaxWindowBits): ` +
+        `${choices}`,
+    );
+  }
+}
 
 /** Every case, in the suite's order. */
 export const CASES: readonly AutobahnCase[] = cases;

@@ -1,7 +1,8 @@
-// The conformance gate: the Autobahn client cases (groups 1-7, 9, 10; group 9 and the delays
-// scaled down) against Parley's six clients (socket and web transport on Deno, Node and Bun),
-// through the same runner and parallelism as `deno run -A tests/conformance/run.ts`, writing the
-// same Markdown report. FAILED, WRONG CODE or UNCLEAN fail the test for the socket transport only;
+// The conformance gate: the Autobahn client cases (groups 1-7, 9, 10, 12, 13; groups 9, 12, 13
+// and the delays scaled down) against Parley's six clients (socket and web transport on Deno, Node
+// and Bun), through the same runner and parallelism as `deno run -A tests/conformance/run.ts`,
+// writing the same Markdown report. FAILED, WRONG CODE, UNCLEAN or UNIMPLEMENTED (compression not
+// agreed) fail the test for the socket transport only;
 // the web transports' verdicts (they depend on each runtime's WebSocket) are printed, not gated.
 // A missing case fails the test for any client.
 

@@ -2,6 +2,7 @@
 //   GET /getCaseCount                 a text message with the number of cases, then a close
 //   GET /getCaseInfo?case=N           a text message {"id", "description"}, then a close
 //   GET /runCase?case=N&agent=A       runs case N (1-based, in the suite's order) against agent A
+//                                     (the compression cases answer a permessage-deflate offer)
 //   GET /updateReports?agent=A        writes index.json and the case reports, then closes
 // It has no WebSocket library: every octet it sends is the case's (see case_connection.ts).
 
@@ -11,6 +12,7 @@ import { CaseConnection, type CaseResult } from "./case_connection.ts";
 import type { CaseDef, Scale } from "./case_types.ts";
 import { selectCases } from "./cases.ts";
 import { serverCase } from "./case_script.ts";
+import { type DeflateParams, negotiateDeflate } from "./deflate_negotiation.ts";
 import { writeReports } from "./reports.ts";
 import { CLOSE, closePayload, encodeFrame, FrameReader, TEXT } from "./wire.ts";
 
@@ -58,48 +60,68 @@ export async function startFuzzingServer(options: FuzzingServerOptions): Promise
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => {/* the close event follows */});
-    readHandshake(socket, (path, early) => {
+    readHandshake(socket, (path, headers): Route => {
       const url = new URL(path, "ws://fuzzing.invalid");
       switch (url.pathname) {
         case "/getCaseCount":
-          serve(socket, String(cases.length));
-          return;
+          return { opened: () => serve(socket, String(cases.length)) };
         case "/getCaseInfo": {
           const def = cases[Number(url.searchParams.get("case")) - 1];
-          serve(
-            socket,
-            def ? JSON.stringify({ id: def.id, description: def.description }) : "null",
-          );
-          return;
+          return {
+            opened: () =>
+              serve(
+                socket,
+                def ? JSON.stringify({ id: def.id, description: def.description }) : "null",
+              ),
+          };
         }
         case "/updateReports":
-          void write().then(() => serve(socket), (e) => {
-            console.error("writing the reports failed:", e);
-            serve(socket);
-          });
-          return;
+          return {
+            opened: () =>
+              void write().then(() => serve(socket), (e) => {
+                console.error("writing the reports failed:", e);
+                serve(socket);
+              }),
+          };
         case "/runCase": {
           const n = Number(url.searchParams.get("case"));
           const agent = url.searchParams.get("agent") ?? "unknown";
           const def = Number.isInteger(n) ? cases[n - 1] : undefined;
-          if (!def) {
-            serve(socket);
-            return;
+          if (!def) return { opened: () => serve(socket) };
+          // The compression cases answer the client's permessage-deflate offer by their rule.
+          let deflate: DeflateParams | undefined;
+          let extensions: string | undefined;
+          if (def.deflate !== undefined) {
+            const negotiation = negotiateDeflate(
+              headers.get("sec-websocket-extensions"),
+              def.deflate,
+            );
+            if (negotiation.kind === "invalid") {
+              return { refuse: `invalid permessage-deflate offer: ${negotiation.why}` };
+            }
+            if (negotiation.kind === "accepted") {
+              deflate = negotiation.params;
+              extensions = negotiation.response;
+            }
           }
-          new CaseConnection(socket, def, {
-            scale: options.scale,
-            agent,
-            number: n,
-            done: (r) => {
-              let byCase = results.get(agent);
-              if (!byCase) results.set(agent, byCase = new Map());
-              byCase.set(def.id, r);
-            },
-          }).start(early);
-          return;
+          return {
+            extensions,
+            opened: (early) =>
+              new CaseConnection(socket, def, {
+                scale: options.scale,
+                agent,
+                number: n,
+                deflate,
+                done: (r) => {
+                  let byCase = results.get(agent);
+                  if (!byCase) results.set(agent, byCase = new Map());
+                  byCase.set(def.id, r);
+                },
+              }).start(early),
+          };
         }
         default:
-          serve(socket);
+          return { opened: () => serve(socket) };
       }
     });
   });
@@ -125,8 +147,21 @@ export async function startFuzzingServer(options: FuzzingServerOptions): Promise
   };
 }
 
-/** Reads the upgrade request, answers 101 (or 400), then calls `upgraded`. */
-function readHandshake(socket: Socket, upgraded: (path: string, early: Uint8Array) => void): void {
+/** How the server answers an upgrade request. */
+interface Route {
+  /** The Sec-WebSocket-Extensions of the 101, if any. */
+  readonly extensions?: string;
+  /** Answers 400 with this reason instead of 101. */
+  readonly refuse?: string;
+  /** Runs once the 101 is written; `early` are the bytes that came right behind the request. */
+  readonly opened?: (early: Uint8Array) => void;
+}
+
+/** Reads the upgrade request, answers 101 (or 400) as `route` says, then runs the route. */
+function readHandshake(
+  socket: Socket,
+  route: (path: string, headers: Map<string, string>) => Route,
+): void {
   let head = new Uint8Array(0);
   const onData = (chunk: Uint8Array) => {
     const next = new Uint8Array(head.length + chunk.length);
@@ -158,12 +193,22 @@ function readHandshake(socket: Socket, upgraded: (path: string, early: Uint8Arra
       socket.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
       return;
     }
+    const r = route(path, headers);
+    if (r.refuse !== undefined) {
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\nContent-Length: ${r.refuse.length}\r\nConnection: close` +
+          `\r\n\r\n${r.refuse}`,
+      );
+      return;
+    }
     const accept = createHash("sha1").update(key + GUID).digest("base64");
     socket.write(
       "HTTP/1.1 101 Switching Protocols\r\nServer: parley-fuzzingserver\r\nUpgrade: websocket\r\n" +
-        `Connection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        `Connection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n` +
+        (r.extensions === undefined ? "" : `Sec-WebSocket-Extensions: ${r.extensions}\r\n`) +
+        "\r\n",
     );
-    upgraded(path, early);
+    r.opened?.(early);
   };
   socket.on("data", onData);
 }

@@ -9,9 +9,12 @@ export function caseStatus(e: Pick<IndexEntry, "behavior" | "behaviorClose">): s
   return e.behavior !== "OK" ? e.behavior : e.behaviorClose;
 }
 
-/** Whether an entry fails the gate (FAILED, WRONG CODE or UNCLEAN anywhere). */
+/**
+ * Whether an entry fails the gate: FAILED, WRONG CODE or UNCLEAN anywhere, or UNIMPLEMENTED (a
+ * compression case whose client did not agree on permessage-deflate).
+ */
 export function isGatingFailure(e: Pick<IndexEntry, "behavior" | "behaviorClose">): boolean {
-  const bad = ["FAILED", "WRONG CODE", "UNCLEAN"];
+  const bad = ["FAILED", "WRONG CODE", "UNCLEAN", "UNIMPLEMENTED"];
   return bad.includes(e.behavior) || bad.includes(e.behaviorClose);
 }
 

@@ -754,10 +754,19 @@ Deno.test("a subprotocol that was not offered is a HandshakeError", async () => 
 });
 
 Deno.test("an extension that was not offered is a HandshakeError", async () => {
-  const { error } = await handshakeFailure((r) =>
-    response101(r, { "Sec-WebSocket-Extensions": "permessage-deflate" })
+  const { error } = await handshakeFailure(
+    (r) => response101(r, { "Sec-WebSocket-Extensions": "permessage-deflate" }),
+    { compression: false },
   );
   assert.match(error.message, /extension "permessage-deflate"/);
+  // With compression offered, any other extension.
+  const other = await handshakeFailure((r) =>
+    response101(r, { "Sec-WebSocket-Extensions": "x-webkit-deflate-frame" })
+  );
+  assert.match(
+    other.error.message,
+    /extension "x-webkit-deflate-frame", which the client did not offer/,
+  );
 });
 
 Deno.test("a 403 with a body is a HandshakeError with status 403 and the body", async () => {

@@ -397,6 +397,107 @@ export function registerCases(config: Config, transport: Transport): void {
     },
   );
 
+  if (socket) {
+    const agreed = server.deflate;
+    const compressible = (n: number, seed: number) => {
+      let text = "";
+      for (let i = 0; text.length < n; i++) {
+        text += `{"id":${seed * 10_000 + i},"name":"user-${(i * 13 + seed) % 97}","on":${
+          i % 3 === 0
+        }},`;
+      }
+      return text.slice(0, n);
+    };
+    test(
+      name(
+        "compression (the default): permessage-deflate offered; handleConnect's extensions say " +
+          (agreed === "" ? `${server.label} declined it` : `what ${server.label} agreed`) +
+          "; compressible text and binary of 1 KiB to 1 MiB echo exactly",
+      ),
+      async () => {
+        await using client = await openClient("compression");
+        const { conn, events, id } = client;
+        const info = await events.next<ConnectInfo>("connected");
+        assert.equal(info.extensions, agreed);
+        const [c] = await seen(config, id);
+        assert.equal(
+          c.headers["sec-websocket-extensions"],
+          "permessage-deflate; client_max_window_bits",
+        );
+        for (const [i, n] of [1023, 1024, 4096, 65536, 1024 * 1024].entries()) {
+          const text = compressible(n, i);
+          await conn.sendFrame({ type: "text", data: text });
+          const frame = await events.next<ReceivedFrame>("frame");
+          assert.equal(frame.type, "text");
+          assertSameText(frame.data as string, text, `compressible text of ${n} bytes`);
+          const data = new TextEncoder().encode(compressible(n, i + 100));
+          await conn.sendFrame({ type: "binary", data });
+          const echo = await events.next<ReceivedFrame>("frame");
+          assert.equal(echo.type, "binary");
+          assertSameBytes(echo.data as Uint8Array, data, `compressible binary of ${n} bytes`);
+        }
+        // The same message again and again: with context takeover, it refers back.
+        for (let i = 0; i < 50; i++) await assertEchoed(conn, events, compressible(2000, i % 2));
+      },
+      { timeout: 20_000 },
+    );
+
+    test(
+      name(
+        "compression settings (no context takeover either way, windows 2^10 and 2^12, threshold 0, " +
+          "level 9): offered as such" + (agreed === "" ? "" : " and agreed") +
+          "; messages of every size echo exactly",
+      ),
+      async () => {
+        await using client = await openClient("compression-settings", {
+          compression: {
+            serverNoContextTakeover: true,
+            clientNoContextTakeover: true,
+            serverMaxWindowBits: 10,
+            clientMaxWindowBits: 12,
+            threshold: 0,
+            level: 9,
+          },
+        });
+        const { conn, events, id } = client;
+        const info = await events.next<ConnectInfo>("connected");
+        const [c] = await seen(config, id);
+        assert.equal(
+          c.headers["sec-websocket-extensions"],
+          "permessage-deflate; server_no_context_takeover; client_no_context_takeover; " +
+            "server_max_window_bits=10; client_max_window_bits=12",
+        );
+        if (agreed === "") assert.equal(info.extensions, "");
+        else {
+          assert.match(info.extensions, /^permessage-deflate; /);
+          assert.match(info.extensions, /server_no_context_takeover/);
+          assert.match(info.extensions, /server_max_window_bits=(?:9|10)\b/);
+        }
+        for (const [i, n] of [0, 1, 125, 126, 65535, 65536, 300_000].entries()) {
+          await assertEchoed(conn, events, compressible(n, i));
+          const data = bytes(n, i + 3);
+          await conn.sendFrame({ type: "binary", data });
+          const echo = await events.next<ReceivedFrame>("frame");
+          assertSameBytes(echo.data as Uint8Array, data, `binary of ${n} bytes`);
+        }
+      },
+      { timeout: 20_000 },
+    );
+
+    test(
+      name("compression: false offers nothing, and nothing is agreed"),
+      async () => {
+        await using client = await openClient("no-compression", { compression: false });
+        const { conn, events, id } = client;
+        const info = await events.next<ConnectInfo>("connected");
+        assert.equal(info.extensions, "");
+        const [c] = await seen(config, id);
+        assert.equal(c.headers["sec-websocket-extensions"], undefined);
+        await assertEchoed(conn, events, compressible(10_000, 1));
+      },
+    );
+  }
+
   test(
     name(
       "a refused upgrade (403) -> handleDisconnect gets an error with a HandshakeError " +

@@ -31,20 +31,38 @@ export function assertHandshakeError(reason: DisconnectReason): HandshakeError {
   return reason.error;
 }
 
-export type ServerKind = "ws" | "deno" | "bun" | "python" | "nginx";
+export type ServerKind = "ws" | "deno" | "bun" | "python" | "nginx" | "ws-deflate";
 export type Runtime = "deno" | "node" | "bun";
 
 /** What each test server can do. */
 export const SERVERS: Record<
   ServerKind,
-  { label: string; sendsPings: boolean; seesPings: boolean }
+  {
+    label: string;
+    sendsPings: boolean;
+    seesPings: boolean;
+    /** What it answers the client's default permessage-deflate offer with ("": declines it). */
+    deflate: string;
+  }
 > = {
-  ws: { label: "npm:ws", sendsPings: true, seesPings: true },
-  deno: { label: "Deno.serve", sendsPings: false, seesPings: false },
-  bun: { label: "Bun.serve", sendsPings: true, seesPings: true },
-  python: { label: "Python websockets", sendsPings: true, seesPings: true },
+  ws: { label: "npm:ws", sendsPings: true, seesPings: true, deflate: "" },
+  deno: { label: "Deno.serve", sendsPings: false, seesPings: false, deflate: "" },
+  bun: { label: "Bun.serve", sendsPings: true, seesPings: true, deflate: "" },
+  // Its defaults: windows of 4 KiB both ways.
+  python: {
+    label: "Python websockets",
+    sendsPings: true,
+    seesPings: true,
+    deflate: "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
+  },
   // npm:ws behind nginx terminating TLS: nginx relays control frames as they come.
-  nginx: { label: "nginx wss → npm:ws", sendsPings: true, seesPings: true },
+  nginx: { label: "nginx wss → npm:ws", sendsPings: true, seesPings: true, deflate: "" },
+  "ws-deflate": {
+    label: "npm:ws with perMessageDeflate",
+    sendsPings: true,
+    seesPings: true,
+    deflate: "permessage-deflate",
+  },
 };
 
 /**

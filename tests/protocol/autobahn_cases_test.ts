@@ -1,5 +1,5 @@
-// The Autobahn|Testsuite client cases (groups 1-7, 9 and 10), replayed at the sans-I/O level from
-// the same definitions the fuzzing server plays (tests/conformance/cases.ts).
+// The Autobahn|Testsuite client cases (groups 1-7, 9, 10, 12 and 13), replayed at the sans-I/O
+// level from the same definitions the fuzzing server plays (tests/conformance/cases.ts).
 //
 // Each test plays the fuzzing server against one ClientConnection: it answers the upgrade with a
 // 101, writes the case's frames and reads back every frame the client writes, unmasked with its
@@ -18,12 +18,18 @@
 // client answers must be what Autobahn expects for an OK verdict.
 //
 // Group 9 keeps the suite's sizes (up to 16 MiB, 65,536 fragments) and 9.7/9.8 their 1000 round
-// trips; only timing is left out. The tests after the cases go further than the suite: every
+// trips; only timing is left out. Groups 12 and 13 (compression) negotiate as the fuzzing server
+// does (the case's accept rule), then send 10 of each case's 1000 compressed messages (as the
+// scaled fuzzing server does), made and checked with node:zlib's streams: the first whole, the
+// second frame by frame, the third octet by octet, the rest whole; every echo is inflated with
+// what was agreed (window, context takeover) and compared. The tests after the cases go further than the suite: every
 // split of the opening handshake, pings of every length, valid UTF-8 split at every octet, and
 // each invalid sequence failing at its first impossible octet.
 
 import assert from "node:assert/strict";
 import { ClientConnection, type ConnectionHandler } from "../../src/protocol/client_connection.ts";
+import { DEFAULT_DEFLATE } from "../../src/protocol/permessage_deflate.ts";
+import { nodeZlibCodec } from "../../src/transport/_deflate_codec.ts";
 import { acceptFor } from "../../src/protocol/handshake.ts";
 import { DEFAULT_LIMITS, type ResolvedLimits } from "../../src/protocol/limits.ts";
 import { BINARY, CLOSE, CONTINUATION, PING, PONG, TEXT } from "../../src/protocol/opcodes.ts";
@@ -39,7 +45,17 @@ import {
   KOSME,
   repeatTo,
 } from "../conformance/cases.ts";
-import type { CaseEvent, EchoCase, ScriptedCase, Step } from "../conformance/case_types.ts";
+import type {
+  CaseEvent,
+  DeflateCase,
+  EchoCase,
+  ScriptedCase,
+  Step,
+} from "../conformance/case_types.ts";
+import { deflateCount } from "../conformance/case_script.ts";
+import { deflateDataSets, deflateMessage } from "../conformance/deflate_data.ts";
+import { type DeflateAccept, negotiateDeflate } from "../conformance/deflate_negotiation.ts";
+import { PeerCompressor, PeerDecompressor } from "../conformance/deflate_peer.ts";
 import { utf8TestSequences } from "../conformance/utf8_sequences.ts";
 import { closePayload, encodeFrame } from "../conformance/wire.ts";
 
@@ -130,7 +146,9 @@ function fragments(opcode: number, parts: readonly Bytes[]): Uint8Array {
 type Wire =
   | { readonly op: "text"; readonly data: string }
   | { readonly op: "binary" | "ping" | "pong"; readonly data: Uint8Array }
-  | { readonly op: "close"; readonly code: number | null; readonly reason: string };
+  | { readonly op: "close"; readonly code: number | null; readonly reason: string }
+  /** A compressed message (RSV1, once compression is agreed): its opcode and raw payload. */
+  | { readonly op: "compressed"; readonly opcode: number; readonly data: Uint8Array };
 
 const text = (data: string): Wire => ({ op: "text", data });
 const binary = (data: Bytes): Wire => ({ op: "binary", data: toBytes(data) });
@@ -153,7 +171,10 @@ function unmask(payload: Uint8Array, key: Uint8Array): Uint8Array {
  * Checks what RFC 6455 requires of every client frame: masked, no RSV bits, a known opcode,
  * minimal length encoding, control frames short; the echo driver never fragments.
  */
-function readClientFrames(buf: Uint8Array): { frames: Wire[]; rest: Uint8Array } {
+function readClientFrames(
+  buf: Uint8Array,
+  compression = false,
+): { frames: Wire[]; rest: Uint8Array } {
   const frames: Wire[] = [];
   let at = 0;
   while (buf.length - at >= 2) {
@@ -173,12 +194,19 @@ function readClientFrames(buf: Uint8Array): { frames: Wire[]; rest: Uint8Array }
     }
     if (buf.length - at < head + 4 + length) break;
     assert.equal(b1 & 0x80, 0x80, "every client frame must be masked");
-    assert.equal(b0 & 0x70, 0, "the client set RSV bits");
+    const compressed = (b0 & 0x70) === 0x40 && compression;
+    if (compressed) {
+      assert.ok((b0 & 0x0f) === TEXT || (b0 & 0x0f) === BINARY, "RSV1 on a data frame only");
+    } else assert.equal(b0 & 0x70, 0, "the client set RSV bits");
     assert.equal(b0 & 0x80, 0x80, "the echo driver's frames are never fragmented");
     const opcode = b0 & 0x0f;
     const key = buf.subarray(at + head, at + head + 4);
     const payload = unmask(buf.subarray(at + head + 4, at + head + 4 + length), key);
     at += head + 4 + length;
+    if (compressed) {
+      frames.push({ op: "compressed", opcode, data: payload });
+      continue;
+    }
     switch (opcode) {
       case TEXT:
         frames.push(text(strictUtf8.decode(payload)));
@@ -231,6 +259,8 @@ class Fuzzer {
   readonly written: Wire[] = [];
   /** The length of the 101 response and the early frames. */
   readonly responseLength: number;
+  /** What the server answered to the client's permessage-deflate offer, if it agreed. */
+  readonly deflate: ReturnType<typeof negotiateDeflate> | undefined;
   #taken = 0;
   #partial: Uint8Array = EMPTY;
 
@@ -239,7 +269,12 @@ class Fuzzer {
    * first frames) go in the same write as the response, which is then fed in two chunks split
    * at `split` (default: all in one).
    */
-  constructor(limits: ResolvedLimits = DEFAULT_LIMITS, early: Uint8Array = EMPTY, split = -1) {
+  constructor(
+    limits: ResolvedLimits = DEFAULT_LIMITS,
+    early: Uint8Array = EMPTY,
+    split = -1,
+    accept?: DeflateAccept,
+  ) {
     const handler: ConnectionHandler = {
       opened: () => this.events.push({ kind: "opened" }),
       // The echo driver: every message goes straight back, nothing else is answered by hand.
@@ -263,13 +298,23 @@ class Fuzzer {
       subprotocols: [],
       limits,
       random: seededRandom(),
+      // The client's default offer, on the socket transport's codec.
+      compression: accept === undefined
+        ? undefined
+        : { settings: DEFAULT_DEFLATE, codec: nodeZlibCodec()! },
     }, handler);
     const request = new TextDecoder().decode(concat(...this.conn.takeOutput()));
     const key = /\r\nSec-WebSocket-Key: ([^\r]+)\r\n/i.exec(request)?.[1];
     assert.ok(key !== undefined, "the upgrade request has a Sec-WebSocket-Key");
+    // The fuzzing server's answer to the offer, by the case's accept rule.
+    const offer = /\r\nSec-WebSocket-Extensions: ([^\r]+)\r\n/i.exec(request)?.[1];
+    this.deflate = accept === undefined ? undefined : negotiateDeflate(offer, accept);
+    const extensions = this.deflate?.kind === "accepted"
+      ? `Sec-WebSocket-Extensions: ${this.deflate.response}\r\n`
+      : "";
     const response = concat(
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+        `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n${extensions}\r\n`,
       early,
     );
     this.responseLength = response.length;
@@ -404,7 +449,7 @@ class Fuzzer {
     const buf = this.#partial.length === 0 && chunks.length === 1
       ? chunks[0]
       : concat(this.#partial, ...chunks);
-    const { frames, rest } = readClientFrames(buf);
+    const { frames, rest } = readClientFrames(buf, this.deflate?.kind === "accepted");
     assert.equal(rest.length, 0, "the client's output holds whole frames only");
     this.#partial = rest;
     for (const f of frames) this.written.push(f);
@@ -678,6 +723,73 @@ function replayEcho(c: EchoCase): void {
   s.closeNormally();
 }
 
+/**
+ * Replays a compression case: the negotiation by the case's rule, then the scaled fuzzing
+ * server's messages (compressed by node:zlib's streams with the server's agreed window and
+ * context takeover, auto-fragmented, RSV1 on the first frame), each echo inflated with the
+ * client's agreed window and context takeover and compared.
+ */
+async function replayDeflate(c: DeflateCase): Promise<void> {
+  const s = new Fuzzer(DEFAULT_LIMITS, EMPTY, -1, c.accept);
+  const negotiation = s.deflate!;
+  assert.equal(negotiation.kind, "accepted", `${c.id}: the default offer is accepted`);
+  if (negotiation.kind !== "accepted") return;
+  const p = negotiation.params;
+  const server = new PeerCompressor(p.serverMaxWindowBits, p.serverNoContextTakeover);
+  const client = new PeerDecompressor(p.clientMaxWindowBits, p.clientNoContextTakeover);
+  try {
+    const data = deflateDataSets().get(c.data)!;
+    const opcode = data.binary ? BINARY : TEXT;
+    for (let n = 0; n < deflateCount(c, false); n++) {
+      const message = deflateMessage(data.bytes, c.length, n);
+      const compressed = await server.compress(message);
+      const frames: Uint8Array[] = [];
+      const size = c.fragmentSize > 0 && compressed.length > c.fragmentSize
+        ? c.fragmentSize
+        : Math.max(1, compressed.length);
+      for (let at = 0; at < compressed.length || at === 0; at += size) {
+        frames.push(
+          frame(at === 0 ? opcode : CONTINUATION, compressed.subarray(at, at + size), {
+            fin: at + size >= compressed.length,
+            rsv: at === 0 ? 4 : 0,
+          }),
+        );
+      }
+      const how = n === 1
+        ? "frame-wise chops"
+        : n === 2 && compressed.length <= 4096
+        ? "octet-wise chops"
+        : "one chop";
+      s.sendFrames(frames, how);
+      const echo = s.take();
+      const where = `${c.id}: message ${n + 1} (${how})`;
+      assert.equal(echo.length, 1, `${where}: one echo`);
+      const w = echo[0];
+      let got: Uint8Array;
+      if (w.op === "compressed") {
+        assert.equal(w.opcode, opcode, where);
+        assert.ok(
+          c.length >= DEFAULT_DEFLATE.threshold,
+          `${where}: compressed from the threshold on`,
+        );
+        got = await client.decompress(w.data);
+      } else {
+        assert.equal(w.op, data.binary ? "binary" : "text", where);
+        assert.ok(
+          c.length < DEFAULT_DEFLATE.threshold,
+          `${where}: uncompressed below the threshold`,
+        );
+        got = toBytes((w as { data: Bytes }).data);
+      }
+      assert.equal(firstDifference(got, message), -1, `${where}: the echo differs`);
+    }
+    s.closeNormally();
+  } finally {
+    server.close();
+    client.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The opening handshake: the fuzzer writes its first frames right behind the 101
 
@@ -697,6 +809,12 @@ Deno.test("autobahn (every case, handshake): frames written right behind the 101
 // Every case of tests/conformance/cases.ts
 
 for (const c of CASES) {
+  if (c.kind === "deflate") {
+    Deno.test(`autobahn ${c.id}: ${c.description.replace(/\.$/, "")} -> every echo exact`, async () => {
+      await replayDeflate(c);
+    });
+    continue;
+  }
   if (c.kind === "echo") {
     Deno.test(`autobahn ${c.id}: ${c.description.replace(/\.$/, "")} -> echoed whole`, () => {
       replayEcho(c);

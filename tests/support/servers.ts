@@ -65,10 +65,25 @@ export interface TestServer extends AsyncDisposable {
   dropAll(): void;
   /** Stops listening and closes every connection with 1001 "going away". */
   close(): Promise<void>;
+  /**
+   * The bytes read from and written to the connections' sockets so far, upgrade requests and
+   * responses included (npm:ws only): what went over the wire, compressed or not.
+   */
+  wire?(): { read: number; written: number };
+}
+
+/** Options of {@linkcode startWsServer}. */
+export interface WsServerOptions {
+  /** npm:ws's `perMessageDeflate` (default `false`: no compression). */
+  // deno-lint-ignore no-explicit-any
+  readonly perMessageDeflate?: boolean | Record<string, any>;
 }
 
 /** Starts an npm:ws server. `port` reuses a port (for restart tests). */
-export async function startWsServer(port = 0): Promise<TestServer> {
+export async function startWsServer(
+  port = 0,
+  options: WsServerOptions = {},
+): Promise<TestServer> {
   const http: Server = createServer((req, res) => {
     res.writeHead(req.url === "/reject" ? 403 : 404).end();
   });
@@ -77,10 +92,13 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     // Without ?protocols=, npm:ws's own default: the first protocol offered.
     handleProtocols: (offered: Set<string>, req: { url?: string }) =>
       chooseSubprotocol(req.url ?? "/", [...offered], offered.values().next().value) ?? false,
+    perMessageDeflate: options.perMessageDeflate ?? false,
   });
   const sockets = new Set<WsSocket>();
   const connections: ConnectionRecord[] = [];
   const rawSockets = new Set<Socket>();
+  // Bytes of the sockets that closed already.
+  const closedWire = { read: 0, written: 0 };
   const requests: TestServer["requests"] = [];
   const received: TestServer["received"] = [];
   const closes: TestServer["closes"] = [];
@@ -91,7 +109,11 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     // A client may reset the connection after a refused upgrade (Bun does): without a listener
     // that "error" would be thrown and end the whole test process.
     s.on("error", () => {});
-    s.on("close", () => rawSockets.delete(s));
+    s.on("close", () => {
+      rawSockets.delete(s);
+      closedWire.read += s.bytesRead;
+      closedWire.written += s.bytesWritten;
+    });
   });
   http.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -153,6 +175,14 @@ export async function startWsServer(port = 0): Promise<TestServer> {
     pongs,
     connections,
     openCount: () => sockets.size,
+    wire: () => {
+      const total = { ...closedWire };
+      for (const s of rawSockets) {
+        total.read += s.bytesRead;
+        total.written += s.bytesWritten;
+      }
+      return total;
+    },
     broadcast: (d) => sockets.forEach((s) => s.send(d, { binary: typeof d !== "string" })),
     pingAll: (p) => sockets.forEach((s) => s.ping(p)),
     dropAll: () => {
@@ -335,8 +365,13 @@ export interface ControlledServer {
 }
 
 /** Starts an npm:ws or Deno.serve server with a control channel (see {@linkcode ControlledServer}). */
-export async function startControlledServer(kind: "ws" | "deno"): Promise<ControlledServer> {
-  const start = kind === "ws" ? startWsServer : startDenoServer;
+export async function startControlledServer(
+  kind: "ws" | "deno" | "ws-deflate",
+): Promise<ControlledServer> {
+  const start = kind === "ws" ? startWsServer : kind === "ws-deflate"
+    // Every message compressed, however short (npm:ws's own threshold is 1 KiB).
+    ? (port?: number) => startWsServer(port, { perMessageDeflate: { threshold: 0 } })
+    : startDenoServer;
   let current = await start();
   const port = current.port;
   const earlier: ConnectionRecord[] = [];
