@@ -4,26 +4,11 @@
 // signal aborts when the attempt is abandoned; its time counts in connectTimeout.
 
 import assert from "node:assert/strict";
-import {
-  type AttemptContext,
-  defineClient,
-  type DisconnectReason,
-  HandshakeError,
-  ok,
-} from "../../mod.ts";
+import { type AttemptContext, defineClient, HandshakeError } from "../../mod.ts";
 import { settle, until } from "../support/scripted.ts";
-import { openScripted, startScripted } from "../support/scripted_client.ts";
+import { openScripted, recordingDisconnects, startScripted } from "../support/scripted_client.ts";
 
-function recording() {
-  const reasons: DisconnectReason[] = [];
-  const def = defineClient({
-    handleDisconnect(reason: DisconnectReason, state: null) {
-      reasons.push(reason);
-      return ok(state);
-    },
-  });
-  return { def, reasons };
-}
+const recording = recordingDisconnects;
 
 const reconnect = { baseDelay: 100, random: () => 0, minUptime: 0 };
 

@@ -4,9 +4,9 @@
 // (tests/transport/, tests/e2e/).
 
 import assert from "node:assert/strict";
-import { defineClient, type DisconnectReason, ok } from "../../mod.ts";
+import { defineClient, type DisconnectReason } from "../../mod.ts";
 import { until } from "../support/scripted.ts";
-import { openScripted, startScripted } from "../support/scripted_client.ts";
+import { openScripted, recordingDisconnects, startScripted } from "../support/scripted_client.ts";
 
 const socket = { controlFrames: true } as const;
 
@@ -42,14 +42,9 @@ Deno.test("heartbeat: false turns it off; true or an object turns it on, on eith
 });
 
 Deno.test("heartbeat: a timeout is the disconnect reason heartbeat_timeout, logged as a warning, then the reconnect policy", async () => {
-  const reasons: DisconnectReason[] = [];
+  const { def, reasons } = recordingDisconnects();
   await using h = await startScripted(
-    defineClient({
-      handleDisconnect: (r, s: null) => {
-        reasons.push(r);
-        return ok(s);
-      },
-    }),
+    def,
     null,
     {
       heartbeat: { interval: 300, timeout: 200 },

@@ -3,27 +3,12 @@
 // scripted connector; tests/e2e/reconnection_test.ts runs minUptime against a real server).
 
 import assert from "node:assert/strict";
-import {
-  defineClient,
-  type DisconnectReason,
-  HandshakeError,
-  ok,
-  ProtocolError,
-} from "../../mod.ts";
+import { HandshakeError, ProtocolError } from "../../mod.ts";
 import { scheduledReconnects } from "../support/recorder.ts";
 import { settle, until } from "../support/scripted.ts";
-import { openScripted, startScripted } from "../support/scripted_client.ts";
+import { openScripted, recordingDisconnects, startScripted } from "../support/scripted_client.ts";
 
-function recording() {
-  const reasons: DisconnectReason[] = [];
-  const def = defineClient({
-    handleDisconnect(reason: DisconnectReason, state: null) {
-      reasons.push(reason);
-      return ok(state);
-    },
-  });
-  return { def, reasons };
-}
+const recording = recordingDisconnects;
 
 const refused = (status: number, headers: Record<string, string> = {}) =>
   new HandshakeError(`Cannot connect as the server answered ${status}`, {

@@ -2,19 +2,19 @@
 // and the last heartbeat round trip.
 
 import assert from "node:assert/strict";
-import { defineClient, type DisconnectReason, ok } from "../../mod.ts";
 import { settle, until } from "../support/scripted.ts";
-import { bytes, openScripted, startScripted, text } from "../support/scripted_client.ts";
+import {
+  bytes,
+  openScripted,
+  recordingDisconnects,
+  startScripted,
+  text,
+} from "../support/scripted_client.ts";
 
 Deno.test("stats count attempts, connects, messages and bytes both ways, the last close and the rtt", async () => {
-  const reasons: DisconnectReason[] = [];
+  const { def, reasons } = recordingDisconnects();
   await using h = await startScripted(
-    defineClient({
-      handleDisconnect: (r, s: null) => {
-        reasons.push(r);
-        return ok(s);
-      },
-    }),
+    def,
     null,
   );
   const fresh = h.conn.stats;

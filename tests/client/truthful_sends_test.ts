@@ -8,10 +8,15 @@ import {
   ConnectionError,
   defineClient,
   type DisconnectReason,
-  ok,
 } from "../../mod.ts";
 import { settle, until } from "../support/scripted.ts";
-import { isSettled, openScripted, startScripted, text } from "../support/scripted_client.ts";
+import {
+  isSettled,
+  openScripted,
+  recordingDisconnects,
+  startScripted,
+  text,
+} from "../support/scripted_client.ts";
 
 Deno.test("a send waiting for its bytes rejects with ClientStoppedError when the client stops and they never go out", async () => {
   await using h = await startScripted(defineClient({}), null);
@@ -49,14 +54,9 @@ Deno.test("a send waiting for its bytes rejects with ConnectionError (the reason
 });
 
 Deno.test("a send whose bytes are dropped while the connection is still up waits for the connection's end, and rejects with it (the end is the reason, not the write)", async () => {
-  const reasons: DisconnectReason[] = [];
+  const { def, reasons } = recordingDisconnects();
   await using h = await startScripted(
-    defineClient({
-      handleDisconnect: (r, s: null) => {
-        reasons.push(r);
-        return ok(s);
-      },
-    }),
+    def,
     null,
   );
   const c = await openScripted(h);

@@ -2,7 +2,14 @@
 // for the tests that drive the transport's events by hand.
 
 import FakeTimers from "npm:@sinonjs/fake-timers@15.5.0";
-import type { ClientDefinition, ClientHandle, ClientOptions } from "../../mod.ts";
+import {
+  type ClientDefinition,
+  type ClientHandle,
+  type ClientOptions,
+  defineClient,
+  type DisconnectReason,
+  ok,
+} from "../../mod.ts";
 import { startClient } from "../../src/client/_start.ts";
 import { recordingLogger } from "./recorder.ts";
 import {
@@ -75,4 +82,19 @@ export async function isSettled(p: Promise<unknown>): Promise<boolean> {
   p.then(() => (done = true), () => (done = true));
   await settle();
   return done;
+}
+
+/** A definition whose `handleDisconnect` records every reason and follows the reconnect option. */
+export function recordingDisconnects(): {
+  readonly def: ClientDefinition<null, null>;
+  readonly reasons: DisconnectReason[];
+} {
+  const reasons: DisconnectReason[] = [];
+  const def = defineClient({
+    handleDisconnect(reason: DisconnectReason, state: null) {
+      reasons.push(reason);
+      return ok(state);
+    },
+  });
+  return { def, reasons };
 }
