@@ -56,20 +56,25 @@ interface Timers {
   clearTimeout(id: unknown): void;
 }
 
+/** Where the guard's warning goes (the client's logger). */
+interface Warner {
+  warn(message: string): void;
+}
+
 /** One client's guard. */
 export class ReentrancyGuard {
-  /** The callback running synchronously now, and the requests it made. */
+  /** The callback running synchronously now, and the requests it made (made on the first). */
   #sync: string | undefined;
-  #held: Held[] = [];
+  #held: Held[] | undefined;
   /** The async callback the client waits for, if any. */
   #running: Run | undefined;
   #timers: Timers;
-  #warn: (message: string) => void;
+  #log: Warner;
   #warning: unknown;
 
-  constructor(timers: Timers, warn: (message: string) => void) {
+  constructor(timers: Timers, log: Warner) {
     this.#timers = timers;
-    this.#warn = warn;
+    this.#log = log;
   }
 
   /**
@@ -88,9 +93,9 @@ export class ReentrancyGuard {
     } finally {
       this.#sync = undefined;
     }
-    if (this.#held.length > 0) {
+    if (this.#held !== undefined) {
       const held = this.#held;
-      this.#held = [];
+      this.#held = undefined;
       const async = isThenable(value);
       for (const h of held) async ? h.refuse(new DeadlockError(h.request, name)) : h.go();
     }
@@ -119,7 +124,7 @@ export class ReentrancyGuard {
   /** A request from the handle: made now, held, or refused (see the module comment). */
   request(request: string, go: () => void, refuse: (error: DeadlockError) => void): void {
     if (this.#sync !== undefined) {
-      this.#held.push({ request, go, refuse });
+      (this.#held ??= []).push({ request, go, refuse });
       return;
     }
     const running = this.#running;
@@ -140,7 +145,7 @@ export class ReentrancyGuard {
     this.#warning = this.#timers.setTimeout(() => {
       this.#warning = undefined;
       if (this.#running !== run) return;
-      this.#warn(
+      this.#log.warn(
         `${request} has waited ${
           WAIT_WARNING_MS / 1000
         } s behind ${run.callback}, which has not returned: if ${run.callback} awaits its own client's ${request}, it waits for ever (the client runs one callback at a time); return push(...), disconnect(...) or stop(...) from it instead, or use sendFrameAsync`,
