@@ -206,12 +206,14 @@ export class Actor implements Consumer {
     go: Event | (() => void),
     refuse: (error: DeadlockError) => void,
   ): void {
-    if (this.#guard.idle) {
-      if (typeof go === "function") go();
-      else this.post(go);
-    } else {
-      this.#guard.request(request, typeof go === "function" ? go : () => this.post(go), refuse);
-    }
+    if (this.#guard.idle) this.make(go);
+    else this.#guard.request(request, go, refuse);
+  }
+
+  /** Makes a request (the guard's `make`): runs it, or posts its event. */
+  make(go: unknown): void {
+    if (typeof go === "function") go();
+    else this.post(go as Event);
   }
 
   /** `conn.call`: a caller that `handleCall` answers. */

@@ -20,7 +20,12 @@ export interface Consumer {
 
 /** One consumer's queue of items. */
 export class Mailbox<T> {
-  /** Waiting items from `#head` on; undefined while none has been posted since the last drain. */
+  /**
+   * The first waiting item, posted to an empty box (the usual case: one event per wake-up),
+   * taken before `#items`; items are never undefined.
+   */
+  #first: T | undefined;
+  /** Waiting items after `#first`, from `#head` on; undefined while there are none. */
   #items: T[] | undefined;
   #head = 0;
   /** Items taken before `#items`: `postFirst` and `postUrgent`, in order. */
@@ -38,7 +43,8 @@ export class Mailbox<T> {
   /** Appends an item. Ignored once closed. */
   post(item: T): void {
     if (this.#closed) return;
-    (this.#items ??= []).push(item);
+    if (this.#first === undefined && this.#items === undefined) this.#first = item;
+    else (this.#items ??= []).push(item);
     this.#wake();
   }
 
@@ -56,6 +62,12 @@ export class Mailbox<T> {
   postUrgent(item: T, keepsOrder: (waiting: T) => boolean): void {
     if (this.#closed) return;
     const urgent = this.#urgent ??= [];
+    const first = this.#first;
+    if (first !== undefined) {
+      this.#first = undefined;
+      if (keepsOrder(first)) urgent.push(first);
+      else (this.#items ??= []).splice(this.#head, 0, first);
+    }
     const items = this.#items;
     if (items !== undefined) {
       let kept = this.#head;
@@ -89,8 +101,11 @@ export class Mailbox<T> {
 
   /** Ends the serving, returning the items that were still waiting. */
   close(): T[] {
-    const rest = [...(this.#urgent ?? []), ...(this.#items?.slice(this.#head) ?? [])];
+    const rest = [...(this.#urgent ?? [])];
+    if (this.#first !== undefined) rest.push(this.#first);
+    if (this.#items !== undefined) rest.push(...this.#items.slice(this.#head));
     this.#closed = true;
+    this.#first = undefined;
     this.#items = undefined;
     this.#urgent = undefined;
     this.#head = 0;
@@ -101,6 +116,11 @@ export class Mailbox<T> {
   take(): T | undefined {
     const urgent = this.#urgent;
     if (urgent !== undefined && urgent.length > 0) return urgent.shift();
+    const first = this.#first;
+    if (first !== undefined) {
+      this.#first = undefined;
+      return first;
+    }
     const items = this.#items;
     if (items === undefined || this.#head >= items.length) return undefined;
     const item = items[this.#head];
@@ -116,7 +136,7 @@ export class Mailbox<T> {
   }
 
   get #waiting(): boolean {
-    return (this.#urgent !== undefined && this.#urgent.length > 0) ||
+    return (this.#urgent !== undefined && this.#urgent.length > 0) || this.#first !== undefined ||
       (this.#items !== undefined && this.#head < this.#items.length);
   }
 
