@@ -27,7 +27,7 @@ import {
   step,
   type Waiter,
 } from "./_machine.ts";
-import { Mailbox } from "./_mailbox.ts";
+import { type Consumer, Mailbox } from "./_mailbox.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
 import type { Connector, Transport, TransportEvents } from "../transport/transport.ts";
 
@@ -68,23 +68,32 @@ export interface Stats {
 
 type Callbacks = Partial<Record<CallbackName, (...args: never[]) => unknown>>;
 
-/** One running client. Its machine's record is written by `step` only. */
-export class Actor {
+/**
+ * One running client. Its machine's record is written by `step` only. It is its mailbox's
+ * consumer. What only some clients use (timers, readers, callers, waiters, the `stopped` promise)
+ * is made on first use, so an idle client holds little beyond its machine and its connection.
+ */
+export class Actor implements Consumer {
   readonly connector: Connector;
-  readonly stopped: Promise<StopReason>;
   #machine: Machine;
   #config: Config;
   #callbacks: Callbacks;
   #clock: Clock;
   #label: string;
-  #mailbox = new Mailbox<Event>();
+  #mailbox: Mailbox<Event> = new Mailbox<Event>(this);
   #transport: Transport | undefined;
   #transportConn = 0;
   #connectTimer: unknown;
-  #timers = new Map<number, unknown>();
-  #releasing = new Set<Promise<void>>();
-  #resolveStopped!: (reason: StopReason) => void;
-  #onTerminate: (reason: StopReason) => void;
+  /** The machine's timers by token. */
+  #timers: Map<number, unknown> | undefined;
+  /** The `done` of transports released and not done yet (waited for on stop). */
+  #releasing: Set<Promise<void>> | undefined;
+  /** `stopped`, once asked for. */
+  #stopped: Promise<StopReason> | undefined;
+  #resolveStopped: ((reason: StopReason) => void) | undefined;
+  /** Why the client stopped, once it has released everything (`stopped` settles with it). */
+  #finalReason: StopReason | undefined;
+  #onTerminate: ((reason: StopReason) => void) | undefined;
   /** The heartbeat in force: the option, or the transport's default. */
   #heartbeat: ResolvedHeartbeat | undefined;
   /** Bytes of received frames posted and not yet handled (see FRAME_COST). */
@@ -97,11 +106,11 @@ export class Actor {
   #computing: AbortController | undefined;
   #guard: ReentrancyGuard;
   /** Callers of `call` still waiting, rejected when the client stops. */
-  #callers = new Set<Caller>();
-  #eventReaders = new Set<EventReader>();
-  #frameReaders = new Set<FrameReader>();
+  #callers: Set<Caller> | undefined;
+  #eventReaders: Set<EventReader> | undefined;
+  #frameReaders: Set<FrameReader> | undefined;
   /** `ready()` callers waiting for the connection. */
-  #readyWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  #readyWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> | undefined;
   /** handleConnect's info, until handleConnect has run: then the client is connected. */
   #connecting: ConnectInfo | undefined;
   /** The handle, for diagnostics_channel messages. */
@@ -125,22 +134,38 @@ export class Actor {
     connector: Connector,
     clock: Clock,
     label: string,
-    onTerminate: (reason: StopReason) => void,
+    onTerminate: ((reason: StopReason) => void) | undefined,
   ) {
-    this.#heartbeat = config.heartbeat === undefined
+    const heartbeat = this.#heartbeat = config.heartbeat === undefined
       ? (connector.name === "socket" ? DEFAULT_HEARTBEAT : undefined)
       : config.heartbeat ?? undefined;
-    this.#machine = createMachine(undefined, { ...config, heartbeat: this.#heartbeat });
+    // What the machine reads of the config, alone (a copy of the whole config per client
+    // would cost several times more).
+    this.#machine = createMachine(undefined, {
+      reconnect: config.reconnect,
+      connectTimeout: config.connectTimeout,
+      heartbeat,
+      maxQueuedFrames: config.maxQueuedFrames,
+      maxQueuedBytes: config.maxQueuedBytes,
+    });
     this.connector = connector;
     this.#config = config;
     this.#callbacks = callbacks;
     this.#clock = clock;
     this.#label = label;
     this.#onTerminate = onTerminate;
-    this.stopped = new Promise((resolve) => (this.#resolveStopped = resolve));
-    this.#guard = new ReentrancyGuard(clock, (message) => this.#log("warn", message));
-    // Frames written during a burst of events go out together once the burst is over.
-    this.#mailbox.onIdle = () => this.#transport?.flush?.();
+    this.#guard = new ReentrancyGuard(clock, this);
+  }
+
+  /** Settles when the client has stopped and released its connection, with the reason. */
+  get stopped(): Promise<StopReason> {
+    if (this.#stopped === undefined) {
+      const reason = this.#finalReason;
+      this.#stopped = reason !== undefined
+        ? Promise.resolve(reason)
+        : new Promise((resolve) => (this.#resolveStopped = resolve));
+    }
+    return this.#stopped;
   }
 
   /** Where the client is. */
@@ -153,12 +178,13 @@ export class Actor {
     // The first connect comes before anything posted while init ran, and at once, so the
     // client is already "connecting" when start() resolves.
     this.#perform(step(this.#machine, { type: "start", user }));
-    this.#loop().catch((error) => {
-      // Only a bug in the driver itself lands here; stop properly rather than hang (a client
-      // that has stopped already stays as it is).
-      this.#log("error", "internal error", error);
-      this.#perform(step(this.#machine, { type: "internalError", error }));
-    });
+    this.#mailbox.start();
+  }
+
+  /** A bug in the driver itself: stop properly rather than hang (a stopped client stays so). */
+  #internalError(error: unknown): void {
+    this.#log("error", "internal error", error);
+    this.#perform(step(this.#machine, { type: "internalError", error }));
   }
 
   /**
@@ -180,12 +206,14 @@ export class Actor {
     go: Event | (() => void),
     refuse: (error: DeadlockError) => void,
   ): void {
-    if (this.#guard.idle) {
-      if (typeof go === "function") go();
-      else this.post(go);
-    } else {
-      this.#guard.request(request, typeof go === "function" ? go : () => this.post(go), refuse);
-    }
+    if (this.#guard.idle) this.make(go);
+    else this.#guard.request(request, go, refuse);
+  }
+
+  /** Makes a request (the guard's `make`): runs it, or posts its event. */
+  make(go: unknown): void {
+    if (typeof go === "function") go();
+    else this.post(go as Event);
   }
 
   /** `conn.call`: a caller that `handleCall` answers. */
@@ -204,9 +232,9 @@ export class Actor {
       this.#clock,
       (what) =>
         this.#log("debug", `Dropping a late ${what} to a call whose caller no longer waits`),
-      (done) => this.#callers.delete(done),
+      (done) => this.#callers?.delete(done),
     );
-    this.#callers.add(caller);
+    (this.#callers ??= new Set()).add(caller);
     this.post({ type: "call", request, from: caller });
   }
 
@@ -222,18 +250,18 @@ export class Actor {
       return () => {};
     }
     const waiter = { resolve, reject };
-    this.#readyWaiters.push(waiter);
+    (this.#readyWaiters ??= []).push(waiter);
     return () => {
-      const i = this.#readyWaiters.indexOf(waiter);
-      if (i >= 0) this.#readyWaiters.splice(i, 1);
+      const i = this.#readyWaiters?.indexOf(waiter) ?? -1;
+      if (i >= 0) this.#readyWaiters!.splice(i, 1);
     };
   }
 
   /** `conn.events()`: a reader of what happens from now on. */
   events(buffer: number): EventReader {
-    const reader: EventReader = new EventReader(buffer, () => this.#eventReaders.delete(reader));
+    const reader: EventReader = new EventReader(buffer, () => this.#eventReaders?.delete(reader));
     if (this.#machine.phase === "stopped") reader.end();
-    else this.#eventReaders.add(reader);
+    else (this.#eventReaders ??= new Set()).add(reader);
     return reader;
   }
 
@@ -242,10 +270,10 @@ export class Actor {
     const reader: FrameReader = new FrameReader(
       (frame) => frameCost(frame.data),
       (bytes) => bytes > 0 ? this.#received(bytes) : this.#handled(-bytes),
-      () => this.#frameReaders.delete(reader),
+      () => this.#frameReaders?.delete(reader),
     );
     if (this.#machine.phase === "stopped") reader.end();
-    else this.#frameReaders.add(reader);
+    else (this.#frameReaders ??= new Set()).add(reader);
     return reader;
   }
 
@@ -278,23 +306,53 @@ export class Actor {
     }
   }
 
-  async #loop(): Promise<void> {
-    const mailbox = this.#mailbox;
-    for await (const _ of mailbox.turns()) {
-      // Everything waiting is handled in this turn, in order (postFirst included), without a
-      // promise per event: only an async callback makes the loop wait.
-      for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
-        // A frame of the current connection also goes to the frames() readers.
-        const live = event.type === "frame" && this.#frameReaders.size > 0 &&
-          event.conn === this.#machine.conn && this.#machine.phase === "connected";
-        const pending = this.#handle(step(this.#machine, event));
-        if (pending !== undefined) await pending;
-        if (event.type === "frame") {
-          if (live) { for (const reader of this.#frameReaders) reader.push(event.frame); }
-          this.#handled(frameCost(event.frame.data));
-        } else if (event.type === "ping") this.#handled(frameCost(event.payload));
+  /**
+   * Serves the mailbox (`Consumer`): everything waiting is handled in this turn, in order
+   * (postFirst included), without a promise per event; only an async callback makes the rest
+   * wait (posts meanwhile only queue). Then, with nothing left, the frames written during the
+   * burst go out together, and the actor rests until the next post.
+   */
+  serve(): void {
+    try {
+      const mailbox = this.#mailbox;
+      for (;;) {
+        for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
+          // A frame of the current connection also goes to the frames() readers.
+          const live = event.type === "frame" && this.#frameReaders !== undefined &&
+            this.#frameReaders.size > 0 && event.conn === this.#machine.conn &&
+            this.#machine.phase === "connected";
+          const pending = this.#handle(step(this.#machine, event));
+          if (pending !== undefined) {
+            pending.then(() => this.#goOn(event, live), (error) => this.#internalError(error));
+            return;
+          }
+          this.#served(event, live);
+        }
+        this.#transport?.flush?.();
+        if (mailbox.rest()) return;
       }
+    } catch (error) {
+      this.#internalError(error);
     }
+  }
+
+  /** After an async callback: finishes its event, then serves the rest. */
+  #goOn(event: Event, live: boolean): void {
+    try {
+      this.#served(event, live);
+    } catch (error) {
+      this.#internalError(error);
+      return;
+    }
+    this.serve();
+  }
+
+  /** An event was handled: a frame goes to the frames() readers, and its cost is released. */
+  #served(event: Event, live: boolean): void {
+    if (event.type === "frame") {
+      if (live) { for (const reader of this.#frameReaders!) reader.push(event.frame); }
+      this.#handled(frameCost(event.frame.data));
+    } else if (event.type === "ping") this.#handled(frameCost(event.payload));
   }
 
   /**
@@ -372,7 +430,9 @@ export class Actor {
       this.#connecting = undefined;
       if (phase === "connected") {
         this.#emit({ type: "connected", info, at: Date.now() });
-        for (const w of this.#readyWaiters.splice(0)) w.resolve();
+        const waiters = this.#readyWaiters;
+        this.#readyWaiters = undefined;
+        if (waiters !== undefined) { for (const w of waiters) w.resolve(); }
       }
     }
     if (phase === "connecting" || this.#connectTimer === undefined) return;
@@ -382,7 +442,8 @@ export class Actor {
 
   /** Hands `event` to every events() reader and to diagnostics_channel. */
   #emit(event: ClientEvent): void {
-    for (const reader of this.#eventReaders) reader.push(event);
+    const readers = this.#eventReaders;
+    if (readers !== undefined) { for (const reader of readers) reader.push(event); }
     publish(this.handle, this.#config.name, event);
   }
 
@@ -418,19 +479,21 @@ export class Actor {
               at: Date.now(),
             });
           }
-          this.#timers.set(
+          (this.#timers ??= new Map()).set(
             token,
             this.#clock.setTimeout(() => {
-              this.#timers.delete(token);
+              this.#timers?.delete(token);
               this.#mailbox.post({ type: "timer", token });
             }, fx.delay),
           );
           break;
         }
         case "disarm": {
-          const id = this.#timers.get(fx.token);
+          const timers = this.#timers;
+          if (timers === undefined) break;
+          const id = timers.get(fx.token);
           if (id !== undefined) this.#clock.clearTimeout(id);
-          this.#timers.delete(fx.token);
+          timers.delete(fx.token);
           break;
         }
         case "settle":
@@ -613,22 +676,8 @@ export class Actor {
   #send(frame: Frame, reply: Waiter | undefined, origin: string): void {
     const transport = this.#transport;
     const conn = this.#transportConn;
-    const refused = (error: unknown) => {
-      if (error instanceof UnsupportedError) {
-        // The frame was refused, the connection is fine.
-        if (reply) reply.reject(error);
-        else this.#log("warn", `Dropping frame from ${origin}: ${error.message}`);
-        return;
-      }
-      const err = error instanceof Error ? error : new Error(String(error), { cause: error });
-      if (reply) reply.reject(err);
-      else this.#log("warn", `A frame from ${origin} could not be sent: ${err.message}`);
-      if (this.#transportConn === conn) {
-        this.#mailbox.postFirst({ type: "error", conn, error: err });
-      }
-    };
     if (transport === undefined) {
-      refused(new Error("Cannot send frame as there is no connection"));
+      this.#refused(new Error("Cannot send frame as there is no connection"), reply, origin, conn);
       return;
     }
     try {
@@ -648,12 +697,28 @@ export class Actor {
         return;
       }
     } catch (error) {
-      refused(error);
+      this.#refused(error, reply, origin, conn);
       return;
     }
     if (frame.type === "text" || frame.type === "binary") {
       this.stats.messagesOut++;
       this.stats.bytesOut += payloadSize(frame.data);
+    }
+  }
+
+  /** A frame the transport refused (or could not take) on connection `conn`. */
+  #refused(error: unknown, reply: Waiter | undefined, origin: string, conn: number): void {
+    if (error instanceof UnsupportedError) {
+      // The frame was refused, the connection is fine.
+      if (reply) reply.reject(error);
+      else this.#log("warn", `Dropping frame from ${origin}: ${error.message}`);
+      return;
+    }
+    const err = error instanceof Error ? error : new Error(String(error), { cause: error });
+    if (reply) reply.reject(err);
+    else this.#log("warn", `A frame from ${origin} could not be sent: ${err.message}`);
+    if (this.#transportConn === conn) {
+      this.#mailbox.postFirst({ type: "error", conn, error: err });
     }
   }
 
@@ -689,8 +754,9 @@ export class Actor {
       else t.close(code, reason);
     } catch { /* the transport is going away regardless */ }
     const done = t.done;
-    this.#releasing.add(done);
-    done.then(() => this.#releasing.delete(done));
+    const releasing = this.#releasing ??= new Set();
+    releasing.add(done);
+    done.then(() => releasing.delete(done));
   }
 
   /** The client stopped: settles what waits, releases everything; logs unless `quiet`. */
@@ -700,12 +766,18 @@ export class Actor {
       if ("reply" in event && event.reply !== undefined) event.reply.reject(stopped());
       else if (event.type === "call") (event.from as Caller).stop(stopped());
     }
-    for (const caller of [...this.#callers]) caller.stop(stopped());
-    for (const w of this.#readyWaiters.splice(0)) w.reject(stopped());
+    if (this.#callers !== undefined) {
+      for (const caller of [...this.#callers]) caller.stop(stopped());
+    }
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = undefined;
+    if (waiters !== undefined) { for (const w of waiters) w.reject(stopped()); }
     if (this.#connectTimer !== undefined) this.#clock.clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
-    for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
-    this.#timers.clear();
+    if (this.#timers !== undefined) {
+      for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
+      this.#timers = undefined;
+    }
     this.#release();
     if (quiet) {
       // reported by the caller
@@ -714,11 +786,14 @@ export class Actor {
     } else {
       this.#log("debug", `stopped: ${describeStop(reason)}`);
     }
-    this.#onTerminate(reason);
+    this.#onTerminate?.(reason);
     this.#emit({ type: "stopped", reason, at: Date.now() });
-    for (const reader of this.#eventReaders) reader.end();
-    for (const reader of this.#frameReaders) reader.end();
-    Promise.all([...this.#releasing]).then(() => this.#resolveStopped(reason));
+    if (this.#eventReaders !== undefined) { for (const reader of this.#eventReaders) reader.end(); }
+    if (this.#frameReaders !== undefined) { for (const reader of this.#frameReaders) reader.end(); }
+    Promise.all(this.#releasing === undefined ? [] : [...this.#releasing]).then(() => {
+      this.#finalReason = reason;
+      this.#resolveStopped?.(reason);
+    });
   }
 
   /** An error for callers of a stopped client. */

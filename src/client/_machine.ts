@@ -178,6 +178,19 @@ export type Effect =
   /** The client stopped; `quiet` as in the `stop` event. */
   | { readonly type: "terminate"; readonly reason: StopReason; readonly quiet?: boolean };
 
+/**
+ * The empty list every list of the record starts as and returns to: shared, so that an idle
+ * client holds no arrays of its own. Never pushed to: see `added`.
+ */
+const NONE: never[] = Object.freeze([]) as never;
+
+/** `list` with `item` appended: a new array in place of `NONE`, else `list` itself. */
+function added<T>(list: T[], item: T): T[] {
+  if (list === NONE) return [item];
+  list.push(item);
+  return list;
+}
+
 /** A new machine, disconnected, before its first connect. */
 export function createMachine(user: unknown, config: MachineConfig): Machine {
   return {
@@ -191,13 +204,13 @@ export function createMachine(user: unknown, config: MachineConfig): Machine {
     deadlinePassed: false,
     retryAfter: undefined,
     nextToken: 1,
-    queue: [],
+    queue: NONE,
     queuedBytes: 0,
-    waiters: [],
+    waiters: NONE,
     hold: false,
     pending: null,
     calling: undefined,
-    unwritten: [],
+    unwritten: NONE,
     lastReason: null,
     stopReason: null,
     config,
@@ -301,7 +314,7 @@ function connect(m: Machine, fx: Effect[], reply: Waiter | undefined): Effect[] 
     if (reply) fx.push({ type: "settle", reply });
     return fx;
   }
-  if (reply) m.waiters.push(reply);
+  if (reply) m.waiters = added(m.waiters, reply);
   if (m.phase === "disconnected") {
     // A connect the user asks for starts a fresh retry budget.
     if (reply) resetOutage(m, fx);
@@ -440,7 +453,7 @@ function enqueue(m: Machine, fx: Effect[], frame: Frame, reply: Waiter | undefin
     );
     return;
   }
-  m.queue.push({ frame, bytes, reply });
+  m.queue = added(m.queue, { frame, bytes, reply });
   m.queuedBytes += bytes;
 }
 
@@ -465,7 +478,7 @@ function flushQueue(m: Machine, fx: Effect[]): void {
       origin: q.reply ? "sendFrame" : "sendFrameAsync",
     });
   }
-  m.queue = [];
+  m.queue = NONE;
   m.queuedBytes = 0;
 }
 
@@ -487,10 +500,10 @@ function failQueue(
       message: `Dropping ${dropped} frame(s) from sendFrameAsync as ${what}`,
     });
   }
-  m.queue = [];
+  m.queue = NONE;
   m.queuedBytes = 0;
   for (const w of m.waiters) fx.push({ type: "settle", reply: w, error: connectError() });
-  m.waiters = [];
+  m.waiters = NONE;
 }
 
 function enterDisconnected(m: Machine, fx: Effect[], given: DisconnectReason): Effect[] {
@@ -602,7 +615,7 @@ function writeFailed(
   error: Error,
 ): Effect[] {
   if (conn === m.conn && m.phase === "connected") {
-    m.unwritten.push({ reply, error });
+    m.unwritten = added(m.unwritten, { reply, error });
     return fx;
   }
   const reason = m.lastReason ?? { kind: "error", error };
@@ -615,7 +628,7 @@ function settleUnwritten(m: Machine, fx: Effect[], error: (cause: Error) => Erro
   for (const { reply, error: cause } of m.unwritten) {
     fx.push({ type: "settle", reply, error: error(cause) });
   }
-  m.unwritten = [];
+  m.unwritten = NONE;
 }
 
 function unsent(reason: DisconnectReason, cause: Error): ConnectionError {
@@ -663,11 +676,15 @@ interface Outcome {
   readonly value?: unknown;
 }
 
+/** What a callback that returned nothing means: `ok`, with the state as it is (no `state`). */
+const KEEP: Outcome = Object.freeze({ action: "ok" });
+
 /** The outcome of the callback that ran: `value` is what it returned (or resolved to). */
 function result(m: Machine, fx: Effect[], value: unknown): Effect[] {
   const callback = m.pending!;
   m.pending = null;
-  if (value === undefined) value = { action: "ok", state: m.user };
+  // Nothing: ok, the state kept as it is.
+  if (value === undefined) value = KEEP;
   if (value === null || typeof value !== "object" || !("action" in value)) {
     return terminate(m, fx, { kind: "error", error: badResult(callback, value) });
   }
@@ -703,7 +720,7 @@ function activeResult(m: Machine, fx: Effect[], callback: CallbackName, r: Outco
       return fx;
     }
   }
-  let frames: Frame[] = [];
+  let frames: Frame[] = NONE;
   if (r.action === "push") {
     const pushed = pushedFrames(r.frame);
     if (typeof pushed === "string") {
@@ -758,7 +775,7 @@ function handleConnectResult(
   for (const frame of frames) fx.push({ type: "send", frame, origin: "handleConnect" });
   flushQueue(m, fx);
   for (const w of m.waiters) fx.push({ type: "settle", reply: w });
-  m.waiters = [];
+  m.waiters = NONE;
   return fx;
 }
 

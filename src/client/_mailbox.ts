@@ -1,34 +1,58 @@
-// Internal: a FIFO of events consumed by one loop, woken by an async generator.
+// Internal: a FIFO of events served to one consumer, which is called when items are waiting.
 //
-// Producers post synchronously; the single consumer iterates. `postFirst` jumps the queue, for
-// failures the driver discovers while performing effects. `postUrgent` serves an item (a stop,
-// a disconnect) before a backlog of received frames: it is taken next, after the items waiting
-// in front of it that must keep their order (the caller's earlier commands), while everything
-// else stays where it was. The FIFO is bounded by the driver (inbound flow control), not here.
+// Producers post synchronously; the consumer takes items with `take()` when it is served, and
+// calls `rest()` once it has found nothing more to take: it is then served again, from a
+// microtask, after the next post. While it is being served, or waits for something of its own (an
+// async callback), posts only queue: it takes them when it goes on. No promise, generator or
+// closure per mailbox or per turn: an idle consumer costs its mailbox's few fields.
+//
+// `postFirst` jumps the queue, for failures the driver discovers while performing effects.
+// `postUrgent` serves an item (a stop, a disconnect) before a backlog of received frames: it is
+// taken next, after the items waiting in front of it that must keep their order (the caller's
+// earlier commands), while everything else stays where it was. The FIFO is bounded by the driver
+// (inbound flow control), not here.
+
+/** What a mailbox serves. */
+export interface Consumer {
+  /** Items are waiting: take them (`take()`), then `rest()` (or go on later, then `rest()`). */
+  serve(): void;
+}
 
 /** One consumer's queue of items. */
 export class Mailbox<T> {
-  #items: T[] = [];
+  /**
+   * The first waiting item, posted to an empty box (the usual case: one event per wake-up),
+   * taken before `#items`; items are never undefined.
+   */
+  #first: T | undefined;
+  /** Waiting items after `#first`, from `#head` on; undefined while there are none. */
+  #items: T[] | undefined;
   #head = 0;
   /** Items taken before `#items`: `postFirst` and `postUrgent`, in order. */
-  #urgent: T[] = [];
-  #wake: (() => void) | undefined;
+  #urgent: T[] | undefined;
+  #consumer: Consumer;
+  /** The consumer rests: the next post has it served. */
+  #resting = false;
   #closed = false;
-  /** Called when the consumer finds the queue empty, before it waits. */
-  onIdle: (() => void) | undefined;
+
+  /** A mailbox served to `consumer` once `start()` is called. */
+  constructor(consumer: Consumer) {
+    this.#consumer = consumer;
+  }
 
   /** Appends an item. Ignored once closed. */
   post(item: T): void {
     if (this.#closed) return;
-    this.#items.push(item);
-    this.#signal();
+    if (this.#first === undefined && this.#items === undefined) this.#first = item;
+    else (this.#items ??= []).push(item);
+    this.#wake();
   }
 
   /** Puts an item before every other waiting item. */
   postFirst(item: T): void {
     if (this.#closed) return;
-    this.#urgent.unshift(item);
-    this.#signal();
+    (this.#urgent ??= []).unshift(item);
+    this.#wake();
   }
 
   /**
@@ -37,68 +61,117 @@ export class Mailbox<T> {
    */
   postUrgent(item: T, keepsOrder: (waiting: T) => boolean): void {
     if (this.#closed) return;
-    const items = this.#items;
-    let kept = this.#head;
-    for (let i = this.#head; i < items.length; i++) {
-      const waiting = items[i];
-      if (keepsOrder(waiting)) this.#urgent.push(waiting);
-      else items[kept++] = waiting;
+    const urgent = this.#urgent ??= [];
+    const first = this.#first;
+    if (first !== undefined) {
+      this.#first = undefined;
+      if (keepsOrder(first)) urgent.push(first);
+      else (this.#items ??= []).splice(this.#head, 0, first);
     }
-    items.length = kept;
-    this.#urgent.push(item);
-    this.#signal();
+    const items = this.#items;
+    if (items !== undefined) {
+      let kept = this.#head;
+      for (let i = this.#head; i < items.length; i++) {
+        const waiting = items[i];
+        if (keepsOrder(waiting)) urgent.push(waiting);
+        else items[kept++] = waiting;
+      }
+      items.length = kept;
+    }
+    urgent.push(item);
+    this.#wake();
   }
 
-  /** Ends the iteration, returning the items that were still waiting. */
+  /** Serves the consumer for the first time (items posted before wait for it). */
+  start(): void {
+    if (!this.#closed) schedule(this.#consumer);
+  }
+
+  /**
+   * The consumer found nothing more to take: returns true when it may stop (the box is empty, and
+   * the next post serves it again; or the box is closed), false when items are waiting (posted
+   * since its last `take()`): it takes them now.
+   */
+  rest(): boolean {
+    if (this.#closed) return true;
+    if (this.#waiting) return false;
+    this.#resting = true;
+    return true;
+  }
+
+  /** Ends the serving, returning the items that were still waiting. */
   close(): T[] {
-    const rest = [...this.#urgent, ...this.#items.slice(this.#head)];
+    const rest = [...(this.#urgent ?? [])];
+    if (this.#first !== undefined) rest.push(this.#first);
+    if (this.#items !== undefined) rest.push(...this.#items.slice(this.#head));
     this.#closed = true;
-    this.#items = [];
-    this.#urgent = [];
+    this.#first = undefined;
+    this.#items = undefined;
+    this.#urgent = undefined;
     this.#head = 0;
-    this.#signal();
     return rest;
   }
 
   /** Takes the next waiting item without waiting, or `undefined`. */
   take(): T | undefined {
-    if (this.#urgent.length > 0) return this.#urgent.shift();
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined as T;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
+    const urgent = this.#urgent;
+    if (urgent !== undefined && urgent.length > 0) return urgent.shift();
+    const first = this.#first;
+    if (first !== undefined) {
+      this.#first = undefined;
+      return first;
+    }
+    const items = this.#items;
+    if (items === undefined || this.#head >= items.length) return undefined;
+    const item = items[this.#head];
+    items[this.#head++] = undefined as T;
+    if (this.#head === items.length) {
+      this.#items = undefined;
       this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
+    } else if (this.#head > 1024 && this.#head * 2 > items.length) {
+      this.#items = items.slice(this.#head);
       this.#head = 0;
     }
     return item;
   }
 
-  /**
-   * Yields each time items are waiting, until closed; the consumer takes them with `take()`
-   * (all of them, or as many as it likes) before it asks for the next turn. One turn serves a
-   * whole burst of posts, so a burst costs one resumption of the generator, not one per item.
-   * Before it waits on an empty queue it calls `onIdle`.
-   */
-  async *turns(): AsyncGenerator<void, void, undefined> {
-    while (!this.#closed) {
-      if (this.#head < this.#items.length || this.#urgent.length > 0) {
-        yield;
-        continue;
-      }
-      this.onIdle?.();
-      if (this.#head < this.#items.length || this.#urgent.length > 0 || this.#closed) continue;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
+  get #waiting(): boolean {
+    return (this.#urgent !== undefined && this.#urgent.length > 0) || this.#first !== undefined ||
+      (this.#items !== undefined && this.#head < this.#items.length);
   }
 
-  #signal(): void {
-    const wake = this.#wake;
-    if (wake !== undefined) {
-      this.#wake = undefined;
-      wake();
+  #wake(): void {
+    if (!this.#resting) return;
+    this.#resting = false;
+    schedule(this.#consumer);
+  }
+}
+
+// The consumers to serve, shared by every mailbox: one microtask serves all that were woken
+// meanwhile, in order (one woken while they are served joins the end of the line).
+const ready: Array<Consumer | undefined> = [];
+let scheduled = false;
+
+function schedule(consumer: Consumer): void {
+  ready.push(consumer);
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(serveReady);
+}
+
+function serveReady(): void {
+  for (let i = 0; i < ready.length; i++) {
+    const consumer = ready[i]!;
+    ready[i] = undefined;
+    try {
+      consumer.serve();
+    } catch (error) {
+      // A consumer's own failure must not keep the others waiting.
+      queueMicrotask(() => {
+        throw error;
+      });
     }
   }
+  ready.length = 0;
+  scheduled = false;
 }

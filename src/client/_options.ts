@@ -157,10 +157,10 @@ export function parseOptions(options: unknown): Config {
   return {
     url: typeof opts.url === "function" ? opts.url : parseUrl(opts.url),
     name: opts.name === undefined ? undefined : checkName(opts.name),
-    headers: typeof opts.headers === "function" ? opts.headers : parseHeaders(opts.headers),
+    headers: typeof opts.headers === "function" ? opts.headers : shared(parseHeaders(opts.headers)),
     subprotocols: typeof opts.subprotocols === "function"
       ? opts.subprotocols
-      : parseSubprotocols(opts.subprotocols),
+      : shared(parseSubprotocols(opts.subprotocols)),
     connectTimeout: duration("connectTimeout", opts.connectTimeout, 10_000, true),
     closeTimeout: duration("closeTimeout", opts.closeTimeout, 5_000, true),
     reconnect: parseReconnect(opts.reconnect),
@@ -176,6 +176,14 @@ export function parseOptions(options: unknown): Config {
     proxy: parseProxy(opts.proxy),
     compression: parseCompression(opts.compression),
   };
+}
+
+/** One empty list for every client without headers or subprotocols (the config's are read-only). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** `list`, or the shared empty list in place of an empty one. */
+function shared<T>(list: readonly T[]): readonly T[] {
+  return list.length === 0 ? NONE : list;
 }
 
 /** Parses a WebSocket URL; anything but a valid ws:, wss:, http: or https: URL is a SyntaxError. */

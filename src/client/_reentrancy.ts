@@ -37,10 +37,10 @@ const AsyncFunction = (async () => {}).constructor;
 /** How long a request may wait behind one unfinished async callback before a warning. */
 export const WAIT_WARNING_MS = 5000;
 
-/** A request: what it is, how to make it, and how to refuse it. */
+/** A request: what it is, what makes it (for the client's `make`), and how to refuse it. */
 interface Held {
   readonly request: string;
-  readonly go: () => void;
+  readonly go: unknown;
   readonly refuse: (error: DeadlockError) => void;
 }
 
@@ -56,20 +56,28 @@ interface Timers {
   clearTimeout(id: unknown): void;
 }
 
+/** What the guard asks of its client. */
+interface Host {
+  /** Logs the guard's warning. */
+  warn(message: string): void;
+  /** Makes a request the guard lets go (`go` as given to `request`). */
+  make(go: unknown): void;
+}
+
 /** One client's guard. */
 export class ReentrancyGuard {
-  /** The callback running synchronously now, and the requests it made. */
+  /** The callback running synchronously now, and the requests it made: one, or a list. */
   #sync: string | undefined;
-  #held: Held[] = [];
+  #held: Held | Held[] | undefined;
   /** The async callback the client waits for, if any. */
   #running: Run | undefined;
   #timers: Timers;
-  #warn: (message: string) => void;
+  #host: Host;
   #warning: unknown;
 
-  constructor(timers: Timers, warn: (message: string) => void) {
+  constructor(timers: Timers, host: Host) {
     this.#timers = timers;
-    this.#warn = warn;
+    this.#host = host;
   }
 
   /**
@@ -88,13 +96,20 @@ export class ReentrancyGuard {
     } finally {
       this.#sync = undefined;
     }
-    if (this.#held.length > 0) {
-      const held = this.#held;
-      this.#held = [];
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
       const async = isThenable(value);
-      for (const h of held) async ? h.refuse(new DeadlockError(h.request, name)) : h.go();
+      if (Array.isArray(held)) { for (const h of held) this.#letGo(h, async, name); }
+      else this.#letGo(held, async, name);
     }
     return value;
+  }
+
+  /** A held request goes once its callback returned: refused if it returned a promise. */
+  #letGo(h: Held, async: boolean, name: string): void {
+    if (async) h.refuse(new DeadlockError(h.request, name));
+    else this.#host.make(h.go);
   }
 
   /** The client waits for an async callback's promise (after `call` returned it). */
@@ -116,10 +131,17 @@ export class ReentrancyGuard {
     return this.#sync === undefined && this.#running === undefined;
   }
 
-  /** A request from the handle: made now, held, or refused (see the module comment). */
-  request(request: string, go: () => void, refuse: (error: DeadlockError) => void): void {
+  /**
+   * A request from the handle: made now, held, or refused (see the module comment). `go` is
+   * what the client's `make` makes it with.
+   */
+  request(request: string, go: unknown, refuse: (error: DeadlockError) => void): void {
     if (this.#sync !== undefined) {
-      this.#held.push({ request, go, refuse });
+      const h: Held = { request, go, refuse };
+      const held = this.#held;
+      if (held === undefined) this.#held = h;
+      else if (Array.isArray(held)) held.push(h);
+      else this.#held = [held, h];
       return;
     }
     const running = this.#running;
@@ -131,7 +153,7 @@ export class ReentrancyGuard {
       }
       this.#watch(request, running);
     }
-    go();
+    this.#host.make(go);
   }
 
   /** Warns once if `request` is still stuck behind `run` a few seconds from now. */
@@ -140,7 +162,7 @@ export class ReentrancyGuard {
     this.#warning = this.#timers.setTimeout(() => {
       this.#warning = undefined;
       if (this.#running !== run) return;
-      this.#warn(
+      this.#host.warn(
         `${request} has waited ${
           WAIT_WARNING_MS / 1000
         } s behind ${run.callback}, which has not returned: if ${run.callback} awaits its own client's ${request}, it waits for ever (the client runs one callback at a time); return push(...), disconnect(...) or stop(...) from it instead, or use sendFrameAsync`,

@@ -40,17 +40,19 @@ export async function startClient(
   const name = config.name;
   const label = name === undefined ? "[parley]" : `[parley ${nameText(name)}]`;
   const signal = config.signal;
-  const onAbort = () =>
-    actor.post({ type: "stop", reason: { kind: "aborted", reason: signal!.reason } });
+  // Closures only for what the client has: a name to free, a signal to listen to.
+  const onAbort = signal === undefined
+    ? undefined
+    : () => actor.post({ type: "stop", reason: { kind: "aborted", reason: signal.reason } });
   const actor: Actor = new Actor(
     callbacks as AnyCallbacks,
     config,
     connector,
     internals.clock ?? systemClock,
     label,
-    (_reason: StopReason) => {
+    name === undefined && signal === undefined ? undefined : (_reason: StopReason) => {
       if (name !== undefined) unregister(name, handle);
-      signal?.removeEventListener("abort", onAbort);
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
     },
   );
   const handle = new ClientHandle(handleKey, actor, name);
@@ -62,7 +64,7 @@ export async function startClient(
     actor.abandon({ kind: "aborted", reason: signal.reason });
     throw signal.reason;
   }
-  signal?.addEventListener("abort", onAbort, { once: true });
+  if (onAbort !== undefined) signal?.addEventListener("abort", onAbort, { once: true });
   actor.run(state);
   return handle;
 }

@@ -16,8 +16,11 @@ export function webSocketConstructor(): WebSocketConstructor | undefined {
   return (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
 }
 
-/** A channel over a `WebSocket`. Throws what the runtime's constructor throws. */
-export class SocketChannel implements WebChannel {
+/**
+ * A channel over a `WebSocket`. Throws what the runtime's constructor throws. It is the socket's
+ * listener itself (`handleEvent`), for all four events: no closure per connection.
+ */
+export class SocketChannel implements WebChannel, EventListenerObject {
   #ws: WebSocket;
   #events: ChannelEvents;
   /** What the runtime's `error` event carried: the cause of the error the transport reports. */
@@ -31,13 +34,34 @@ export class SocketChannel implements WebChannel {
       : new Ctor(params.url, { protocols, headers: params.headers });
     this.#ws = ws;
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => events.open(ws.protocol, ws.extensions);
-    ws.onmessage = (e: MessageEvent) => this.#onMessage(e.data);
-    ws.onerror = (e: Event) => {
-      this.#error = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
-    };
-    ws.onclose = (e: CloseEvent) =>
-      events.closed({ code: e.code, reason: e.reason, clean: e.wasClean, error: this.#error });
+    ws.addEventListener("open", this);
+    ws.addEventListener("message", this);
+    ws.addEventListener("error", this);
+    ws.addEventListener("close", this);
+  }
+
+  /** The socket's events. */
+  handleEvent(e: Event): void {
+    switch (e.type) {
+      case "message":
+        this.#onMessage((e as MessageEvent).data);
+        return;
+      case "open":
+        this.#events.open(this.#ws.protocol, this.#ws.extensions);
+        return;
+      case "error":
+        this.#error = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
+        return;
+      case "close": {
+        const c = e as CloseEvent;
+        this.#events.closed({
+          code: c.code,
+          reason: c.reason,
+          clean: c.wasClean,
+          error: this.#error,
+        });
+      }
+    }
   }
 
   #onMessage(data: unknown): void {

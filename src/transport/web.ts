@@ -70,13 +70,12 @@ export const webConnector: Connector = {
  * reports the connection's end once, with what happened first.
  */
 class WebTransport implements Transport, ChannelEvents {
-  readonly done: Promise<void>;
+  /** `done`, once asked for (the client asks when it lets the connection go). */
+  #done: Promise<void> | undefined;
   #channel: WebChannel | undefined;
   #events: TransportEvents;
-  /** The URL connected to, as `ConnectInfo` reports it. */
-  #href: string;
-  /** The URL as messages show it: without credentials. */
-  #url: string;
+  /** The URL connected to (the client's, shared), as `ConnectInfo` reports it. */
+  #target: URL;
   #offered: readonly string[];
   #closeTimeout: number;
   #heartbeat: Heartbeat | undefined;
@@ -93,16 +92,14 @@ class WebTransport implements Transport, ChannelEvents {
   #isDone = false;
   /** Bounds the close handshake (closeTimeout). */
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #resolveDone!: () => void;
+  #resolveDone: (() => void) | undefined;
 
   constructor(params: ConnectParams, events: TransportEvents) {
     this.#events = events;
-    this.#href = params.url.href;
+    this.#target = params.url;
     this.#offered = params.subprotocols;
     this.#closeTimeout = params.closeTimeout;
-    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     const setup = channelParams(params);
-    this.#url = setup.shown;
     const heartbeat = params.heartbeat;
     if (heartbeat !== undefined) {
       this.#probe = heartbeat.message?.data;
@@ -144,7 +141,7 @@ class WebTransport implements Transport, ChannelEvents {
       return;
     }
     this.#events.opened({
-      url: this.#href,
+      url: this.#target.href,
       protocol,
       extensions,
       status: 101,
@@ -200,7 +197,18 @@ class WebTransport implements Transport, ChannelEvents {
     );
   }
 
+  /** The URL as messages show it: without credentials. */
+  get #url(): string {
+    return shownUrl(this.#target);
+  }
+
   // Transport: what the client asks.
+
+  get done(): Promise<void> {
+    return this.#done ??= this.#isDone
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolveDone = resolve));
+  }
 
   send(frame: Frame, written?: Written): boolean {
     if (frame.type !== "text" && frame.type !== "binary") {
@@ -294,7 +302,7 @@ class WebTransport implements Transport, ChannelEvents {
     this.#isDone = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#resolveDone();
+    this.#resolveDone?.();
   }
 }
 
@@ -315,16 +323,14 @@ function openChannel(params: ChannelParams, events: ChannelEvents): WebChannel {
  * (unless the caller set that header) and leave the URL, so they go out once, as the socket
  * transport sends them (Node's WebSocket would drop them); a browser gets the URL as it is.
  */
-function channelParams(params: ConnectParams): ChannelParams & { shown: string } {
-  const url = new URL(params.url.href);
+function channelParams(params: ConnectParams): ChannelParams {
+  const url = params.url;
   const username = url.username;
   const password = url.password;
-  url.username = "";
-  url.password = "";
-  const shown = url.href;
   if (!webSocketTakesHeaders()) {
-    return { url: params.url.href, protocols: params.subprotocols, headers: undefined, shown };
+    return { url: url.href, protocols: params.subprotocols, headers: undefined };
   }
+  const shown = shownUrl(url);
   let headers: Record<string, string> | undefined;
   for (const [k, v] of params.headers) {
     headers ??= {};
@@ -336,7 +342,16 @@ function channelParams(params: ConnectParams): ChannelParams & { shown: string }
     headers ??= {};
     headers["Authorization"] = `Basic ${base64(new TextEncoder().encode(credentials))}`;
   }
-  return { url: shown, protocols: params.subprotocols, headers, shown };
+  return { url: shown, protocols: params.subprotocols, headers };
+}
+
+/** `url` without credentials, as messages show it and as it goes where headers carry them. */
+function shownUrl(url: URL): string {
+  if (url.username === "" && url.password === "") return url.href;
+  const bare = new URL(url.href);
+  bare.username = "";
+  bare.password = "";
+  return bare.href;
 }
 
 /** Percent-decodes a URL's username or password; a malformed escape is sent as written. */

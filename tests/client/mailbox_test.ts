@@ -1,9 +1,14 @@
 // The actor's mailbox on its own: first in, first out; postFirst jumps the queue; close() hands
-// back what was still waiting and ends the consumer's turns; one turn serves a whole burst of
-// posts; onIdle runs when the consumer finds the queue empty, before it waits.
+// back what was still waiting and ends the serving; one turn serves a whole burst of posts; the
+// consumer rests when it finds the queue empty, and is served again by the next post.
 
 import assert from "node:assert/strict";
-import { Mailbox } from "../../src/client/_mailbox.ts";
+import { type Consumer, Mailbox } from "../../src/client/_mailbox.ts";
+
+/** A consumer for boxes that are never started: their items are taken by hand. */
+const unused: Consumer = {
+  serve: () => assert.fail("a box that was not started serves nobody"),
+};
 
 /** Everything waiting, taken without waiting. */
 function drain<T>(box: Mailbox<T>): T[] {
@@ -12,11 +17,41 @@ function drain<T>(box: Mailbox<T>): T[] {
   return out;
 }
 
+/**
+ * A consumer that takes everything waiting on each turn (or only `perTurn` items, then rests),
+ * and records each turn; `idle` runs when it finds the box empty, before it rests.
+ */
+class Recorder<T> implements Consumer {
+  readonly turns: T[][] = [];
+  box: Mailbox<T>;
+  idle: (() => void) | undefined;
+  perTurn: number;
+
+  constructor(perTurn = Infinity) {
+    this.box = new Mailbox<T>(this);
+    this.perTurn = perTurn;
+  }
+
+  serve(): void {
+    for (;;) {
+      const turn: T[] = [];
+      for (let item = this.box.take(); item !== undefined; item = this.box.take()) {
+        turn.push(item);
+        if (turn.length >= this.perTurn) break;
+      }
+      if (turn.length > 0) this.turns.push(turn);
+      if (turn.length >= this.perTurn) continue;
+      this.idle?.();
+      if (this.box.rest()) return;
+    }
+  }
+}
+
 /** Lets every pending promise reaction and the next macrotask run. */
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 Deno.test("mailbox: items are taken in the order they were posted; take() on an empty box is undefined", () => {
-  const box = new Mailbox<number>();
+  const box = new Mailbox<number>(unused);
   assert.equal(box.take(), undefined);
   for (let i = 1; i <= 5; i++) box.post(i);
   assert.equal(box.take(), 1);
@@ -26,7 +61,7 @@ Deno.test("mailbox: items are taken in the order they were posted; take() on an 
 });
 
 Deno.test("mailbox: postFirst puts an item before every waiting item, also after some were taken", () => {
-  const box = new Mailbox<string>();
+  const box = new Mailbox<string>(unused);
   box.postFirst("only");
   assert.deepEqual(drain(box), ["only"]);
   box.post("a");
@@ -43,7 +78,7 @@ Deno.test("mailbox: postFirst puts an item before every waiting item, also after
 });
 
 Deno.test("mailbox: order holds across many items taken while more are posted", () => {
-  const box = new Mailbox<number>();
+  const box = new Mailbox<number>(unused);
   const taken: number[] = [];
   let next = 0;
   // More than 1024 taken while others still wait: the box compacts its storage meanwhile.
@@ -60,7 +95,7 @@ Deno.test("mailbox: order holds across many items taken while more are posted", 
 });
 
 Deno.test("mailbox: close() returns the items still waiting, in order, and later posts are ignored", () => {
-  const box = new Mailbox<string>();
+  const box = new Mailbox<string>(unused);
   box.post("a");
   box.post("b");
   box.post("c");
@@ -74,107 +109,117 @@ Deno.test("mailbox: close() returns the items still waiting, in order, and later
   assert.deepEqual(box.close(), [], "a second close has nothing left");
 });
 
-Deno.test("mailbox: turns() serves a burst of posts in one turn, and the next burst in the next", async () => {
-  const box = new Mailbox<number>();
-  const turns: number[][] = [];
-  const consumer = (async () => {
-    for await (const _ of box.turns()) turns.push(drain(box));
-  })();
-  for (let i = 0; i < 100; i++) box.post(i); // one synchronous burst
+Deno.test("mailbox: one turn serves a burst of posts, and the next burst the next turn", async () => {
+  const r = new Recorder<number>();
+  r.box.start();
+  for (let i = 0; i < 100; i++) r.box.post(i); // one synchronous burst
   await tick();
-  assert.deepEqual(turns, [Array.from({ length: 100 }, (_, i) => i)]);
-  box.post(100);
-  box.post(101);
+  assert.deepEqual(r.turns, [Array.from({ length: 100 }, (_, i) => i)]);
+  r.box.post(100);
+  r.box.post(101);
   await tick();
-  assert.deepEqual(turns.slice(1), [[100, 101]]);
-  box.close();
-  await consumer;
-  assert.equal(turns.length, 2, "one turn per burst");
+  assert.deepEqual(r.turns.slice(1), [[100, 101]]);
+  r.box.close();
+  r.box.post(102);
+  await tick();
+  assert.equal(r.turns.length, 2, "one turn per burst, none once closed");
 });
 
-Deno.test("mailbox: a consumer that takes only part of a burst gets another turn at once for the rest", async () => {
-  const box = new Mailbox<string>();
-  const seen: string[][] = [];
-  const consumer = (async () => {
-    for await (const _ of box.turns()) {
-      seen.push([box.take()!]); // one item per turn
-      if (seen.length === 3) break;
-    }
-  })();
-  box.post("a");
-  box.post("b");
-  box.post("c");
-  await consumer;
-  assert.deepEqual(seen, [["a"], ["b"], ["c"]]);
+Deno.test("mailbox: a consumer that takes only part of a burst takes the rest at once", async () => {
+  const r = new Recorder<string>(1);
+  r.box.post("a");
+  r.box.post("b");
+  r.box.post("c");
+  r.box.start();
+  await tick();
+  assert.deepEqual(r.turns, [["a"], ["b"], ["c"]]);
 });
 
-Deno.test("mailbox: turns() waits on an empty box until a post wakes it", async () => {
-  const box = new Mailbox<string>();
-  const seen: string[] = [];
-  const consumer = (async () => {
-    for await (const _ of box.turns()) seen.push(...drain(box));
-  })();
+Deno.test("mailbox: posts wait for start(), and a consumer that rests on an empty box is served by the next post", async () => {
+  const r = new Recorder<string>();
+  r.box.post("early");
   await tick();
-  assert.deepEqual(seen, [], "nothing to serve yet");
-  setTimeout(() => box.post("later"), 5);
+  assert.deepEqual(r.turns, [], "not started yet");
+  r.box.start();
+  await tick();
+  assert.deepEqual(r.turns, [["early"]]);
+  await tick();
+  assert.equal(r.turns.length, 1, "nothing to serve");
+  setTimeout(() => r.box.post("later"), 5);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.deepEqual(seen, ["later"]);
-  box.close();
-  await consumer;
+  assert.deepEqual(r.turns, [["early"], ["later"]]);
+  r.box.close();
 });
 
-Deno.test("mailbox: close() ends the consumer's iteration while it waits, and before it starts", async () => {
-  const waiting = new Mailbox<number>();
-  let turns = 0;
-  const consumer = (async () => {
-    for await (const _ of waiting.turns()) turns++;
-  })();
+Deno.test("mailbox: close() ends the serving while the consumer rests, and before it starts", async () => {
+  const resting = new Recorder<number>();
+  resting.box.start();
   await tick();
-  waiting.close();
-  await consumer;
-  assert.equal(turns, 0);
+  resting.box.close();
+  resting.box.post(1);
+  await tick();
+  assert.deepEqual(resting.turns, []);
+  assert.equal(resting.box.rest(), true, "a closed box lets its consumer stop");
 
-  const closed = new Mailbox<number>();
-  closed.post(1);
-  assert.deepEqual(closed.close(), [1]);
-  for await (const _ of closed.turns()) assert.fail("a closed box yields no turn");
+  const closed = new Recorder<number>();
+  closed.box.post(1);
+  assert.deepEqual(closed.box.close(), [1]);
+  closed.box.start();
+  await tick();
+  assert.deepEqual(closed.turns, [], "a closed box serves no turn");
 });
 
-Deno.test("mailbox: onIdle runs each time the consumer finds the box empty, before it waits", async () => {
-  const box = new Mailbox<string>();
+Deno.test("mailbox: the consumer finds the box empty before each rest, after what it took", async () => {
+  const r = new Recorder<string>();
   const log: string[] = [];
-  box.onIdle = () => log.push(`idle after ${log.filter((l) => l.startsWith("took")).length}`);
-  const consumer = (async () => {
-    for await (const _ of box.turns()) {
-      for (const item of drain(box)) log.push(`took ${item}`);
-    }
-  })();
+  r.idle = () => log.push(`idle after ${r.turns.flat().length}`);
+  r.box.start();
   await tick();
   assert.deepEqual(log, ["idle after 0"]);
-  box.post("a");
-  box.post("b");
+  r.box.post("a");
+  r.box.post("b");
   await tick();
-  assert.deepEqual(log, ["idle after 0", "took a", "took b", "idle after 2"]);
-  box.close();
-  await consumer;
-  assert.equal(log.length, 4, "no idle call once closed");
+  assert.deepEqual(r.turns, [["a", "b"]]);
+  assert.deepEqual(log, ["idle after 0", "idle after 2"]);
+  r.box.close();
+  r.box.post("c");
+  await tick();
+  assert.equal(log.length, 2, "no turn once closed");
 });
 
-Deno.test("mailbox: an item posted from onIdle is served without waiting", async () => {
-  const box = new Mailbox<string>();
-  const seen: string[] = [];
+Deno.test("mailbox: an item posted before the consumer rests is served without waiting", async () => {
+  const r = new Recorder<string>();
   let idles = 0;
-  box.onIdle = () => {
+  r.idle = () => {
     idles++;
-    if (idles === 1) box.post("from idle"); // e.g. a flush that produced more work
+    if (idles === 1) r.box.post("from idle"); // e.g. a flush that produced more work
   };
-  const consumer = (async () => {
-    for await (const _ of box.turns()) {
-      seen.push(...drain(box));
-      if (seen.length === 1) box.close();
-    }
-  })();
-  await consumer;
-  assert.deepEqual(seen, ["from idle"]);
-  assert.equal(idles, 1);
+  r.box.start();
+  // Served within the same turn of the event loop: no timer, no second wake-up.
+  await Promise.resolve();
+  assert.deepEqual(r.turns, [["from idle"]]);
+  assert.equal(idles, 2);
+  r.box.close();
+});
+
+Deno.test("mailbox: one microtask serves every consumer woken meanwhile, and one woken while they are served", async () => {
+  const order: string[] = [];
+  const a = new Recorder<string>();
+  const b = new Recorder<string>();
+  a.idle = () => order.push("a rests");
+  b.idle = () => order.push("b rests");
+  a.box.start();
+  b.box.start();
+  await tick();
+  order.length = 0;
+  a.idle = () => {
+    order.push("a rests");
+    if (order.length === 1) b.box.post("from a");
+  };
+  a.box.post("x");
+  await Promise.resolve();
+  assert.deepEqual(order, ["a rests", "b rests"]);
+  assert.deepEqual(b.turns, [["from a"]]);
+  a.box.close();
+  b.box.close();
 });
