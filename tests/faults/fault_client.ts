@@ -7,10 +7,11 @@
 //
 // Events: `connecting` {attempt}, `connected`, `disconnected` {reason}, `reconnecting` {attempt,
 // retry, delay}, `stopped` {reason} (all from conn.events(); `at` is the event's own time, in ms
-// since start), `sent` {count}, `settled` {resolved, rejected, pending} once every send of the
+// since start; `epoch`: Date.now(); `connecting` from diagnostics_channel), `sent` {count}, `settled` {resolved, rejected, pending} once every send of the
 // batch has settled, `frames` {count, bytes, inOrder} after each `expect`ed total, `stop_returned`
 // {took, reason}, and `report` (the last line) with every count.
 
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import {
   ClientStoppedError,
   ConnectionError,
@@ -38,7 +39,10 @@ export interface FaultClientOptions {
   readonly receiveBuffer?: number;
   /** Milliseconds `handleFrame` awaits for each frame (a slow consumer). */
   readonly consume?: number;
-  /** Memory samples every this many ms while frames arrive (heap + external, after no GC). */
+  /**
+   * Samples memory every this many ms while an `expect` waits (heap and external memory after a
+   * collection: the runtime must expose one), and reports the peak above the start.
+   */
   readonly sampleMemory?: number;
 }
 
@@ -113,13 +117,28 @@ export async function runFaultClient(
   let expected: { total: number; done: () => void } | undefined;
   let memoryPeak = 0;
   let memoryBase = -1;
-  const memory = () => {
-    const m = (globalThis as {
+  /**
+   * Heap and external memory (array buffers) after a collection, where the runtime has one. V8
+   * frees the memory of array buffers it collected only after the current task (a synchronous
+   * gc() leaves them counted in `external`): collect, let a task pass, collect again, then read.
+   */
+  const memory = async () => {
+    const g = globalThis as {
+      gc?: () => void;
+      Bun?: { gc(sync: boolean): void };
       process?: { memoryUsage?: () => { heapUsed: number; external: number } };
-    }).process?.memoryUsage?.();
-    return m === undefined ? 0 : m.heapUsed + m.external;
+    };
+    if (g.Bun) g.Bun.gc(true);
+    else if (g.gc !== undefined) {
+      g.gc();
+      await sleep(0);
+      g.gc();
+    }
+    const m = g.process?.memoryUsage?.();
+    // Bun's heapUsed counts array buffers already (its external is the part of it they take).
+    return m === undefined ? 0 : g.Bun ? m.heapUsed : m.heapUsed + m.external;
   };
-  let sampler: ReturnType<typeof setInterval> | undefined;
+  let sampling = false;
   const frame = (data: Uint8Array | string) => {
     if (typeof data === "string") return;
     if (data.length >= 4) {
@@ -131,6 +150,21 @@ export async function runFaultClient(
     if (expected !== undefined && frameBytes >= expected.total) expected.done();
   };
 
+  // "connecting" from diagnostics_channel: the first attempt's begins before start() resolves,
+  // so before a conn.events() reader can exist. Kept until this client is known (another client
+  // may run in the same process).
+  const known: { client?: unknown } = {};
+  const early: Array<{ client: unknown; at: number; attempt: number }> = [];
+  const onConnecting = (message: unknown) => {
+    const { client, event: e } = message as {
+      client: unknown;
+      event: { at: number; attempt: number };
+    };
+    if (known.client === undefined) early.push({ client, at: e.at, attempt: e.attempt });
+    else if (client === known.client) event("connecting", { at: e.at - d0, attempt: e.attempt });
+  };
+  subscribe("parley:connecting", onConnecting);
+
   const conn = await FaultClient.start({ options, frame }, {
     url: options.url,
     transport: options.transport,
@@ -141,18 +175,24 @@ export async function runFaultClient(
     receiveBuffer: options.receiveBuffer,
     reconnect: options.reconnect ?? false,
   });
+  known.client = conn;
+  for (const e of early.filter((e) => e.client === conn)) {
+    event("connecting", { at: e.at - d0, attempt: e.attempt });
+  }
   const watching = (async () => {
     for await (const e of conn.events({ buffer: 1000 })) {
+      // `at` from the client's start; `epoch` as Date.now() (the test's clock too).
       const at = e.at - d0;
+      const epoch = e.at;
       switch (e.type) {
         case "connecting":
-          event("connecting", { at, attempt: e.attempt });
+          // (From diagnostics_channel, above.)
           break;
         case "connected":
           event("connected", { at });
           break;
         case "disconnected":
-          event("disconnected", { at, reason: reasonJson(e.reason) });
+          event("disconnected", { at, epoch, reason: reasonJson(e.reason) });
           break;
         case "reconnecting":
           event("reconnecting", { at, attempt: e.attempt, retry: e.retry, delay: e.delay });
@@ -210,18 +250,25 @@ export async function runFaultClient(
         );
         break;
       case "expect": {
-        if (options.sampleMemory !== undefined) {
-          memoryBase = memory();
-          sampler = setInterval(() => {
-            memoryPeak = Math.max(memoryPeak, memory() - memoryBase);
-          }, options.sampleMemory);
+        let sampled = Promise.resolve();
+        const every = options.sampleMemory;
+        if (every !== undefined) {
+          memoryBase = await memory();
+          sampling = true;
+          sampled = (async () => {
+            while (sampling) {
+              await sleep(every);
+              memoryPeak = Math.max(memoryPeak, await memory() - memoryBase);
+            }
+          })();
         }
         if (frameBytes < command.total) {
-          await new Promise<void>((
-            resolve,
-          ) => (expected = { total: command.total, done: resolve }));
+          await new Promise<void>((resolve) => {
+            expected = { total: command.total, done: resolve };
+          });
         }
-        clearInterval(sampler);
+        sampling = false;
+        await sampled;
         event("frames", { count: frames, bytes: frameBytes, inOrder, memoryPeak, memoryBase });
         break;
       }
@@ -244,6 +291,7 @@ export async function runFaultClient(
   }
   await conn.stop();
   await watching;
+  unsubscribe("parley:connecting", onConnecting);
   await Promise.all(settling);
   print({
     report: {

@@ -16,7 +16,7 @@ import { startFaultProxy } from "../support/fault_proxy.ts";
 import { sleep, waitFor } from "../support/recorder.ts";
 import { startFaultServer } from "./fault_server.ts";
 import { startFaultClient } from "./fault_runner.ts";
-import { ALL, allAtOnce, oneAfterAnother, type Target, within } from "./targets.ts";
+import { ALL, allAtOnce, note, oneAfterAnother, type Target, within } from "./targets.ts";
 
 const MiB = 1024 * 1024;
 
@@ -26,8 +26,8 @@ type Outcomes = Record<string, number>;
 const total = (o: Outcomes) => Object.values(o).reduce((a, b) => a + b, 0);
 
 Deno.test("black hole: noticed by the heartbeat within interval + timeout (+10%) as heartbeat_timeout; 60 sends into it all settle (the unsent ones reject with ConnectionError); stop() returns within closeTimeout; the process exits", async () => {
-  // Seconds, so that 10% outlasts a busy machine's jitter; one target at a time.
-  const interval = 1000, timeout = 1000, closeTimeout = 1000;
+  // 200 ms of jitter allowed (a busy 2-core machine); one target at a time.
+  const interval = 500, timeout = 500, closeTimeout = 1000;
   await oneAfterAnother(ALL, async (target: Target) => {
     await using server = await startFaultServer();
     await using proxy = await startFaultProxy(server.port);
@@ -42,7 +42,8 @@ Deno.test("black hole: noticed by the heartbeat within interval + timeout (+10%)
     conn.apply({ kind: "black_hole" });
     // The black hole came before the first probe: the upgrade was the last thing received.
     assert.ok(conn.faultAt - conn.acceptedAt < interval / 2, "the fault came late");
-    client.send({ cmd: "send", count: 60, size: MiB });
+    // 15 MiB: more than the kernel's buffers take (the web transport's go to its WebSocket).
+    client.send({ cmd: "send", count: 60, size: target.transport === "socket" ? MiB / 4 : 16_384 });
     const disconnected = await client.printed("disconnected");
     const noticed = (disconnected.at as number) - (connected.at as number);
     assert.deepEqual(disconnected.reason, { kind: "heartbeat_timeout", interval, timeout });
@@ -51,6 +52,7 @@ Deno.test("black hole: noticed by the heartbeat within interval + timeout (+10%)
       `noticed ${noticed} ms after connecting (interval + timeout = ${interval + timeout})`,
     );
     const settled = (await client.printed("settled")).outcomes as Outcomes;
+    note(target, `noticed after ${noticed} ms; 60 sends: ${JSON.stringify(settled)}`);
     assert.equal(total(settled), 60);
     if (target.transport === "socket") {
       // What the kernel took resolved; the rest never went out and says why.
@@ -59,7 +61,7 @@ Deno.test("black hole: noticed by the heartbeat within interval + timeout (+10%)
         ["ConnectionError heartbeat_timeout"],
         JSON.stringify(settled),
       );
-      assert.ok(settled["ConnectionError heartbeat_timeout"] >= 40, JSON.stringify(settled));
+      assert.ok(settled["ConnectionError heartbeat_timeout"] >= 20, JSON.stringify(settled));
     } else {
       // The web API says a frame was sent once the runtime's WebSocket took it.
       assert.deepEqual(settled, { resolved: 60 });
@@ -94,14 +96,14 @@ Deno.test("stop reading: a peer that stops reading while it keeps sending is not
     // Ticks (6 bytes each) flow before the client's bytes are held back.
     await waitFor(() => conn.bytesToClient >= upgrade + 12, "the first ticks");
     conn.apply({ kind: "stop_reading_client" });
-    client.send({ cmd: "send", count: 60, size: MiB });
+    client.send({ cmd: "send", count: 60, size: target.transport === "socket" ? MiB / 4 : 16_384 });
     // Several heartbeat periods.
     await sleep(1500);
     client.send({ cmd: "outcomes" });
     const before = (await client.printed("outcomes")).outcomes as Outcomes;
     assert.equal(client.all("disconnected").length, 0, JSON.stringify(client.events));
     if (target.transport === "socket") {
-      assert.ok(before.pending >= 40, `held back: ${JSON.stringify(before)}`);
+      assert.ok(before.pending >= 20, `held back: ${JSON.stringify(before)}`);
     } else assert.deepEqual({ ...before }, { resolved: 60 });
     client.send({ cmd: "stop" });
     const stopped = await client.printed("stop_returned");
@@ -173,7 +175,7 @@ Deno.test("delay: a round trip within the heartbeat's timeout keeps the connecti
 });
 
 Deno.test("delay: a round trip longer than the heartbeat's timeout is noticed within interval + timeout (+10%) as heartbeat_timeout", async () => {
-  const delay = 400, interval = 500, timeout = 500;
+  const delay = 300, interval = 300, timeout = 300;
   await oneAfterAnother(ALL, async (target: Target) => {
     await using server = await startFaultServer();
     await using proxy = await startFaultProxy(server.port);

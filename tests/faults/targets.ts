@@ -59,3 +59,8 @@ export async function allAtOnce(
 
 /** The latest a bound of `total` ms may be met: 10% later, and at least 200 ms of jitter. */
 export const within = (total: number) => total + Math.max(total * 0.1, 200);
+
+/** Prints what a target did (numbers the suite's output keeps for reports). */
+export function note(target: Target, text: string): void {
+  console.log(`${target.name}: ${text}`);
+}
