@@ -60,7 +60,7 @@ Deno.test("reset: a connection reset both ways is noticed at once as an error; e
   });
 });
 
-Deno.test("cut mid-frame: a connection that ends (FIN) 1000 bytes into a 1 MiB message is an error, and no part of the message is delivered; the process exits", async () => {
+Deno.test("cut mid-frame: a connection that ends (FIN) 1000 bytes into a 1 MiB message is an error, no part of the message is delivered, and the sends under way settle; the process exits", async () => {
   await allAtOnce(ALL, async (target: Target) => {
     await using server = await startFaultServer();
     await using proxy = await startFaultProxy(server.port);
@@ -74,10 +74,18 @@ Deno.test("cut mid-frame: a connection that ends (FIN) 1000 bytes into a 1 MiB m
     const before = conn.bytesToClient;
     conn.apply({ kind: "cut", after: 1000 });
     client.send({ cmd: "text", data: `big ${MiB}` });
+    client.send({ cmd: "send", count: 10, size: 64 * 1024 });
     const disconnected = await client.printed("disconnected");
     const reason = disconnected.reason as { kind: string; error?: { message: string } };
     assert.equal(reason.kind, "error", JSON.stringify(reason));
     assert.equal(conn.bytesToClient - before, 1000);
+    const settled = (await client.printed("settled")).outcomes as Outcomes;
+    assert.equal(total(settled), 10);
+    assert.deepEqual(
+      Object.keys(settled).filter((k) => k !== "resolved" && k !== "ConnectionError error"),
+      [],
+      JSON.stringify(settled),
+    );
     client.send({ cmd: "stop" });
     const stopped = await client.printed("stop_returned");
     assert.ok((stopped.took as number) <= 1000, `stop() took ${stopped.took} ms`);
@@ -86,7 +94,7 @@ Deno.test("cut mid-frame: a connection that ends (FIN) 1000 bytes into a 1 MiB m
   });
 });
 
-Deno.test("slow upgrade: a 101 that arrives one byte every 5 ms (about 0.7 s) still connects, and the connection works", async () => {
+Deno.test("slow upgrade: a 101 that arrives one byte every 5 ms (about 0.7 s) still connects; frames sent meanwhile go out once connected", async () => {
   await allAtOnce(ALL, async (target: Target) => {
     await using server = await startFaultServer();
     await using proxy = await startFaultProxy(server.port);
@@ -96,20 +104,22 @@ Deno.test("slow upgrade: a 101 that arrives one byte every 5 ms (about 0.7 s) st
       transport: target.transport,
       connectTimeout: 5000,
     });
+    // Sent while connecting: they wait in the queue, go out once connected and are echoed.
+    client.send({ cmd: "send", count: 3, size: 1000 });
+    client.send({ cmd: "expect", total: 3000 });
     const connecting = await client.printed("connecting");
     const connected = await client.printed("connected");
     const took = (connected.at as number) - (connecting.at as number);
     assert.ok(took >= 100 * 5, `connected after ${took} ms`);
-    client.send({ cmd: "send", count: 3, size: 1000 });
-    client.send({ cmd: "expect", total: 3000 });
     await client.printed("frames");
+    assert.deepEqual((await client.printed("settled")).outcomes, { resolved: 3 });
     client.send({ cmd: "stop" });
     await client.printed("stop_returned");
     await client.finish();
   });
 });
 
-Deno.test("slow upgrade: a 101 dripping one byte every 50 ms fails at connectTimeout (+200 ms) with connect_timeout; the process exits", async () => {
+Deno.test("slow upgrade: a 101 dripping one byte every 50 ms fails at connectTimeout (+200 ms) with connect_timeout, and the frames queued meanwhile reject with ConnectionError; the process exits", async () => {
   const connectTimeout = 600;
   await oneAfterAnother(ALL, async (target: Target) => {
     await using server = await startFaultServer();
@@ -121,6 +131,7 @@ Deno.test("slow upgrade: a 101 dripping one byte every 50 ms fails at connectTim
       connectTimeout,
       closeTimeout: 1000,
     });
+    client.send({ cmd: "send", count: 5, size: 1000 });
     const connecting = await client.printed("connecting");
     const disconnected = await client.printed("disconnected");
     assert.deepEqual(disconnected.reason, { kind: "connect_timeout", timeout: connectTimeout });
@@ -129,6 +140,10 @@ Deno.test("slow upgrade: a 101 dripping one byte every 50 ms fails at connectTim
       noticed >= connectTimeout - 5 && noticed <= within(connectTimeout),
       `failed ${noticed} ms after connecting began`,
     );
+    // Frames queued while connecting never went out, and say why.
+    assert.deepEqual((await client.printed("settled")).outcomes, {
+      "ConnectionError connect_timeout": 5,
+    });
     client.send({ cmd: "stop" });
     const stopped = await client.printed("stop_returned");
     assert.ok((stopped.took as number) <= 1300, `stop() took ${stopped.took} ms`);

@@ -77,6 +77,44 @@ Deno.test("black hole: noticed by the heartbeat within interval + timeout (+10%)
   });
 });
 
+Deno.test("black hole: stop() while black-holed (no heartbeat) returns within closeTimeout, its sends held back reject with ClientStoppedError, and the process exits", async () => {
+  const closeTimeout = 1000;
+  await allAtOnce(ALL, async (target: Target) => {
+    await using server = await startFaultServer();
+    await using proxy = await startFaultProxy(server.port);
+    const client = startFaultClient(target.place, {
+      url: proxy.url(),
+      transport: target.transport,
+      heartbeat: false,
+      closeTimeout,
+    });
+    await client.printed("connected");
+    (await proxy.connection(0)).apply({ kind: "black_hole" });
+    client.send({ cmd: "send", count: 60, size: target.transport === "socket" ? MiB / 4 : 16_384 });
+    await client.printed("sent");
+    await sleep(500);
+    client.send({ cmd: "stop" });
+    const stopped = await client.printed("stop_returned");
+    assert.ok(
+      (stopped.took as number) >= closeTimeout - 5 &&
+        (stopped.took as number) <= closeTimeout + 300,
+      `stop() took ${stopped.took} ms (closeTimeout ${closeTimeout})`,
+    );
+    const settled = (await client.printed("settled")).outcomes as Outcomes;
+    assert.equal(total(settled), 60);
+    if (target.transport === "socket") {
+      assert.ok(settled.ClientStoppedError >= 20, JSON.stringify(settled));
+      assert.deepEqual(
+        Object.keys(settled).filter((k) => k !== "resolved"),
+        ["ClientStoppedError"],
+      );
+    }
+    assert.equal(client.all("disconnected").length, 0);
+    if (target.transport === "web") proxy.dropAll();
+    await client.finish();
+  });
+});
+
 Deno.test("stop reading: a peer that stops reading while it keeps sending is not taken for dead; the sends it holds back stay pending, then reject with ClientStoppedError on stop(), which returns within closeTimeout; the process exits", async () => {
   const closeTimeout = 1000;
   await allAtOnce(ALL, async (target: Target) => {
