@@ -5,11 +5,14 @@
 // tests/faults/fault_runner.ts also runs it in the test's own process (Deno's WebSocket with the
 // sanitizers on).
 //
-// Events: `connecting` {attempt}, `connected`, `disconnected` {reason}, `reconnecting` {attempt,
-// retry, delay}, `stopped` {reason} (all from conn.events(); `at` is the event's own time, in ms
-// since start; `epoch`: Date.now(); `connecting` from diagnostics_channel), `sent` {count}, `settled` {resolved, rejected, pending} once every send of the
-// batch has settled, `frames` {count, bytes, inOrder} after each `expect`ed total, `stop_returned`
-// {took, reason}, and `report` (the last line) with every count.
+// Events: `connecting` {attempt} (from diagnostics_channel: the first comes before start()
+// resolves), `connected`, `disconnected` {reason, epoch}, `reconnecting` {attempt, retry, delay}
+// and `stopped` {reason} (from conn.events()), each with `at`, the event's own time in ms since
+// the client started (`epoch`: as Date.now(), the test's clock too); `sent` {count}, then
+// `settled` {outcomes} once every send of the batch has settled; `text_sent` / `text_failed`;
+// `frames` {count, bytes, inOrder, memoryPeak} once an `expect`ed total arrived (`inOrder`: the
+// binary frames carried the numbers 0, 1, 2... in their first 4 bytes, as the server's `flood`
+// sends them); `outcomes`, `stats`, `stop_returned` {took, reason}; and `report` (the last line).
 
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import {
