@@ -19,6 +19,8 @@ import { startFaultClient } from "./fault_runner.ts";
 import { ALL, allAtOnce, note, oneAfterAnother, type Target, within } from "./targets.ts";
 
 const MiB = 1024 * 1024;
+/** How much later than closeTimeout stop() may return with six clients at once on two cores. */
+const MARGIN = 500;
 
 /** The outcomes of every send, as the client counts them (`resolved`, an error's class). */
 type Outcomes = Record<string, number>;
@@ -97,7 +99,7 @@ Deno.test("black hole: stop() while black-holed (no heartbeat) returns within cl
     const stopped = await client.printed("stop_returned");
     assert.ok(
       (stopped.took as number) >= closeTimeout - 5 &&
-        (stopped.took as number) <= closeTimeout + 300,
+        (stopped.took as number) <= closeTimeout + MARGIN,
       `stop() took ${stopped.took} ms (closeTimeout ${closeTimeout})`,
     );
     const settled = (await client.printed("settled")).outcomes as Outcomes;
@@ -146,7 +148,7 @@ Deno.test("stop reading: a peer that stops reading while it keeps sending is not
     client.send({ cmd: "stop" });
     const stopped = await client.printed("stop_returned");
     assert.ok(
-      (stopped.took as number) <= closeTimeout + 300,
+      (stopped.took as number) <= closeTimeout + MARGIN,
       `stop() took ${stopped.took} ms (closeTimeout ${closeTimeout})`,
     );
     const settled = (await client.printed("settled")).outcomes as Outcomes;
