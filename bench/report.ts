@@ -2,6 +2,15 @@
 // them and writes them to bench/results/).
 
 import { CLIENTS, type ClientSpec, type Runtime, SCENARIOS, type Timing } from "./plan.ts";
+import type { SoakLine } from "./soak.ts";
+import {
+  FLOOD_CONSTANT,
+  HEAP_GROWTH_TARGET,
+  mib,
+  missedTarget,
+  RECEIVE_BUFFER,
+  type SoakProfile,
+} from "./soak_plan.ts";
 
 /** One scenario's numbers from one repetition of one client. */
 export interface Sample {
@@ -338,10 +347,171 @@ export interface Report {
   readonly clientOutput: readonly string[];
   readonly samples: Samples;
   readonly summaries: ReturnType<typeof summarizeAll>;
+  /** The soak runs (`--soak`, and the short one in `--quick`). */
+  readonly soak?: SoakReport;
+}
+
+/** One soak run's results: a runtime on a transport. */
+export interface SoakResult {
+  readonly name: string;
+  readonly runtime: Runtime;
+  readonly transport: "socket" | "web";
+  readonly lines: readonly SoakLine[];
+}
+
+/** The soak part of a report. */
+export interface SoakReport {
+  /** The profile each transport ran. */
+  readonly profiles: Readonly<Record<string, SoakProfile>>;
+  readonly results: readonly SoakResult[];
+}
+
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+const count = (n: number) => n.toLocaleString("en");
+const pct = (n: number) => `${n >= 0 ? "+" : ""}${n.toFixed(1)}%`;
+
+/**
+ * The soak's tables: reconnect cycles and echoes (heap and RSS after GC at the start, after the
+ * warm-up and at the end, and the growth after the warm-up), and the flood (the peak held above
+ * the start, against receiveBuffer + one message + the constant).
+ */
+export function soakTables(soak: SoakReport): Table[] {
+  const rows: string[][] = [];
+  const floods: string[][] = [];
+  for (const r of soak.results) {
+    for (const line of r.lines) {
+      const m = line.metrics;
+      const missed = missedTarget(line);
+      const verdict = !line.ok ? `FAILED: ${line.error}` : missed ? `missed: ${missed}` : "met";
+      if (line.soak === "flood") {
+        if (m === undefined) {
+          floods.push([r.name, "-", "-", "-", "-", "-", "-", verdict]);
+          continue;
+        }
+        const bound = RECEIVE_BUFFER + m.size;
+        floods.push([
+          r.name,
+          `${count(m.messages)} × ${kib(m.size)}`,
+          `${m.seconds.toFixed(1)} s`,
+          mib(m.peakHeld),
+          mib(bound),
+          mib(m.peakHeld - bound),
+          mib(m.peakRss),
+          verdict,
+        ]);
+        continue;
+      }
+      if (m === undefined) {
+        rows.push([r.name, line.soak, ...Array(9).fill("-"), verdict]);
+        continue;
+      }
+      rows.push([
+        r.name,
+        line.soak,
+        count(line.soak === "cycles" ? m.cycles : m.messages),
+        `${formatNumber(m.perSec)}/s`,
+        mib(m.heapStart),
+        mib(m.heapWarm),
+        mib(m.heapEnd),
+        pct(m.heapGrowth),
+        `${(m.rssStart / 2 ** 20).toFixed(0)} / ${(m.rssWarm / 2 ** 20).toFixed(0)} / ${
+          (m.rssEnd / 2 ** 20).toFixed(0)
+        } MiB`,
+        pct(m.rssGrowth),
+        verdict,
+      ]);
+    }
+  }
+  const tables: Table[] = [];
+  if (rows.length > 0) {
+    tables.push({
+      title: "Soak: reconnect cycles and echoes, memory after GC",
+      header: [
+        "run",
+        "soak",
+        "count",
+        "rate (after warm-up)",
+        "heap start",
+        "heap warm",
+        "heap end",
+        "heap growth",
+        "RSS start / warm / end",
+        "RSS growth",
+        `target: heap growth ≤ ${HEAP_GROWTH_TARGET}%`,
+      ],
+      rows,
+      notes: [
+        "Heap: the JS heap and array buffers (V8: heapUsed + external; Bun: heapUsed, which " +
+        "counts them), after a collection; growth is from the warm-up to the end.",
+      ],
+    });
+  }
+  if (floods.length > 0) {
+    tables.push({
+      title: "Soak: a flood against a handleFrame that awaits 1 ms per message",
+      header: [
+        "run",
+        "messages",
+        "time",
+        "peak held",
+        "receiveBuffer + one message",
+        "above it",
+        "peak RSS above the start",
+        `target: above it ≤ ${mib(FLOOD_CONSTANT)}`,
+      ],
+      rows: floods,
+      notes: [
+        "Held: heap and array buffers after a collection, sampled while the flood runs, above " +
+        "what the client held before it. Nothing lost: every message the server sent arrived, " +
+        "once and in order, or the run fails.",
+      ],
+    });
+  }
+  return tables;
+}
+
+/** What each profile ran, in words. */
+function soakProfileLine(name: string, p: SoakProfile): string {
+  const parts: string[] = [];
+  if (p.cycles) {
+    parts.push(`${count(p.cycles.count)} reconnect cycles (warm-up ${count(p.cycles.warm)})`);
+  }
+  if (p.echoes) {
+    parts.push(
+      `${count(p.echoes.count)} echoed ${
+        kib(p.echoes.size)
+      } messages, ${p.echoes.window} in flight (warm-up ${count(p.echoes.warm)})`,
+    );
+  }
+  if (p.flood) {
+    parts.push(
+      `a flood of ${count(p.flood.messages)} × ${
+        kib(p.flood.size)
+      } against a handleFrame awaiting ${p.flood.consumeMs} ms per message (memory sampled every ${p.flood.sampleMs} ms)`,
+    );
+  }
+  return `- ${name}: ${parts.join("; ")}`;
+}
+
+/** The soak section of a run's Markdown. */
+export function soakMarkdown(soak: SoakReport): string {
+  return [
+    "## Soak",
+    "",
+    "Parley through its public API, one process per runtime and transport, against the same " +
+    "server: one client disconnects and connects again; echoes on one connection; a flood of " +
+    "`stream` messages (the server sends as fast as TCP takes them) to a consumer that awaits " +
+    "1 ms per message, with the default receiveBuffer (4 MiB).",
+    "",
+    ...Object.entries(soak.profiles).map(([name, p]) => soakProfileLine(name, p)),
+    "",
+    ...soakTables(soak).map((t) => markdownTable(t) + "\n"),
+  ].join("\n");
 }
 
 /** A run's Markdown: how it was made, one ratio table per runtime, every client's numbers. */
 export function markdownReport(report: Report): string {
+  if (report.mode === "soak" && report.soak !== undefined) return soakOnlyMarkdown(report);
   const { machine: info, options: { reps, timing }, loadAverage: load } = report;
   const clients = CLIENTS.filter((c) => report.options.clients.includes(c.name));
   const scenarios = report.options.scenarios;
@@ -389,6 +559,7 @@ export function markdownReport(report: Report): string {
     ...tables.map((t) => markdownTable(t) + "\n"),
     markdownTable(absolute),
     "",
+    ...(report.soak ? [soakMarkdown(report.soak)] : []),
     report.failures.length
       ? `**Failures:**\n\n${
         report.failures.map((f) => `- ${f.client} ${f.scenario} (rep ${f.rep + 1}): ${f.error}`)
@@ -408,4 +579,31 @@ if (import.meta.main) {
     await Deno.writeTextFile(md, markdownReport(report));
     console.log(`wrote ${md}`);
   }
+}
+
+/** A `--soak` run's Markdown: how it was made, and the soak's tables. */
+function soakOnlyMarkdown(report: Report): string {
+  const { machine: info, loadAverage: load } = report;
+  return [
+    "## Soak benchmark",
+    "",
+    `- Command: \`${report.command}\` (wall time ${report.wallSeconds.toFixed(0)} s)`,
+    `- Date: ${info.date}; Parley ${info.parleyCommit.slice(0, 12)}${
+      info.parleyDirty ? " with uncommitted changes to src/" : ""
+    }`,
+    `- Machine: ${info.cpu}, ${info.cores} cores, ${
+      (info.memoryBytes / 2 ** 30).toFixed(0)
+    } GiB, ` +
+    `Linux ${info.kernel}; load average ${load.start} at the start, ${load.end} at the end`,
+    `- Versions: ${info.deno}, node ${info.node}, bun ${info.bun}; server: Bun ${info.bun} ` +
+    "(bench/server.ts) in a process of its own",
+    "",
+    soakMarkdown(report.soak!),
+    report.failures.length
+      ? `**Failures:**\n\n${
+        report.failures.map((f) => `- ${f.client} ${f.scenario}: ${f.error}`).join("\n")
+      }`
+      : "Every soak met its target; no message lost.",
+    "",
+  ].join("\n");
 }

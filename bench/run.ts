@@ -1,5 +1,6 @@
-// `deno run -A bench/run.ts [--quick] [--check] [--reps=N] [--clients=a,b] [--scenarios=a,b]
-// [--fault=drop|corrupt] [--pin] [--warm-ms=N] [--timed-ms=N]`: the side-by-side benchmark.
+// `deno run -A bench/run.ts [--quick | --soak] [--check] [--reps=N] [--clients=a,b]
+// [--scenarios=a,b] [--fault=drop|corrupt] [--pin] [--warm-ms=N] [--timed-ms=N]`: the side-by-side
+// benchmark, and the soak.
 // Starts the Bun echo server (bench/server.ts) in a process of its own, then runs every client
 // (bench/plan.ts's CLIENTS: Parley on both transports, each runtime's bare WebSocket, npm:ws on
 // Node, raw TCP) in a process of its own per repetition, in an order that rotates and reverses
@@ -13,7 +14,16 @@
 //
 //   (default)     5 repetitions, 150 ms warm-up + 500 ms measured per scenario, 10,000 idle
 //                 connections (about 15 minutes on 2 cores)
-//   --quick       1 repetition, 40 + 120 ms windows, 1,000 idle connections (under a minute)
+//   --quick       1 repetition, 40 + 120 ms windows, 1,000 idle connections, and a short soak
+//                 (Parley's socket transport: 1,000 reconnect cycles, 10,000 echoes, a 16 MiB flood
+//                 against a slow consumer) (about a minute)
+//   --soak        the soak alone (bench/soak.ts, bench/soak_plan.ts): Parley on every runtime and
+//                 both transports, 10,000 reconnect cycles and 100,000 echoes with heap and RSS
+//                 after GC at the start, after the warm-up and at the end, and on the socket
+//                 transport a 64 MiB flood against a handleFrame that awaits 1 ms per message, with
+//                 the peak memory held; fails a soak that misses its target (heap growth after the
+//                 warm-up ≤ 5%; flood peak ≤ receiveBuffer + one message + 2.5 MiB) or loses a
+//                 message (about 2 minutes); --clients filters its runs (deno-parley-socket, web, ...)
 //   --check       compare every byte of every message in the measured windows too
 //   --fault=KIND  make the server drop or corrupt one echoed message (the run must then fail)
 //   --pin         server on CPU 1, clients on CPU 0 (taskset); off by default: the clients'
@@ -41,9 +51,21 @@ import {
   type Report,
   type Sample,
   type Samples,
+  type SoakReport,
+  type SoakResult,
+  soakTables,
   summarizeAll,
   textTable,
 } from "./report.ts";
+import type { SoakConfig, SoakLine } from "./soak.ts";
+import {
+  FULL_SOAK,
+  missedTarget,
+  QUICK_SOAK,
+  type SoakProfile,
+  type SoakSpec,
+  soakSpecs,
+} from "./soak_plan.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const bench = `${root}bench/`;
@@ -55,6 +77,7 @@ const { values: args } = parseArgs({
   args: Deno.args,
   options: {
     quick: { type: "boolean", default: false },
+    soak: { type: "boolean", default: false },
     check: { type: "boolean", default: false },
     reps: { type: "string" },
     clients: { type: "string" },
@@ -68,8 +91,17 @@ const { values: args } = parseArgs({
 
 const matches = (filter: string | undefined, name: string) =>
   filter === undefined || filter.split(",").some((part) => name.includes(part.trim()));
-const clients = CLIENTS.filter((c) => matches(args.clients, c.name));
-const scenarios = SCENARIOS.filter((s) => matches(args.scenarios, s.name)).map((s) => s.name);
+const soakOnly = args.soak;
+const clients = soakOnly ? [] : CLIENTS.filter((c) => matches(args.clients, c.name));
+const scenarios = soakOnly
+  ? []
+  : SCENARIOS.filter((s) => matches(args.scenarios, s.name)).map((s) => s.name);
+/** The soak runs: all of them with --soak, the socket transport's with --quick, else none. */
+const soaks: SoakSpec[] = soakOnly
+  ? soakSpecs(true).filter((spec) => matches(args.clients, spec.name))
+  : args.quick
+  ? soakSpecs(false).filter((spec) => matches(args.clients, spec.name))
+  : [];
 const reps = Number(args.reps ?? (args.quick ? 1 : 5));
 const profile = args.quick ? QUICK : FULL;
 const timing: Timing = {
@@ -78,7 +110,7 @@ const timing: Timing = {
   timedMs: Number(args["timed-ms"] ?? profile.timedMs),
   fullCheck: args.check,
 };
-if (clients.length === 0 || scenarios.length === 0 || !(reps >= 1)) {
+if ((clients.length === 0 || scenarios.length === 0 || !(reps >= 1)) && soaks.length === 0) {
   console.error("bench: nothing to run (check --clients, --scenarios, --reps)");
   Deno.exit(2);
 }
@@ -378,6 +410,73 @@ async function runClient(
   }
 }
 
+/** The command line of a soak process under its runtime (GC exposed for the memory numbers). */
+function soakCommand(runtime: ClientSpec["runtime"], config: SoakConfig): [string, string[]] {
+  const file = `${bench}soak.ts`;
+  const json = JSON.stringify(config);
+  switch (runtime) {
+    case "deno":
+      return limited([
+        tool("deno"),
+        "run",
+        "--no-prompt",
+        "--allow-net=127.0.0.1",
+        "--v8-flags=--expose-gc",
+        file,
+        json,
+      ], pins?.client);
+    case "node":
+      return limited([tool("node"), "--expose-gc", file, json], pins?.client);
+    case "bun":
+      return limited([tool("bun"), file, json], pins?.client);
+  }
+}
+
+/** Runs one soak process; records its lines, and failures (a failed soak, a missed target). */
+async function runSoak(server: Server, spec: SoakSpec, profile: SoakProfile): Promise<SoakResult> {
+  const config: SoakConfig = { ...profile, transport: spec.transport, wsUrl: server.ws };
+  const names = (["cycles", "echoes", "flood"] as const).filter((n) => config[n] !== undefined);
+  const deadline = names.length * profile.timeoutMs + 10_000;
+  const [cmd, cmdArgs] = soakCommand(spec.runtime, config);
+  const child = new Deno.Command(cmd, {
+    args: cmdArgs,
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, deadline);
+  const stderr = new Response(child.stderr).text();
+  const lines: SoakLine[] = [];
+  const out = await new Response(child.stdout).text();
+  for (const line of out.split("\n")) {
+    if (line.startsWith("@result ")) lines.push(JSON.parse(line.slice(8)));
+    else if (line.trim() !== "") log.push(`${spec.name} (soak): ${line}`);
+  }
+  const status = await child.status;
+  clearTimeout(killer);
+  const err = (await stderr).trim();
+  for (const line of lines) {
+    const missed = missedTarget(line);
+    const error = line.ok ? missed : line.error;
+    if (error !== undefined) {
+      failures.push({ client: spec.name, scenario: `soak ${line.soak}`, rep: 0, error });
+    }
+  }
+  const missing = names.filter((n) => !lines.some((l) => l.soak === n));
+  if (missing.length > 0 && !lines.some((l) => !l.ok)) {
+    const why = timedOut
+      ? `hung: killed after ${deadline} ms`
+      : `exited with ${status.code}${err ? `: ${err.slice(-600)}` : ""}`;
+    failures.push({ client: spec.name, scenario: `soak ${missing[0]}`, rep: 0, error: why });
+  }
+  return { name: spec.name, runtime: spec.runtime, transport: spec.transport, lines };
+}
+
 /** The clients in repetition `rep`'s order: rotated by `rep`, reversed on odd repetitions. */
 function order(rep: number): ClientSpec[] {
   const shift = rep % clients.length;
@@ -417,17 +516,22 @@ await output("bash", ["tools/install.sh", "--quiet"]);
 if (clients.some((c) => c.kind === "ws")) await ensureWs();
 const info = await machine();
 const server = await startServer();
-const mode = args.quick ? "quick" : "full";
+const mode = soakOnly ? "soak" : args.quick ? "quick" : "full";
 console.log(
-  `bench (${mode}${
-    args.check ? ", full checks" : ""
-  }): ${clients.length} clients × ${scenarios.length} scenarios × ${reps} repetitions; server pid ${server.pid}`,
+  soakOnly
+    ? `bench (soak): ${soaks.length} soak runs; server pid ${server.pid}`
+    : `bench (${mode}${
+      args.check ? ", full checks" : ""
+    }): ${clients.length} clients × ${scenarios.length} scenarios × ${reps} repetitions${
+      soaks.length > 0 ? `, then ${soaks.length} soak runs` : ""
+    }; server pid ${server.pid}`,
 );
 /** Whether `name` is a memory scenario (run in a fresh process of its own). */
 function isIdle(name: string): boolean {
   return SCENARIOS.find((s) => s.name === name)?.kind === "idle";
 }
 const looped = scenarios.filter((s) => !isIdle(s));
+const soakResults: SoakResult[] = [];
 try {
   for (let rep = 0; rep < reps; rep++) {
     for (const client of order(rep)) {
@@ -452,6 +556,20 @@ try {
     }
     if (server.exited) break;
   }
+  for (const spec of soaks) {
+    if (server.exited) break;
+    const t0 = performance.now();
+    const profile = !soakOnly ? QUICK_SOAK : FULL_SOAK[spec.transport];
+    soakResults.push(await runSoak(server, spec, profile));
+    const failed = failures.filter((f) => f.client === spec.name && f.scenario.startsWith("soak"));
+    console.log(
+      `  soak ${spec.name.padEnd(13)} ${((performance.now() - t0) / 1000).toFixed(1)} s${
+        failed.length
+          ? `  FAILED: ${failed.map((f) => `${f.scenario}: ${f.error}`).join("; ")}`
+          : ""
+      }`,
+    );
+  }
 } finally {
   await server.close();
 }
@@ -459,7 +577,14 @@ const wallSeconds = (performance.now() - started) / 1000;
 const loadAfter = await loadAverage();
 
 const summaries = summarizeAll(samples);
-const tables = [...ratioTables(samples, summaries, clients, scenarios)];
+const soakReport: SoakReport | undefined = soaks.length === 0 ? undefined : {
+  profiles: soakOnly ? { socket: FULL_SOAK.socket, web: FULL_SOAK.web } : { socket: QUICK_SOAK },
+  results: soakResults,
+};
+const tables = [
+  ...ratioTables(samples, summaries, clients, scenarios),
+  ...(soakReport ? soakTables(soakReport) : []),
+];
 console.log();
 for (const table of tables) console.log(textTable(table) + "\n");
 console.log(
@@ -483,6 +608,7 @@ const report: Report = {
   clientOutput: log,
   samples,
   summaries,
+  soak: soakReport,
 };
 await Deno.writeTextFile(`${base}.json`, JSON.stringify(report, null, 2) + "\n");
 const md = markdownReport(report);

@@ -13,6 +13,7 @@ import {
   type DisconnectReason,
   type Logger,
   ok,
+  ProtocolError,
   push,
   stayDisconnected,
 } from "../../mod.ts";
@@ -126,7 +127,17 @@ async function main(): Promise<void> {
   }
   const agent = encodeURIComponent(args.agent);
   for (let n = 1; n <= count; n++) {
-    await runConnection(args, `${args.base}/runCase?case=${n}&agent=${agent}`, true);
+    const session = await runConnection(
+      args,
+      `${args.base}/runCase?case=${n}&agent=${agent}`,
+      true,
+    );
+    // A case connection the client failed for anything but the server's protocol violation (a
+    // socket error, the server's early end): said once, for a verdict that needs explaining.
+    const reason = session.reason;
+    if (reason?.kind === "error" && !(reason.error instanceof ProtocolError)) {
+      console.log(`case ${n}: the connection failed: ${reason.error.message}`);
+    }
   }
   await runConnection(args, `${args.base}/updateReports?agent=${agent}`, false);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

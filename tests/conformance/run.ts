@@ -298,6 +298,15 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
     ? await mergeReports(options.out, agents, reportsDir)
     : JSON.parse(await readFile(options.index ?? join(reportsDir, "index.json"), "utf8"));
   const expectedCount = local ? selectCases(options.cases).length : undefined;
+  // What each driver said about a case connection it failed (`case <n>: ...`), by case id.
+  const order = selectCases(options.cases).map((c) => c.id);
+  const said = new Map<string, string>();
+  for (const r of runs) {
+    for (const m of r.output.matchAll(/^case (\d+): (.*)$/gm)) {
+      const id = order[Number(m[1]) - 1];
+      if (id !== undefined) said.set(`${r.agent} ${id}`, m[2]);
+    }
+  }
   for (const a of agents) {
     const entries = index[a] ?? {};
     const n = Object.keys(entries).length;
@@ -307,7 +316,12 @@ export async function runConformance(options: RunOptions): Promise<RunOutcome> {
       }
       for (const [id, e] of Object.entries(entries)) {
         if (isGatingFailure(e)) {
-          problems.push(`${a} ${id}: behavior ${e.behavior}, close ${e.behaviorClose}`);
+          const why = said.get(`${a} ${id}`);
+          problems.push(
+            `${a} ${id}: behavior ${e.behavior}, close ${e.behaviorClose}${
+              why === undefined ? "" : ` (the client: ${why})`
+            }`,
+          );
         }
       }
     }
