@@ -2,7 +2,7 @@
 // browsers). It cannot pause reading: the web-standard `WebSocket` delivers every message as it
 // arrives.
 
-import type { ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
+import type { ChannelEnd, ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
 import type { Written } from "./transport.ts";
 
 /** The runtime's `WebSocket` constructor, with the `headers` init Deno, Node and Bun take. */
@@ -22,6 +22,9 @@ export class SocketChannel implements WebChannel {
   #events: ChannelEvents;
   /** What the runtime's `error` event carried: the cause of the error the transport reports. */
   #error: unknown;
+  #opened = false;
+  /** `closed` was reported. */
+  #closed = false;
 
   constructor(Ctor: WebSocketConstructor, params: ChannelParams, events: ChannelEvents) {
     this.#events = events;
@@ -31,13 +34,28 @@ export class SocketChannel implements WebChannel {
       : new Ctor(params.url, { protocols, headers: params.headers });
     this.#ws = ws;
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => events.open(ws.protocol, ws.extensions);
+    ws.onopen = () => {
+      this.#opened = true;
+      events.open(ws.protocol, ws.extensions);
+    };
     ws.onmessage = (e: MessageEvent) => this.#onMessage(e.data);
     ws.onerror = (e: Event) => {
       this.#error = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
+      // An error before open is a failed handshake, whose close event may never come: Node 22's
+      // WebSocket (22.23) fires none and stays CONNECTING. The end is reported now, as the
+      // close event would report it (1006); a close event that does follow is ignored.
+      if (!this.#opened) {
+        this.#reportClosed({ code: 1006, reason: "", clean: false, error: this.#error });
+      }
     };
     ws.onclose = (e: CloseEvent) =>
-      events.closed({ code: e.code, reason: e.reason, clean: e.wasClean, error: this.#error });
+      this.#reportClosed({ code: e.code, reason: e.reason, clean: e.wasClean, error: this.#error });
+  }
+
+  #reportClosed(end: ChannelEnd): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#events.closed(end);
   }
 
   #onMessage(data: unknown): void {
