@@ -1,13 +1,15 @@
-// The portable end-to-end suites (tests/portable/) under Deno, Node 24 and Bun, each against an
-// npm:ws server, a Deno.serve server, a Bun.serve server, a Python websockets server
+// The portable end-to-end suites (tests/portable/) under Deno, Node 24, Node 22 and Bun, each
+// against an npm:ws server, a Deno.serve server, a Bun.serve server, a Python websockets server
 // (tests/support/python_server.py, Debian's python3-websockets) and npm:ws behind nginx
 // terminating TLS (tests/support/nginx_wss_server.ts, Debian's nginx-light), on both transports,
 // and against the hostile server (tests/support/hostile_routes.ts) and a wss:// echo server with
 // throwaway certificates (tests/support/tls_echo_server.ts, tests/support/certs.ts) and through
 // HTTP(S) proxies (tests/support/proxies.ts: Debian's tinyproxy and squid) on the socket
-// transport. Node and Bun are the pinned ones tools/install.sh puts in .tools/. Each runner is a
-// subprocess with a server of its own; PARALLEL run at a time. Every portable test shows as a
-// step named "<runtime> × <server> × <transport>: <case>".
+// transport. Node 24, Node 22 and Bun are the pinned ones tools/install.sh puts in .tools/; Node
+// 22, the oldest Node we support, runs the same .ts files as Node 24, unflagged (its type
+// stripping is on by default since 22.18; the cases avoid `using` declarations, which its V8
+// cannot parse). Each runner is a subprocess with a server of its own; PARALLEL run at a time.
+// Every portable test shows as a step named "<runtime> × <server> × <transport>: <case>".
 //
 // Through nginx, the socket transport trusts the test CA through `transportOptions.tls.ca` only,
 // and the web transport through the runtime's own trust store only (Deno: DENO_CERT; Node and
@@ -39,11 +41,11 @@ import { startWsServer } from "./support/servers.ts";
 import type { ProxyPeers } from "./portable/proxy_cases.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
 
-type Runtime = "deno" | "node" | "bun";
+type Runtime = "deno" | "node" | "node22" | "bun";
 type Transport = "socket" | "web";
 type ServerKind = "ws" | "deno" | "bun" | "python" | "nginx" | "hostile" | "tls" | "proxy";
 
-const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
+const RUNTIMES: readonly Runtime[] = ["deno", "node", "node22", "bun"];
 const SERVERS: Readonly<Record<ServerKind, string>> = {
   ws: "npm:ws",
   deno: "Deno.serve",
@@ -86,6 +88,8 @@ function commandFor(runtime: Runtime, file: string): [string, string[]] {
       ]];
     case "node":
       return [tool("node"), [file]];
+    case "node22":
+      return [tool("node22"), [file]];
     case "bun":
       return [tool("bun"), [file]];
   }
@@ -98,7 +102,7 @@ async function assertInstalled(name: string): Promise<void> {
     throw new Error(
       `${
         tool(name)
-      } is missing: run tools/install.sh (it installs the pinned Node 24 and Bun into .tools/)`,
+      } is missing: run tools/install.sh test (it installs the pinned Node 24, Node 22 and Bun into .tools/)`,
     );
   }
 }
@@ -123,6 +127,7 @@ interface RunningServer {
 const TRUST_VARIABLE: Readonly<Record<Runtime, string>> = {
   deno: "DENO_CERT",
   node: "NODE_EXTRA_CA_CERTS",
+  node22: "NODE_EXTRA_CA_CERTS",
   bun: "NODE_EXTRA_CA_CERTS",
 };
 
@@ -409,6 +414,7 @@ Deno.test(
   } × socket, web; ${RUNTIMES.join(", ")} × the hostile server, a TLS server, proxies × socket`,
   async (t) => {
     await assertInstalled("node");
+    await assertInstalled("node22");
     await assertInstalled("bun");
     // The certificates are made meanwhile (a failure shows in the TLS runners' steps).
     certs().catch(() => {});

@@ -1,4 +1,4 @@
-// A tiny test harness that runs unchanged under Deno, Node 24 and Bun: `test(name, fn)` registers
+// A tiny test harness that runs unchanged under Deno, Node 24, Node 22 and Bun: `test(name, fn)` registers
 // a test, `run()` runs them in order, each under a timeout, prints one JSON line per result,
 //
 //   {"name": "...", "ok": true, "ms": 12}
