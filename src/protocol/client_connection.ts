@@ -18,6 +18,7 @@ import { BINARY, CLOSE, PING, PONG, TEXT } from "./opcodes.ts";
 import type { ProtocolError } from "./protocol_error.ts";
 import type { RandomSource } from "./random.ts";
 import type { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 
 /** What a connection reports. Called synchronously from `receive` and `end`. */
 export interface ConnectionHandler {
@@ -121,7 +122,8 @@ export class ClientConnection {
     this.#random = params.random;
     this.#allocate = params.allocate ?? zeroFilled;
     const key = handshakeKey(params.random);
-    this.#parser = new ResponseParser(key, params.subprotocols, params.url.href);
+    // The URL for messages, without credentials.
+    this.#parser = new ResponseParser(key, params.subprotocols, redactUrl(params.url));
     const request = new TextEncoder().encode(buildRequest({ ...params, key }));
     this.#out.push(request);
     this.#outBytes = request.length;

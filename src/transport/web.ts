@@ -7,6 +7,7 @@
  */
 
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import { base64 } from "../protocol/sha1.ts";
@@ -180,24 +181,43 @@ class WebTransport implements Transport, ChannelEvents {
 
   /** The error for a socket closed before it opened. */
   #handshakeFailed(end: ChannelEnd): HandshakeError {
-    const detail = errorText(end.error);
+    const { detail, cause } = this.#runtimeError(end);
     return new HandshakeError(
       `Cannot connect to ${this.#url} as the WebSocket handshake failed${
         detail ? `: ${detail}` : ""
       }`,
-      { cause: end.error ?? end, status: statusIn(detail) },
+      { cause, status: statusIn(detail) },
     );
   }
 
   /** The error for an open socket closed without a close frame. */
   #connectionLost(end: ChannelEnd): Error {
-    const detail = errorText(end.error);
+    const { detail, cause } = this.#runtimeError(end);
     return new Error(
       `The connection to ${this.#url} was lost without a close frame (1006)${
         detail ? `: ${detail}` : ""
       }`,
-      { cause: end.error ?? end },
+      { cause },
     );
+  }
+
+  /**
+   * What the runtime said about an end, for our message, and the cause to keep. A runtime may
+   * quote the URL it was given, query and all (Bun does: "WebSocket connection to '...'
+   * failed"): then the URL is shown as in our messages, and the cause is a copy of the
+   * runtime's error with that text.
+   */
+  #runtimeError(end: ChannelEnd): { detail: string; cause: unknown } {
+    const text = errorText(end.error);
+    // The URL as given, and without the credentials that went as a header.
+    const bare = new URL(this.#href);
+    bare.username = "";
+    bare.password = "";
+    const detail = [this.#href, bare.href].reduce((t, url) => t.split(url).join(this.#url), text);
+    if (detail === text) return { detail, cause: end.error ?? end };
+    const copy = new Error(detail);
+    copy.name = end.error instanceof Error ? end.error.name : "Error";
+    return { detail, cause: copy };
   }
 
   // Transport: what the client asks.
@@ -321,7 +341,9 @@ function channelParams(params: ConnectParams): ChannelParams & { shown: string }
   const password = url.password;
   url.username = "";
   url.password = "";
-  const shown = url.href;
+  // For messages: without the query's values either.
+  const shown = redactUrl(url);
+  const bare = url.href;
   if (!webSocketTakesHeaders()) {
     return { url: params.url.href, protocols: params.subprotocols, headers: undefined, shown };
   }
@@ -336,7 +358,7 @@ function channelParams(params: ConnectParams): ChannelParams & { shown: string }
     headers ??= {};
     headers["Authorization"] = `Basic ${base64(new TextEncoder().encode(credentials))}`;
   }
-  return { url: shown, protocols: params.subprotocols, headers, shown };
+  return { url: bare, protocols: params.subprotocols, headers, shown };
 }
 
 /** Percent-decodes a URL's username or password; a malformed escape is sent as written. */
