@@ -1,5 +1,6 @@
-// A tiny test harness that runs unchanged under Deno, Node 24, Node 22 and Bun: `test(name, fn)` registers
-// a test, `run()` runs them in order, each under a timeout, prints one JSON line per result,
+// A tiny test harness that runs unchanged under Deno, Node 24, Node 22 and Bun: `test(name, fn)`
+// registers a test, `run()` runs them in order, each under a timeout, prints one JSON line per
+// result,
 //
 //   {"name": "...", "ok": true, "ms": 12}
 //   {"name": "...", "ok": false, "error": "...", "ms": 3001}
