@@ -1,14 +1,20 @@
-// The portable end-to-end suites (tests/portable/) under Deno, Node 24 and Bun, each against an
-// npm:ws server, a Deno.serve server, a Bun.serve server, a Python websockets server
+// The portable end-to-end suites (tests/portable/) under Deno, Node 24, Node 22 and Bun, each
+// against an npm:ws server, a Deno.serve server, a Bun.serve server, a Python websockets server
 // (tests/support/python_server.py, Debian's python3-websockets) and npm:ws behind nginx
 // terminating TLS (tests/support/nginx_wss_server.ts, Debian's nginx-light), on both transports,
 // and against npm:ws with perMessageDeflate (every message compressed), the hostile server
-// (tests/support/hostile_routes.ts) and a wss:// echo server with throwaway certificates
+// (tests/support/hostile_routes.ts), a wss:// echo server with throwaway certificates
 // (tests/support/tls_echo_server.ts, tests/support/certs.ts) and through HTTP(S) proxies
-// (tests/support/proxies.ts: Debian's tinyproxy and squid) on the socket transport. Node and Bun
-// are the pinned ones tools/install.sh puts in .tools/. Each runner is a
-// subprocess with a server of its own; PARALLEL run at a time. Every portable test shows as a
-// step named "<runtime> × <server> × <transport>: <case>".
+// (tests/support/proxies.ts: Debian's tinyproxy and squid) on the socket transport; and the
+// applications cases (tests/portable/applications_cases.ts: tokens per attempt, events, JSON-RPC
+// over call, frames() under a flood, credentials in logs) against the applications servers
+// (tests/support/app_servers.ts: npm:ws, Deno.serve, Bun.serve, Python websockets) on both
+// transports, and on Deno's WebSocketStream (--unstable-net). Node 24, Node 22 and Bun are the
+// pinned ones tools/install.sh puts in .tools/; Node 22, the oldest Node we support, runs the
+// same .ts files as Node 24, unflagged (its type stripping is on by default since 22.18; the
+// cases avoid `using` declarations, which its V8 cannot parse). Each runner is a subprocess with
+// a server of its own; PARALLEL run at a time. Every portable test shows as a step named
+// "<runtime> × <server> × <transport>: <case>".
 //
 // Through nginx, the socket transport trusts the test CA through `transportOptions.tls.ca` only,
 // and the web transport through the runtime's own trust store only (Deno: DENO_CERT; Node and
@@ -39,8 +45,9 @@ import {
 import { startWsServer } from "./support/servers.ts";
 import type { ProxyPeers } from "./portable/proxy_cases.ts";
 import { RESULT_PREFIX, type Summary, type TestResult } from "./portable/results.ts";
+import { startAppBunServer, startAppPythonServer, startAppServer } from "./support/app_servers.ts";
 
-type Runtime = "deno" | "node" | "bun";
+type Runtime = "deno" | "node" | "node22" | "bun";
 type Transport = "socket" | "web";
 type ServerKind =
   | "ws"
@@ -51,9 +58,12 @@ type ServerKind =
   | "ws-deflate"
   | "hostile"
   | "tls"
-  | "proxy";
+  | "proxy"
+  | AppServerKind;
+/** The applications servers (tests/support/app_servers.ts), for tests/portable/applications_cases.ts. */
+type AppServerKind = "app-ws" | "app-deno" | "app-bun" | "app-python";
 
-const RUNTIMES: readonly Runtime[] = ["deno", "node", "bun"];
+const RUNTIMES: readonly Runtime[] = ["deno", "node", "node22", "bun"];
 const SERVERS: Readonly<Record<ServerKind, string>> = {
   ws: "npm:ws",
   deno: "Deno.serve",
@@ -64,6 +74,10 @@ const SERVERS: Readonly<Record<ServerKind, string>> = {
   hostile: "hostile server",
   tls: "tls server",
   proxy: "proxies",
+  "app-ws": "applications on npm:ws",
+  "app-deno": "applications on Deno.serve",
+  "app-bun": "applications on Bun.serve",
+  "app-python": "applications on Python websockets",
 };
 /** Runners at a time (this suite is meant to finish within a minute on two cores). */
 const PARALLEL = 3;
@@ -81,15 +95,21 @@ const hostileRunner = path("./portable/hostile_main.ts");
 const tlsRunner = path("./portable/tls_main.ts");
 /** The runner of the proxy cases (tests/portable/proxy_cases.ts). */
 const proxyRunner = path("./portable/proxy_main.ts");
+/** The runner of the applications cases (tests/portable/applications_cases.ts). */
+const applicationsRunner = path("./portable/applications_main.ts");
 const bunServer = path("./support/bun_server.ts");
 const tool = (name: string) => `${root}.tools/node_modules/.bin/${name}`;
 
-/** The command line that runs `file` under `runtime` (`denoFlags`: more permissions on Deno). */
-function commandFor(runtime: Runtime, file: string): [string, string[]] {
+/**
+ * The command line that runs `file` under `runtime` (`unstableNet`: Deno with --unstable-net,
+ * which gives its WebSocketStream).
+ */
+function commandFor(runtime: Runtime, file: string, unstableNet = false): [string, string[]] {
   switch (runtime) {
     case "deno":
       return [Deno.execPath(), [
         "run",
+        ...(unstableNet ? ["--unstable-net"] : []),
         "--allow-net=127.0.0.1",
         "--allow-env",
         "--no-prompt",
@@ -97,6 +117,8 @@ function commandFor(runtime: Runtime, file: string): [string, string[]] {
       ]];
     case "node":
       return [tool("node"), [file]];
+    case "node22":
+      return [tool("node22"), [file]];
     case "bun":
       return [tool("bun"), [file]];
   }
@@ -109,7 +131,7 @@ async function assertInstalled(name: string): Promise<void> {
     throw new Error(
       `${
         tool(name)
-      } is missing: run tools/install.sh (it installs the pinned Node 24 and Bun into .tools/)`,
+      } is missing: run tools/install.sh test (it installs the pinned Node 24, Node 22 and Bun into .tools/)`,
     );
   }
 }
@@ -134,6 +156,7 @@ interface RunningServer {
 const TRUST_VARIABLE: Readonly<Record<Runtime, string>> = {
   deno: "DENO_CERT",
   node: "NODE_EXTRA_CA_CERTS",
+  node22: "NODE_EXTRA_CA_CERTS",
   bun: "NODE_EXTRA_CA_CERTS",
 };
 
@@ -288,7 +311,23 @@ async function startPython(): Promise<RunningServer> {
   return { ws: server.url, control: server.control, close: async () => void await server.close() };
 }
 
+/** Starts an applications server (see tests/support/app_routes.ts). */
+async function startApplicationsServer(kind: AppServerKind): Promise<RunningServer> {
+  const server = kind === "app-bun"
+    ? await startAppBunServer(commandFor("bun", "")[0])
+    : kind === "app-python"
+    ? await startAppPythonServer()
+    : await startAppServer(kind === "app-ws" ? "ws" : "deno");
+  return { ws: server.url, control: server.control, close: () => server.close() };
+}
+
+/** Whether `kind` is an applications server. */
+function isApplications(kind: ServerKind): kind is AppServerKind {
+  return kind.startsWith("app-");
+}
+
 async function startServer(kind: ServerKind): Promise<RunningServer> {
+  if (isApplications(kind)) return await startApplicationsServer(kind);
   if (kind === "bun") return await startBunServer();
   if (kind === "hostile") return await startHostileServer();
   if (kind === "tls") return await startTlsServer();
@@ -320,10 +359,14 @@ interface Combo {
   readonly runtime: Runtime;
   readonly server: ServerKind;
   readonly transport?: Transport;
+  /** Deno with --unstable-net (its WebSocketStream, which the web transport then runs on). */
+  readonly unstableNet?: boolean;
 }
 
 /** Runs the portable suite under `runtime` against a fresh server of `kind`. */
-async function runSuite({ runtime, server: kind, transport }: Combo): Promise<Outcome> {
+async function runSuite(
+  { runtime, server: kind, transport, unstableNet }: Combo,
+): Promise<Outcome> {
   const started = performance.now();
   let server: RunningServer;
   try {
@@ -348,19 +391,21 @@ async function runSuite({ runtime, server: kind, transport }: Combo): Promise<Ou
       ? tlsRunner
       : kind === "proxy"
       ? proxyRunner
+      : isApplications(kind)
+      ? applicationsRunner
       : runner;
     // The TLS and proxy runners need no control channel and no server kind.
     const own = kind === "tls" || kind === "proxy";
     // The runners get network and environment access only: a TLS path needing more (say
     // --allow-sys) fails here, as it would for a user.
-    const [bin, args] = commandFor(runtime, file);
+    const [bin, args] = commandFor(runtime, file, unstableNet);
     const signal = AbortSignal.timeout(RUNNER_TIMEOUT);
     const out = await new Deno.Command(bin, {
       args: [
         ...args,
         `--ws=${server.ws}`,
         ...(own ? [] : [`--control=${server.control}`]),
-        ...(kind === "hostile" || own ? [] : [`--server=${kind}`]),
+        ...(kind === "hostile" || own ? [] : [`--server=${kind.replace(/^app-/, "")}`]),
         ...(transport === undefined ? [] : [`--transports=${transport}`]),
         `--filter=${FILTER}`,
       ],
@@ -415,21 +460,50 @@ function pool<T>(jobs: ReadonlyArray<() => Promise<T>>, limit: number): Promise<
 
 /** The servers both transports run against; the hostile server is for the socket transport. */
 const SUITE_SERVERS: readonly ServerKind[] = ["ws", "deno", "bun", "python", "nginx"];
+/** The applications servers, which both transports run against too. */
+const APPLICATIONS_SERVERS: readonly AppServerKind[] = [
+  "app-ws",
+  "app-deno",
+  "app-bun",
+  "app-python",
+];
+/**
+ * Which runtimes run the applications cases against which server: every runtime against npm:ws,
+ * and each other server under two or three runtimes, so that every runtime meets a server of
+ * another runtime or language and the suite stays short (each runner takes about 6 s).
+ */
+const APPLICATIONS_RUNS: Readonly<Record<AppServerKind, readonly Runtime[]>> = {
+  "app-ws": ["deno", "node", "node22", "bun"],
+  "app-deno": ["node", "bun"],
+  "app-bun": ["deno", "node22"],
+  "app-python": ["deno", "node", "bun"],
+};
 
 Deno.test(
   `the portable end-to-end suites: ${RUNTIMES.join(", ")} × ${
     SUITE_SERVERS.map((k) => SERVERS[k]).join(", ")
-  } × socket, web; ${RUNTIMES.join(", ")} × ${
-    SERVERS["ws-deflate"]
-  }, the hostile server, a TLS server, proxies × socket`,
+  } × socket, web; ${
+    APPLICATIONS_SERVERS.map((k) => `${APPLICATIONS_RUNS[k].join(", ")} × ${SERVERS[k]}`)
+      .join("; ")
+  } × socket, web, and deno --unstable-net × ${SERVERS["app-ws"]} × web; ${
+    RUNTIMES.join(", ")
+  } × ${SERVERS["ws-deflate"]}, the hostile server, a TLS server, proxies × socket`,
   async (t) => {
     await assertInstalled("node");
+    await assertInstalled("node22");
     await assertInstalled("bun");
     // The certificates are made meanwhile (a failure shows in the TLS runners' steps).
     certs().catch(() => {});
-    // nginx runs each transport in a runner of its own (see the top of this file). The hostile
-    // and TLS runners (about 1 s each) last: they fill the gaps the others leave.
+    // nginx runs each transport in a runner of its own (see the top of this file). The
+    // applications runners (about 6 s each) first; the hostile and TLS runners (about 1 s each)
+    // last: they fill the gaps the others leave. Deno with --unstable-net runs the applications
+    // cases on the web transport over its WebSocketStream, which can pause reading.
     const combos: Combo[] = [
+      ...RUNTIMES.flatMap((runtime) =>
+        APPLICATIONS_SERVERS.filter((server) => APPLICATIONS_RUNS[server].includes(runtime))
+          .map((server): Combo => ({ runtime, server }))
+      ),
+      { runtime: "deno", server: "app-ws", transport: "web", unstableNet: true },
       ...RUNTIMES.flatMap((runtime) =>
         SUITE_SERVERS.flatMap((server): Combo[] =>
           server === "nginx"
@@ -465,8 +539,8 @@ async function report(
   combos: readonly Combo[],
   outcomes: ReadonlyArray<Promise<Outcome>>,
 ): Promise<void> {
-  for (const [i, { runtime, server, transport }] of combos.entries()) {
-    const label = `${runtime} × ${SERVERS[server]}`;
+  for (const [i, { runtime, server, transport, unstableNet }] of combos.entries()) {
+    const label = `${runtime}${unstableNet ? " --unstable-net" : ""} × ${SERVERS[server]}`;
     const runnerLabel = transport === undefined ? label : `${label} (${transport} only)`;
     const outcome = await outcomes[i];
     await t.step(`${runnerLabel} (${outcome.ms} ms)`, async (t) => {

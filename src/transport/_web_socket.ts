@@ -2,7 +2,7 @@
 // browsers). It cannot pause reading: the web-standard `WebSocket` delivers every message as it
 // arrives.
 
-import type { ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
+import type { ChannelEnd, ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
 import type { Written } from "./transport.ts";
 
 /** The runtime's `WebSocket` constructor, with the `headers` init Deno, Node and Bun take. */
@@ -25,6 +25,9 @@ export class SocketChannel implements WebChannel, EventListenerObject {
   #events: ChannelEvents;
   /** What the runtime's `error` event carried: the cause of the error the transport reports. */
   #error: unknown;
+  #opened = false;
+  /** `closed` was reported. */
+  #closed = false;
 
   constructor(Ctor: WebSocketConstructor, params: ChannelParams, events: ChannelEvents) {
     this.#events = events;
@@ -47,14 +50,21 @@ export class SocketChannel implements WebChannel, EventListenerObject {
         this.#onMessage((e as MessageEvent).data);
         return;
       case "open":
+        this.#opened = true;
         this.#events.open(this.#ws.protocol, this.#ws.extensions);
         return;
       case "error":
         this.#error = (e as ErrorEvent).error ?? (e as ErrorEvent).message ?? e;
+        // An error before open is a failed handshake, whose close event may never come: Node
+        // 22's WebSocket (22.23) fires none and stays CONNECTING. The end is reported now, as
+        // the close event would report it (1006); a close event that does follow is ignored.
+        if (!this.#opened) {
+          this.#reportClosed({ code: 1006, reason: "", clean: false, error: this.#error });
+        }
         return;
       case "close": {
         const c = e as CloseEvent;
-        this.#events.closed({
+        this.#reportClosed({
           code: c.code,
           reason: c.reason,
           clean: c.wasClean,
@@ -62,6 +72,12 @@ export class SocketChannel implements WebChannel, EventListenerObject {
         });
       }
     }
+  }
+
+  #reportClosed(end: ChannelEnd): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#events.closed(end);
   }
 
   #onMessage(data: unknown): void {

@@ -6,6 +6,7 @@
  */
 
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import { ClientConnection, type ConnectionHandler } from "../protocol/client_connection.ts";
@@ -205,7 +206,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
         const refusal = error instanceof TunnelError ? error : undefined;
         this.#report(() =>
           events.error(
-            new HandshakeError(`Cannot connect to ${this.#url.href} as ${error.message}`, {
+            new HandshakeError(`Cannot connect to ${redactUrl(this.#url)} as ${error.message}`, {
               cause: error.cause ?? error,
               status: refusal?.status,
               headers: refusal?.headers,
@@ -331,7 +332,8 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
 
   streamError(error: Error): void {
     const state = this.#conn.state;
-    const url = this.#url.href;
+    // For messages: without credentials.
+    const url = redactUrl(this.#url);
     if (state === "connecting") {
       // Before the upgrade completed (say a TLS 1.3 server refusing our client certificate
       // after the client's side of the handshake): the connect failed.

@@ -7,6 +7,7 @@
  */
 
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import { base64 } from "../protocol/sha1.ts";
@@ -177,29 +178,50 @@ class WebTransport implements Transport, ChannelEvents {
 
   /** The error for a socket closed before it opened. */
   #handshakeFailed(end: ChannelEnd): HandshakeError {
-    const detail = errorText(end.error);
+    const { detail, cause } = this.#runtimeError(end);
     return new HandshakeError(
       `Cannot connect to ${this.#url} as the WebSocket handshake failed${
         detail ? `: ${detail}` : ""
       }`,
-      { cause: end.error ?? end, status: statusIn(detail) },
+      { cause, status: statusIn(detail) },
     );
   }
 
   /** The error for an open socket closed without a close frame. */
   #connectionLost(end: ChannelEnd): Error {
-    const detail = errorText(end.error);
+    const { detail, cause } = this.#runtimeError(end);
     return new Error(
       `The connection to ${this.#url} was lost without a close frame (1006)${
         detail ? `: ${detail}` : ""
       }`,
-      { cause: end.error ?? end },
+      { cause },
     );
   }
 
-  /** The URL as messages show it: without credentials. */
+  /** The URL as messages show it: without credentials or query-string values. */
   get #url(): string {
-    return shownUrl(this.#target);
+    return redactUrl(this.#target);
+  }
+
+  /**
+   * What the runtime said about an end, for our message, and the cause to keep. A runtime may
+   * quote the URL it was given, query and all (Bun does: "WebSocket connection to '...'
+   * failed"): then the URL is shown as in our messages, and the cause is a copy of the
+   * runtime's error with that text.
+   */
+  #runtimeError(end: ChannelEnd): { detail: string; cause: unknown } {
+    const text = errorText(end.error);
+    // The URL as given, and without the credentials that went as a header.
+    const href = this.#target.href;
+    const shown = this.#url;
+    const detail = [href, withoutCredentials(this.#target)].reduce(
+      (t, url) => t.split(url).join(shown),
+      text,
+    );
+    if (detail === text) return { detail, cause: end.error ?? end };
+    const copy = new Error(detail);
+    copy.name = end.error instanceof Error ? end.error.name : "Error";
+    return { detail, cause: copy };
   }
 
   // Transport: what the client asks.
@@ -330,7 +352,7 @@ function channelParams(params: ConnectParams): ChannelParams {
   if (!webSocketTakesHeaders()) {
     return { url: url.href, protocols: params.subprotocols, headers: undefined };
   }
-  const shown = shownUrl(url);
+  const shown = withoutCredentials(url);
   let headers: Record<string, string> | undefined;
   for (const [k, v] of params.headers) {
     headers ??= {};
@@ -346,7 +368,7 @@ function channelParams(params: ConnectParams): ChannelParams {
 }
 
 /** `url` without credentials, as messages show it and as it goes where headers carry them. */
-function shownUrl(url: URL): string {
+function withoutCredentials(url: URL): string {
   if (url.username === "" && url.password === "") return url.href;
   const bare = new URL(url.href);
   bare.username = "";

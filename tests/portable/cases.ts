@@ -13,7 +13,7 @@ import {
   type ReceivedFrame,
   UnsupportedError,
 } from "../../mod.ts";
-import { test } from "./suite.ts";
+import { test, use } from "./suite.ts";
 import {
   asciiText,
   assertSameBytes,
@@ -72,7 +72,7 @@ export function registerCases(config: Config, transport: Transport): void {
 
   /**
    * A client on this transport for `slug` (see startRecordingClient), with the TLS settings a wss://
-   * server needs; `await using` stops it.
+   * server needs; `use()` stops it at the end of the test.
    */
   const openClient = (slug: string, settings: RecordingClientOptions = {}) =>
     startRecordingClient(config, transport, slug, { ...tlsOptions, ...settings });
@@ -84,7 +84,7 @@ export function registerCases(config: Config, transport: Transport): void {
         : 'connect: handleConnect gets status 101, the URL, subprotocol "" and no headers (the web transport cannot see them)',
     ),
     async () => {
-      await using client = await openClient("connect");
+      const client = use(await openClient("connect"));
       const { conn, events, id } = client;
       const info = await events.next<ConnectInfo>("connected");
       assert.equal(info.status, 101);
@@ -107,7 +107,7 @@ export function registerCases(config: Config, transport: Transport): void {
   test(
     name(`text echo at ${SIZES.join(", ")} bytes, ASCII and multi-byte UTF-8: exact content`),
     async () => {
-      await using client = await openClient("text");
+      const client = use(await openClient("text"));
       const { conn, events } = client;
       await events.next("connected");
       const cases = SIZES.flatMap((n, i) => [
@@ -126,7 +126,7 @@ export function registerCases(config: Config, transport: Transport): void {
   test(
     name(`binary echo at ${SIZES.join(", ")} bytes: exact content`),
     async () => {
-      await using client = await openClient("binary");
+      const client = use(await openClient("binary"));
       const { conn, events } = client;
       await events.next("connected");
       for (const [i, n] of SIZES.entries()) {
@@ -145,7 +145,7 @@ export function registerCases(config: Config, transport: Transport): void {
         "echoed in order after handleConnect's push; the server received them all",
     ),
     async () => {
-      await using client = await openClient("many", { greeting: "#hello" });
+      const client = use(await openClient("many", { greeting: "#hello" }));
       const { conn, events, id } = client;
       const message = (i: number) =>
         i % 10 === 9
@@ -186,10 +186,12 @@ export function registerCases(config: Config, transport: Transport): void {
   test(
     name("custom headers reach the server; /ws/auth lets the bearer token in"),
     async () => {
-      await using client = await openClient("headers", {
-        path: (id) => `/ws/auth?id=${id}`,
-        headers: { authorization: "Bearer portable", "x-parley-test": `${config.runtime} ok` },
-      });
+      const client = use(
+        await openClient("headers", {
+          path: (id) => `/ws/auth?id=${id}`,
+          headers: { authorization: "Bearer portable", "x-parley-test": `${config.runtime} ok` },
+        }),
+      );
       const { events, id } = client;
       await events.next("connected");
       const [c] = await seen(config, id);
@@ -204,10 +206,12 @@ export function registerCases(config: Config, transport: Transport): void {
       'subprotocols: offered "parley.v2", "parley.v1" to a server that speaks parley.v1: both sides agree on parley.v1',
     ),
     async () => {
-      await using client = await openClient("subprotocol", {
-        path: (id) => `/ws?id=${id}&protocols=parley.v1,parley.v0`,
-        subprotocols: ["parley.v2", "parley.v1"],
-      });
+      const client = use(
+        await openClient("subprotocol", {
+          path: (id) => `/ws?id=${id}&protocols=parley.v1,parley.v0`,
+          subprotocols: ["parley.v2", "parley.v1"],
+        }),
+      );
       const { conn, events, id } = client;
       const info = await events.next<ConnectInfo>("connected");
       assert.equal(info.protocol, "parley.v1");
@@ -229,7 +233,7 @@ export function registerCases(config: Config, transport: Transport): void {
             "a 125-byte ping is answered, a 126-byte one rejects with RangeError",
       ),
       async () => {
-        await using client = await openClient("client-ping");
+        const client = use(await openClient("client-ping"));
         const { conn, events, id } = client;
         await events.next("connected");
         const payload = new TextEncoder().encode("are you there?");
@@ -257,7 +261,7 @@ export function registerCases(config: Config, transport: Transport): void {
     test(
       name("sendFrame pong (unsolicited, RFC 6455 §5.5.3) -> the server saw it"),
       async () => {
-        await using client = await openClient("client-pong");
+        const client = use(await openClient("client-pong"));
         const { conn, events, id } = client;
         await events.next("connected");
         await conn.sendFrame({ type: "pong", data: new TextEncoder().encode("heartbeat") });
@@ -272,7 +276,7 @@ export function registerCases(config: Config, transport: Transport): void {
         "sendFrame ping and pong reject with UnsupportedError (the web transport has no API for them); the connection stays up",
       ),
       async () => {
-        await using client = await openClient("client-ping");
+        const client = use(await openClient("client-ping"));
         const { conn, events } = client;
         await events.next("connected");
         await assert.rejects(
@@ -296,7 +300,7 @@ export function registerCases(config: Config, transport: Transport): void {
         : "a server ping is answered by the runtime's WebSocket (the web transport cannot observe pings): the server got the pong",
     ),
     async () => {
-      await using client = await openClient("server-ping");
+      const client = use(await openClient("server-ping"));
       const { conn, events, id } = client;
       await events.next("connected");
       await conn.sendFrame({ type: "text", data: "send_ping:hello" });
@@ -316,7 +320,7 @@ export function registerCases(config: Config, transport: Transport): void {
         `"${serverBye}"; the client stays alive, disconnected; its close frame echoes 4000`,
     ),
     async () => {
-      await using client = await openClient("server-close");
+      const client = use(await openClient("server-close"));
       const { conn, events, id } = client;
       await events.next("connected");
       await conn.sendFrame({ type: "text", data: `close:4000:${serverBye}` });
@@ -339,7 +343,7 @@ export function registerCases(config: Config, transport: Transport): void {
         "stop() is normal",
     ),
     async () => {
-      await using client = await openClient("client-close", { greeting: "#hello" });
+      const client = use(await openClient("client-close", { greeting: "#hello" }));
       const { conn, events, id } = client;
       await events.next("connected");
       assert.deepEqual(await events.next("frame"), { type: "text", data: "#hello" });
@@ -375,9 +379,11 @@ export function registerCases(config: Config, transport: Transport): void {
         "reconnects (backoff 50-200 ms), frames flow again",
     ),
     async () => {
-      await using client = await openClient("restart", {
-        reconnect: { baseDelay: 50, maxDelay: 200 },
-      });
+      const client = use(
+        await openClient("restart", {
+          reconnect: { baseDelay: 50, maxDelay: 200 },
+        }),
+      );
       const { conn, events, id } = client;
       await events.next("connected");
       await restartServer(config, 300);
@@ -505,7 +511,7 @@ export function registerCases(config: Config, transport: Transport): void {
         "; the client stays alive, disconnected",
     ),
     async () => {
-      await using client = await openClient("refused", { path: () => "/reject" });
+      const client = use(await openClient("refused", { path: () => "/reject" }));
       const { conn, events } = client;
       const reason = await events.next<DisconnectReason>("disconnected");
       assert.equal(reason.kind, "error", JSON.stringify(reason));

@@ -13,7 +13,7 @@ import {
   type ReceivedFrame,
 } from "../../mod.ts";
 import type { HostileFrame, HostileRecord } from "../support/hostile_routes.ts";
-import { test } from "./suite.ts";
+import { test, use } from "./suite.ts";
 import {
   assertHandshakeError,
   assertSameBytes,
@@ -110,7 +110,7 @@ export function registerHostileCases(config: HostileConfig): void {
 
   /**
    * A socket client on `/h/<route>?id=<id>` that records and answers each text message `x` with
-   * `re: x` (see startRecordingClient); `await using` stops it.
+   * `re: x` (see startRecordingClient); `use()` stops it at the end of the test.
    */
   const openClient = (route: string, options: Omit<RecordingOptions, "path">) =>
     startRecordingClient(config, "socket", route, {
@@ -164,7 +164,7 @@ export function registerHostileCases(config: HostileConfig): void {
           ", then, once the server answered, a FIN (no reset)",
       ),
       async () => {
-        await using client = await openClient(v.route, v.options ?? {});
+        const client = use(await openClient(v.route, v.options ?? {}));
         const { conn, events, id } = client;
         await events.next("connected");
         assertProtocolError(await events.next<DisconnectReason>("disconnected"), v.code);
@@ -190,7 +190,7 @@ export function registerHostileCases(config: HostileConfig): void {
         "the server got close 1007, then a FIN (no reset)",
     ),
     async () => {
-      await using client = await openClient("utf8-split", {});
+      const client = use(await openClient("utf8-split", {}));
       const { events, id } = client;
       await events.next("connected");
       assertProtocolError(await events.next<DisconnectReason>("disconnected"), 1007);
@@ -214,7 +214,7 @@ export function registerHostileCases(config: HostileConfig): void {
         "1000, then a FIN (no reset)",
     ),
     async () => {
-      await using client = await openClient("message-then-close", {});
+      const client = use(await openClient("message-then-close", {}));
       const { conn, events, id } = client;
       await events.next("connected");
       const reason = await events.next<DisconnectReason>("disconnected");
@@ -234,7 +234,7 @@ export function registerHostileCases(config: HostileConfig): void {
         "client's close echo 4000 still reaches the half-closed server",
     ),
     async () => {
-      await using client = await openClient("close-then-fin", {});
+      const client = use(await openClient("close-then-fin", {}));
       const { events, id } = client;
       await events.next("connected");
       const reason = await events.next<DisconnectReason>("disconnected");
@@ -253,7 +253,7 @@ export function registerHostileCases(config: HostileConfig): void {
         "closeTimeout 200 ms; the server got close 1000, and a FIN about 200 ms later",
     ),
     async () => {
-      await using client = await openClient("never-close", { closeTimeout: 200 });
+      const client = use(await openClient("never-close", { closeTimeout: 200 }));
       const { conn, events, id } = client;
       await events.next("connected");
       const t0 = performance.now();
@@ -279,7 +279,7 @@ export function registerHostileCases(config: HostileConfig): void {
         "handleFrame gets them in order; the server got the replies in order, without delay",
     ),
     async () => {
-      await using client = await openClient("frames-with-101", {});
+      const client = use(await openClient("frames-with-101", {}));
       const { conn, events, id } = client;
       const info = await events.next<ConnectInfo>("connected");
       assert.equal(info.status, 101);
@@ -309,7 +309,7 @@ export function registerHostileCases(config: HostileConfig): void {
         'once, handlePing got "p1", handleFrame got "Hello" whole, once',
     ),
     async () => {
-      await using client = await openClient("ping-mid-fragments", {});
+      const client = use(await openClient("ping-mid-fragments", {}));
       const { conn, events, id } = client;
       await events.next("connected");
       const ping = await events.next<Uint8Array>("ping");
@@ -333,7 +333,7 @@ export function registerHostileCases(config: HostileConfig): void {
         "client stays alive, disconnected, and ends TCP",
     ),
     async () => {
-      await using client = await openClient("403-body", {});
+      const client = use(await openClient("403-body", {}));
       const { conn, events, id } = client;
       const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
       assert.equal(error.status, 403, error.message);
@@ -357,7 +357,7 @@ export function registerHostileCases(config: HostileConfig): void {
         "the Location is not dialled",
     ),
     async () => {
-      await using client = await openClient("redirect", {});
+      const client = use(await openClient("redirect", {}));
       const { conn, events, id } = client;
       const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
       assert.equal(error.status, 302, error.message);

@@ -15,7 +15,7 @@
 import assert from "node:assert/strict";
 import process from "node:process";
 import type { ConnectInfo, DisconnectReason, HandshakeError, ReceivedFrame } from "../../mod.ts";
-import { test } from "./suite.ts";
+import { disposing, test, use } from "./suite.ts";
 import {
   assertHandshakeError,
   assertSameBytes,
@@ -87,7 +87,7 @@ export function registerProxyCases(config: ProxyConfig): void {
   const withPassword = (password: string) =>
     p.authSquid.replace("//", `//${encodeURIComponent(p.user)}:${encodeURIComponent(password)}@`);
 
-  /** A socket client of `base` + "/ws"; `await using` stops it. */
+  /** A socket client of `base` + "/ws" (the caller stops it). */
   const open = (base: string, slug: string, options: RecordingClientOptions) =>
     startRecordingClient({ ws: base, runtime: config.runtime }, "socket", slug, {
       path: () => "/ws",
@@ -97,37 +97,36 @@ export function registerProxyCases(config: ProxyConfig): void {
     });
 
   /** Connects, checks a text and a 256 KiB binary echo. */
-  const expectEcho = async (base: string, slug: string, options: RecordingClientOptions) => {
-    await using client = await open(base, slug, options);
-    const { conn, events } = client;
-    const info = await events.next<ConnectInfo>("connected", 5000);
-    assert.equal(info.url, `${base}/ws`);
-    await conn.sendFrame({ type: "text", data: "through the tunnel" });
-    assert.deepEqual(await events.next<ReceivedFrame>("frame"), {
-      type: "text",
-      data: "through the tunnel",
+  const expectEcho = async (base: string, slug: string, options: RecordingClientOptions) =>
+    await disposing(await open(base, slug, options), async ({ conn, events }) => {
+      const info = await events.next<ConnectInfo>("connected", 5000);
+      assert.equal(info.url, `${base}/ws`);
+      await conn.sendFrame({ type: "text", data: "through the tunnel" });
+      assert.deepEqual(await events.next<ReceivedFrame>("frame"), {
+        type: "text",
+        data: "through the tunnel",
+      });
+      const big = bytes(256 * 1024, 3);
+      await conn.sendFrame({ type: "binary", data: big });
+      const frame = await events.next<ReceivedFrame>("frame", 5000);
+      assert.equal(frame.type, "binary");
+      assertSameBytes(frame.data as Uint8Array, big, "the 256 KiB echo");
     });
-    const big = bytes(256 * 1024, 3);
-    await conn.sendFrame({ type: "binary", data: big });
-    const frame = await events.next<ReceivedFrame>("frame", 5000);
-    assert.equal(frame.type, "binary");
-    assertSameBytes(frame.data as Uint8Array, big, "the 256 KiB echo");
-  };
 
   /** Connects, expects a HandshakeError; returns it. */
   const expectRefusal = async (
     base: string,
     slug: string,
     options: RecordingClientOptions,
-  ): Promise<HandshakeError> => {
-    await using client = await open(base, slug, options);
-    const error = assertHandshakeError(
-      await client.events.next<DisconnectReason>("disconnected", 6000),
-    );
-    assert.ok(error.message.startsWith(`Cannot connect to ${base}/ws as `), error.message);
-    assert.equal(client.events.all("connected").length, 0);
-    return error;
-  };
+  ): Promise<HandshakeError> =>
+    await disposing(await open(base, slug, options), async (client) => {
+      const error = assertHandshakeError(
+        await client.events.next<DisconnectReason>("disconnected", 6000),
+      );
+      assert.ok(error.message.startsWith(`Cannot connect to ${base}/ws as `), error.message);
+      assert.equal(client.events.all("connected").length, 0);
+      return error;
+    });
 
   const silentCount = async () =>
     await (await fetch(p.silentControl)).json() as { open: number; accepted: number };
@@ -226,11 +225,13 @@ export function registerProxyCases(config: ProxyConfig): void {
   test("a proxy that never answers CONNECT: connectTimeout ends the attempt and releases its connection", async () => {
     for (const [base, options] of [[p.ws, {}], [p.wss, ca]] as const) {
       const before = await silentCount();
-      await using client = await open(base, "silent", {
-        proxy: p.silent,
-        connectTimeout: 300,
-        ...options,
-      });
+      const client = use(
+        await open(base, "silent", {
+          proxy: p.silent,
+          connectTimeout: 300,
+          ...options,
+        }),
+      );
       const reason = await client.events.next<DisconnectReason>("disconnected", 3000);
       assert.deepEqual(reason, { kind: "connect_timeout", timeout: 300 });
       const deadline = performance.now() + 2000;

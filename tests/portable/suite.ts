@@ -1,5 +1,6 @@
-// A tiny test harness that runs unchanged under Deno, Node 24 and Bun: `test(name, fn)` registers
-// a test, `run()` runs them in order, each under a timeout, prints one JSON line per result,
+// A tiny test harness that runs unchanged under Deno, Node 24, Node 22 and Bun: `test(name, fn)`
+// registers a test, `run()` runs them in order, each under a timeout, prints one JSON line per
+// result,
 //
 //   {"name": "...", "ok": true, "ms": 12}
 //   {"name": "...", "ok": false, "error": "...", "ms": 3001}
@@ -19,6 +20,74 @@ interface Test {
 }
 
 const tests: Test[] = [];
+
+/** What the running test declared with {@linkcode use}, disposed when it ends (last first). */
+let resources: AsyncDisposable[] | undefined;
+
+/**
+ * Disposes `resource` when the running test ends, after everything declared after it, whether
+ * the test passed or failed: what `await using resource = ...` does at the end of the test's
+ * body. The portable cases declare their clients this way because they also run under Node 22,
+ * whose V8 (12.4) cannot parse `using` declarations (not even with --js-explicit-resource-management,
+ * which takes only a synchronous `using` there, and never disposes it).
+ */
+export function use<T extends AsyncDisposable>(resource: T): T {
+  if (resources === undefined) throw new Error("use() is for the body of a running test");
+  resources.push(resource);
+  return resource;
+}
+
+/**
+ * Runs `body` with `resource` and disposes it when `body` ends, passed or failed: what
+ * `await using` does in a block of its own (for helpers that a test calls more than once).
+ */
+export async function disposing<T extends AsyncDisposable, R>(
+  resource: T,
+  body: (resource: T) => Promise<R>,
+): Promise<R> {
+  try {
+    return await body(resource);
+  } finally {
+    await resource[Symbol.asyncDispose]();
+  }
+}
+
+/** Runs `fn`, then disposes what it declared with {@linkcode use}, last first. */
+async function runDisposing(fn: () => Promise<void> | void): Promise<void> {
+  const declared: AsyncDisposable[] = [];
+  resources = declared;
+  let failure: { error: unknown } | undefined;
+  try {
+    await fn();
+  } catch (error) {
+    failure = { error };
+  } finally {
+    resources = undefined;
+  }
+  for (const resource of declared.reverse()) {
+    try {
+      await resource[Symbol.asyncDispose]();
+    } catch (error) {
+      // As `await using` does: a disposal error after another one (or the body's) suppresses it.
+      failure = failure === undefined
+        ? { error }
+        : { error: new SuppressedErrorLike(error, failure.error) };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+}
+
+/** `SuppressedError`, which not every runtime the cases run under has (Node 22 lacks it). */
+class SuppressedErrorLike extends Error {
+  readonly error: unknown;
+  readonly suppressed: unknown;
+  constructor(error: unknown, suppressed: unknown) {
+    super(`${errorText(error)}\n(while disposing, after: ${errorText(suppressed)})`);
+    this.name = "SuppressedError";
+    this.error = error;
+    this.suppressed = suppressed;
+  }
+}
 
 /** Rejections nobody handled, charged to the test that is running. */
 const unhandled: unknown[] = [];
@@ -73,7 +142,7 @@ export async function run(filter = ""): Promise<never> {
     let result: TestResult;
     try {
       await Promise.race([
-        Promise.resolve().then(t.fn),
+        runDisposing(t.fn),
         new Promise((_, reject) => {
           timer = setTimeout(
             () => reject(new Error(`Timed out after ${t.timeout} ms`)),

@@ -12,7 +12,7 @@ import type {
   ReceivedFrame,
   TlsOptions,
 } from "../../mod.ts";
-import { test } from "./suite.ts";
+import { disposing, test, use } from "./suite.ts";
 import {
   asciiText,
   assertHandshakeError,
@@ -30,7 +30,7 @@ const MiB = 1024 * 1024;
 export function registerTlsCases(config: TlsConfig): void {
   const url = `${config.ws}/ws`;
 
-  /** A socket client of the TLS server with `tls`; `await using` stops it. */
+  /** A socket client of the TLS server with `tls` (the caller stops it). */
   const openClient = (tls: TlsOptions | undefined) =>
     startRecordingClient(config, "socket", "tls", {
       path: () => "/ws",
@@ -42,13 +42,15 @@ export function registerTlsCases(config: TlsConfig): void {
   const withClient = async (
     tls: TlsOptions | undefined,
     body: (events: Events, send: (data: string | Uint8Array) => Promise<void>) => Promise<void>,
-  ): Promise<void> => {
-    await using client = await openClient(tls);
-    await body(client.events, (data) =>
-      client.conn.sendFrame(
-        typeof data === "string" ? { type: "text", data } : { type: "binary", data },
-      ));
-  };
+  ): Promise<void> =>
+    await disposing(
+      await openClient(tls),
+      (client) =>
+        body(client.events, (data) =>
+          client.conn.sendFrame(
+            typeof data === "string" ? { type: "text", data } : { type: "binary", data },
+          )),
+    );
 
   /** Connects, checks ConnectInfo and a text and a binary echo, then runs `more`. */
   const expectEcho = (
@@ -108,7 +110,7 @@ export function registerTlsCases(config: TlsConfig): void {
     "socket: no CA -> a HandshakeError saying the TLS handshake failed (the certificate); the " +
       "client stays alive, disconnected",
     async () => {
-      await using client = await openClient(undefined);
+      const client = use(await openClient(undefined));
       const { conn, events } = client;
       const error = assertHandshakeError(await events.next<DisconnectReason>("disconnected"));
       assert.ok(error.message.startsWith(`Cannot connect to ${url} as `), error.message);
