@@ -1,7 +1,7 @@
 // Micro-benchmark of the protocol core's hot path against an older src/ (see docs/performance.md,
-// "Micro-benchmarks"): encoding frames (ClientConnection.sendBinary / sendText + takeOutput, the
-// way the socket transport uses it) and decoding messages (ClientConnection.receive of the chunks a
-// socket delivers), per message size.
+// "Micro-benchmarks"): encoding frames (ClientConnection.sendBinary / sendText, then takeOutput
+// and the streams' coalescing of small chunks into one write, as the socket transport flushes)
+// and decoding messages (ClientConnection.receive of the chunks a socket delivers), per size.
 //
 //   mkdir -p /tmp/base && git archive <rev> src | tar -x -C /tmp/base
 //   deno run -R bench/micro/codec.ts --baseline=/tmp/base [--cases=encode,decode] [--sizes=...]
@@ -20,6 +20,7 @@ import {
   runtimeName,
 } from "./_harness.ts";
 import type { ClientConnection, ConnectionHandler } from "../../src/protocol/client_connection.ts";
+import { coalesce } from "../../src/transport/_stream.ts";
 
 type Module = typeof import("../../src/protocol/client_connection.ts");
 type Limits = typeof import("../../src/protocol/limits.ts");
@@ -179,7 +180,7 @@ for (const size of sizes) {
             const c = conns[i];
             for (let r = 0; r < n; r++) {
               for (let j = 0; j < count; j++) send(c, data);
-              keep(c.takeOutput());
+              write(c.takeOutput());
             }
           },
         })),
@@ -215,6 +216,15 @@ for (const size of sizes) {
         size * count,
       );
     }
+  }
+}
+
+/** What a stream does with the chunks of a flush: one write per coalesced run. */
+function write(chunks: Uint8Array[]): void {
+  for (let i = 0; i < chunks.length;) {
+    const { bytes, end } = coalesce(chunks, i);
+    keep(bytes);
+    i = end;
   }
 }
 

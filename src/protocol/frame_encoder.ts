@@ -61,11 +61,7 @@ export function encodeFrame(
     length = bytes.length;
   }
   const head = headerLength(length);
-  // Place the frame so that its payload starts on a 4-byte boundary of the buffer.
-  const block = allocate(head + length + 3);
-  const buffer = block.buffer as ArrayBuffer;
-  const shift = block.byteOffset + ((4 - ((block.byteOffset + head) & 3)) & 3);
-  const frame = new Uint8Array(buffer, shift, head + length);
+  const frame = allocate(head + length);
   frame[0] = (fin ? 0x80 : 0) | opcode;
   let p: number;
   if (length < 126) {

@@ -447,9 +447,9 @@ function loadKernel(): Kernel | null {
 }
 
 /**
- * Writes `source` masked with `key` (4 bytes) to `target` from `at` on. `target.byteOffset + at`
- * must be a multiple of 4; `source` may be the very bytes of `target` from `at` (masking in
- * place), but must not overlap it otherwise.
+ * Writes `source` masked with `key` (4 bytes) to `target` from `at` on, whatever their
+ * alignment. `source` may be the very bytes of `target` from `at` (masking in place), but must
+ * not overlap it otherwise.
  *
  * @example
  * ```ts
@@ -492,27 +492,37 @@ function maskWasm(k: Kernel, source: Uint8Array, target: Uint8Array, at: number,
   }
 }
 
-// The mask key read as one native-endian 32-bit word.
+// The mask key, rotated to where the word loop starts, read as one native-endian 32-bit word.
 const keyWord = new Uint32Array(1);
 const keyBytes = new Uint8Array(keyWord.buffer);
 
-/** The JavaScript way: 32 bits at a time from an aligned source, the rest byte by byte. */
+/**
+ * The JavaScript way: byte by byte up to the target's next 4-byte boundary, then 32 bits at a
+ * time, then the last bytes one by one. A source that is not aligned as the target is copied
+ * into the target first and masked there.
+ */
 function maskJs(source: Uint8Array, target: Uint8Array, at: number, key: Uint8Array): void {
   const length = source.length;
   let i = 0;
+  // Payload byte j is at src[srcAt + j].
+  let src = source;
+  let srcAt = 0;
   if (length >= WORD_MASK_THRESHOLD) {
-    keyBytes[0] = key[0];
-    keyBytes[1] = key[1];
-    keyBytes[2] = key[2];
-    keyBytes[3] = key[3];
-    if ((source.byteOffset & 3) !== 0) {
-      // The word loop reads aligned words only: into the target first, then masked in place.
-      target.set(source, at);
-      source = target.subarray(at, at + length);
+    const lead = (4 - ((target.byteOffset + at) & 3)) & 3;
+    for (; i < lead; i++) target[at + i] = source[i] ^ key[i & 3];
+    if (((source.byteOffset + lead) & 3) !== 0) {
+      // Not aligned as the target: into the target first, then masked in place.
+      target.set(lead === 0 ? source : source.subarray(lead), at + lead);
+      src = target;
+      srcAt = at;
     }
-    const words = length >>> 2;
-    const from = new Uint32Array(source.buffer, source.byteOffset, words);
-    const to = new Uint32Array(target.buffer, target.byteOffset + at, words);
+    keyBytes[0] = key[lead];
+    keyBytes[1] = key[(lead + 1) & 3];
+    keyBytes[2] = key[(lead + 2) & 3];
+    keyBytes[3] = key[(lead + 3) & 3];
+    const words = (length - lead) >>> 2;
+    const from = new Uint32Array(src.buffer, src.byteOffset + srcAt + lead, words);
+    const to = new Uint32Array(target.buffer, target.byteOffset + at + lead, words);
     const k = keyWord[0];
     // Unrolled by eight: no slower on V8, faster on JavaScriptCore (Bun) in a micro-measurement.
     const end8 = words & ~7;
@@ -528,9 +538,9 @@ function maskJs(source: Uint8Array, target: Uint8Array, at: number, key: Uint8Ar
       to[j + 7] = from[j + 7] ^ k;
     }
     for (; j < words; j++) to[j] = from[j] ^ k;
-    i = words << 2;
+    i = lead + (words << 2);
   }
-  for (; i < length; i++) target[at + i] = source[i] ^ key[i & 3];
+  for (; i < length; i++) target[at + i] = src[srcAt + i] ^ key[i & 3];
 }
 
 /** Masks in JavaScript only (the micro-benchmark's baseline; the fallback where WebAssembly is missing). */

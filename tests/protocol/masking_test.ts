@@ -16,16 +16,19 @@ function payload(size: number, offset: number): Uint8Array {
 
 const sizes = [0, 1, 3, 31, 32, 33, 1023, 1024, 1025, 4099, 65535, 65536, 65537, 200_003];
 
-Deno.test("maskInto: every size and source offset gives the bytes of RFC 6455 §5.3, leaving the rest of the frame alone", () => {
+Deno.test("maskInto: every size, source offset and target offset gives the bytes of RFC 6455 §5.3, leaving the rest of the frame alone", () => {
   for (const size of sizes) {
-    for (const offset of [0, 1, 2, 4]) {
+    for (const offset of [0, 1, 2, 3, 4]) {
       const source = payload(size, offset);
-      for (const mask of [maskInto, maskIntoJs]) {
-        const frame = new Uint8Array(size + 12).fill(0xaa);
-        mask(source, frame, 8, key);
-        assert.deepEqual(frame.subarray(8, 8 + size), expected(source), `${size} B at ${offset}`);
-        assert.ok(frame.subarray(0, 8).every((b) => b === 0xaa), "before the payload");
-        assert.ok(frame.subarray(8 + size).every((b) => b === 0xaa), "after the payload");
+      for (const at of [8, 9, 10, 11]) {
+        for (const mask of [maskInto, maskIntoJs]) {
+          const frame = new Uint8Array(size + 16).fill(0xaa);
+          mask(source, frame, at, key);
+          const label = `${size} B from offset ${offset} to ${at}`;
+          assert.deepEqual(frame.subarray(at, at + size), expected(source), label);
+          assert.ok(frame.subarray(0, at).every((b) => b === 0xaa), `before the payload: ${label}`);
+          assert.ok(frame.subarray(at + size).every((b) => b === 0xaa), `after it: ${label}`);
+        }
       }
     }
   }
@@ -33,12 +36,16 @@ Deno.test("maskInto: every size and source offset gives the bytes of RFC 6455 §
 
 Deno.test("maskInto: masks in place, into a frame that is a view at an offset, across the kernel's blocks", () => {
   for (const size of [40, WASM_FROM, 3 * 65536 + 5]) {
-    const buffer = new Uint8Array(size + 64);
-    const frame = buffer.subarray(20, 20 + size + 12);
-    const source = payload(size, 0);
-    frame.set(source, 8);
-    maskInto(frame.subarray(8, 8 + size), frame, 8, key);
-    assert.deepEqual(frame.subarray(8, 8 + size), expected(source), `${size} B in place`);
+    for (const shift of [20, 21, 22, 23]) {
+      for (const mask of [maskInto, maskIntoJs]) {
+        const buffer = new Uint8Array(size + 64);
+        const frame = buffer.subarray(shift, shift + size + 12);
+        const source = payload(size, 0);
+        frame.set(source, 8);
+        mask(frame.subarray(8, 8 + size), frame, 8, key);
+        assert.deepEqual(frame.subarray(8, 8 + size), expected(source), `${size} B at ${shift}`);
+      }
+    }
   }
 });
 
