@@ -826,3 +826,25 @@ Deno.test("decoder violation: invalid UTF-8 late in a large text message arrivin
   assert.deepEqual(comparable(events), [{ kind: "error", code: 1007 }]);
   assert.equal(failedAt, 196_608);
 });
+
+Deno.test("decoder: a text message arriving whole is checked when decoded: a genuine U+FFFD passes, and each violation is told as when the message arrives in pieces", () => {
+  // U+FFFD itself is valid text, alone, among other characters, and before the end.
+  for (const text of ["\uFFFD", "a\uFFFDb€", "x".repeat(300) + "\uFFFD"]) {
+    assertDecodesEverywhere(serverFrame(TEXT, text), [{ kind: "text", data: text }]);
+  }
+  const cases: Array<[string, string]> = [
+    ["ef bf bd ff", "The server sent text that is not valid UTF-8"],
+    ["41 ed a0 80 42", "The server sent text that is not valid UTF-8"],
+    ["ef bf bd 41 e2 82", "The server ended a text message in the middle of a UTF-8 sequence"],
+    ["f0 9f 98", "The server ended a text message in the middle of a UTF-8 sequence"],
+  ];
+  for (const [bad, message] of cases) {
+    const frame = serverFrame(TEXT, hex(bad));
+    const whole = decodeChunks([frame]);
+    const split = decodeChunks([frame.subarray(0, frame.length - 1), frame.subarray(-1)]);
+    for (const events of [whole, split]) {
+      assert.deepEqual(comparable(events), [{ kind: "error", code: 1007 }], bad);
+      assert.equal((events[0] as { error: Error }).error.message, message, bad);
+    }
+  }
+});
