@@ -163,6 +163,14 @@ for (const size of sizes) {
     for (const kind of ["binary", "text"] as const) {
       if (kind === "text" && size > 64 * KiB) continue;
       const data = kind === "binary" ? payloadOf(size) : asciiOf(size);
+      // Binary messages from a rotating set of distinct ones, 32 MiB together (up to 64 of
+      // them), so that large ones come from memory rather than the cache, as an application's.
+      const messages = kind === "text" ? [data] : Array.from(
+        { length: Math.max(1, Math.min(64, Math.floor(32 * KiB * KiB / size))) },
+        (_, i) => i === 0 ? data : (data as Uint8Array).slice(),
+      );
+      let next = 0;
+      const message = () => messages[next++ % messages.length];
       const conns = impls.map((impl) => open(impl, new Collect()));
       // The same bytes out of each (fixed random source).
       const outs = conns.map((c) => {
@@ -179,7 +187,7 @@ for (const size of sizes) {
           run: (n) => {
             const c = conns[i];
             for (let r = 0; r < n; r++) {
-              for (let j = 0; j < count; j++) send(c, data);
+              for (let j = 0; j < count; j++) send(c, message());
               write(c.takeOutput());
             }
           },

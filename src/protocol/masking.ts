@@ -17,8 +17,12 @@
 /** Payloads from this many bytes on are masked by the WebAssembly kernel, where it runs. */
 export const WASM_FROM = 1024;
 
-/** Payloads shorter than this are masked byte by byte in JavaScript. */
-const WORD_MASK_THRESHOLD = 32;
+/**
+ * Payloads shorter than this are masked byte by byte in JavaScript: below it, making the two
+ * 32-bit views costs more than the word loop saves (V8 breaks even at about 100 bytes,
+ * JavaScriptCore above 256).
+ */
+const WORD_MASK_THRESHOLD = 64;
 
 /** Bytes masked per pass through the kernel's memory (a multiple of 4 KiB). */
 const BLOCK = 64 * 1024;
@@ -504,42 +508,52 @@ const keyBytes = new Uint8Array(keyWord.buffer);
 function maskJs(source: Uint8Array, target: Uint8Array, at: number, key: Uint8Array): void {
   const length = source.length;
   let i = 0;
+  if (length < WORD_MASK_THRESHOLD) {
+    // Four bytes a step, the key in locals.
+    const k0 = key[0], k1 = key[1], k2 = key[2], k3 = key[3];
+    for (; i + 4 <= length; i += 4) {
+      target[at + i] = source[i] ^ k0;
+      target[at + i + 1] = source[i + 1] ^ k1;
+      target[at + i + 2] = source[i + 2] ^ k2;
+      target[at + i + 3] = source[i + 3] ^ k3;
+    }
+    for (; i < length; i++) target[at + i] = source[i] ^ key[i & 3];
+    return;
+  }
   // Payload byte j is at src[srcAt + j].
   let src = source;
   let srcAt = 0;
-  if (length >= WORD_MASK_THRESHOLD) {
-    const lead = (4 - ((target.byteOffset + at) & 3)) & 3;
-    for (; i < lead; i++) target[at + i] = source[i] ^ key[i & 3];
-    if (((source.byteOffset + lead) & 3) !== 0) {
-      // Not aligned as the target: into the target first, then masked in place.
-      target.set(lead === 0 ? source : source.subarray(lead), at + lead);
-      src = target;
-      srcAt = at;
-    }
-    keyBytes[0] = key[lead];
-    keyBytes[1] = key[(lead + 1) & 3];
-    keyBytes[2] = key[(lead + 2) & 3];
-    keyBytes[3] = key[(lead + 3) & 3];
-    const words = (length - lead) >>> 2;
-    const from = new Uint32Array(src.buffer, src.byteOffset + srcAt + lead, words);
-    const to = new Uint32Array(target.buffer, target.byteOffset + at + lead, words);
-    const k = keyWord[0];
-    // Unrolled by eight: no slower on V8, faster on JavaScriptCore (Bun) in a micro-measurement.
-    const end8 = words & ~7;
-    let j = 0;
-    for (; j < end8; j += 8) {
-      to[j] = from[j] ^ k;
-      to[j + 1] = from[j + 1] ^ k;
-      to[j + 2] = from[j + 2] ^ k;
-      to[j + 3] = from[j + 3] ^ k;
-      to[j + 4] = from[j + 4] ^ k;
-      to[j + 5] = from[j + 5] ^ k;
-      to[j + 6] = from[j + 6] ^ k;
-      to[j + 7] = from[j + 7] ^ k;
-    }
-    for (; j < words; j++) to[j] = from[j] ^ k;
-    i = lead + (words << 2);
+  const lead = (4 - ((target.byteOffset + at) & 3)) & 3;
+  for (; i < lead; i++) target[at + i] = source[i] ^ key[i & 3];
+  if (((source.byteOffset + lead) & 3) !== 0) {
+    // Not aligned as the target: into the target first, then masked in place.
+    target.set(lead === 0 ? source : source.subarray(lead), at + lead);
+    src = target;
+    srcAt = at;
   }
+  keyBytes[0] = key[lead];
+  keyBytes[1] = key[(lead + 1) & 3];
+  keyBytes[2] = key[(lead + 2) & 3];
+  keyBytes[3] = key[(lead + 3) & 3];
+  const words = (length - lead) >>> 2;
+  const from = new Uint32Array(src.buffer, src.byteOffset + srcAt + lead, words);
+  const to = new Uint32Array(target.buffer, target.byteOffset + at + lead, words);
+  const k = keyWord[0];
+  // Unrolled by eight: no slower on V8, faster on JavaScriptCore (Bun) in a micro-measurement.
+  const end8 = words & ~7;
+  let j = 0;
+  for (; j < end8; j += 8) {
+    to[j] = from[j] ^ k;
+    to[j + 1] = from[j + 1] ^ k;
+    to[j + 2] = from[j + 2] ^ k;
+    to[j + 3] = from[j + 3] ^ k;
+    to[j + 4] = from[j + 4] ^ k;
+    to[j + 5] = from[j + 5] ^ k;
+    to[j + 6] = from[j + 6] ^ k;
+    to[j + 7] = from[j + 7] ^ k;
+  }
+  for (; j < words; j++) to[j] = from[j] ^ k;
+  i = lead + (words << 2);
   for (; i < length; i++) target[at + i] = src[srcAt + i] ^ key[i & 3];
 }
 
