@@ -116,7 +116,6 @@ export type ConnectionState =
 export class ClientConnection {
   #handler: ConnectionHandler;
   #random: RandomSource;
-  #allocate: Allocate;
   #parser: ResponseParser | undefined;
   #decoder: FrameDecoder;
   #state: ConnectionState = "connecting";
@@ -146,8 +145,8 @@ export class ClientConnection {
   constructor(params: ConnectionParams, handler: ConnectionHandler) {
     this.#handler = handler;
     this.#random = params.random;
-    this.#allocate = params.allocate ?? zeroFilled;
-    this.#frameAllocate = packedFor(this.#allocate);
+    const allocate = params.allocate ?? zeroFilled;
+    this.#frameAllocate = packedFor(allocate);
     const key = handshakeKey(params.random);
     const compression = params.compression;
     this.#compression = compression;
@@ -168,7 +167,7 @@ export class ClientConnection {
     this.#decoder = new FrameDecoder(
       params.limits,
       new ClientConnection.#Sink(this),
-      this.#allocate,
+      allocate,
     );
   }
 
