@@ -451,6 +451,19 @@ function loadKernel(): Kernel | null {
 }
 
 /**
+ * Whether masking runs on the WebAssembly kernel here (it is loaded on first use).
+ *
+ * @example
+ * ```ts
+ * import { kernelAvailable } from "./masking.ts";
+ * kernelAvailable(); // true in Deno, Node and Bun
+ * ```
+ */
+export function kernelAvailable(): boolean {
+  return (kernel === undefined ? (kernel = loadKernel()) : kernel) !== null;
+}
+
+/**
  * Writes `source` masked with `key` (4 bytes) to `target` from `at` on, whatever their
  * alignment. `source` may be the very bytes of `target` from `at` (masking in place), but must
  * not overlap it otherwise.

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { maskInto, maskIntoJs, WASM_FROM } from "../../src/protocol/masking.ts";
+import { kernelAvailable, maskInto, maskIntoJs, WASM_FROM } from "../../src/protocol/masking.ts";
 
 const key = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
 
@@ -56,4 +56,8 @@ Deno.test("maskInto: masking twice gives the payload back", () => {
   maskInto(source, once, 0, key);
   maskInto(once, twice, 0, key);
   assert.deepEqual(twice, source);
+});
+
+Deno.test("maskInto: the WebAssembly kernel compiles and runs here (its bytes are intact)", () => {
+  assert.equal(kernelAvailable(), true);
 });
