@@ -90,7 +90,7 @@ function calibrate(run: (n: number) => void, ms: number): number {
  */
 export function compare(
   variants: readonly Variant[],
-  { rounds = Number(option("rounds", "21")), ms = Number(option("ms", "20")) } = {},
+  { rounds = Number(option("rounds", "15")), ms = Number(option("ms", "100")) } = {},
 ): Measured[] {
   // Warm-up: each variant until the JIT has seen it, then calibrated on the slowest.
   for (const v of variants) calibrate(v.run, ms);

@@ -4,7 +4,7 @@
 // and decoding messages (ClientConnection.receive of the chunks a socket delivers), per size.
 //
 //   mkdir -p /tmp/base && git archive <rev> src | tar -x -C /tmp/base
-//   deno run -R bench/micro/codec.ts --baseline=/tmp/base [--cases=encode,decode] [--sizes=...]
+//   deno run -R --allow-sys bench/micro/codec.ts --baseline=/tmp/base [--cases=encode,decode] [--sizes=...]
 //   node bench/micro/codec.ts --baseline=/tmp/base ...     bun bench/micro/codec.ts ...
 //
 // Without --baseline, the current src/ runs alone. Every case checks that both give the same

@@ -2,7 +2,7 @@
 // WebAssembly SIMD kernel (copies in and out of its memory included), per payload size, for a
 // source and a frame at the offsets the encoder sees (see docs/performance.md, "Micro-benchmarks").
 //
-//   deno run bench/micro/masking.ts [--sizes=1024,65536] [--rounds=21] [--ms=20]
+//   deno run --allow-sys bench/micro/masking.ts [--sizes=1024,65536] [--rounds=15] [--ms=100]
 //   node bench/micro/masking.ts ...      bun bench/micro/masking.ts ...
 
 import { maskInto, maskIntoJs } from "../../src/protocol/masking.ts";

@@ -1,7 +1,7 @@
 // Micro-benchmark of drawing a 4-byte mask key from the pooled random source
 // (src/protocol/random.ts), against an older src/ (see docs/performance.md, "Micro-benchmarks").
 //
-//   deno run -R bench/micro/random.ts --baseline=/tmp/base     (node / bun: the same)
+//   deno run -R --allow-sys bench/micro/random.ts --baseline=/tmp/base     (node / bun: the same)
 
 import { pooledRandom } from "../../src/protocol/random.ts";
 import { baselineSrc, compare, keep, print, runtimeName } from "./_harness.ts";

@@ -5,7 +5,7 @@
 // plain TextDecoder alone with a search for U+FFFD in its result (none: nothing was replaced, the
 // bytes were valid), for ASCII JSON and for text with 2- to 4-byte characters.
 //
-//   deno run bench/micro/utf8.ts [--sizes=...] [--rounds=21] [--ms=20]   (node / bun: the same)
+//   deno run --allow-sys bench/micro/utf8.ts [--sizes=...] [--rounds=15] [--ms=100]   (node / bun: the same)
 
 import { Utf8Validator } from "../../src/protocol/utf8.ts";
 import { compare, keep, option, print, runtimeName } from "./_harness.ts";
