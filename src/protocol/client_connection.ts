@@ -13,7 +13,7 @@ import { type DecoderSink, FrameDecoder } from "./frame_decoder.ts";
 import { closePayload, encodeFrame } from "./frame_encoder.ts";
 import { buildRequest, handshakeKey, ResponseParser, type Upgrade } from "./handshake.ts";
 import type { ResolvedLimits } from "./limits.ts";
-import { type Allocate, zeroFilled } from "./allocate.ts";
+import { type Allocate, packed, zeroFilled } from "./allocate.ts";
 import type { DeflateCodec } from "./deflate_codec.ts";
 import { BINARY, CLOSE, PING, PONG, TEXT } from "./opcodes.ts";
 import {
@@ -117,12 +117,20 @@ export type ConnectionState =
 export class ClientConnection {
   #handler: ConnectionHandler;
   #random: RandomSource;
-  #allocate: Allocate;
   #parser: ResponseParser | undefined;
   #decoder: FrameDecoder;
   #state: ConnectionState = "connecting";
   #out: Uint8Array[] = [];
   #outBytes = 0;
+  /**
+   * The frames written since the last of #out, when they lie next to each other in one buffer
+   * (small frames are cut from shared blocks, see `packed`): the first of them, and where the
+   * last ends in their buffer. They go out as one piece.
+   */
+  #run: Uint8Array | undefined;
+  #runEnd = 0;
+  /** Where encoded frames come from: small ones packed, see `packed`. */
+  #frameAllocate: Allocate;
   /** The close payload owed in `closeReceived` and `failing`. */
   #owed: Uint8Array | undefined;
   /** What compression was offered with, until the handshake says whether it is used. */
@@ -138,7 +146,8 @@ export class ClientConnection {
   constructor(params: ConnectionParams, handler: ConnectionHandler) {
     this.#handler = handler;
     this.#random = params.random;
-    this.#allocate = params.allocate ?? zeroFilled;
+    const allocate = params.allocate ?? zeroFilled;
+    this.#frameAllocate = packedFor(allocate);
     const key = handshakeKey(params.random);
     const compression = params.compression;
     this.#compression = compression;
@@ -160,7 +169,7 @@ export class ClientConnection {
     this.#decoder = new FrameDecoder(
       params.limits,
       new ClientConnection.#Sink(this),
-      this.#allocate,
+      allocate,
     );
   }
 
@@ -231,7 +240,7 @@ export class ClientConnection {
 
   /** Whether bytes are waiting to be written. */
   get hasOutput(): boolean {
-    return this.#out.length > 0;
+    return this.#outBytes > 0;
   }
 
   /** How many bytes are waiting to be written. */
@@ -241,6 +250,7 @@ export class ClientConnection {
 
   /** The bytes to write, in order, and forgets them; empty when there are none. */
   takeOutput(): Uint8Array[] {
+    this.#endRun();
     const out = this.#out;
     if (out.length > 0) {
       this.#out = [];
@@ -394,9 +404,29 @@ export class ClientConnection {
   }
 
   #write(opcode: number, payload: Uint8Array | string): void {
-    const frame = encodeFrame(opcode, payload, this.#random, true, this.#allocate);
-    this.#out.push(frame);
+    const frame = encodeFrame(opcode, payload, this.#random, true, this.#frameAllocate);
     this.#outBytes += frame.length;
+    const run = this.#run;
+    if (run !== undefined && frame.byteOffset === this.#runEnd && frame.buffer === run.buffer) {
+      this.#runEnd += frame.length;
+      return;
+    }
+    this.#endRun();
+    this.#run = frame;
+    this.#runEnd = frame.byteOffset + frame.length;
+  }
+
+  /** Moves the run of frames (if any) to #out as one piece. */
+  #endRun(): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    this.#run = undefined;
+    const start = run.byteOffset;
+    this.#out.push(
+      this.#runEnd === start + run.length
+        ? run
+        : new Uint8Array(run.buffer, start, this.#runEnd - start),
+    );
   }
 
   #checkOpen(what: string): void {
@@ -411,4 +441,13 @@ export class ClientConnection {
       throw new RangeError(`Cannot send a ${what} frame with ${data.length} bytes (limit 125)`);
     }
   }
+}
+
+/** The frame allocator for each buffer allocator, made once (not one closure per connection). */
+const packedAllocators = new WeakMap<Allocate, Allocate>();
+
+function packedFor(allocate: Allocate): Allocate {
+  let frames = packedAllocators.get(allocate);
+  if (frames === undefined) packedAllocators.set(allocate, frames = packed(allocate));
+  return frames;
 }

@@ -91,11 +91,17 @@ export class FrameDecoder {
   // A control frame's payload split across chunks (at most 125 bytes).
   #control: Uint8Array | undefined;
   // The message being reassembled: views of the chunks its bytes arrived in, joined once at the
-  // end. Memory grows with what arrived, never with what a header announces.
+  // end (or, for a large one, see #message). Memory grows with what arrived, never with what a
+  // header announces.
   #messageOpcode = 0;
   #parts: Uint8Array[] = [];
   #messageSize = 0;
   #fragmentCount = 0;
+  /**
+   * A large unfragmented message's own buffer, of the size its header announced, which its bytes
+   * are copied into as they arrive (see DIRECT_FROM).
+   */
+  #message: Uint8Array | undefined;
   #utf8 = new Utf8Validator();
   /** permessage-deflate, once agreed: RSV1 marks a compressed message. */
   #deflate: PerMessageDeflate | undefined;
@@ -339,13 +345,33 @@ export class FrameDecoder {
       this.#state = HEADER;
       return this.#frameDone(control) ? pos + n : -1;
     }
+    if (n === this.#length && this.#fin && this.#opcode !== CONTINUATION && !this.#compressed) {
+      // A whole message in this chunk (the common case): delivered as it is.
+      this.#state = HEADER;
+      return this.#whole(piece) ? pos + n : -1;
+    }
     this.#received += n;
     if (this.#compressed) {
       if (!this.#inflate(piece)) return -1;
     } else {
       // Text fails as soon as an invalid byte arrives, not when the frame ends.
       if (this.#text && !this.#utf8.push(piece)) return this.#fail(INVALID_DATA, INVALID_TEXT);
-      this.#parts.push(piece);
+      const message = this.#message;
+      if (message !== undefined) message.set(piece, this.#received - n);
+      else {
+        this.#parts.push(piece);
+        const length = this.#length;
+        if (
+          length >= DIRECT_FROM && this.#received < length &&
+          this.#received * DIRECT_GROWTH >= length && this.#fin && this.#opcode !== CONTINUATION
+        ) {
+          // A large unfragmented message arriving in several chunks: once an eighth of it is
+          // here, the rest goes into its own buffer as it comes (the chunks so far first),
+          // rather than joined from views of the chunks at the end.
+          this.#message = join(this.#parts, this.#allocate(length));
+          this.#parts = [];
+        }
+      }
     }
     if (this.#received < this.#length) return pos + n;
     this.#state = HEADER;
@@ -373,7 +399,11 @@ export class FrameDecoder {
     if (this.#compressed && !this.#inflate(undefined)) return false;
     const type = this.#messageOpcode;
     const parts = this.#parts;
-    const data = parts.length === 0
+    const message = this.#message;
+    this.#message = undefined;
+    const data = message !== undefined
+      ? message
+      : parts.length === 0
       ? EMPTY
       : parts.length === 1
       ? parts[0]
@@ -382,14 +412,33 @@ export class FrameDecoder {
     this.#messageOpcode = 0;
     if (type === TEXT) {
       if (!this.#utf8.complete) {
-        this.#fail(
-          INVALID_DATA,
-          "The server ended a text message in the middle of a UTF-8 sequence",
-        );
+        this.#fail(INVALID_DATA, INCOMPLETE_TEXT);
         return false;
       }
       sink.text(decoder.decode(data));
     } else sink.binary(data);
+    return this.#state !== DONE;
+  }
+
+  /**
+   * Delivers a message whose one frame arrived whole in one chunk. Its text is checked as it is
+   * decoded: without a U+FFFD in the result the decoder replaced nothing, so the bytes are valid
+   * UTF-8 (faster than validating them first, in every runtime); with one, the validator decides.
+   * Returns false when decoding ended.
+   */
+  #whole(data: Uint8Array): boolean {
+    this.#messageOpcode = 0;
+    if (this.#opcode === TEXT) {
+      const text = decoder.decode(data);
+      if (text.indexOf("\uFFFD") >= 0) {
+        const valid = this.#utf8.push(data);
+        if (!valid || !this.#utf8.complete) {
+          this.#fail(INVALID_DATA, valid ? INCOMPLETE_TEXT : INVALID_TEXT);
+          return false;
+        }
+      }
+      this.#sink.text(text);
+    } else this.#sink.binary(data);
     return this.#state !== DONE;
   }
 
@@ -464,6 +513,7 @@ export class FrameDecoder {
   #fail(code: number, message: string, cause?: unknown): number {
     this.#state = DONE;
     this.#parts = [];
+    this.#message = undefined;
     this.#control = undefined;
     this.#sink.error(
       new ProtocolError(code, message, cause === undefined ? undefined : { cause }),
@@ -473,6 +523,15 @@ export class FrameDecoder {
 }
 
 const INVALID_TEXT = "The server sent text that is not valid UTF-8";
+const INCOMPLETE_TEXT = "The server ended a text message in the middle of a UTF-8 sequence";
+
+/**
+ * An unfragmented message from this size on goes into a buffer of its own as it arrives, once
+ * 1/DIRECT_GROWTH of it has: so memory grows with what arrived (at most DIRECT_GROWTH times it),
+ * never with what a header announces alone.
+ */
+const DIRECT_FROM = 64 * 1024;
+const DIRECT_GROWTH = 8;
 
 /** The header length implied by the second header byte (servers send no mask key). */
 function needed(b1: number): number {
@@ -480,7 +539,7 @@ function needed(b1: number): number {
   return (len < 126 ? 2 : len === 126 ? 4 : 10) + ((b1 & 0x80) !== 0 ? 4 : 0);
 }
 
-/** Copies `parts` into `out`, which is exactly as long as they are together. */
+/** Copies `parts` into the start of `out`, which is at least as long as they are together. */
 function join(parts: Uint8Array[], out: Uint8Array): Uint8Array {
   let at = 0;
   for (const p of parts) {

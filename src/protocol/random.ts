@@ -55,7 +55,11 @@ export function pooledRandom(
       fillAll(pool);
       pos = 0;
     }
-    target.set(pool.subarray(pos, pos + target.length));
-    pos += target.length;
+    const n = target.length;
+    if (n <= 16) {
+      // A mask key: copied byte by byte, without a view of the pool per draw.
+      for (let i = 0; i < n; i++) target[i] = pool[pos + i];
+    } else target.set(pool.subarray(pos, pos + n));
+    pos += n;
   };
 }

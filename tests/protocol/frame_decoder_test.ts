@@ -784,3 +784,67 @@ Deno.test("FrameDecoder: a message in pieces is joined into the injected allocat
   assert.deepEqual(texts, ["héllo, wörld"]);
   assert.deepEqual(sizes, [70_000, utf8("héllo, wörld").length]);
 });
+
+Deno.test("FrameDecoder: a large message arriving in many chunks goes into one buffer of its size once an eighth of it is here, and the next message in the same chunk follows", () => {
+  for (const chunk of [1000, 4096, 65_536, 300_000]) {
+    const sizes: number[] = [];
+    const allocate = (size: number) => {
+      sizes.push(size);
+      return new Uint8Array(size).fill(0x5a);
+    };
+    const events: Array<string | Uint8Array> = [];
+    const decoder = new FrameDecoder(DEFAULT_LIMITS, {
+      text: (data) => events.push(data),
+      binary: (data) => events.push(data),
+      ping() {},
+      pong() {},
+      remoteClose() {},
+      error: (error) => assert.fail(error.message),
+    }, allocate);
+    const payload = new Uint8Array(1_000_003).map((_, i) => i * 13);
+    const text = asciiOf(200_000) + "€";
+    const wire = concat(serverFrame(BINARY, payload), serverFrame(TEXT, text), serverFrame(BINARY));
+    for (let at = 0; at < wire.length; at += chunk) decoder.push(wire.slice(at, at + chunk));
+    assert.equal(events.length, 3, `${chunk}-byte chunks`);
+    assertBytes(events[0] as Uint8Array, payload, `${chunk}-byte chunks`);
+    assert.equal(events[1], text);
+    assert.deepEqual(events[2], new Uint8Array(0));
+    assert.deepEqual(sizes, [1_000_003, 200_003]);
+  }
+});
+
+Deno.test("decoder violation: invalid UTF-8 late in a large text message arriving in chunks fails with 1007 in the chunk that brings it", () => {
+  const bytes = utf8(asciiOf(300_000));
+  bytes[250_000] = 0xff;
+  const frame = serverFrame(TEXT, bytes);
+  const { decoder, events } = recordingDecoder();
+  let failedAt = -1;
+  for (let at = 0; at < frame.length && failedAt < 0; at += 65_536) {
+    decoder.push(frame.slice(at, at + 65_536));
+    if (events.length > 0) failedAt = at;
+  }
+  assert.deepEqual(comparable(events), [{ kind: "error", code: 1007 }]);
+  assert.equal(failedAt, 196_608);
+});
+
+Deno.test("decoder: a text message arriving whole is checked when decoded: a genuine U+FFFD passes, and each violation is told as when the message arrives in pieces", () => {
+  // U+FFFD itself is valid text, alone, among other characters, and before the end.
+  for (const text of ["\uFFFD", "a\uFFFDb€", "x".repeat(300) + "\uFFFD"]) {
+    assertDecodesEverywhere(serverFrame(TEXT, text), [{ kind: "text", data: text }]);
+  }
+  const cases: Array<[string, string]> = [
+    ["ef bf bd ff", "The server sent text that is not valid UTF-8"],
+    ["41 ed a0 80 42", "The server sent text that is not valid UTF-8"],
+    ["ef bf bd 41 e2 82", "The server ended a text message in the middle of a UTF-8 sequence"],
+    ["f0 9f 98", "The server ended a text message in the middle of a UTF-8 sequence"],
+  ];
+  for (const [bad, message] of cases) {
+    const frame = serverFrame(TEXT, hex(bad));
+    const whole = decodeChunks([frame]);
+    const split = decodeChunks([frame.subarray(0, frame.length - 1), frame.subarray(-1)]);
+    for (const events of [whole, split]) {
+      assert.deepEqual(comparable(events), [{ kind: "error", code: 1007 }], bad);
+      assert.equal((events[0] as { error: Error }).error.message, message, bad);
+    }
+  }
+});

@@ -256,3 +256,18 @@ Deno.test("encodeFrame: an injected allocator (garbage-filled, any offset) gives
     assert.equal(calls.length, payloads.length, "every frame's buffer came from the allocator");
   }
 });
+
+Deno.test("encodeFrame: text of every short length, ASCII or not, gives the frame of its UTF-8 bytes", () => {
+  for (let n = 0; n <= 300; n++) {
+    const ascii = Array.from({ length: n }, (_, i) => String.fromCharCode(32 + (i * 7) % 95)).join(
+      "",
+    );
+    for (const text of [ascii, ascii.slice(1) + "é", "€" + ascii.slice(2), ascii + "\ud800"]) {
+      assert.deepEqual(
+        encodeFrame(TEXT, text, rfcRandom),
+        encodeFrame(TEXT, new TextEncoder().encode(text), rfcRandom),
+        `${text.length} units`,
+      );
+    }
+  }
+});

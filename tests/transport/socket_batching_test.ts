@@ -48,12 +48,30 @@ function recordingDialer() {
     events = e;
     return Promise.resolve(stream);
   };
-  /** How many frames each write carried (client frames: 2-byte header + 4-byte key + payload). */
-  const framesPerWrite = () => writes.map((chunks) => chunks.length);
+  /**
+   * How many frames each write carried, read from its bytes (frames written in a row may share a
+   * chunk; a frame never spans two).
+   */
+  const framesPerWrite = () =>
+    writes.map((chunks) => {
+      let frames = 0;
+      for (const chunk of chunks) {
+        for (let at = 0; at < chunk.length; at += clientFrameLength(chunk, at)) frames++;
+      }
+      return frames;
+    });
   return { dialer, writes, framesPerWrite };
 }
 
 const zeros = (b: Uint8Array) => b.fill(0);
+
+/** The length of the client frame at `at` (header, 4-byte mask key and payload). */
+function clientFrameLength(bytes: Uint8Array, at: number): number {
+  const short = bytes[at + 1] & 0x7f;
+  if (short < 126) return 6 + short;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + at);
+  return short === 126 ? 8 + view.getUint16(2) : 14 + Number(view.getBigUint64(2));
+}
 
 Deno.test("frames pushed by one callback go to the socket in one write", async () => {
   const rec = recordingDialer();
@@ -117,6 +135,9 @@ Deno.test("a batch over 64 KiB is written at once, without waiting for the end o
     { url: "ws://127.0.0.1:9/", logger: recordingLogger(), closeTimeout: 50 },
     { connector: createSocketConnector(zeros, rec.dialer) },
   );
-  await waitFor(() => rec.writes.flat().length === 3, "three frames written");
+  await waitFor(
+    () => rec.framesPerWrite().reduce((a, b) => a + b, 0) === 3,
+    "three frames written",
+  );
   assert.deepEqual(rec.framesPerWrite(), [2, 1]);
 });
