@@ -185,7 +185,7 @@ export function runtimeEnvironment(): Environment {
   const g = globalThis as {
     Deno?: {
       env?: { get(name: string): string | undefined };
-      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
+      permissions?: { querySync?(d: { name: "env"; variable?: string }): { state: string } };
     };
     process?: { env?: Record<string, string | undefined> };
   };
@@ -193,14 +193,28 @@ export function runtimeEnvironment(): Environment {
   if (deno?.env !== undefined) {
     const denoEnv = deno.env;
     const query = deno.permissions?.querySync;
+    const granted = (variable?: string) => {
+      try {
+        const descriptor = variable === undefined
+          ? { name: "env" as const }
+          : { name: "env" as const, variable };
+        return query?.call(deno.permissions, descriptor).state === "granted";
+      } catch {
+        return false;
+      }
+    };
+    // A permission query costs microseconds on Deno 2.9, and one decision reads up to seven
+    // variables: once one of them is granted, a query for the whole environment (--allow-env,
+    // -A) may answer for all the others. Where none is granted, the whole environment is not
+    // either, and only the variables are asked about. This object serves one decision, so its
+    // answers cannot go stale.
+    let all: boolean | undefined;
     return {
       readable: (name) => {
-        try {
-          return query?.call(deno.permissions, { name: "env", variable: name }).state ===
-            "granted";
-        } catch {
-          return false;
-        }
+        if (all) return true;
+        const one = granted(name);
+        if (one && all === undefined) all = granted();
+        return one;
       },
       get: (name) => {
         try {
