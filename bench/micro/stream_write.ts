@@ -9,7 +9,7 @@
 // Each operation is a batch of `--batch` frames of one size (default 16, as the transport hands a
 // burst of frames to its stream) given to `ByteStream.write` at once, and awaited until the stream
 // reports every byte written (its `written` event). The peer is a TCP sink under Bun in a process
-// of its own (bench/micro/_sink.ts) that reads and discards. The clock is the process's CPU time
+// of its own (bench/micro/_peer.ts) that reads and discards. The clock is the process's CPU time
 // (the write syscalls included), reported per MB written; rounds alternate old and new.
 
 import process from "node:process";
@@ -43,16 +43,16 @@ const rounds = Number(option("rounds", "15"));
 const perRound = Number(option("mb", "32")) * 1e6;
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const sink = spawn(`${root}.tools/node_modules/.bin/bun`, [`${root}bench/micro/_sink.ts`], {
+const peer = spawn(`${root}.tools/node_modules/.bin/bun`, [`${root}bench/micro/_peer.ts`], {
   stdio: ["pipe", "pipe", "inherit"],
 });
 const port = await new Promise<number>((resolve, reject) => {
   let text = "";
-  sink.stdout!.on("data", (chunk: Uint8Array) => {
+  peer.stdout!.on("data", (chunk: Uint8Array) => {
     text += new TextDecoder().decode(chunk);
-    if (text.includes("\n")) resolve(JSON.parse(text.split("\n")[0]).port);
+    if (text.includes("\n")) resolve(JSON.parse(text.split("\n")[0]).sink);
   });
-  sink.on("error", reject);
+  peer.on("error", reject);
 });
 
 /** A connected stream and a way to wait until it has written a total. */
@@ -141,6 +141,6 @@ try {
     print(`${size}-byte frames, CPU per MB written`, results);
   }
 } finally {
-  sink.stdin!.end();
+  peer.stdin!.end();
 }
 process.exit(0);
