@@ -11,15 +11,19 @@ import {
   type DeflateAgreement,
   type DeflateSettings,
 } from "./permessage_deflate.ts";
-import { base64, sha1 } from "./sha1.ts";
+import { base64, sha1, sha1Ascii } from "./sha1.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5][0-9][0-9])(?: ([^\r\n\0]*))?$/;
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
+
+/** Which bytes may make up a header name (an RFC 9110 token): 1 for those. */
+const TOKEN_BYTES = (() => {
+  const table = new Uint8Array(256);
+  for (const c of "!#$%&'*+-.^_`|~0123456789") table[c.charCodeAt(0)] = 1;
+  for (let c = 0x41; c <= 0x5a; c++) table[c] = table[c + 0x20] = 1;
+  return table;
+})();
 
 /** The default bound on the response's status line and headers, in bytes. */
 export const MAX_RESPONSE_HEAD = 16 * 1024;
@@ -36,7 +40,11 @@ export const MAX_ERROR_BODY = 16 * 1024;
  * ```
  */
 export function acceptFor(key: string): string {
-  return base64(sha1(new TextEncoder().encode(key + GUID)));
+  const text = key + GUID;
+  // Keys are base64 (ASCII): their bytes are their character codes, with no encoder needed.
+  return base64(
+    /[\u0080-\uffff]/.test(text) ? sha1(new TextEncoder().encode(text)) : sha1Ascii(text),
+  );
 }
 
 /**
@@ -189,12 +197,17 @@ export class ResponseParser {
   /** Feeds response bytes. After a result other than "more", feeding is an error. */
   push(chunk: Uint8Array): ResponseResult {
     if (this.#done) throw new Error("The handshake response was already parsed");
-    const all = new Uint8Array(this.#bytes.length + chunk.length);
-    all.set(this.#bytes);
-    all.set(chunk, this.#bytes.length);
+    const had = this.#bytes.length;
+    // Chunks are never reused by whoever feeds them: the first is kept as it is.
+    let all = chunk;
+    if (had > 0) {
+      all = new Uint8Array(had + chunk.length);
+      all.set(this.#bytes);
+      all.set(chunk, had);
+    }
     this.#bytes = all;
     if (this.#refusal !== undefined) return this.#gatherBody(false);
-    const end = headEnd(all, Math.max(0, all.length - chunk.length - 3));
+    const end = headEnd(all, Math.max(0, had - 3));
     if (end < 0) {
       if (all.length > this.#maxHead) {
         return this.#error(
@@ -222,39 +235,53 @@ export class ResponseParser {
     );
   }
 
-  /** Parses the response head; `rest` is what came after it. */
+  /**
+   * Parses the response head (its bytes, without the empty line that ends it); `rest` is what
+   * came after it. The head is read as bytes: strings are made only of the values the upgrade
+   * needs, and the `Headers` only when asked for (see `Fields`).
+   */
   #head(head: Uint8Array, rest: Uint8Array): ResponseResult {
-    const lines = latin1.decode(head).split("\r\n");
-    const statusLine = STATUS_LINE.exec(lines[0]);
-    if (statusLine === null) {
-      return this.#error(
-        `the status line ${JSON.stringify(lines[0].slice(0, 80))} is not HTTP/1.x`,
-      );
+    const n = head.length;
+    let eol = lineEnd(head, 0);
+    const status = statusOf(head, eol);
+    if (status < 0) {
+      const line = latin1.decode(head.subarray(0, eol));
+      return this.#error(`the status line ${JSON.stringify(line.slice(0, 80))} is not HTTP/1.x`);
     }
-    const status = Number(statusLine[2]);
-    const headers = this.#headers(lines, status);
-    if (!(headers instanceof Headers)) return headers;
+    // Four offsets per field: name start and end, value start and end.
+    const offsets: number[] = [];
+    for (let at = eol + 2; at < n; at = eol + 2) {
+      eol = lineEnd(head, at);
+      const problem = fieldProblem(head, at, eol, offsets);
+      if (problem !== undefined) return this.#error(problem, status);
+    }
+    const fields = new Fields(head.slice(), offsets);
     if (status !== 101) {
-      this.#refusal = { status, reason: statusLine[3] ?? "", headers, bodyLength: 0 };
+      // The reason phrase, after "HTTP/1.x NNN ", up to the end of the status line.
+      const statusEnd = lineEnd(head, 0);
+      const reason = statusEnd > 13 ? latin1.decode(head.subarray(13, statusEnd)) : "";
+      this.#refusal = { status, reason, headers: fields.headers, bodyLength: 0 };
       this.#bytes = rest;
       return this.#gatherBody(false);
     }
-    if (statusLine[1] !== "1") {
-      return this.#error("a 101 response must be HTTP/1.1", status, headers);
+    if (head[7] !== 0x31) {
+      return this.#error("a 101 response must be HTTP/1.1", status, fields.headers);
     }
-    const problem = this.#upgradeProblem(headers);
-    if (problem !== undefined) return this.#error(problem, status, headers);
-    const extensions = headers.get("sec-websocket-extensions")?.trim() ?? "";
+    const problem = this.#upgradeProblem(fields);
+    if (problem !== undefined) return this.#error(problem, status, fields.headers);
+    const extensions = fields.get("sec-websocket-extensions")?.trim() ?? "";
     const deflate = acceptDeflate(this.#deflate, extensions);
-    if (typeof deflate === "string") return this.#error(deflate, status, headers);
+    if (typeof deflate === "string") return this.#error(deflate, status, fields.headers);
     this.#done = true;
     this.#bytes = new Uint8Array(0);
     return {
       kind: "upgraded",
       upgrade: {
         status,
-        headers,
-        protocol: headers.get("sec-websocket-protocol") ?? "",
+        get headers() {
+          return fields.headers;
+        },
+        protocol: fields.get("sec-websocket-protocol") ?? "",
         extensions: deflate === undefined ? "" : extensions,
         deflate,
         rest,
@@ -262,43 +289,18 @@ export class ResponseParser {
     };
   }
 
-  /** The header lines after the status line, or the error result for a malformed one. */
-  #headers(lines: readonly string[], status: number): Headers | ResponseResult {
-    const headers = new Headers();
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i];
-      const colon = line.indexOf(":");
-      if (line.startsWith(" ") || line.startsWith("\t")) {
-        return this.#error("a response header uses obsolete line folding", status);
-      }
-      const name = colon > 0 ? line.slice(0, colon) : "";
-      const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
-      if (!TOKEN.test(name)) {
-        return this.#error(
-          `the response header line ${JSON.stringify(line.slice(0, 80))} is malformed`,
-          status,
-        );
-      }
-      if (!FIELD_VALUE.test(value)) {
-        return this.#error(`the response header "${name}" contains control characters`, status);
-      }
-      headers.append(name, value);
-    }
-    return headers;
-  }
-
   /** What is wrong with a 101 response's headers for a WebSocket upgrade, if anything. */
-  #upgradeProblem(headers: Headers): string | undefined {
+  #upgradeProblem(fields: Fields): string | undefined {
     // Upgrade must be exactly "websocket"; Connection is a token list that must hold "Upgrade".
-    const upgrade = headers.get("upgrade");
+    const upgrade = fields.get("upgrade");
     if (upgrade?.toLowerCase() !== "websocket") {
       return wrongHeader("Upgrade", upgrade, "websocket");
     }
-    const connection = headers.get("connection");
+    const connection = fields.get("connection");
     if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
       return wrongHeader("Connection", connection, "Upgrade");
     }
-    const accept = headers.get("sec-websocket-accept");
+    const accept = fields.get("sec-websocket-accept");
     if (accept !== acceptFor(this.#key)) {
       return accept === null
         ? "the response has no Sec-WebSocket-Accept header"
@@ -306,7 +308,7 @@ export class ResponseParser {
           JSON.stringify(accept)
         } does not match the key sent`;
     }
-    const protocol = headers.get("sec-websocket-protocol") ?? "";
+    const protocol = fields.get("sec-websocket-protocol") ?? "";
     if (protocol !== "" && !this.#offered.includes(protocol)) {
       return this.#offered.length === 0
         ? `the server chose the subprotocol ${JSON.stringify(protocol)} though none was offered`
@@ -376,6 +378,135 @@ function headEnd(bytes: Uint8Array, from: number): number {
     ) return i + 4;
   }
   return -1;
+}
+
+/** The index of the first CRLF at or after `from`, or the end of `bytes` if there is none. */
+function lineEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i + 1 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10) return i;
+  }
+  return bytes.length;
+}
+
+/**
+ * The status code of the status line `head[0, end)` (`HTTP/1.0` or `HTTP/1.1`, a code from 100
+ * to 599, then nothing, or a space and a reason without CR, LF or NUL), or -1 when it is not one.
+ */
+function statusOf(head: Uint8Array, end: number): number {
+  if (end < 12 || (end > 12 && head[12] !== 0x20)) return -1;
+  for (let i = 0; i < 7; i++) if (head[i] !== HTTP_1[i]) return -1;
+  const minor = head[7], d1 = head[9] - 0x30, d2 = head[10] - 0x30, d3 = head[11] - 0x30;
+  if ((minor !== 0x30 && minor !== 0x31) || head[8] !== 0x20) return -1;
+  if (d1 < 1 || d1 > 5 || d2 < 0 || d2 > 9 || d3 < 0 || d3 > 9) return -1;
+  for (let i = 13; i < end; i++) {
+    const b = head[i];
+    if (b === 13 || b === 10 || b === 0) return -1;
+  }
+  return d1 * 100 + d2 * 10 + d3;
+}
+
+/** "HTTP/1." */
+const HTTP_1 = [0x48, 0x54, 0x54, 0x50, 0x2f, 0x31, 0x2e];
+
+/**
+ * Checks the header line `head[start, end)` and adds its name's and (trimmed) value's offsets
+ * to `offsets`; returns what is wrong with it instead, if anything.
+ */
+function fieldProblem(
+  head: Uint8Array,
+  start: number,
+  end: number,
+  offsets: number[],
+): string | undefined {
+  const first = head[start];
+  if (first === 0x20 || first === 0x09) return "a response header uses obsolete line folding";
+  let colon = start;
+  while (colon < end && head[colon] !== 0x3a) colon++;
+  let token = colon > start && colon < end;
+  for (let i = start; token && i < colon; i++) token = TOKEN_BYTES[head[i]] === 1;
+  if (!token) {
+    const line = latin1.decode(head.subarray(start, end));
+    return `the response header line ${JSON.stringify(line.slice(0, 80))} is malformed`;
+  }
+  let from = colon + 1;
+  let to = end;
+  while (from < to && (head[from] === 0x20 || head[from] === 0x09)) from++;
+  while (to > from && (head[to - 1] === 0x20 || head[to - 1] === 0x09)) to--;
+  // Field values: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls.
+  for (let i = from; i < to; i++) {
+    const b = head[i];
+    if ((b < 0x20 && b !== 0x09) || b === 0x7f) {
+      const name = latin1.decode(head.subarray(start, colon));
+      return `the response header "${name}" contains control characters`;
+    }
+  }
+  offsets.push(start, colon, from, to);
+  return undefined;
+}
+
+/**
+ * A response's header fields, checked, as offsets into a copy of its head. `get` reads a
+ * field's value as `Headers` would give it; the `Headers` object is made on first use, so an
+ * upgrade that nobody asks the headers of never makes one.
+ */
+class Fields {
+  #head: Uint8Array;
+  #offsets: readonly number[];
+  #headers: Headers | undefined;
+
+  constructor(head: Uint8Array, offsets: readonly number[]) {
+    this.#head = head;
+    this.#offsets = offsets;
+  }
+
+  /** The fields as `Headers`, in the order they came. */
+  get headers(): Headers {
+    if (this.#headers === undefined) {
+      const headers = new Headers();
+      const o = this.#offsets;
+      for (let i = 0; i < o.length; i += 4) {
+        headers.append(this.#text(o[i], o[i + 1]), this.#text(o[i + 2], o[i + 3]));
+      }
+      this.#headers = headers;
+    }
+    return this.#headers;
+  }
+
+  /**
+   * The value of the field `name` (lowercase), as `Headers.get` gives it: the values of every
+   * field of that name, in order, joined by ", "; null if there is none.
+   */
+  get(name: string): string | null {
+    const o = this.#offsets;
+    let value: string | null = null;
+    for (let i = 0; i < o.length; i += 4) {
+      if (!this.#named(o[i], o[i + 1], name)) continue;
+      const text = this.#text(o[i + 2], o[i + 3]);
+      value = value === null ? text : `${value}, ${text}`;
+    }
+    return value;
+  }
+
+  /** Whether the name at `head[start, end)` is `name` (lowercase), in any case. */
+  #named(start: number, end: number, name: string): boolean {
+    if (end - start !== name.length) return false;
+    const head = this.#head;
+    for (let i = 0; i < name.length; i++) {
+      const b = head[start + i];
+      // ASCII letters fold to lowercase; names are tokens, so nothing else maps onto a letter.
+      if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== name.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+
+  /** `head[start, end)` as a string, one character per byte (Latin-1). */
+  #text(start: number, end: number): string {
+    const head = this.#head;
+    if (end - start > 64) return latin1.decode(head.subarray(start, end));
+    let text = "";
+    for (let i = start; i < end; i++) text += String.fromCharCode(head[i]);
+    return text;
+  }
 }
 
 /**

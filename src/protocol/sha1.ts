@@ -5,6 +5,13 @@
  * @module
  */
 
+/** A message of up to this many bytes is padded in a buffer kept for the purpose. */
+const SCRATCH_MESSAGE = 119;
+/** Two blocks: room for any message of up to SCRATCH_MESSAGE bytes, padded. */
+const scratch = new Uint8Array(128);
+/** The message schedule, reused (the digest is synchronous and never re-entered). */
+const w = new Int32Array(80);
+
 /**
  * The SHA-1 digest of `data`.
  *
@@ -15,54 +22,112 @@
  * ```
  */
 export function sha1(data: Uint8Array): Uint8Array {
-  const bitLength = data.length * 8;
-  const padded = new Uint8Array(((data.length + 9 + 63) >> 6) << 6);
+  const n = data.length;
+  if (n <= SCRATCH_MESSAGE) {
+    scratch.set(data);
+    return digestPadded(scratch, n);
+  }
+  const padded = new Uint8Array(((n + 9 + 63) >> 6) << 6);
   padded.set(data);
-  padded[data.length] = 0x80;
-  const view = new DataView(padded.buffer);
-  view.setUint32(padded.length - 8, Math.floor(bitLength / 0x100000000));
-  view.setUint32(padded.length - 4, bitLength >>> 0);
-  let h0 = 0x67452301, h1 = 0xefcdab89, h2 = 0x98badcfe, h3 = 0x10325476, h4 = 0xc3d2e1f0;
-  const w = new Uint32Array(80);
-  for (let off = 0; off < padded.length; off += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(off + i * 4);
+  return digestPadded(padded, n);
+}
+
+/**
+ * The SHA-1 digest of `text`, every character of which is below U+0080 (its UTF-8 bytes are
+ * its character codes): the digest of the Sec-WebSocket-Key and the GUID, without encoding them.
+ */
+export function sha1Ascii(text: string): Uint8Array {
+  const n = text.length;
+  const buffer = n <= SCRATCH_MESSAGE ? scratch : new Uint8Array(((n + 9 + 63) >> 6) << 6);
+  for (let i = 0; i < n; i++) buffer[i] = text.charCodeAt(i);
+  return digestPadded(buffer, n);
+}
+
+/**
+ * The digest of the first `n` bytes of `buffer`, which has room for the padding: at least
+ * `n + 9` bytes, rounded up to 64. The padding is written here, over whatever follows them.
+ */
+function digestPadded(buffer: Uint8Array, n: number): Uint8Array {
+  const length = ((n + 9 + 63) >> 6) << 6;
+  buffer[n] = 0x80;
+  buffer.fill(0, n + 1, length - 8);
+  // The length in bits, big-endian, in the last 8 bytes.
+  const hi = Math.floor(n / 0x20000000);
+  const lo = (n * 8) >>> 0;
+  buffer[length - 8] = hi >>> 24;
+  buffer[length - 7] = hi >>> 16;
+  buffer[length - 6] = hi >>> 8;
+  buffer[length - 5] = hi;
+  buffer[length - 4] = lo >>> 24;
+  buffer[length - 3] = lo >>> 16;
+  buffer[length - 2] = lo >>> 8;
+  buffer[length - 1] = lo;
+  let h0 = 0x67452301,
+    h1 = 0xefcdab89 | 0,
+    h2 = 0x98badcfe | 0,
+    h3 = 0x10325476,
+    h4 = 0xc3d2e1f0 | 0;
+  for (let off = 0; off < length; off += 64) {
+    for (let i = 0, j = off; i < 16; i++, j += 4) {
+      w[i] = (buffer[j] << 24) | (buffer[j + 1] << 16) | (buffer[j + 2] << 8) | buffer[j + 3];
+    }
     for (let i = 16; i < 80; i++) {
       const x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16];
       w[i] = (x << 1) | (x >>> 31);
     }
-    let a = h0, b = h1, c = h2, d = h3, e = h4;
-    for (let i = 0; i < 80; i++) {
-      let f: number, k: number;
-      if (i < 20) {
-        f = (b & c) | (~b & d);
-        k = 0x5a827999;
-      } else if (i < 40) {
-        f = b ^ c ^ d;
-        k = 0x6ed9eba1;
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d);
-        k = 0x8f1bbcdc;
-      } else {
-        f = b ^ c ^ d;
-        k = 0xca62c1d6;
-      }
-      const t = (((a << 5) | (a >>> 27)) + f + e + k + w[i]) >>> 0;
+    let a = h0, b = h1, c = h2, d = h3, e = h4, t = 0;
+    for (let i = 0; i < 20; i++) {
+      t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[i]) | 0;
       e = d;
       d = c;
       c = (b << 30) | (b >>> 2);
       b = a;
       a = t;
     }
-    h0 = (h0 + a) >>> 0;
-    h1 = (h1 + b) >>> 0;
-    h2 = (h2 + c) >>> 0;
-    h3 = (h3 + d) >>> 0;
-    h4 = (h4 + e) >>> 0;
+    for (let i = 20; i < 40; i++) {
+      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 40; i < 60; i++) {
+      t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + w[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    for (let i = 60; i < 80; i++) {
+      t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + w[i]) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = t;
+    }
+    h0 = (h0 + a) | 0;
+    h1 = (h1 + b) | 0;
+    h2 = (h2 + c) | 0;
+    h3 = (h3 + d) | 0;
+    h4 = (h4 + e) | 0;
   }
   const out = new Uint8Array(20);
-  const ov = new DataView(out.buffer);
-  [h0, h1, h2, h3, h4].forEach((h, i) => ov.setUint32(i * 4, h));
+  put(out, 0, h0);
+  put(out, 4, h1);
+  put(out, 8, h2);
+  put(out, 12, h3);
+  put(out, 16, h4);
   return out;
+}
+
+function put(out: Uint8Array, at: number, h: number): void {
+  out[at] = h >>> 24;
+  out[at + 1] = h >>> 16;
+  out[at + 2] = h >>> 8;
+  out[at + 3] = h;
 }
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -337,7 +337,7 @@ class DenoStream implements ByteStream {
           // buffer takes its place, larger if this one was filled.
           const full = buffer;
           buffer = undefined;
-          if (n === size && size < MAX_READ_SIZE) size *= 4;
+          if (n === size) size = Math.min(size * 4, MAX_READ_SIZE);
           this.#events.data(full.subarray(0, n));
         } else {
           // Mostly empty: one exact-size copy, and the buffer is read into again.

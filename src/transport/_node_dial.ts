@@ -6,6 +6,7 @@ import {
   abortedError,
   type ByteStream,
   coalesce,
+  COALESCE_LIMIT,
   type DialProxy,
   type DialTarget,
   stepError,
@@ -18,6 +19,8 @@ import { proxyStep, Tunnel } from "./_tunnel.ts";
 interface NodeSocket {
   setNoDelay(noDelay: boolean): unknown;
   write(chunk: Uint8Array, callback?: (error?: Error | null) => void): boolean;
+  cork(): void;
+  uncork(): void;
   end(): unknown;
   destroy(): unknown;
   pause(): unknown;
@@ -239,14 +242,21 @@ function defaultRoots(mod: unknown): string[] {
   }
 }
 
+/** Chunks under this size that go out together are copied into one buffer first. */
+const JOIN_BELOW = 2 * 1024;
+/** Chunks from this size on are written alone (the write a callback covers, see NodeStream). */
+const ALONE_FROM = 64 * 1024;
+
 /**
  * A node:net or node:tls socket as a byte stream. The socket's write callback says when a write
  * was handed to the operating system, but not how much of it while it is under way; and the
  * socket joins whatever waits behind a slow write into one (`writev`), so one callback would
- * cover every frame queued meanwhile. So the stream gives the socket one write at a time (a large
- * chunk, or a run of small ones copied into one buffer, as `coalesce` makes them) and keeps the
- * rest: then a write that never completes (the stream dropped) holds back what it carries and no
- * more.
+ * cover every frame queued meanwhile. So the stream gives the socket one write at a time and
+ * keeps the rest: then a write that never completes (the stream dropped) holds back what it
+ * carries and no more. A write is a large chunk (from ALONE_FROM), or the run of smaller ones
+ * that starts the queue, up to COALESCE_LIMIT bytes, as one vectored write (`cork`, `uncork`):
+ * the chunks as they are, except runs of tiny ones (under JOIN_BELOW), copied together first,
+ * which costs Node less than a vector of them (bench/micro/stream_write.ts).
  */
 class NodeStream implements ByteStream {
   #socket: NodeSocket;
@@ -296,10 +306,38 @@ class NodeStream implements ByteStream {
       if (this.#ending) this.#sendFin();
       return;
     }
-    const { bytes, end } = coalesce(queue, 0);
-    queue.splice(0, end);
-    this.#writing = bytes.length;
-    this.#socket.write(bytes, this.#onWrite);
+    const socket = this.#socket;
+    const first = queue[0];
+    if (first.length >= ALONE_FROM || queue.length === 1) {
+      queue.shift();
+      this.#writing = first.length;
+      socket.write(first, this.#onWrite);
+      return;
+    }
+    // The pieces of one vectored write (tiny chunks joined).
+    const pieces: Uint8Array[] = [];
+    let size = 0;
+    let at = 0;
+    while (at < queue.length) {
+      const next = queue[at];
+      if (next.length >= ALONE_FROM || size + next.length > COALESCE_LIMIT) break;
+      const { bytes, end } = coalesce(queue, at, JOIN_BELOW, COALESCE_LIMIT - size);
+      pieces.push(bytes);
+      size += bytes.length;
+      at = end;
+    }
+    queue.splice(0, at);
+    this.#writing = size;
+    const last = pieces.length - 1;
+    if (last === 0) {
+      socket.write(pieces[0], this.#onWrite);
+      return;
+    }
+    // One callback for the whole write: Node calls every callback of a vectored write at once.
+    socket.cork();
+    for (let i = 0; i < last; i++) socket.write(pieces[i]);
+    socket.write(pieces[last], this.#onWrite);
+    socket.uncork();
   }
 
   #wrote(error: Error | null | undefined): void {

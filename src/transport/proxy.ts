@@ -180,28 +180,61 @@ export function proxyFor(
   };
 }
 
+/** What Deno's permission API gives here. */
+interface DenoPermissions {
+  querySync?(d: { name: "env"; variable?: string }): { readonly state: string };
+}
+
+/**
+ * Deno's status of the permission to read the whole environment, kept: Deno keeps one status
+ * object per permission, and updates its `state` when the permission is requested or revoked
+ * through the API (revoking a single variable leaves a whole-environment grant as it is), so
+ * reading it costs no query. `null`: this Deno does not keep it (then every decision asks).
+ */
+let wholeEnvironment: { readonly state: string } | null | undefined;
+
+function wholeEnvironmentStatus(permissions: DenoPermissions): { readonly state: string } | null {
+  if (wholeEnvironment === undefined) {
+    try {
+      const first = permissions.querySync?.({ name: "env" });
+      const again = permissions.querySync?.({ name: "env" });
+      wholeEnvironment = first !== undefined && first === again ? first : null;
+    } catch {
+      wholeEnvironment = null;
+    }
+  }
+  return wholeEnvironment;
+}
+
 /** The environment of this runtime: Deno's (never prompting), Node's or Bun's, or none. */
 export function runtimeEnvironment(): Environment {
   const g = globalThis as {
-    Deno?: {
-      env?: { get(name: string): string | undefined };
-      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
-    };
+    Deno?: { env?: { get(name: string): string | undefined }; permissions?: DenoPermissions };
     process?: { env?: Record<string, string | undefined> };
   };
   const deno = g.Deno;
   if (deno?.env !== undefined) {
     const denoEnv = deno.env;
-    const query = deno.permissions?.querySync;
+    const permissions = deno.permissions ?? {};
+    const granted = (variable?: string) => {
+      try {
+        const descriptor = variable === undefined
+          ? { name: "env" as const }
+          : { name: "env" as const, variable };
+        return permissions.querySync?.(descriptor).state === "granted";
+      } catch {
+        return false;
+      }
+    };
+    // A permission query costs microseconds on Deno 2.9, and a decision reads up to seven
+    // variables, twice per connection. With the whole environment granted (--allow-env, -A),
+    // its kept status answers for all of them; otherwise each variable is asked about, every
+    // time (a variable's status is not kept: revoking the whole environment would leave it
+    // stale, and reading a variable Deno may no longer read could prompt).
+    const status = wholeEnvironmentStatus(permissions);
+    const all = status === null ? granted() : status.state === "granted";
     return {
-      readable: (name) => {
-        try {
-          return query?.call(deno.permissions, { name: "env", variable: name }).state ===
-            "granted";
-        } catch {
-          return false;
-        }
-      },
+      readable: (name) => all || granted(name),
       get: (name) => {
         try {
           return denoEnv.get(name);

@@ -227,7 +227,10 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
       protocol: upgrade.protocol,
       extensions: upgrade.extensions,
       status: upgrade.status,
-      headers: upgrade.headers,
+      // Made on first use (an enumerable property all the same): most clients never look.
+      get headers() {
+        return upgrade.headers;
+      },
     });
     // (opened may have closed or released the connection.)
     if (this.#ended) return;

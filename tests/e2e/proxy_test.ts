@@ -269,7 +269,14 @@ Deno.test('proxies: Deno without --allow-env: the default goes direct (and says 
     strict.outcome,
     /^HandshakeError: Cannot connect to .* as proxy: "env" cannot read http_proxy, HTTP_PROXY, all_proxy, ALL_PROXY: on Deno, run with --allow-env/,
   );
-  assert.equal(silent.accepted(), 0, "neither went to the proxy in the environment");
+  // Some variables granted, not the whole environment: those are read (HTTP_PROXY, and NO_PROXY
+  // excludes the host), the others count as unset.
+  const partial = await run("default", ["--allow-env=HTTP_PROXY,NO_PROXY"], {
+    NO_PROXY: "127.0.0.1",
+  });
+  assert.equal(partial.outcome, "connected");
+  assert.match(partial.debug[0], /is reached without a proxy: NO_PROXY matches 127\.0\.0\.1:/);
+  assert.equal(silent.accepted(), 0, "none went to the proxy in the environment");
 });
 
 Deno.test("proxies: a socks5: proxy in the environment fails the connection (never bypassed), naming the variable but not its credentials", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "npm:fast-check@4.11.0";
 import { HandshakeError } from "../../src/vocabulary/handshake_error.ts";
 import {
   acceptFor,
@@ -262,6 +263,56 @@ Deno.test("ResponseParser: header names are case-insensitive and values trimmed;
     "Connection: Upgrade",
     `Sec-WebSocket-Accept: ${ACCEPT}`,
   )));
+});
+
+Deno.test("ResponseParser: the headers, and the values the upgrade is checked against, are what Headers makes of the lines, whatever their case, order, repetition and length", () => {
+  const name = fc.constantFrom(
+    "Upgrade",
+    "CONNECTION",
+    "sec-websocket-protocol",
+    "Sec-WebSocket-Extensions",
+    "Date",
+    "X-Long",
+    "x-long",
+    "Server",
+  );
+  // Visible ASCII, obs-text and inner spaces and tabs; short and longer than 64 bytes.
+  const value = fc.array(fc.constantFrom("a", "Z", "0", " ", "\t", ",", "=", "\xe9", "\xff", "~"), {
+    maxLength: 90,
+  }).map((chars) => chars.join(""));
+  fc.assert(fc.property(fc.array(fc.tuple(name, value), { maxLength: 8 }), (extra) => {
+    const lines = extra.map(([n, v]) => `${n}: ${v}`);
+    // A refusal keeps every header as it parsed them; the same lines in a 101 are checked.
+    const refused = failed(
+      parseWhole(head("HTTP/1.1 404 Not Found", "Content-Length: 0", ...lines)),
+    );
+    const expected = new Headers([
+      ["Content-Length", "0"],
+      ...extra.map(([n, v]) => [n, v.replace(/^[ \t]+|[ \t]+$/g, "")] as [string, string]),
+    ]);
+    assert.deepEqual([...refused.headers!], [...expected]);
+    const result = parseWhole(upgradeHead(lines), ["a", "b"]);
+    const reference = new Headers([
+      ["Upgrade", "websocket"],
+      ["Connection", "Upgrade"],
+      ["Sec-WebSocket-Accept", ACCEPT],
+      ...extra.map(([n, v]) => [n, v.replace(/^[ \t]+|[ \t]+$/g, "")] as [string, string]),
+    ]);
+    const upgrade = reference.get("upgrade")!;
+    const connection = reference.get("connection")!;
+    const protocol = reference.get("sec-websocket-protocol") ?? "";
+    const extensions = reference.get("sec-websocket-extensions")?.trim() ?? "";
+    const acceptable = upgrade.toLowerCase() === "websocket" &&
+      connection.split(",").some((t) => t.trim().toLowerCase() === "upgrade") &&
+      (protocol === "" || protocol === "a" || protocol === "b") && extensions === "";
+    if (!acceptable) {
+      assert.equal(result.kind, "error");
+      return;
+    }
+    const u = upgraded(result);
+    assert.equal(u.protocol, protocol);
+    assert.deepEqual([...u.headers], [...reference]);
+  }));
 });
 
 Deno.test("ResponseParser: a wrong Sec-WebSocket-Accept is refused", () => {

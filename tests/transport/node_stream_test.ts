@@ -88,3 +88,48 @@ Deno.test("node:net stream on Deno: pause() says it cannot pause (Deno's node:tl
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+Deno.test("node:net stream: chunks under 64 KiB go out together, up to 256 KiB a write, reported once each write completes; runs of tiny ones are joined; every byte arrives in order", async () => {
+  const received: Uint8Array[] = [];
+  const server = net.createServer((socket) => {
+    socket.on("data", (chunk: Uint8Array) => void received.push(new Uint8Array(chunk)));
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { seen, events } = recording();
+  const stream = await dial((server.address() as net.AddressInfo).port, events);
+  const KiB = 1024;
+  let next = 0;
+  const chunk = (size: number) => {
+    const c = new Uint8Array(size);
+    for (let i = 0; i < size; i++) c[i] = next++ & 0xff;
+    return c;
+  };
+  try {
+    // Twenty 16 KiB chunks: sixteen fill the first write; the other four, ten tiny chunks
+    // (joined) and a 16 KiB one the second; then 64 KiB alone; then two tiny ones, joined.
+    const medium = Array.from({ length: 20 }, () => chunk(16 * KiB));
+    const mixed = [...Array.from({ length: 10 }, () => chunk(100)), chunk(16 * KiB)];
+    const tail = [chunk(64 * KiB), chunk(10), chunk(20)];
+    stream.write(medium);
+    stream.write(mixed);
+    stream.write(tail);
+    const total = next;
+    await waitFor(() => seen.written.at(-1) === total, "every byte written", 5000);
+    assert.deepEqual(seen.written, [
+      256 * KiB,
+      256 * KiB + 64 * KiB + 1000 + 16 * KiB,
+      256 * KiB + 144 * KiB + 1000,
+      total,
+    ]);
+    await waitFor(() => received.reduce((n, c) => n + c.length, 0) === total, "every byte read");
+    let at = 0;
+    for (const c of received) {
+      for (const b of c) assert.equal(b, at++ & 0xff, `byte ${at - 1}`);
+    }
+  } finally {
+    stream.destroy();
+    await waitFor(() => seen.closed, "the stream to close");
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

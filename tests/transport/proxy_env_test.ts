@@ -198,3 +198,45 @@ Deno.test("parseProxyUrl: http: and https: with their default ports; path and qu
   assert.throws(() => parseProxyUrl("ftp://proxy", '"proxy"'), SyntaxError);
   assert.throws(() => parseProxyUrl("http://", '"proxy"'), SyntaxError);
 });
+
+Deno.test("Deno's environment: read with --allow-env, by a variable's grant alone, and not once the whole environment's permission is revoked at run time (never prompting)", async () => {
+  const proxy = new URL("../../src/transport/proxy.ts", import.meta.url).href;
+  const script = `
+    const { DEFAULT_PROXY, proxyFor } = await import(${JSON.stringify(proxy)});
+    const url = new URL("ws://example.com/");
+    const route = () => proxyFor(url, DEFAULT_PROXY);
+    const seen = [route().proxy?.label ?? "direct"];
+    Deno.permissions.revokeSync({ name: "env", variable: "NO_PROXY" });
+    seen.push(route().proxy?.label ?? "direct");
+    Deno.permissions.revokeSync({ name: "env" });
+    seen.push(route().why);
+    console.log(JSON.stringify(seen));
+  `;
+  const run = async (flags: string[], env: Record<string, string>) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--no-prompt", ...flags, script],
+      env: { ...env, NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.ok(out.success, `${text}\n${new TextDecoder().decode(out.stderr)}`);
+    return JSON.parse(text) as string[];
+  };
+  // Revoking another variable leaves the grants as they are; revoking the whole environment
+  // takes them all back.
+  const both = { http_proxy: "http://lower:1", HTTP_PROXY: "http://upper:2" };
+  assert.deepEqual(await run(["--allow-env"], both), [
+    "http://lower:1",
+    "http://lower:1",
+    "the proxy variables cannot be read (on Deno: run with --allow-env or --allow-env=http_proxy,HTTP_PROXY,all_proxy,ALL_PROXY,no_proxy,NO_PROXY), so none is used",
+  ]);
+  assert.deepEqual(
+    await run(["--allow-env=HTTP_PROXY,NO_PROXY"], { HTTP_PROXY: "http://upper:2" }),
+    [
+      "http://upper:2",
+      "http://upper:2",
+      "the proxy variables cannot be read (on Deno: run with --allow-env or --allow-env=http_proxy,HTTP_PROXY,all_proxy,ALL_PROXY,no_proxy,NO_PROXY), so none is used",
+    ],
+  );
+});

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { acceptFor } from "../../src/protocol/handshake.ts";
 import type { ByteStream, Dialer, StreamEvents } from "../../src/transport/_stream.ts";
 import { createSocketConnector } from "../../src/transport/socket.ts";
+import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
 import type {
   ConnectParams,
   Transport,
@@ -30,6 +31,8 @@ class ScriptedStream implements ByteStream {
   canPause = true;
   /** Bytes to answer the upgrade request with (after the 101). */
   withUpgrade: Uint8Array = new Uint8Array(0);
+  /** Header lines the 101 has besides the upgrade's own (each ending in CRLF). */
+  extraHeaders = "";
   #upgraded = false;
 
   write(chunks: Uint8Array[]): void {
@@ -43,7 +46,7 @@ class ScriptedStream implements ByteStream {
       const key = /Sec-WebSocket-Key: (\S+)/i.exec(request)![1];
       const head = encoder.encode(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`,
+          `Sec-WebSocket-Accept: ${acceptFor(key)}\r\n${this.extraHeaders}\r\n`,
       );
       const answer = new Uint8Array(head.length + this.withUpgrade.length);
       answer.set(head);
@@ -151,6 +154,28 @@ function heard() {
 }
 
 const data = (n: number) => ({ type: "binary" as const, data: new Uint8Array(n) });
+
+Deno.test("opened: ConnectInfo.headers are the 101's, as Headers made on first use: an enumerable property, the same object each time, kept by a copy", async () => {
+  const stream = new ScriptedStream();
+  stream.extraHeaders = "X-Served-By: scripted\r\nx-served-by: twice\r\n";
+  let info: ConnectInfo | undefined;
+  const { events } = recording();
+  const transport = connect(stream, { ...events, opened: (i) => void (info = i) });
+  await waitFor(() => info !== undefined, "opened");
+  assert.ok(Object.keys(info!).includes("headers"));
+  const headers = info!.headers!;
+  assert.ok(headers instanceof Headers);
+  assert.equal(info!.headers, headers);
+  assert.equal(headers.get("upgrade"), "websocket");
+  assert.equal(headers.get("x-served-by"), "scripted, twice");
+  assert.equal({ ...info! }.headers, headers);
+  assert.deepEqual(
+    [...headers.keys()],
+    ["connection", "sec-websocket-accept", "upgrade", "x-served-by"],
+  );
+  transport.release();
+  await transport.done;
+});
 
 Deno.test("truthful writes: a frame's callback hears it once the stream reports its last byte taken, not before, and in order", async () => {
   const { transport, stream } = await open();
