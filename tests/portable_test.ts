@@ -485,9 +485,9 @@ Deno.test(
   } × socket, web; ${
     APPLICATIONS_SERVERS.map((k) => `${APPLICATIONS_RUNS[k].join(", ")} × ${SERVERS[k]}`)
       .join("; ")
-  } × socket, web, and deno --unstable-net × ${SERVERS["app-ws"]} × web; ${
-    RUNTIMES.join(", ")
-  } × ${SERVERS["ws-deflate"]}, the hostile server, a TLS server, proxies × socket`,
+  } × socket, web, and deno --unstable-net × ${SERVERS["app-ws"]} × web; ${RUNTIMES.join(", ")} × ${
+    SERVERS["ws-deflate"]
+  }, the hostile server, a TLS server, proxies × socket`,
   async (t) => {
     await assertInstalled("node");
     await assertInstalled("node22");
