@@ -370,8 +370,16 @@ function wrongHeader(name: string, value: string | null, expected: string): stri
   }, not "${expected}"`;
 }
 
-/** The index just past the first CRLFCRLF at or after `from`, or -1. */
-function headEnd(bytes: Uint8Array, from: number): number {
+/**
+ * The index just past the first CRLFCRLF (the end of an HTTP head) at or after `from`, or -1.
+ *
+ * @example
+ * ```ts
+ * import { headEnd } from "./handshake.ts";
+ * headEnd(new TextEncoder().encode("HTTP/1.1 200 OK\r\n\r\nbody"), 0); // 19
+ * ```
+ */
+export function headEnd(bytes: Uint8Array, from: number): number {
   for (let i = from; i + 3 < bytes.length; i++) {
     if (
       bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10

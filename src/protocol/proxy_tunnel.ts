@@ -7,7 +7,7 @@
  */
 
 import { base64 } from "./sha1.ts";
-import { MAX_RESPONSE_HEAD } from "./handshake.ts";
+import { headEnd, MAX_RESPONSE_HEAD } from "./handshake.ts";
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible characters, spaces, tabs and obs-text; no CR, LF, NUL or other controls.
@@ -158,14 +158,4 @@ export class TunnelParser {
     this.#bytes = new Uint8Array(0);
     return { kind: "malformed", why };
   }
-}
-
-/** The index just past the first CRLFCRLF at or after `from`, or -1. */
-function headEnd(bytes: Uint8Array, from: number): number {
-  for (let i = from; i + 3 < bytes.length; i++) {
-    if (
-      bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10
-    ) return i + 4;
-  }
-  return -1;
 }

@@ -421,7 +421,7 @@ export function registerCases(config: Config, transport: Transport): void {
           "; compressible text and binary of 1 KiB to 1 MiB echo exactly",
       ),
       async () => {
-        await using client = await openClient("compression");
+        const client = use(await openClient("compression"));
         const { conn, events, id } = client;
         const info = await events.next<ConnectInfo>("connected");
         assert.equal(info.extensions, agreed);
@@ -455,16 +455,18 @@ export function registerCases(config: Config, transport: Transport): void {
           "; messages of every size echo exactly",
       ),
       async () => {
-        await using client = await openClient("compression-settings", {
-          compression: {
-            serverNoContextTakeover: true,
-            clientNoContextTakeover: true,
-            serverMaxWindowBits: 10,
-            clientMaxWindowBits: 12,
-            threshold: 0,
-            level: 9,
-          },
-        });
+        const client = use(
+          await openClient("compression-settings", {
+            compression: {
+              serverNoContextTakeover: true,
+              clientNoContextTakeover: true,
+              serverMaxWindowBits: 10,
+              clientMaxWindowBits: 12,
+              threshold: 0,
+              level: 9,
+            },
+          }),
+        );
         const { conn, events, id } = client;
         const info = await events.next<ConnectInfo>("connected");
         const [c] = await seen(config, id);
@@ -493,7 +495,7 @@ export function registerCases(config: Config, transport: Transport): void {
     test(
       name("compression: false offers nothing, and nothing is agreed"),
       async () => {
-        await using client = await openClient("no-compression", { compression: false });
+        const client = use(await openClient("no-compression", { compression: false }));
         const { conn, events, id } = client;
         const info = await events.next<ConnectInfo>("connected");
         assert.equal(info.extensions, "");

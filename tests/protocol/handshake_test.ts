@@ -301,7 +301,9 @@ Deno.test("ResponseParser: the headers, and the values the upgrade is checked ag
     const upgrade = reference.get("upgrade")!;
     const connection = reference.get("connection")!;
     const protocol = reference.get("sec-websocket-protocol") ?? "";
-    const extensions = reference.get("sec-websocket-extensions")?.trim() ?? "";
+    // A list's empty elements count for nothing (RFC 9110 §5.6.1): ", " offers no extension.
+    const extensions = (reference.get("sec-websocket-extensions") ?? "").split(",")
+      .filter((e) => e.trim() !== "").join(",");
     const acceptable = upgrade.toLowerCase() === "websocket" &&
       connection.split(",").some((t) => t.trim().toLowerCase() === "upgrade") &&
       (protocol === "" || protocol === "a" || protocol === "b") && extensions === "";

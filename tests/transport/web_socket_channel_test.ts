@@ -9,20 +9,17 @@ import { SocketChannel, type WebSocketConstructor } from "../../src/transport/_w
 import type { ChannelEnd, ChannelEvents } from "../../src/transport/_web_channel.ts";
 
 /** A WebSocket whose events the test fires by hand. */
-class ScriptedWebSocket {
+class ScriptedWebSocket extends EventTarget {
   static last: ScriptedWebSocket | undefined;
   readonly url: string;
   readyState = 0;
   binaryType = "blob";
   protocol = "";
   extensions = "";
-  onopen: ((e: Event) => void) | null = null;
-  onmessage: ((e: MessageEvent) => void) | null = null;
-  onerror: ((e: Event) => void) | null = null;
-  onclose: ((e: CloseEvent) => void) | null = null;
   closeCalls = 0;
 
   constructor(url: string) {
+    super();
     this.url = url;
     ScriptedWebSocket.last = this;
   }
@@ -35,16 +32,16 @@ class ScriptedWebSocket {
 
   open(): void {
     this.readyState = 1;
-    this.onopen?.(new Event("open"));
+    this.dispatchEvent(new Event("open"));
   }
 
   error(message: string): void {
-    this.onerror?.(new ErrorEvent("error", { message }));
+    this.dispatchEvent(new ErrorEvent("error", { message }));
   }
 
   closed(code: number, reason = "", wasClean = false): void {
     this.readyState = 3;
-    this.onclose?.(new CloseEvent("close", { code, reason, wasClean }));
+    this.dispatchEvent(new CloseEvent("close", { code, reason, wasClean }));
   }
 }
 
