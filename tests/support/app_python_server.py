@@ -18,10 +18,11 @@ exits when its stdin ends.
 import asyncio
 import http
 import json
-import os
 import re
 import sys
 from urllib.parse import parse_qs, urlsplit
+
+from python_control import HOST, header_record, restart_answer, serve_until_stdin_ends
 
 try:
     from websockets.legacy.server import WebSocketServerProtocol, serve
@@ -32,7 +33,6 @@ except ImportError as error:  # the reason must reach the test's output
     )
     sys.exit(3)
 
-HOST = "127.0.0.1"
 MAX_SIZE = 64 * 1024 * 1024
 ROUTES = ("/", "/ws", "/once", "/rpc")
 
@@ -40,15 +40,6 @@ connections = []
 refusals = []
 tokens = set()
 open_sockets = set()
-
-
-def header_record(headers):
-    """The request headers as a dict with names in lower case (repeated ones joined)."""
-    record = {}
-    for name, value in headers.raw_items():
-        key = name.lower()
-        record[key] = f"{record[key]}, {value}" if key in record else value
-    return record
 
 
 class AppProtocol(WebSocketServerProtocol):
@@ -222,68 +213,21 @@ class Server:
         await asyncio.shield(self.restarting)
 
 
-async def control_request(server, reader, writer):
-    """One HTTP/1.1 request on the control channel; the answer closes the connection."""
-    try:
-        request_line = (await reader.readline()).decode("latin-1").strip()
-        length = 0
-        while True:
-            line = (await reader.readline()).decode("latin-1").strip()
-            if line == "":
-                break
-            name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value.strip())
-        if length > 0:
-            await reader.readexactly(length)
-        method, target, _ = (request_line.split(" ") + ["", "", ""])[:3]
-        url = urlsplit(target)
-        wanted = parse_qs(url.query).get("id", [""])[0]
-        status, body = 404, {"error": "not found"}
-        if url.path == "/connections" and method == "GET":
-            status, body = 200, [c for c in connections if c["id"] == wanted]
-        elif url.path == "/refusals" and method == "GET":
-            status, body = 200, [r for r in refusals if r["id"] == wanted]
-        elif url.path == "/restart" and method == "POST":
-            try:
-                down = float(parse_qs(url.query).get("down", ["0"])[0])
-                await server.restart_once(down)
-                status, body = 200, {"ok": True, "port": server.port}
-            except Exception as error:
-                status, body = 500, {"ok": False, "error": repr(error)}
-        data = json.dumps(body).encode()
-        writer.write(
-            f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-            "Connection: close\r\n\r\n".encode() + data
-        )
-        await writer.drain()
-    finally:
-        writer.close()
+async def answer_control(server, method, path, query):
+    """The control channel: GET /connections?id=, GET /refusals?id=, POST /restart?down=<ms>."""
+    wanted = query.get("id", [""])[0]
+    if path == "/connections" and method == "GET":
+        return 200, [c for c in connections if c["id"] == wanted]
+    if path == "/refusals" and method == "GET":
+        return 200, [r for r in refusals if r["id"] == wanted]
+    if path == "/restart" and method == "POST":
+        return await restart_answer(server, query)
+    return 404, {"error": "not found"}
 
 
 async def main():
     server = Server()
-    await server.listen()
-    control = await asyncio.start_server(
-        lambda r, w: control_request(server, r, w), HOST, 0
-    )
-    control_port = control.sockets[0].getsockname()[1]
-    stdin_closed = asyncio.get_running_loop().create_future()
-
-    def on_stdin():
-        if os.read(sys.stdin.fileno(), 4096) == b"" and not stdin_closed.done():
-            stdin_closed.set_result(None)
-
-    asyncio.get_running_loop().add_reader(sys.stdin.fileno(), on_stdin)
-    sys.stdout.write(json.dumps({"port": server.port, "control": control_port}) + "\n")
-    sys.stdout.flush()
-    await stdin_closed
-    asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
-    control.close()
-    if server.restarting is not None:
-        await asyncio.gather(server.restarting, return_exceptions=True)
-    await server.stop()
+    await serve_until_stdin_ends(server, lambda m, p, q: answer_control(server, m, p, q))
 
 
 asyncio.run(main())
