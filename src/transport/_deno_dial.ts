@@ -22,6 +22,7 @@ import {
   type StreamEvents,
 } from "./_stream.ts";
 import type { ResolvedTls } from "./tls.ts";
+import { release } from "../protocol/allocate.ts";
 import { proxyStep, Tunnel, TunnelError } from "./_tunnel.ts";
 
 /**
@@ -385,7 +386,9 @@ class DenoStream implements ByteStream {
       while (this.#queue.length > 0 && !this.#closed) {
         // Runs of small chunks go out as one write; large ones as they are.
         const { bytes, end } = coalesce(this.#queue, 0);
-        this.#queue.splice(0, end);
+        const taken = this.#queue.splice(0, end);
+        // Frames are handed back once their last use is over: copied, or written.
+        if (bytes !== taken[0]) { for (const c of taken) release(c); }
         let at = 0;
         while (at < bytes.length) {
           const n = await this.#conn.write(bytes.subarray(at));
@@ -395,6 +398,7 @@ class DenoStream implements ByteStream {
           this.#events.written(this.#written);
           if (this.#closed) break;
         }
+        if (at === bytes.length && bytes === taken[0]) release(bytes);
       }
     } catch (error) {
       this.#writing = false;
