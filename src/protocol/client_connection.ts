@@ -259,6 +259,17 @@ export class ClientConnection {
     return out;
   }
 
+  /**
+   * Where the next bytes read from the socket may go, if anywhere: part of a large message's own
+   * buffer, which {@linkcode ClientConnection.receive} then takes where it lies (no copy). Read
+   * at most its length, and pass what was read (`subarray(0, n)`) to `receive` next.
+   */
+  readInto(): Uint8Array | undefined {
+    return this.#state === "open" || this.#state === "closing"
+      ? this.#decoder.readInto()
+      : undefined;
+  }
+
   /** Feeds bytes read from the socket. */
   receive(chunk: Uint8Array): void {
     if (this.#state === "connecting") {

@@ -33,6 +33,12 @@ import { proxyStep, Tunnel, TunnelError } from "./_tunnel.ts";
 const MIN_READ_SIZE = 512;
 const MAX_READ_SIZE = 256 * 1024;
 
+/**
+ * A large message's remaining bytes are read straight into its buffer (`StreamEvents.readInto`)
+ * when at least this many remain; fewer go through the read buffer, with the next frame's.
+ */
+const MIN_INTO = 16 * 1024;
+
 /** The smallest read size, from MIN_READ_SIZE up by doubling, that is at least twice `n`. */
 function fitting(n: number): number {
   let size = MIN_READ_SIZE;
@@ -328,6 +334,14 @@ class DenoStream implements ByteStream {
           await new Promise<void>((resolve) => (this.#wakeReader = resolve));
           this.#wakeReader = undefined;
           if (this.#closed) break;
+          continue;
+        }
+        // A large message's remaining bytes go straight into its own buffer.
+        const into = this.#events.readInto?.();
+        if (into !== undefined && into.length >= MIN_INTO) {
+          const n = await this.#conn.read(into);
+          if (n === null) break;
+          this.#events.data(into.subarray(0, n));
           continue;
         }
         buffer ??= new Uint8Array(size);

@@ -319,6 +319,10 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     }
   }
 
+  streamReadInto(): Uint8Array | undefined {
+    return this.#ended ? undefined : this.#conn.readInto();
+  }
+
   streamWritten(total: number): void {
     this.#unwritten?.settle(total);
   }
@@ -635,6 +639,10 @@ class StreamSink implements StreamEvents {
 
   written(total: number): void {
     this.#transport.streamWritten(total);
+  }
+
+  readInto(): Uint8Array | undefined {
+    return this.#transport.streamReadInto();
   }
 
   end(): void {
