@@ -33,12 +33,15 @@ const PACK_BLOCK = 256 * 1024;
 const FREE_BLOCKS = 16;
 
 /**
- * Larger requests get a buffer of their own, whose size is the next power of two; released ones
- * are kept for reuse, per size, up to LARGE_KEPT bytes per size (at least one buffer), up to
- * LARGE_MAX: beyond it, a request comes from the allocator as it is and is never kept.
+ * Larger requests, up to LARGE_MAX, get a buffer of their own whose size is the next power of
+ * two; released ones are kept for reuse while all the kept ones come to at most LARGE_KEPT bytes
+ * (so the process holds at most 4 MiB of free blocks and 8 MiB of free large buffers). Beyond
+ * LARGE_MAX, a request comes from the allocator as it is and is never kept.
  */
 const LARGE_KEPT = 8 * 1024 * 1024;
 const LARGE_MAX = 32 * 1024 * 1024;
+/** The bytes of the large buffers kept free now. */
+let largeKept = 0;
 
 /**
  * A shared block, or a large buffer (which holds one frame): the bytes cut from it so far, and
@@ -50,9 +53,10 @@ interface Block {
   released: number;
   /** No more is cut from it: it is free again once everything cut from it is released. */
   retired: boolean;
-  /** Where it goes when free again, and how many of its kind that keeps. */
+  /** Where it goes when free again. */
   readonly home: Block[];
-  readonly keep: number;
+  /** A large buffer (kept within LARGE_KEPT), not a shared block (up to FREE_BLOCKS of them). */
+  readonly large: boolean;
 }
 
 /** Blocks and large buffers by their memory, for `release`. */
@@ -94,7 +98,7 @@ export function packed(allocate: Allocate): Allocate {
     let b = block;
     if (b === undefined || b.cut + size > PACK_BLOCK) {
       if (b !== undefined) retire(b);
-      b = block = freeBlocks.pop() ?? newBlock(PACK_BLOCK, freeBlocks, FREE_BLOCKS);
+      b = block = freeBlocks.pop() ?? newBlock(PACK_BLOCK, freeBlocks, false);
     }
     const at = b.cut;
     b.cut = at + size;
@@ -102,9 +106,9 @@ export function packed(allocate: Allocate): Allocate {
   };
 }
 
-function newBlock(size: number, home: Block[], keep: number): Block {
+function newBlock(size: number, home: Block[], large: boolean): Block {
   const bytes = new Uint8Array(size);
-  const b: Block = { bytes, cut: 0, released: 0, retired: false, home, keep };
+  const b: Block = { bytes, cut: 0, released: 0, retired: false, home, large };
   owners.set(bytes.buffer, b);
   return b;
 }
@@ -120,15 +124,20 @@ function recycle(b: Block): void {
   b.cut = 0;
   b.released = 0;
   b.retired = false;
-  if (b.home.length < b.keep) b.home.push(b);
-  else owners.delete(b.bytes.buffer);
+  const size = b.bytes.length;
+  if (b.large ? largeKept + size <= LARGE_KEPT : b.home.length < FREE_BLOCKS) {
+    if (b.large) largeKept += size;
+    b.home.push(b);
+  } else owners.delete(b.bytes.buffer);
 }
 
 /** A frame of `size` bytes in a large buffer of its own. */
 function large(size: number): Uint8Array {
   const log = Math.ceil(Math.log2(size));
   const home = freeLarge[log] ??= [];
-  const b = home.pop() ?? newBlock(2 ** log, home, Math.max(1, LARGE_KEPT / 2 ** log));
+  let b = home.pop();
+  if (b !== undefined) largeKept -= b.bytes.length;
+  else b = newBlock(2 ** log, home, true);
   b.cut = size;
   b.retired = true;
   return b.bytes.subarray(0, size);

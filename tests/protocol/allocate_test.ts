@@ -72,3 +72,25 @@ Deno.test("release: bytes that no packed allocator gave are ignored", () => {
   release(bytes.subarray(1));
   assert.deepEqual(bytes, new Uint8Array([1, 2, 3]));
 });
+
+Deno.test("packed: the large buffers kept for reuse come to at most 8 MiB in all (released ones beyond it are let go)", () => {
+  const allocate = packed(zeroFilled);
+  const MiB = 1024 * 1024;
+  // Twelve 1.5 MiB frames (2 MiB buffers) and eight 600 KB ones (1 MiB buffers), all released.
+  const first = [
+    ...Array.from({ length: 12 }, () => allocate(1_500_000)),
+    ...Array.from({ length: 8 }, () => allocate(600_000)),
+  ];
+  const buffers = new Set(first.map((f) => f.buffer));
+  assert.equal(buffers.size, 20);
+  for (const f of first) release(f);
+  // Asked again, what comes from the kept ones is at most 8 MiB of buffers, and some does.
+  const again = [
+    ...Array.from({ length: 12 }, () => allocate(1_500_000)),
+    ...Array.from({ length: 8 }, () => allocate(600_000)),
+  ];
+  const reused = again.filter((f) => buffers.has(f.buffer));
+  const reusedBytes = reused.reduce((n, f) => n + f.buffer.byteLength, 0);
+  assert.ok(reused.length > 0 && reusedBytes <= 8 * MiB, `${reusedBytes} bytes reused`);
+  for (const f of again) release(f);
+});
