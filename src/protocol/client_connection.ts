@@ -124,12 +124,12 @@ export class ClientConnection {
   #outBytes = 0;
   /**
    * The frames written since the last of #out, when they lie next to each other in one buffer
-   * (small frames are cut from shared blocks, see `packed`): the first of them, and where the
+   * (frames below 72 KiB are cut from shared blocks, see `packed`): the first of them, and where the
    * last ends in their buffer. They go out as one piece.
    */
   #run: Uint8Array | undefined;
   #runEnd = 0;
-  /** Where encoded frames come from: small ones packed, see `packed`. */
+  /** Where encoded frames come from: see `packed`. */
   #frameAllocate: Allocate;
   /** The close payload owed in `closeReceived` and `failing`. */
   #owed: Uint8Array | undefined;
@@ -257,6 +257,17 @@ export class ClientConnection {
       this.#outBytes = 0;
     }
     return out;
+  }
+
+  /**
+   * Where the next bytes read from the socket may go, if anywhere: part of a large message's own
+   * buffer, which {@linkcode ClientConnection.receive} then takes where it lies (no copy). Read
+   * at most its length, and pass what was read (`subarray(0, n)`) to `receive` next.
+   */
+  readInto(): Uint8Array | undefined {
+    return this.#state === "open" || this.#state === "closing"
+      ? this.#decoder.readInto()
+      : undefined;
   }
 
   /** Feeds bytes read from the socket. */

@@ -132,6 +132,19 @@ export class FrameDecoder {
     this.#deflate = deflate;
   }
 
+  /**
+   * Where the next bytes of the stream may be read straight into, if anywhere: while a large
+   * unfragmented message arrives into a buffer of its own (see DIRECT_FROM), the part of that
+   * buffer its remaining bytes go to. A chunk read into the start of it and then pushed is taken
+   * where it lies, without a copy. Reading no further than its end keeps the next frame's bytes
+   * out of it; anything else may be read into it meanwhile only if it is not pushed.
+   */
+  readInto(): Uint8Array | undefined {
+    const message = this.#message;
+    if (message === undefined || this.#state !== PAYLOAD) return undefined;
+    return message.subarray(this.#received, this.#length);
+  }
+
   /** Decodes the bytes of `chunk`; calls the sink for everything complete. */
   push(chunk: Uint8Array): void {
     let pos = 0;
@@ -357,8 +370,13 @@ export class FrameDecoder {
       // Text fails as soon as an invalid byte arrives, not when the frame ends.
       if (this.#text && !this.#utf8.push(piece)) return this.#fail(INVALID_DATA, INVALID_TEXT);
       const message = this.#message;
-      if (message !== undefined) message.set(piece, this.#received - n);
-      else {
+      if (message !== undefined) {
+        // Read straight into place (see readInto), or copied there.
+        const at = this.#received - n;
+        if (piece.buffer !== message.buffer || piece.byteOffset !== message.byteOffset + at) {
+          message.set(piece, at);
+        }
+      } else {
         this.#parts.push(piece);
         const length = this.#length;
         if (

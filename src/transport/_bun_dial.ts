@@ -29,6 +29,7 @@ import {
   stepError,
   type StreamEvents,
 } from "./_stream.ts";
+import { release } from "../protocol/allocate.ts";
 
 // Only the parts of Bun's socket API used here, to keep Bun's types out of the library.
 interface BunSocket {
@@ -229,6 +230,8 @@ class BunStream implements ByteStream {
     while (i < chunks.length) {
       // A run of small chunks becomes one buffer (one syscall); a large chunk goes as it is.
       const { bytes, end } = coalesce(chunks, i);
+      // Frames copied together are handed back at once (see `release`), the others once written.
+      if (bytes !== chunks[i]) { for (let j = i; j < end; j++) release(chunks[j]); }
       i = end;
       if (bytes.length === 0) continue;
       this.#queue.push(bytes);
@@ -255,6 +258,7 @@ class BunStream implements ByteStream {
         break;
       }
       this.#offset = 0;
+      release(chunk);
       i++;
     }
     if (i > 0) queue.splice(0, i);

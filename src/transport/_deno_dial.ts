@@ -22,6 +22,7 @@ import {
   type StreamEvents,
 } from "./_stream.ts";
 import type { ResolvedTls } from "./tls.ts";
+import { release } from "../protocol/allocate.ts";
 import { proxyStep, Tunnel, TunnelError } from "./_tunnel.ts";
 
 /**
@@ -31,6 +32,12 @@ import { proxyStep, Tunnel, TunnelError } from "./_tunnel.ts";
  */
 const MIN_READ_SIZE = 512;
 const MAX_READ_SIZE = 256 * 1024;
+
+/**
+ * A large message's remaining bytes are read straight into its buffer (`StreamEvents.readInto`)
+ * when at least this many remain; fewer go through the read buffer, with the next frame's.
+ */
+const MIN_INTO = 16 * 1024;
 
 /** The smallest read size, from MIN_READ_SIZE up by doubling, that is at least twice `n`. */
 function fitting(n: number): number {
@@ -329,6 +336,14 @@ class DenoStream implements ByteStream {
           if (this.#closed) break;
           continue;
         }
+        // A large message's remaining bytes go straight into its own buffer.
+        const into = this.#events.readInto?.();
+        if (into !== undefined && into.length >= MIN_INTO) {
+          const n = await this.#conn.read(into);
+          if (n === null) break;
+          this.#events.data(into.subarray(0, n));
+          continue;
+        }
         buffer ??= new Uint8Array(size);
         const n = await this.#conn.read(buffer);
         if (n === null) break;
@@ -385,7 +400,9 @@ class DenoStream implements ByteStream {
       while (this.#queue.length > 0 && !this.#closed) {
         // Runs of small chunks go out as one write; large ones as they are.
         const { bytes, end } = coalesce(this.#queue, 0);
-        this.#queue.splice(0, end);
+        const taken = this.#queue.splice(0, end);
+        // Frames are handed back once their last use is over: copied, or written.
+        if (bytes !== taken[0]) { for (const c of taken) release(c); }
         let at = 0;
         while (at < bytes.length) {
           const n = await this.#conn.write(bytes.subarray(at));
@@ -395,6 +412,7 @@ class DenoStream implements ByteStream {
           this.#events.written(this.#written);
           if (this.#closed) break;
         }
+        if (at === bytes.length && bytes === taken[0]) release(bytes);
       }
     } catch (error) {
       this.#writing = false;

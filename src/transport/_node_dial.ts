@@ -12,6 +12,7 @@ import {
   stepError,
   type StreamEvents,
 } from "./_stream.ts";
+import { release } from "../protocol/allocate.ts";
 import type { ResolvedTls } from "./tls.ts";
 import { proxyStep, Tunnel } from "./_tunnel.ts";
 
@@ -271,6 +272,8 @@ class NodeStream implements ByteStream {
   #queue: Uint8Array[] = [];
   /** The size of the write under way, or -1. */
   #writing = -1;
+  /** What the write under way carries, handed back (`release`) once it completed. */
+  #pieces: Uint8Array[] | undefined;
   /** Bytes the operating system has taken so far. */
   #written = 0;
   /** The socket's write callback (`#wrote`, bound once). */
@@ -311,6 +314,7 @@ class NodeStream implements ByteStream {
     if (first.length >= ALONE_FROM || queue.length === 1) {
       queue.shift();
       this.#writing = first.length;
+      this.#pieces = [first];
       socket.write(first, this.#onWrite);
       return;
     }
@@ -322,12 +326,15 @@ class NodeStream implements ByteStream {
       const next = queue[at];
       if (next.length >= ALONE_FROM || size + next.length > COALESCE_LIMIT) break;
       const { bytes, end } = coalesce(queue, at, JOIN_BELOW, COALESCE_LIMIT - size);
+      // Frames copied together are handed back at once (see `release`), the others once written.
+      if (bytes !== queue[at]) { for (let i = at; i < end; i++) release(queue[i]); }
       pieces.push(bytes);
       size += bytes.length;
       at = end;
     }
     queue.splice(0, at);
     this.#writing = size;
+    this.#pieces = pieces;
     const last = pieces.length - 1;
     if (last === 0) {
       socket.write(pieces[0], this.#onWrite);
@@ -342,10 +349,13 @@ class NodeStream implements ByteStream {
 
   #wrote(error: Error | null | undefined): void {
     const size = this.#writing;
+    const pieces = this.#pieces;
     this.#writing = -1;
+    this.#pieces = undefined;
     // A write refused because the socket is gone: its "error" or "close" event tells. (One
     // that completed is reported even if the stream was dropped meanwhile: its bytes are out.)
     if (error != null) return;
+    if (pieces !== undefined) { for (const p of pieces) release(p); }
     this.#written += size;
     this.#events.written(this.#written);
     // (written may have dropped the stream, or started the next write.)

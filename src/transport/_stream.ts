@@ -15,6 +15,12 @@ export interface StreamEvents {
    * because the stream ended first are never counted.
    */
   written(total: number): void;
+  /**
+   * Where the next read may put its bytes, if the transport has a place for them (a large
+   * message's own buffer): read at most its length into it and pass `subarray(0, n)` to `data`
+   * next. Streams that are handed their chunks ignore it.
+   */
+  readInto?(): Uint8Array | undefined;
   /** The peer ended its side (EOF). */
   end(): void;
   /** Reading or writing failed. */

@@ -38,8 +38,8 @@ const defaultRandom = pooledRandom((b) => crypto.getRandomValues(b));
 const UNSAFE_FROM = 1024;
 
 /**
- * On Bun, the buffers the protocol core fills completely (joined messages, encoded frames) come
- * from `Bun.allocUnsafe`, which gives each its own exactly sized memory without zeroing it: on
+ * On Bun, the buffers the protocol core fills completely (joined messages; encoded frames only
+ * beyond 32 MiB, see `packed`) come from `Bun.allocUnsafe`, which gives each its own exactly sized memory without zeroing it: on
  * Bun 1.3.14, allocating a zero-filled array and filling it is several times slower from a few
  * KiB up (a micro-measurement, not the benchmark). Elsewhere, and below 1 KiB, the core's
  * zero-filled default.
@@ -317,6 +317,10 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
         this.#destroy();
       }, REFUSAL_BODY_GRACE);
     }
+  }
+
+  streamReadInto(): Uint8Array | undefined {
+    return this.#ended ? undefined : this.#conn.readInto();
   }
 
   streamWritten(total: number): void {
@@ -635,6 +639,10 @@ class StreamSink implements StreamEvents {
 
   written(total: number): void {
     this.#transport.streamWritten(total);
+  }
+
+  readInto(): Uint8Array | undefined {
+    return this.#transport.streamReadInto();
   }
 
   end(): void {

@@ -848,3 +848,42 @@ Deno.test("decoder: a text message arriving whole is checked when decoded: a gen
     }
   }
 });
+
+Deno.test("FrameDecoder: a large message's remaining bytes are read straight into its own buffer (readInto)", () => {
+  const payload = payloadOf(200_000);
+  const frame = serverFrame(BINARY, payload);
+  const head = headerSize(frame);
+  const { decoder, events } = recordingDecoder(DEFAULT_LIMITS, false);
+  assert.equal(decoder.readInto(), undefined, "no message under way");
+  // An eighth of the message and more: it then has a buffer of its own.
+  const first = head + 30_000;
+  decoder.push(frame.slice(0, first));
+  const into = decoder.readInto();
+  assert.ok(into !== undefined);
+  assert.equal(into.length, payload.length - 30_000);
+  // Two reads into it, as a stream would: the first part, then the rest.
+  into.set(frame.subarray(first, first + 100_000));
+  decoder.push(into.subarray(0, 100_000));
+  const rest = decoder.readInto()!;
+  assert.equal(rest.length, payload.length - 130_000);
+  assert.equal(rest.buffer, into.buffer);
+  rest.set(frame.subarray(first + 100_000));
+  decoder.push(rest);
+  assert.equal(decoder.readInto(), undefined, "the message is complete");
+  assert.equal(events.length, 1);
+  const got = events[0];
+  assert.ok(got.kind === "binary");
+  assertBytes(got.data, payload);
+  assert.equal(got.data.buffer, into.buffer, "delivered in the buffer it was read into");
+});
+
+Deno.test("FrameDecoder: readInto offers nothing for a message that arrives whole, or fragmented", () => {
+  const { decoder } = recordingDecoder();
+  const small = serverFrame(BINARY, payloadOf(1000));
+  decoder.push(small.subarray(0, 500));
+  assert.equal(decoder.readInto(), undefined);
+  decoder.push(small.subarray(500));
+  const fragment = serverFrame(BINARY, payloadOf(100_000), { fin: false });
+  decoder.push(fragment.subarray(0, 50_000));
+  assert.equal(decoder.readInto(), undefined);
+});
