@@ -243,6 +243,10 @@ function defaultRoots(mod: unknown): string[] {
   }
 }
 
+/** Where a socket keeps its stream, for the listeners NodeStream shares (see its constructor). */
+const STREAM: unique symbol = Symbol("parley.stream");
+type StreamSocket = NodeSocket & { [STREAM]: NodeStream };
+
 /** Chunks under this size that go out together are copied into one buffer first. */
 const JOIN_BELOW = 2 * 1024;
 /** Chunks from this size on are written alone (the write a callback covers, see NodeStream). */
@@ -283,17 +287,33 @@ class NodeStream implements ByteStream {
     this.#socket = socket;
     this.#events = events;
     this.#onWrite = (error) => this.#wrote(error);
-    socket.on("data", (chunk: Uint8Array) => {
-      // A plain Uint8Array view: users get no Buffer quirks.
-      events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    });
-    socket.on("end", () => {
-      this.#peerEnded = true;
-      if (this.#endDeferred) socket.end();
-      events.end();
-    });
-    socket.on("error", (error: Error) => events.error(error));
-    socket.on("close", () => events.done());
+    // The listeners are shared by every socket: each finds its stream on the socket it is
+    // called on (`this`), so a connection holds no closures for them.
+    (socket as StreamSocket)[STREAM] = this;
+    socket.on("data", NodeStream.#onData);
+    socket.on("end", NodeStream.#onEnd);
+    socket.on("error", NodeStream.#onError);
+    socket.on("close", NodeStream.#onClose);
+  }
+
+  static #onData(this: StreamSocket, chunk: Uint8Array): void {
+    // A plain Uint8Array view: users get no Buffer quirks.
+    this[STREAM].#events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+
+  static #onEnd(this: StreamSocket): void {
+    const stream = this[STREAM];
+    stream.#peerEnded = true;
+    if (stream.#endDeferred) this.end();
+    stream.#events.end();
+  }
+
+  static #onError(this: StreamSocket, error: Error): void {
+    this[STREAM].#events.error(error);
+  }
+
+  static #onClose(this: StreamSocket): void {
+    this[STREAM].#events.done();
   }
 
   write(chunks: Uint8Array[]): void {
