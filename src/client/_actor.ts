@@ -23,6 +23,7 @@ import {
   type Effect,
   type Event,
   type Machine,
+  type MachineConfig,
   type Phase,
   step,
   type Waiter,
@@ -140,14 +141,8 @@ export class Actor implements Consumer {
       ? (connector.name === "socket" ? DEFAULT_HEARTBEAT : undefined)
       : config.heartbeat ?? undefined;
     // What the machine reads of the config, alone (a copy of the whole config per client
-    // would cost several times more).
-    this.#machine = createMachine(undefined, {
-      reconnect: config.reconnect,
-      connectTimeout: config.connectTimeout,
-      heartbeat,
-      maxQueuedFrames: config.maxQueuedFrames,
-      maxQueuedBytes: config.maxQueuedBytes,
-    });
+    // would cost several times more), shared with the last client that had the same.
+    this.#machine = createMachine(undefined, machineConfig(config, heartbeat));
     this.connector = connector;
     this.#config = config;
     this.#callbacks = callbacks;
@@ -800,6 +795,26 @@ export class Actor implements Consumer {
   stoppedError(): ClientStoppedError {
     return new ClientStoppedError(this.#machine.stopReason ?? { kind: "normal" });
   }
+}
+
+/** The machine's config made last: clients started alike (most of them) share one. */
+let lastMachineConfig: MachineConfig | undefined;
+
+/** The machine's part of `config` (which it only reads), shared when it is the same as the last. */
+function machineConfig(config: Config, heartbeat: ResolvedHeartbeat | undefined): MachineConfig {
+  const last = lastMachineConfig;
+  if (
+    last !== undefined && last.reconnect === config.reconnect &&
+    last.connectTimeout === config.connectTimeout && last.heartbeat === heartbeat &&
+    last.maxQueuedFrames === config.maxQueuedFrames && last.maxQueuedBytes === config.maxQueuedBytes
+  ) return last;
+  return lastMachineConfig = {
+    reconnect: config.reconnect,
+    connectTimeout: config.connectTimeout,
+    heartbeat,
+    maxQueuedFrames: config.maxQueuedFrames,
+    maxQueuedBytes: config.maxQueuedBytes,
+  };
 }
 
 /** The user's commands: a stop or a disconnect is served after those posted before it. */
