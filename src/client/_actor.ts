@@ -797,24 +797,29 @@ export class Actor implements Consumer {
   }
 }
 
-/** The machine's config made last: clients started alike (most of them) share one. */
-let lastMachineConfig: MachineConfig | undefined;
+/**
+ * The machine's config made last: clients started alike (most of them) share one. Held weakly,
+ * so a reconnect policy (its `random`) is not kept alive once no client uses it.
+ */
+let lastMachineConfig: WeakRef<MachineConfig> | undefined;
 
 /** The machine's part of `config` (which it only reads), shared when it is the same as the last. */
 function machineConfig(config: Config, heartbeat: ResolvedHeartbeat | undefined): MachineConfig {
-  const last = lastMachineConfig;
+  const last = lastMachineConfig?.deref();
   if (
     last !== undefined && last.reconnect === config.reconnect &&
     last.connectTimeout === config.connectTimeout && last.heartbeat === heartbeat &&
     last.maxQueuedFrames === config.maxQueuedFrames && last.maxQueuedBytes === config.maxQueuedBytes
   ) return last;
-  return lastMachineConfig = {
+  const made: MachineConfig = {
     reconnect: config.reconnect,
     connectTimeout: config.connectTimeout,
     heartbeat,
     maxQueuedFrames: config.maxQueuedFrames,
     maxQueuedBytes: config.maxQueuedBytes,
   };
+  lastMachineConfig = new WeakRef(made);
+  return made;
 }
 
 /** The user's commands: a stop or a disconnect is served after those posted before it. */
