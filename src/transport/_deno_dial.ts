@@ -445,6 +445,7 @@ class DenoStream implements ByteStream {
       }
     } catch (error) {
       this.#writing = false;
+      this.#writeLoop = SETTLED;
       if (!this.#closed) {
         this.#events.error(error as Error);
         this.destroy();
@@ -452,6 +453,8 @@ class DenoStream implements ByteStream {
       return;
     }
     this.#writing = false;
+    // This loop's promise is not kept once it is done: an idle stream holds the shared one.
+    this.#writeLoop = SETTLED;
     if (!this.#ending || this.#closed) return;
     if (!this.#reading) {
       this.destroy();
