@@ -290,7 +290,8 @@ class NodeStream implements ByteStream {
   constructor(socket: NodeSocket, events: StreamEvents) {
     this.#socket = socket;
     this.#events = events;
-    this.#onWrite = (error) => this.#wrote(error);
+    // Bound rather than an arrow function: no context object beside it.
+    this.#onWrite = NodeStream.#onWriteOf.bind(this);
     // The listeners are shared by every socket: each finds its stream on the socket it is
     // called on (`this`), so a connection holds no closures for them.
     (socket as StreamSocket)[STREAM] = this;
@@ -298,6 +299,10 @@ class NodeStream implements ByteStream {
     socket.on("end", NodeStream.#onEnd);
     socket.on("error", NodeStream.#onError);
     socket.on("close", NodeStream.#onClose);
+  }
+
+  static #onWriteOf(this: NodeStream, error?: Error | null): void {
+    this.#wrote(error);
   }
 
   static #onData(this: StreamSocket, chunk: Uint8Array): void {
