@@ -393,8 +393,10 @@ export class Actor implements Consumer {
       for (;;) {
         for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
           // A frame of the current connection also goes to the frames() readers.
-          const live = event.type === "frame" && this.#frameReaders !== undefined &&
-            this.#frameReaders.size > 0 && event.conn === this.#machine.conn &&
+          // (The field itself, not the accessor: this runs for every event.)
+          const frameReaders = this.#rare?.frameReaders;
+          const live = event.type === "frame" && frameReaders !== undefined &&
+            frameReaders.size > 0 && event.conn === this.#machine.conn &&
             this.#machine.phase === "connected";
           const pending = this.#handle(step(this.#machine, event));
           if (pending !== undefined) {
