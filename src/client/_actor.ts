@@ -23,6 +23,7 @@ import {
   type Effect,
   type Event,
   type Machine,
+  type MachineConfig,
   type Phase,
   step,
   type Waiter,
@@ -84,15 +85,11 @@ export class Actor implements Consumer {
   #transport: Transport | undefined;
   #transportConn = 0;
   #connectTimer: unknown;
-  /** The machine's timers by token. */
-  #timers: Map<number, unknown> | undefined;
-  /** The `done` of transports released and not done yet (waited for on stop). */
-  #releasing: Set<Promise<void>> | undefined;
-  /** `stopped`, once asked for. */
-  #stopped: Promise<StopReason> | undefined;
-  #resolveStopped: ((reason: StopReason) => void) | undefined;
-  /** Why the client stopped, once it has released everything (`stopped` settles with it). */
-  #finalReason: StopReason | undefined;
+  /**
+   * What only some clients use, or all only near their end (see `Rare`): made when first set, so
+   * an idle client holds one field for them.
+   */
+  #rare: Rare | undefined;
   #onTerminate: ((reason: StopReason) => void) | undefined;
   /** The heartbeat in force: the option, or the transport's default. */
   #heartbeat: ResolvedHeartbeat | undefined;
@@ -105,12 +102,6 @@ export class Actor implements Consumer {
   /** Aborts the computing of an attempt's parameters (url, headers, subprotocols functions). */
   #computing: AbortController | undefined;
   #guard: ReentrancyGuard;
-  /** Callers of `call` still waiting, rejected when the client stops. */
-  #callers: Set<Caller> | undefined;
-  #eventReaders: Set<EventReader> | undefined;
-  #frameReaders: Set<FrameReader> | undefined;
-  /** `ready()` callers waiting for the connection. */
-  #readyWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> | undefined;
   /** handleConnect's info, until handleConnect has run: then the client is connected. */
   #connecting: ConnectInfo | undefined;
   /** The handle, for diagnostics_channel messages. */
@@ -140,14 +131,8 @@ export class Actor implements Consumer {
       ? (connector.name === "socket" ? DEFAULT_HEARTBEAT : undefined)
       : config.heartbeat ?? undefined;
     // What the machine reads of the config, alone (a copy of the whole config per client
-    // would cost several times more).
-    this.#machine = createMachine(undefined, {
-      reconnect: config.reconnect,
-      connectTimeout: config.connectTimeout,
-      heartbeat,
-      maxQueuedFrames: config.maxQueuedFrames,
-      maxQueuedBytes: config.maxQueuedBytes,
-    });
+    // would cost several times more), shared with the last client that had the same.
+    this.#machine = createMachine(undefined, machineConfig(config, heartbeat));
     this.connector = connector;
     this.#config = config;
     this.#callbacks = callbacks;
@@ -155,6 +140,96 @@ export class Actor implements Consumer {
     this.#label = label;
     this.#onTerminate = onTerminate;
     this.#guard = new ReentrancyGuard(clock, this);
+  }
+
+  // The rare fields (see `Rare`): undefined until set.
+
+  get #timers(): Map<number, unknown> | undefined {
+    return this.#rare?.timers;
+  }
+
+  set #timers(value: Map<number, unknown> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) (this.#rare ??= new Rare()).timers = value;
+  }
+
+  get #releasing(): Set<Promise<void>> | undefined {
+    return this.#rare?.releasing;
+  }
+
+  set #releasing(value: Set<Promise<void>> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).releasing = value;
+    }
+  }
+
+  get #stopped(): Promise<StopReason> | undefined {
+    return this.#rare?.stopped;
+  }
+
+  set #stopped(value: Promise<StopReason> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).stopped = value;
+    }
+  }
+
+  get #resolveStopped(): ((reason: StopReason) => void) | undefined {
+    return this.#rare?.resolveStopped;
+  }
+
+  set #resolveStopped(value: ((reason: StopReason) => void) | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).resolveStopped = value;
+    }
+  }
+
+  get #finalReason(): StopReason | undefined {
+    return this.#rare?.finalReason;
+  }
+
+  set #finalReason(value: StopReason | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).finalReason = value;
+    }
+  }
+
+  get #callers(): Set<Caller> | undefined {
+    return this.#rare?.callers;
+  }
+
+  set #callers(value: Set<Caller> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).callers = value;
+    }
+  }
+
+  get #eventReaders(): Set<EventReader> | undefined {
+    return this.#rare?.eventReaders;
+  }
+
+  set #eventReaders(value: Set<EventReader> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).eventReaders = value;
+    }
+  }
+
+  get #frameReaders(): Set<FrameReader> | undefined {
+    return this.#rare?.frameReaders;
+  }
+
+  set #frameReaders(value: Set<FrameReader> | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).frameReaders = value;
+    }
+  }
+
+  get #readyWaiters(): ReadyWaiter[] | undefined {
+    return this.#rare?.readyWaiters;
+  }
+
+  set #readyWaiters(value: ReadyWaiter[] | undefined) {
+    if (value !== undefined || this.#rare !== undefined) {
+      (this.#rare ??= new Rare()).readyWaiters = value;
+    }
   }
 
   /** Settles when the client has stopped and released its connection, with the reason. */
@@ -318,8 +393,10 @@ export class Actor implements Consumer {
       for (;;) {
         for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
           // A frame of the current connection also goes to the frames() readers.
-          const live = event.type === "frame" && this.#frameReaders !== undefined &&
-            this.#frameReaders.size > 0 && event.conn === this.#machine.conn &&
+          // (The field itself, not the accessor: this runs for every event.)
+          const frameReaders = this.#rare?.frameReaders;
+          const live = event.type === "frame" && frameReaders !== undefined &&
+            frameReaders.size > 0 && event.conn === this.#machine.conn &&
             this.#machine.phase === "connected";
           const pending = this.#handle(step(this.#machine, event));
           if (pending !== undefined) {
@@ -800,6 +877,60 @@ export class Actor implements Consumer {
   stoppedError(): ClientStoppedError {
     return new ClientStoppedError(this.#machine.stopReason ?? { kind: "normal" });
   }
+}
+
+/**
+ * The machine's config made last: clients started alike (most of them) share one. Held weakly,
+ * so a reconnect policy (its `random`) is not kept alive once no client uses it.
+ */
+let lastMachineConfig: WeakRef<MachineConfig> | undefined;
+
+/** The machine's part of `config` (which it only reads), shared when it is the same as the last. */
+function machineConfig(config: Config, heartbeat: ResolvedHeartbeat | undefined): MachineConfig {
+  const last = lastMachineConfig?.deref();
+  if (
+    last !== undefined && last.reconnect === config.reconnect &&
+    last.connectTimeout === config.connectTimeout && last.heartbeat === heartbeat &&
+    last.maxQueuedFrames === config.maxQueuedFrames && last.maxQueuedBytes === config.maxQueuedBytes
+  ) return last;
+  const made: MachineConfig = {
+    reconnect: config.reconnect,
+    connectTimeout: config.connectTimeout,
+    heartbeat,
+    maxQueuedFrames: config.maxQueuedFrames,
+    maxQueuedBytes: config.maxQueuedBytes,
+  };
+  lastMachineConfig = new WeakRef(made);
+  return made;
+}
+
+/** A `ready()` caller waiting for the connection. */
+interface ReadyWaiter {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * An actor's fields that only some clients use (timers of the reconnect policy, callers,
+ * readers, `ready()` waiters) or that all use only once they end (releasing, stopped): one
+ * object, made when one of them is first set.
+ */
+class Rare {
+  /** The machine's timers by token. */
+  timers: Map<number, unknown> | undefined;
+  /** The `done` of transports released and not done yet (waited for on stop). */
+  releasing: Set<Promise<void>> | undefined;
+  /** `stopped`, once asked for. */
+  stopped: Promise<StopReason> | undefined;
+  resolveStopped: ((reason: StopReason) => void) | undefined;
+  /** Why the client stopped, once it has released everything (`stopped` settles with it). */
+  finalReason: StopReason | undefined;
+  /** Callers of `call` still waiting, rejected when the client stops. */
+  callers: Set<Caller> | undefined;
+  eventReaders: Set<EventReader> | undefined;
+  frameReaders: Set<FrameReader> | undefined;
+  /** `ready()` callers waiting for the connection. */
+  readyWaiters: ReadyWaiter[] | undefined;
 }
 
 /** The user's commands: a stop or a disconnect is served after those posted before it. */

@@ -78,8 +78,8 @@ export class FrameDecoder {
   #sink: DecoderSink;
   #allocate: Allocate;
   #state = HEADER;
-  // A header split across chunks.
-  #head = new Uint8Array(14);
+  // A header split across chunks (made the first time one is: most connections never need it).
+  #head: Uint8Array | undefined;
   #headLen = 0;
   // The frame being read.
   #fin = false;
@@ -94,7 +94,8 @@ export class FrameDecoder {
   // end (or, for a large one, see #message). Memory grows with what arrived, never with what a
   // header announces.
   #messageOpcode = 0;
-  #parts: Uint8Array[] = [];
+  /** Undefined while there are none (an idle connection holds no array). */
+  #parts: Uint8Array[] | undefined;
   #messageSize = 0;
   #fragmentCount = 0;
   /**
@@ -102,7 +103,8 @@ export class FrameDecoder {
    * are copied into as they arrive (see DIRECT_FROM).
    */
   #message: Uint8Array | undefined;
-  #utf8 = new Utf8Validator();
+  /** Checks text that arrives in pieces (made on first use: whole messages rarely need it). */
+  #utf8: Utf8Validator | undefined;
   /** permessage-deflate, once agreed: RSV1 marks a compressed message. */
   #deflate: PerMessageDeflate | undefined;
   /** Whether the message being read is compressed (its bytes in #parts are inflated ones). */
@@ -169,7 +171,7 @@ export class FrameDecoder {
       pos = this.#gatherHeader(chunk, pos);
       // A violation, or a header still incomplete at the end of the chunk.
       if (pos < 0 || this.#headLen > 0) return pos;
-      src = this.#head;
+      src = this.#head!;
       at = 0;
     } else {
       // The whole header is in the chunk: read it where it is.
@@ -207,7 +209,7 @@ export class FrameDecoder {
    * the bytes gathered so far otherwise), or -1 on a violation.
    */
   #gatherHeader(chunk: Uint8Array, pos: number): number {
-    const head = this.#head;
+    const head = this.#head ??= new Uint8Array(14);
     let n = this.#headLen;
     const had = n;
     while (n < 2 && pos < chunk.length) head[n++] = chunk[pos++];
@@ -257,7 +259,7 @@ export class FrameDecoder {
     this.#messageSize = 0;
     this.#fragmentCount = 0;
     this.#compressed = compressed;
-    this.#utf8.reset();
+    this.#utf8?.reset();
   }
 
   /** Fails with the first limit a data frame of `length` bytes broke; returns -1. */
@@ -368,7 +370,9 @@ export class FrameDecoder {
       if (!this.#inflate(piece)) return -1;
     } else {
       // Text fails as soon as an invalid byte arrives, not when the frame ends.
-      if (this.#text && !this.#utf8.push(piece)) return this.#fail(INVALID_DATA, INVALID_TEXT);
+      if (this.#text && !(this.#utf8 ??= new Utf8Validator()).push(piece)) {
+        return this.#fail(INVALID_DATA, INVALID_TEXT);
+      }
       const message = this.#message;
       if (message !== undefined) {
         // Read straight into place (see readInto), or copied there.
@@ -377,7 +381,8 @@ export class FrameDecoder {
           message.set(piece, at);
         }
       } else {
-        this.#parts.push(piece);
+        const parts = this.#parts ??= [];
+        parts.push(piece);
         const length = this.#length;
         if (
           length >= DIRECT_FROM && this.#received < length &&
@@ -386,8 +391,8 @@ export class FrameDecoder {
           // A large unfragmented message arriving in several chunks: once an eighth of it is
           // here, the rest goes into its own buffer as it comes (the chunks so far first),
           // rather than joined from views of the chunks at the end.
-          this.#message = join(this.#parts, this.#allocate(length));
-          this.#parts = [];
+          this.#message = join(parts, this.#allocate(length));
+          this.#parts = undefined;
         }
       }
     }
@@ -421,15 +426,16 @@ export class FrameDecoder {
     this.#message = undefined;
     const data = message !== undefined
       ? message
-      : parts.length === 0
+      : parts === undefined || parts.length === 0
       ? EMPTY
       : parts.length === 1
       ? parts[0]
       : join(parts, this.#allocate(this.#messageSize));
-    this.#parts = [];
+    this.#parts = undefined;
     this.#messageOpcode = 0;
     if (type === TEXT) {
-      if (!this.#utf8.complete) {
+      // (No validator yet: no piece of text arrived to check, so nothing is incomplete.)
+      if (this.#utf8 !== undefined && !this.#utf8.complete) {
         this.#fail(INVALID_DATA, INCOMPLETE_TEXT);
         return false;
       }
@@ -449,8 +455,9 @@ export class FrameDecoder {
     if (this.#opcode === TEXT) {
       const text = decoder.decode(data);
       if (text.indexOf("\uFFFD") >= 0) {
-        const valid = this.#utf8.push(data);
-        if (!valid || !this.#utf8.complete) {
+        const utf8 = this.#utf8 ??= new Utf8Validator();
+        const valid = utf8.push(data);
+        if (!valid || !utf8.complete) {
           this.#fail(INVALID_DATA, valid ? INCOMPLETE_TEXT : INVALID_TEXT);
           return false;
         }
@@ -466,7 +473,7 @@ export class FrameDecoder {
    * returns false when decoding ended on a violation.
    */
   #inflate(piece: Uint8Array | undefined): boolean {
-    const parts = this.#parts;
+    const parts = this.#parts ??= [];
     const from = parts.length;
     const limit = this.#limits.maxMessageSize - this.#messageSize;
     let n: number;
@@ -494,7 +501,7 @@ export class FrameDecoder {
     this.#messageSize += n;
     if (this.#text) {
       for (let i = from; i < parts.length; i++) {
-        if (!this.#utf8.push(parts[i])) {
+        if (!(this.#utf8 ??= new Utf8Validator()).push(parts[i])) {
           this.#fail(INVALID_DATA, INVALID_TEXT);
           return false;
         }
@@ -530,7 +537,7 @@ export class FrameDecoder {
 
   #fail(code: number, message: string, cause?: unknown): number {
     this.#state = DONE;
-    this.#parts = [];
+    this.#parts = undefined;
     this.#message = undefined;
     this.#control = undefined;
     this.#sink.error(

@@ -30,7 +30,7 @@ import { proxyStep, Tunnel, TunnelError } from "./_tunnel.ts";
  * is pending; it grows fourfold each time a read fills it, up to MAX_READ_SIZE, and shrinks to
  * fit when a read uses less than an eighth of it (traffic that calms down, then idles).
  */
-const MIN_READ_SIZE = 512;
+const MIN_READ_SIZE = 256;
 const MAX_READ_SIZE = 256 * 1024;
 
 /**
@@ -316,6 +316,10 @@ class DenoStream implements ByteStream {
   #paused = false;
   /** Wakes the read loop that waits while paused. */
   #wakeReader: (() => void) | undefined;
+  /** The size of the next read buffer: see MIN_READ_SIZE. */
+  #readSize = MIN_READ_SIZE;
+  /** A large message's buffer the read under way fills (see `#readsInto`). */
+  #into: Uint8Array | undefined;
 
   constructor(conn: Deno.Conn, events: StreamEvents) {
     this.#conn = conn;
@@ -324,8 +328,9 @@ class DenoStream implements ByteStream {
   }
 
   async #read(): Promise<void> {
-    // The buffer is allocated just before a read, so a paused stream holds none.
-    let size = MIN_READ_SIZE;
+    // The buffer is allocated just before a read, so a paused stream holds none. What a read
+    // brought is handed on by `#deliver`, outside this loop: a suspended async function keeps
+    // all of its locals, and an idle connection would keep its last chunk alive with them.
     let buffer: Uint8Array | undefined;
     try {
       for (;;) {
@@ -337,34 +342,20 @@ class DenoStream implements ByteStream {
           continue;
         }
         // A large message's remaining bytes go straight into its own buffer.
-        const into = this.#events.readInto?.();
-        if (into !== undefined && into.length >= MIN_INTO) {
-          const n = await this.#conn.read(into);
+        if (this.#readsInto()) {
+          const n = await this.#conn.read(this.#into!);
           if (n === null) break;
-          this.#events.data(into.subarray(0, n));
+          this.#deliverInto(n);
           continue;
         }
-        buffer ??= new Uint8Array(size);
+        buffer ??= new Uint8Array(this.#readSize);
         const n = await this.#conn.read(buffer);
         if (n === null) break;
-        if (n * 2 > size) {
-          // Mostly full: handed over as it is (the decoder may keep views into it), and a new
-          // buffer takes its place, larger if this one was filled.
-          const full = buffer;
-          buffer = undefined;
-          if (n === size) size = Math.min(size * 4, MAX_READ_SIZE);
-          this.#events.data(full.subarray(0, n));
-        } else {
-          // Mostly empty: one exact-size copy, and the buffer is read into again.
-          this.#events.data(buffer.slice(0, n));
-          if (n * 8 < size && size > MIN_READ_SIZE) {
-            size = fitting(n);
-            buffer = undefined;
-          }
-        }
+        buffer = this.#deliver(buffer, n);
       }
     } catch (error) {
       this.#reading = false;
+      this.#into = undefined;
       if (!this.#closed) {
         this.#events.error(error as Error);
         this.destroy();
@@ -372,10 +363,48 @@ class DenoStream implements ByteStream {
       return;
     }
     this.#reading = false;
+    this.#into = undefined;
     if (this.#closed) return;
     this.#events.end();
     // Once we have ended too and written everything, nothing is left to wait for.
     if (this.#ending && !this.#writing) this.destroy();
+  }
+
+  /** Whether the next read goes into a large message's own buffer (then kept in `#into`). */
+  #readsInto(): boolean {
+    const into = this.#events.readInto?.();
+    if (into === undefined || into.length < MIN_INTO) return false;
+    this.#into = into;
+    return true;
+  }
+
+  /** Hands on the `n` bytes read into `#into`. */
+  #deliverInto(n: number): void {
+    const into = this.#into!;
+    this.#into = undefined;
+    this.#events.data(into.subarray(0, n));
+  }
+
+  /**
+   * Hands on the `n` bytes read into `buffer`; returns the buffer to read into next, or
+   * undefined for a new one of `#readSize` bytes.
+   */
+  #deliver(buffer: Uint8Array, n: number): Uint8Array | undefined {
+    const size = buffer.length;
+    if (n * 2 > size) {
+      // Mostly full: handed over as it is (the decoder may keep views into it), and a new
+      // buffer takes its place, larger if this one was filled.
+      if (n === size) this.#readSize = Math.min(size * 4, MAX_READ_SIZE);
+      this.#events.data(buffer.subarray(0, n));
+      return undefined;
+    }
+    // Mostly empty: one exact-size copy, and the buffer is read into again.
+    this.#events.data(buffer.slice(0, n));
+    if (n * 8 < size && size > MIN_READ_SIZE) {
+      this.#readSize = fitting(n);
+      return undefined;
+    }
+    return buffer;
   }
 
   write(chunks: Uint8Array[]): void {
@@ -416,6 +445,7 @@ class DenoStream implements ByteStream {
       }
     } catch (error) {
       this.#writing = false;
+      this.#writeLoop = SETTLED;
       if (!this.#closed) {
         this.#events.error(error as Error);
         this.destroy();
@@ -423,6 +453,8 @@ class DenoStream implements ByteStream {
       return;
     }
     this.#writing = false;
+    // This loop's promise is not kept once it is done: an idle stream holds the shared one.
+    this.#writeLoop = SETTLED;
     if (!this.#ending || this.#closed) return;
     if (!this.#reading) {
       this.destroy();

@@ -8,6 +8,11 @@
 // peer's, so a fresh probe goes out and the full `timeout` is waited again. And before it gives
 // up, it lets the event loop read what may be waiting on the socket (one more macrotask), so a
 // loop that was merely busy does not mistake unread data for silence.
+//
+// Every heartbeat of the process waits on one timer (`Heartbeat.#clock`): they are kept in a binary heap by
+// when they are due, and the timer is set for the earliest. An idle connection then holds no
+// timer of its own (a Node `Timeout`, its closure and context: a few hundred bytes each); the
+// heap is changed only when a heartbeat's deadline moves (once per interval), never per message.
 
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 
@@ -31,9 +36,12 @@ export class Heartbeat {
   #lastIn = 0;
   /** When the outstanding probe went out, or -1. */
   #probeAt = -1;
-  /** When the armed timer is due. */
+  /** When it is due (while `#slot` >= 0: it waits in the clock's heap, at that index). */
   #due = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Its index in the clock's heap, or -1. */
+  #slot = -1;
+  /** The one macrotask it waits before it gives up (see `#fire`). */
+  #turn: ReturnType<typeof setTimeout> | undefined;
   /** Reading is paused by flow control: the silence is ours, nothing times out. */
   #paused = false;
   #stopped = false;
@@ -70,19 +78,17 @@ export class Heartbeat {
   /** Stops for good. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    Heartbeat.#clock.remove(this);
+    clearTimeout(this.#turn);
+    this.#turn = undefined;
   }
 
   #arm(at: number): void {
     if (this.#stopped) return;
-    clearTimeout(this.#timer);
-    this.#due = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
+    Heartbeat.#clock.set(this, at);
   }
 
   #fire(): void {
-    this.#timer = undefined;
     if (this.#stopped) return;
     const now = performance.now();
     if (this.#paused) {
@@ -108,8 +114,8 @@ export class Heartbeat {
       return;
     }
     // Out of time; give the event loop one turn to read what may be waiting, then decide.
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    this.#turn = setTimeout(() => {
+      this.#turn = undefined;
       if (this.#stopped) return;
       if (this.#paused || this.#lastIn >= this.#probeAt) this.#fire();
       else {
@@ -124,4 +130,117 @@ export class Heartbeat {
     this.#arm(now + this.#timeout);
     this.#host.probe();
   }
+
+  /**
+   * The one timer every heartbeat waits on: a binary heap of heartbeats by `due`, and a timer set
+   * for the earliest. Empty, it holds no timer (so nothing keeps a process alive, or trips a test's
+   * sanitizer, once every heartbeat has stopped).
+   */
+  static #Clock = class {
+    #heap: Heartbeat[] = [];
+    #timer: ReturnType<typeof setTimeout> | undefined;
+    /** When the timer fires (Infinity when none is set). */
+    #timerAt = Infinity;
+    #onTimer = () => this.#tick();
+
+    /** Sets (or moves) `beat`'s deadline to `at`. */
+    set(beat: Heartbeat, at: number): void {
+      const heap = this.#heap;
+      const old = beat.#due;
+      beat.#due = at;
+      if (beat.#slot < 0) {
+        beat.#slot = heap.length;
+        heap.push(beat);
+        this.#up(beat.#slot);
+      } else if (at < old) this.#up(beat.#slot);
+      else this.#down(beat.#slot);
+      this.#schedule();
+    }
+
+    /** Takes `beat` out, if it waits. */
+    remove(beat: Heartbeat): void {
+      const slot = beat.#slot;
+      if (slot < 0) return;
+      beat.#slot = -1;
+      const heap = this.#heap;
+      const last = heap.pop()!;
+      if (slot < heap.length) {
+        heap[slot] = last;
+        last.#slot = slot;
+        this.#down(slot);
+        this.#up(last.#slot);
+      }
+      if (heap.length === 0) {
+        clearTimeout(this.#timer);
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+      }
+    }
+
+    /** Sets the timer for the earliest deadline, unless it is set for that one or an earlier. */
+    #schedule(): void {
+      const first = this.#heap[0];
+      if (first === undefined || first.#due >= this.#timerAt) return;
+      clearTimeout(this.#timer);
+      this.#timerAt = first.#due;
+      this.#timer = setTimeout(this.#onTimer, Math.max(0, first.#due - performance.now()));
+    }
+
+    /** Fires every heartbeat that is due (each out of the heap first: it sets its next deadline). */
+    #tick(): void {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      const heap = this.#heap;
+      const now = performance.now();
+      while (heap.length > 0 && heap[0].#due <= now) {
+        const beat = heap[0];
+        this.remove(beat);
+        try {
+          beat.#fire();
+        } catch (error) {
+          // One heartbeat's failure must not keep the others waiting.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+      this.#schedule();
+    }
+
+    #up(i: number): void {
+      const heap = this.#heap;
+      const beat = heap[i];
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        const above = heap[parent];
+        if (above.#due <= beat.#due) break;
+        heap[i] = above;
+        above.#slot = i;
+        i = parent;
+      }
+      heap[i] = beat;
+      beat.#slot = i;
+    }
+
+    #down(i: number): void {
+      const heap = this.#heap;
+      const n = heap.length;
+      const beat = heap[i];
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && heap[child + 1].#due < heap[child].#due) child++;
+        const below = heap[child];
+        if (below.#due >= beat.#due) break;
+        heap[i] = below;
+        below.#slot = i;
+        i = child;
+      }
+      heap[i] = beat;
+      beat.#slot = i;
+    }
+  };
+
+  /** The clock every heartbeat waits on. */
+  static #clock = new Heartbeat.#Clock();
 }

@@ -155,8 +155,10 @@ async function open(
   await new Promise<void>((resolve, reject) => {
     const settle = (error?: Error) => {
       signal.removeEventListener("abort", onAbort);
-      socket.removeAllListeners("error");
-      socket.removeAllListeners(ready);
+      // Each listener by name: on Node, removeAllListeners here left the socket's table of
+      // listeners (a dictionary) at 448 bytes for the connection's life, instead of 256.
+      socket.removeListener("error", onError);
+      socket.removeListener(ready, onReady);
       if (error === undefined) {
         resolve();
         return;
@@ -167,9 +169,11 @@ async function open(
       reject(error);
     };
     const onAbort = () => settle(abortedError());
+    const onError = (error: Error) => settle(stepError(step, error));
+    const onReady = () => settle();
     signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("error", (error: Error) => settle(stepError(step, error)));
-    socket.once(ready, () => settle());
+    socket.once("error", onError);
+    socket.once(ready, onReady);
   });
   return socket;
 }
@@ -243,6 +247,10 @@ function defaultRoots(mod: unknown): string[] {
   }
 }
 
+/** Where a socket keeps its stream, for the listeners NodeStream shares (see its constructor). */
+const STREAM: unique symbol = Symbol("parley.stream");
+type StreamSocket = NodeSocket & { [STREAM]: NodeStream };
+
 /** Chunks under this size that go out together are copied into one buffer first. */
 const JOIN_BELOW = 2 * 1024;
 /** Chunks from this size on are written alone (the write a callback covers, see NodeStream). */
@@ -282,18 +290,39 @@ class NodeStream implements ByteStream {
   constructor(socket: NodeSocket, events: StreamEvents) {
     this.#socket = socket;
     this.#events = events;
-    this.#onWrite = (error) => this.#wrote(error);
-    socket.on("data", (chunk: Uint8Array) => {
-      // A plain Uint8Array view: users get no Buffer quirks.
-      events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    });
-    socket.on("end", () => {
-      this.#peerEnded = true;
-      if (this.#endDeferred) socket.end();
-      events.end();
-    });
-    socket.on("error", (error: Error) => events.error(error));
-    socket.on("close", () => events.done());
+    // Bound rather than an arrow function: no context object beside it.
+    this.#onWrite = NodeStream.#onWriteOf.bind(this);
+    // The listeners are shared by every socket: each finds its stream on the socket it is
+    // called on (`this`), so a connection holds no closures for them.
+    (socket as StreamSocket)[STREAM] = this;
+    socket.on("data", NodeStream.#onData);
+    socket.on("end", NodeStream.#onEnd);
+    socket.on("error", NodeStream.#onError);
+    socket.on("close", NodeStream.#onClose);
+  }
+
+  static #onWriteOf(this: NodeStream, error?: Error | null): void {
+    this.#wrote(error);
+  }
+
+  static #onData(this: StreamSocket, chunk: Uint8Array): void {
+    // A plain Uint8Array view: users get no Buffer quirks.
+    this[STREAM].#events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+
+  static #onEnd(this: StreamSocket): void {
+    const stream = this[STREAM];
+    stream.#peerEnded = true;
+    if (stream.#endDeferred) this.end();
+    stream.#events.end();
+  }
+
+  static #onError(this: StreamSocket, error: Error): void {
+    this[STREAM].#events.error(error);
+  }
+
+  static #onClose(this: StreamSocket): void {
+    this[STREAM].#events.done();
   }
 
   write(chunks: Uint8Array[]): void {

@@ -109,7 +109,6 @@ export const socketConnector: Connector = createSocketConnector();
  * when the stream is gone hears an error.
  */
 class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
-  readonly done: Promise<void>;
   #conn: ClientConnection;
   #events: TransportEvents;
   #url: URL;
@@ -150,7 +149,9 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Bounds the wait for a refused upgrade's body (REFUSAL_BODY_GRACE). */
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
-  #resolveDone!: () => void;
+  /** `done`, once asked for (most connections are asked only when they are released). */
+  #done: Promise<void> | undefined;
+  #resolveDone: (() => void) | undefined;
 
   constructor(
     params: ConnectParams,
@@ -169,7 +170,6 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
       random(tag);
       this.#probeTag = readUint32(tag, 0);
     }
-    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     // Compression is offered when asked for and this runtime can run it.
     const settings = params.compression;
     const codec = settings === undefined ? undefined : deflateCodec();
@@ -216,6 +216,13 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
         this.#settleDone();
       },
     );
+  }
+
+  /** Settles once every resource of the connection is released. */
+  get done(): Promise<void> {
+    return this.#done ??= this.#isDone
+      ? Promise.resolve()
+      : new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
   // ConnectionHandler: what the connection reports, passed on unless the client was told the end.
@@ -621,7 +628,8 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     clearTimeout(this.#graceTimer);
     this.#timer = this.#graceTimer = undefined;
     this.#failUnwritten();
-    this.#resolveDone();
+    this.#resolveDone?.();
+    this.#resolveDone = undefined;
   }
 }
 

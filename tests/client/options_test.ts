@@ -851,3 +851,22 @@ Deno.test("options: defaults and boundary values are accepted", async () => {
     await paramsFor({ url: URL_OK, ...extra });
   }
 });
+
+Deno.test("options: clients started with the same options share one parsed config (and URL); any difference gets its own", async () => {
+  const { parseOptions } = await import("../../src/client/_options.ts");
+  const logger = recordingLogger();
+  const a = parseOptions({ url: "ws://example.com/a", connectTimeout: 1000, logger });
+  const b = parseOptions({ url: "ws://example.com/a", connectTimeout: 1000, logger });
+  assert.equal(a, b, "the same settings: one config");
+  assert.equal(a.url, b.url);
+  const c = parseOptions({ url: "ws://example.com/a", connectTimeout: 2000, logger });
+  assert.notEqual(c, a, "another connect timeout");
+  assert.equal(c.connectTimeout, 2000);
+  assert.equal(c.url, a.url, "the same URL text: one URL");
+  const d = parseOptions({ url: "ws://example.com/b", connectTimeout: 2000, logger });
+  assert.notEqual(d, c, "another URL");
+  assert.equal((d.url as URL).pathname, "/b");
+  const e = parseOptions({ url: "ws://example.com/b", connectTimeout: 2000 });
+  assert.notEqual(e, d, "another logger (the default)");
+  assert.notEqual(e.logger, logger);
+});

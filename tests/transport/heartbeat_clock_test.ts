@@ -99,3 +99,27 @@ Deno.test("heartbeat clock: stop() ends it: nothing more is probed or reported",
   await sleep(80);
   assert.deepEqual(names(), ["probe"]);
 });
+
+Deno.test("heartbeat clock: heartbeats of different intervals, sharing one timer, each keep their own time, and stopping some leaves the others running", async () => {
+  const beats = [70, 20, 50, 30, 60, 40].map((interval) => ({
+    interval,
+    ...watch(interval, 1000),
+  }));
+  // Stopped before their deadline: these never probe.
+  beats[2].heartbeat.stop();
+  beats[5].heartbeat.stop();
+  await waitFor(
+    () => [0, 1, 3, 4].every((i) => beats[i].names().includes("probe")),
+    "the running ones' probes",
+  );
+  for (const { interval, log, names, heartbeat } of beats) {
+    heartbeat.stop();
+    if (interval === 50 || interval === 40) {
+      assert.deepEqual(names(), [], `interval ${interval}: stopped, never probed`);
+      continue;
+    }
+    assert.deepEqual(names(), ["probe"], `interval ${interval}`);
+    const at = log[0][1];
+    assert.ok(at >= interval && at < interval + 50, `interval ${interval}: probed at ${at}`);
+  }
+});
