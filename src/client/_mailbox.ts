@@ -148,19 +148,25 @@ export class Mailbox<T> {
 }
 
 // The consumers to serve, shared by every mailbox: one microtask serves all that were woken
-// meanwhile, in order (one woken while they are served joins the end of the line).
-const ready: Array<Consumer | undefined> = [];
+// meanwhile, in order (one woken while they are served joins the end of the line). The list keeps
+// its room between turns (emptying it by `length = 0` would give its storage back, to be made
+// again by the next turn's first wake-up), up to a bound past which it is let go.
+let ready: Array<Consumer | undefined> = [];
+let waiting = 0;
 let scheduled = false;
 
+/** The most room the list keeps between turns (woken consumers; more are served, then freed). */
+const KEPT = 1024;
+
 function schedule(consumer: Consumer): void {
-  ready.push(consumer);
+  ready[waiting++] = consumer;
   if (scheduled) return;
   scheduled = true;
   queueMicrotask(serveReady);
 }
 
 function serveReady(): void {
-  for (let i = 0; i < ready.length; i++) {
+  for (let i = 0; i < waiting; i++) {
     const consumer = ready[i]!;
     ready[i] = undefined;
     try {
@@ -172,6 +178,7 @@ function serveReady(): void {
       });
     }
   }
-  ready.length = 0;
+  if (ready.length > KEPT) ready = [];
+  waiting = 0;
   scheduled = false;
 }
