@@ -6,6 +6,9 @@
 // async callback), posts only queue: it takes them when it goes on. No promise, generator or
 // closure per mailbox or per turn: an idle consumer costs its mailbox's few fields.
 //
+// `postNow` serves a resting consumer at once, in the producer's own call, rather than from a
+// microtask: for producers called straight from the event loop (the web transport's frames),
+// never from inside the consumer's own work.
 // `postFirst` jumps the queue, for failures the driver discovers while performing effects.
 // `postUrgent` serves an item (a stop, a disconnect) before a backlog of received frames: it is
 // taken next, after the items waiting in front of it that must keep their order (the caller's
@@ -46,6 +49,29 @@ export class Mailbox<T> {
     if (this.#first === undefined && this.#items === undefined) this.#first = item;
     else (this.#items ??= []).push(item);
     this.#wake();
+  }
+
+  /**
+   * Appends an item; a resting consumer (nothing waiting, nothing of its own under way) is served
+   * at once, in this call, rather than from a microtask. Only for a caller on a turn of its own
+   * (an event listener): the consumer may call back into whatever called this.
+   */
+  postNow(item: T): void {
+    if (this.#closed) return;
+    if (!this.#resting) {
+      this.post(item);
+      return;
+    }
+    this.#resting = false;
+    this.#first = item;
+    try {
+      this.#consumer.serve();
+    } catch (error) {
+      // As from the microtask: the consumer's own failure is not the caller's.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   /** Puts an item before every other waiting item. */

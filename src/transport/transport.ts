@@ -31,6 +31,13 @@ import type { ProxySetting } from "./proxy.ts";
 export interface TransportCapabilities {
   /** Whether ping and pong frames can be sent (and pings observed). */
   readonly controlFrames: boolean;
+  /**
+   * Whether `TransportEvents.frame` is only ever called on a turn of its own (from the runtime's
+   * event listener, or a read that resumed), never from inside a call the client made to the
+   * transport nor from the middle of the transport's own work: the client may then handle a
+   * frame in that call, and call the transport back, rather than from a microtask.
+   */
+  readonly framesFromEventLoop?: boolean;
 }
 
 /**

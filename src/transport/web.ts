@@ -59,7 +59,8 @@ function isDeno(): boolean {
  */
 export const webConnector: Connector = {
   name: "web",
-  capabilities: { controlFrames: false },
+  // Frames come from the WebSocket's message listener, or from the WebSocketStream's read loop.
+  capabilities: { controlFrames: false, framesFromEventLoop: true },
   connect(params: ConnectParams, events: TransportEvents): Transport {
     return new WebTransport(params, events);
   },
