@@ -639,7 +639,7 @@ export class Actor implements Consumer {
         stats.bytesIn += size;
       }
       const event: Event = { type: "frame", conn: this.#conn, frame };
-      if (actor.connector.capabilities.framesFromEventLoop === true) {
+      if (actor.connector.capabilities.framesOnTheirOwnTurn === true) {
         // A turn of its own: handled at once when the client rests (no microtask per frame).
         actor.#received(size + FRAME_COST);
         actor.#mailbox.postNow(event);
