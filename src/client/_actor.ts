@@ -715,8 +715,15 @@ export class Actor implements Consumer {
         stats.messagesIn++;
         stats.bytesIn += size;
       }
-      actor.#mailbox.post({ type: "frame", conn: this.#conn, frame });
-      actor.#received(size + FRAME_COST);
+      const event: Event = { type: "frame", conn: this.#conn, frame };
+      if (actor.connector.capabilities.framesOnTheirOwnTurn === true) {
+        // A turn of its own: handled at once when the client rests (no microtask per frame).
+        actor.#received(size + FRAME_COST);
+        actor.#mailbox.postNow(event);
+      } else {
+        actor.#mailbox.post(event);
+        actor.#received(size + FRAME_COST);
+      }
     }
 
     ping(payload: Uint8Array): void {

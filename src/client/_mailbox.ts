@@ -6,6 +6,9 @@
 // async callback), posts only queue: it takes them when it goes on. No promise, generator or
 // closure per mailbox or per turn: an idle consumer costs its mailbox's few fields.
 //
+// `postNow` serves a resting consumer at once, in the producer's own call, rather than from a
+// microtask: for producers called straight from the event loop (the web transport's frames),
+// never from inside the consumer's own work.
 // `postFirst` jumps the queue, for failures the driver discovers while performing effects.
 // `postUrgent` serves an item (a stop, a disconnect) before a backlog of received frames: it is
 // taken next, after the items waiting in front of it that must keep their order (the caller's
@@ -46,6 +49,29 @@ export class Mailbox<T> {
     if (this.#first === undefined && this.#items === undefined) this.#first = item;
     else (this.#items ??= []).push(item);
     this.#wake();
+  }
+
+  /**
+   * Appends an item; a resting consumer (nothing waiting, nothing of its own under way) is served
+   * at once, in this call, rather than from a microtask. Only for a caller on a turn of its own
+   * (an event listener): the consumer may call back into whatever called this.
+   */
+  postNow(item: T): void {
+    if (this.#closed) return;
+    if (!this.#resting) {
+      this.post(item);
+      return;
+    }
+    this.#resting = false;
+    this.#first = item;
+    try {
+      this.#consumer.serve();
+    } catch (error) {
+      // As from the microtask: the consumer's own failure is not the caller's.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
   }
 
   /** Puts an item before every other waiting item. */
@@ -148,19 +174,25 @@ export class Mailbox<T> {
 }
 
 // The consumers to serve, shared by every mailbox: one microtask serves all that were woken
-// meanwhile, in order (one woken while they are served joins the end of the line).
-const ready: Array<Consumer | undefined> = [];
+// meanwhile, in order (one woken while they are served joins the end of the line). The list keeps
+// its room between turns (emptying it by `length = 0` would give its storage back, to be made
+// again by the next turn's first wake-up), up to a bound past which it is let go.
+let ready: Array<Consumer | undefined> = [];
+let waiting = 0;
 let scheduled = false;
 
+/** The most room the list keeps between turns (woken consumers; more are served, then freed). */
+const KEPT = 1024;
+
 function schedule(consumer: Consumer): void {
-  ready.push(consumer);
+  ready[waiting++] = consumer;
   if (scheduled) return;
   scheduled = true;
   queueMicrotask(serveReady);
 }
 
 function serveReady(): void {
-  for (let i = 0; i < ready.length; i++) {
+  for (let i = 0; i < waiting; i++) {
     const consumer = ready[i]!;
     ready[i] = undefined;
     try {
@@ -172,6 +204,7 @@ function serveReady(): void {
       });
     }
   }
-  ready.length = 0;
+  if (ready.length > KEPT) ready = [];
+  waiting = 0;
   scheduled = false;
 }

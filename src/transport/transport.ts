@@ -31,6 +31,15 @@ import type { ProxySetting } from "./proxy.ts";
 export interface TransportCapabilities {
   /** Whether ping and pong frames can be sent (and pings observed). */
   readonly controlFrames: boolean;
+  /**
+   * Whether each `TransportEvents.frame` comes on a turn of its own (one message per dispatch of
+   * the runtime's event loop), never from inside a call the client made to the transport nor from
+   * the middle of the transport's own work: the client then handles the frame at once, in that
+   * call, rather than from a microtask, as no other frame of that turn could share the work.
+   * Where several frames come in one turn (the socket transport's decoder, Node's `WebSocket`),
+   * the client serves them together, from a microtask.
+   */
+  readonly framesOnTheirOwnTurn?: boolean;
 }
 
 /**

@@ -1,6 +1,7 @@
 // The actor's mailbox on its own: first in, first out; postFirst jumps the queue; close() hands
 // back what was still waiting and ends the serving; one turn serves a whole burst of posts; the
-// consumer rests when it finds the queue empty, and is served again by the next post.
+// consumer rests when it finds the queue empty, and is served again by the next post (postNow:
+// at once, in the call).
 
 import assert from "node:assert/strict";
 import { type Consumer, Mailbox } from "../../src/client/_mailbox.ts";
@@ -222,4 +223,57 @@ Deno.test("mailbox: one microtask serves every consumer woken meanwhile, and one
   assert.deepEqual(b.turns, [["from a"]]);
   a.box.close();
   b.box.close();
+});
+
+Deno.test("mailbox: postNow serves a resting consumer in the call; otherwise it posts (in order, served later); closed, it is ignored", async () => {
+  const r = new Recorder<string>();
+  r.box.postNow("before start");
+  assert.deepEqual(r.turns, []);
+  r.box.start();
+  await tick();
+  assert.deepEqual(r.turns, [["before start"]]);
+  // Resting: served at once, in the call.
+  r.box.postNow("a");
+  assert.deepEqual(r.turns, [["before start"], ["a"]]);
+  // Woken by a post: the next item waits behind it, for the same turn.
+  r.box.post("b");
+  r.box.postNow("c");
+  assert.deepEqual(r.turns.length, 2);
+  await Promise.resolve();
+  assert.deepEqual(r.turns, [["before start"], ["a"], ["b", "c"]]);
+  // Posted while it is being served: taken in the same serving, after what it was serving.
+  r.idle = () => {
+    r.idle = undefined;
+    r.box.postNow("e");
+  };
+  r.box.postNow("d");
+  assert.deepEqual(r.turns, [["before start"], ["a"], ["b", "c"], ["d"], ["e"]]);
+  r.box.close();
+  r.box.postNow("f");
+  await tick();
+  assert.equal(r.turns.length, 5);
+});
+
+Deno.test("mailbox: a consumer failing in postNow does not fail the caller (reported as from the microtask)", async () => {
+  const failure = new Error("consumer failed");
+  const box: Mailbox<string> = new Mailbox<string>({
+    serve() {
+      const item = box.take();
+      box.rest();
+      if (item !== undefined) throw failure;
+    },
+  });
+  box.start();
+  await tick();
+  const reported = new Promise<unknown>((resolve) => {
+    const onError = (e: ErrorEvent) => {
+      e.preventDefault();
+      globalThis.removeEventListener("error", onError);
+      resolve(e.error);
+    };
+    globalThis.addEventListener("error", onError);
+  });
+  box.postNow("x");
+  assert.equal(await reported, failure);
+  box.close();
 });

@@ -223,6 +223,37 @@ export const WEB_CASES: Readonly<Record<string, WebCase>> = {
     return `close handshake ${Math.round(took)} ms`;
   },
 
+  "framesOnTheirOwnTurn holds: then a microtask queued at a frame runs before the next frame":
+    async (
+      { peer },
+    ) => {
+      // The client handles a frame at once, in the transport's call, only where each frame comes
+      // on a turn of its own; where several come in one loop (Node's WebSocket), it serves them
+      // together from a microtask.
+      const COUNT = 40;
+      const log = new EventLog();
+      let frames = 0;
+      let sharedTurns = 0;
+      let lastTurnDone = true;
+      log.onFrame = () => {
+        if (!lastTurnDone) sharedTurns++;
+        lastTurnDone = false;
+        frames++;
+        queueMicrotask(() => (lastTurnDone = true));
+      };
+      const { transport } = await open(`${peer}/echo`, {}, log);
+      for (let i = 0; i < COUNT; i++) transport.send(text(`m${i}`));
+      await log.next(["frame"], 3000, COUNT);
+      await finish(transport);
+      equal(frames, COUNT, "frames");
+      const claimed = webConnector.capabilities.framesOnTheirOwnTurn === true;
+      check(
+        !claimed || sharedTurns === 0,
+        `framesOnTheirOwnTurn is set, but ${sharedTurns} of ${COUNT} frames came in the turn of the one before`,
+      );
+      return `framesOnTheirOwnTurn ${claimed}; ${sharedTurns} of ${COUNT} frames came in the turn of the one before`;
+    },
+
   "the server's close: remoteClose once, with its code and reason": async ({ peer }) => {
     const { transport, log } = await open(`${peer}/echo`);
     transport.send(text("close:4002:gone away"));
