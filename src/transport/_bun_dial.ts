@@ -14,7 +14,8 @@
 // - `end()` closes the socket at once (the `close` handler runs before it returns), and so does
 //   `terminate()`.
 // - A reset arrives as the `close` handler's error argument; the `error` handler is not called.
-// - Each `data` chunk is a fresh buffer of its own.
+// - Each `data` chunk is a fresh buffer of its own (a plain Uint8Array with `binaryType:
+//   "uint8array"` in the handlers, a Buffer by default).
 //
 // Known limit: `Bun.connect` cannot be cancelled. An abandoned dial rejects at once and a socket
 // that connects later is closed as it opens, but a connect the server never answers (a host
@@ -42,6 +43,8 @@ interface BunSocket {
   resume(): void;
 }
 interface BunHandlers {
+  /** What `data` is given: a plain Uint8Array rather than Bun's default Buffer. */
+  readonly binaryType: "uint8array";
   open(socket: BunSocket): void;
   data(socket: BunSocket, chunk: Uint8Array): void;
   drain(socket: BunSocket): void;
@@ -128,6 +131,7 @@ class BunStream implements ByteStream {
    * connection holds no closures of its own.
    */
   static readonly handlers: BunHandlers = {
+    binaryType: "uint8array",
     open(socket) {
       const stream = socket.data;
       if (stream.#abandoned) {
@@ -142,9 +146,15 @@ class BunStream implements ByteStream {
     data(socket, chunk) {
       const stream = socket.data;
       if (stream.#closed) return;
-      // A plain Uint8Array view: users get no Buffer quirks. Bun gives each chunk its own
-      // buffer, so it is the transport's to keep.
-      stream.#events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      // Bun gives each chunk its own buffer, so it is the transport's to keep. It is a plain
+      // Uint8Array (`binaryType`), so users get no Buffer quirks, without the `.buffer` view the
+      // default Buffer chunk needed (a few µs per chunk: the getter makes its ArrayBuffer); a
+      // Bun that ignores `binaryType` gets that view.
+      stream.#events.data(
+        chunk.constructor === Uint8Array
+          ? chunk
+          : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
     },
     drain(socket) {
       socket.data.#flush();

@@ -481,6 +481,10 @@ export function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: 
       `${what}: expected a Uint8Array, got ${Object.prototype.toString.call(actual)}`,
     );
   }
+  // A plain one: no Buffer (Node's and Bun's sockets deliver Buffers) reaches users.
+  if (Object.getPrototypeOf(actual) !== Uint8Array.prototype) {
+    throw new Error(`${what}: expected a plain Uint8Array, got a ${actual.constructor.name}`);
+  }
   if (actual.length !== expected.length) {
     throw new Error(`${what}: expected ${expected.length} bytes, got ${actual.length}`);
   }
