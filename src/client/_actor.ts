@@ -142,105 +142,21 @@ export class Actor implements Consumer {
     this.#guard = new ReentrancyGuard(clock, this);
   }
 
-  // The rare fields (see `Rare`): undefined until set.
-
-  get #timers(): Map<number, unknown> | undefined {
-    return this.#rare?.timers;
-  }
-
-  set #timers(value: Map<number, unknown> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) (this.#rare ??= new Rare()).timers = value;
-  }
-
-  get #releasing(): Set<Promise<void>> | undefined {
-    return this.#rare?.releasing;
-  }
-
-  set #releasing(value: Set<Promise<void>> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).releasing = value;
-    }
-  }
-
-  get #stopped(): Promise<StopReason> | undefined {
-    return this.#rare?.stopped;
-  }
-
-  set #stopped(value: Promise<StopReason> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).stopped = value;
-    }
-  }
-
-  get #resolveStopped(): ((reason: StopReason) => void) | undefined {
-    return this.#rare?.resolveStopped;
-  }
-
-  set #resolveStopped(value: ((reason: StopReason) => void) | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).resolveStopped = value;
-    }
-  }
-
-  get #finalReason(): StopReason | undefined {
-    return this.#rare?.finalReason;
-  }
-
-  set #finalReason(value: StopReason | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).finalReason = value;
-    }
-  }
-
-  get #callers(): Set<Caller> | undefined {
-    return this.#rare?.callers;
-  }
-
-  set #callers(value: Set<Caller> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).callers = value;
-    }
-  }
-
-  get #eventReaders(): Set<EventReader> | undefined {
-    return this.#rare?.eventReaders;
-  }
-
-  set #eventReaders(value: Set<EventReader> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).eventReaders = value;
-    }
-  }
-
-  get #frameReaders(): Set<FrameReader> | undefined {
-    return this.#rare?.frameReaders;
-  }
-
-  set #frameReaders(value: Set<FrameReader> | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).frameReaders = value;
-    }
-  }
-
-  get #readyWaiters(): ReadyWaiter[] | undefined {
-    return this.#rare?.readyWaiters;
-  }
-
-  set #readyWaiters(value: ReadyWaiter[] | undefined) {
-    if (value !== undefined || this.#rare !== undefined) {
-      (this.#rare ??= new Rare()).readyWaiters = value;
-    }
+  /** The rare fields (see `Rare`), made now if they were not: for writing them. */
+  get #more(): Rare {
+    return this.#rare ??= new Rare();
   }
 
   /** Settles when the client has stopped and released its connection, with the reason. */
   get stopped(): Promise<StopReason> {
-    if (this.#stopped === undefined) {
-      const reason = this.#finalReason;
-      this.#stopped = reason !== undefined
+    const rare = this.#more;
+    if (rare.stopped === undefined) {
+      const reason = rare.finalReason;
+      rare.stopped = reason !== undefined
         ? Promise.resolve(reason)
-        : new Promise((resolve) => (this.#resolveStopped = resolve));
+        : new Promise((resolve) => (rare.resolveStopped = resolve));
     }
-    return this.#stopped;
+    return rare.stopped;
   }
 
   /** Where the client is. */
@@ -307,9 +223,9 @@ export class Actor implements Consumer {
       this.#clock,
       (what) =>
         this.#log("debug", `Dropping a late ${what} to a call whose caller no longer waits`),
-      (done) => this.#callers?.delete(done),
+      (done) => this.#rare?.callers?.delete(done),
     );
-    (this.#callers ??= new Set()).add(caller);
+    (this.#more.callers ??= new Set()).add(caller);
     this.post({ type: "call", request, from: caller });
   }
 
@@ -325,18 +241,22 @@ export class Actor implements Consumer {
       return () => {};
     }
     const waiter = { resolve, reject };
-    (this.#readyWaiters ??= []).push(waiter);
+    (this.#more.readyWaiters ??= []).push(waiter);
     return () => {
-      const i = this.#readyWaiters?.indexOf(waiter) ?? -1;
-      if (i >= 0) this.#readyWaiters!.splice(i, 1);
+      const waiters = this.#rare?.readyWaiters;
+      const i = waiters?.indexOf(waiter) ?? -1;
+      if (i >= 0) waiters!.splice(i, 1);
     };
   }
 
   /** `conn.events()`: a reader of what happens from now on. */
   events(buffer: number): EventReader {
-    const reader: EventReader = new EventReader(buffer, () => this.#eventReaders?.delete(reader));
+    const reader: EventReader = new EventReader(
+      buffer,
+      () => this.#rare?.eventReaders?.delete(reader),
+    );
     if (this.#machine.phase === "stopped") reader.end();
-    else (this.#eventReaders ??= new Set()).add(reader);
+    else (this.#more.eventReaders ??= new Set()).add(reader);
     return reader;
   }
 
@@ -345,10 +265,10 @@ export class Actor implements Consumer {
     const reader: FrameReader = new FrameReader(
       (frame) => frameCost(frame.data),
       (bytes) => bytes > 0 ? this.#received(bytes) : this.#handled(-bytes),
-      () => this.#frameReaders?.delete(reader),
+      () => this.#rare?.frameReaders?.delete(reader),
     );
     if (this.#machine.phase === "stopped") reader.end();
-    else (this.#frameReaders ??= new Set()).add(reader);
+    else (this.#more.frameReaders ??= new Set()).add(reader);
     return reader;
   }
 
@@ -393,7 +313,6 @@ export class Actor implements Consumer {
       for (;;) {
         for (let event = mailbox.take(); event !== undefined; event = mailbox.take()) {
           // A frame of the current connection also goes to the frames() readers.
-          // (The field itself, not the accessor: this runs for every event.)
           const frameReaders = this.#rare?.frameReaders;
           const live = event.type === "frame" && frameReaders !== undefined &&
             frameReaders.size > 0 && event.conn === this.#machine.conn &&
@@ -427,7 +346,7 @@ export class Actor implements Consumer {
   /** An event was handled: a frame goes to the frames() readers, and its cost is released. */
   #served(event: Event, live: boolean): void {
     if (event.type === "frame") {
-      if (live) { for (const reader of this.#frameReaders!) reader.push(event.frame); }
+      if (live) { for (const reader of this.#rare!.frameReaders!) reader.push(event.frame); }
       this.#handled(frameCost(event.frame.data));
     } else if (event.type === "ping") this.#handled(frameCost(event.payload));
   }
@@ -507,9 +426,11 @@ export class Actor implements Consumer {
       this.#connecting = undefined;
       if (phase === "connected") {
         this.#emit({ type: "connected", info, at: Date.now() });
-        const waiters = this.#readyWaiters;
-        this.#readyWaiters = undefined;
-        if (waiters !== undefined) { for (const w of waiters) w.resolve(); }
+        const waiters = this.#rare?.readyWaiters;
+        if (waiters !== undefined) {
+          this.#rare!.readyWaiters = undefined;
+          for (const w of waiters) w.resolve();
+        }
       }
     }
     if (phase === "connecting" || this.#connectTimer === undefined) return;
@@ -519,7 +440,7 @@ export class Actor implements Consumer {
 
   /** Hands `event` to every events() reader and to diagnostics_channel. */
   #emit(event: ClientEvent): void {
-    const readers = this.#eventReaders;
+    const readers = this.#rare?.eventReaders;
     if (readers !== undefined) { for (const reader of readers) reader.push(event); }
     publish(this.handle, this.#config.name, event);
   }
@@ -556,17 +477,17 @@ export class Actor implements Consumer {
               at: Date.now(),
             });
           }
-          (this.#timers ??= new Map()).set(
+          (this.#more.timers ??= new Map()).set(
             token,
             this.#clock.setTimeout(() => {
-              this.#timers?.delete(token);
+              this.#rare?.timers?.delete(token);
               this.#mailbox.post({ type: "timer", token });
             }, fx.delay),
           );
           break;
         }
         case "disarm": {
-          const timers = this.#timers;
+          const timers = this.#rare?.timers;
           if (timers === undefined) break;
           const id = timers.get(fx.token);
           if (id !== undefined) this.#clock.clearTimeout(id);
@@ -715,15 +636,12 @@ export class Actor implements Consumer {
         stats.messagesIn++;
         stats.bytesIn += size;
       }
+      // Counted first: a frame handled at once below must not be released before it is counted.
+      actor.#received(size + FRAME_COST);
       const event: Event = { type: "frame", conn: this.#conn, frame };
-      if (actor.connector.capabilities.framesOnTheirOwnTurn === true) {
-        // A turn of its own: handled at once when the client rests (no microtask per frame).
-        actor.#received(size + FRAME_COST);
-        actor.#mailbox.postNow(event);
-      } else {
-        actor.#mailbox.post(event);
-        actor.#received(size + FRAME_COST);
-      }
+      // On a turn of its own, handled at once when the client rests (no microtask per frame).
+      if (actor.connector.capabilities.framesOnTheirOwnTurn === true) actor.#mailbox.postNow(event);
+      else actor.#mailbox.post(event);
     }
 
     ping(payload: Uint8Array): void {
@@ -838,7 +756,7 @@ export class Actor implements Consumer {
       else t.close(code, reason);
     } catch { /* the transport is going away regardless */ }
     const done = t.done;
-    const releasing = this.#releasing ??= new Set();
+    const releasing = this.#more.releasing ??= new Set();
     releasing.add(done);
     done.then(() => releasing.delete(done));
   }
@@ -850,17 +768,20 @@ export class Actor implements Consumer {
       if ("reply" in event && event.reply !== undefined) event.reply.reject(stopped());
       else if (event.type === "call") (event.from as Caller).stop(stopped());
     }
-    if (this.#callers !== undefined) {
-      for (const caller of [...this.#callers]) caller.stop(stopped());
+    const rare = this.#rare;
+    if (rare?.callers !== undefined) {
+      for (const caller of [...rare.callers]) caller.stop(stopped());
     }
-    const waiters = this.#readyWaiters;
-    this.#readyWaiters = undefined;
-    if (waiters !== undefined) { for (const w of waiters) w.reject(stopped()); }
+    const waiters = rare?.readyWaiters;
+    if (waiters !== undefined) {
+      rare!.readyWaiters = undefined;
+      for (const w of waiters) w.reject(stopped());
+    }
     if (this.#connectTimer !== undefined) this.#clock.clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
-    if (this.#timers !== undefined) {
-      for (const id of this.#timers.values()) this.#clock.clearTimeout(id);
-      this.#timers = undefined;
+    if (rare?.timers !== undefined) {
+      for (const id of rare.timers.values()) this.#clock.clearTimeout(id);
+      rare.timers = undefined;
     }
     this.#release();
     if (quiet) {
@@ -872,11 +793,19 @@ export class Actor implements Consumer {
     }
     this.#onTerminate?.(reason);
     this.#emit({ type: "stopped", reason, at: Date.now() });
-    if (this.#eventReaders !== undefined) { for (const reader of this.#eventReaders) reader.end(); }
-    if (this.#frameReaders !== undefined) { for (const reader of this.#frameReaders) reader.end(); }
-    Promise.all(this.#releasing === undefined ? [] : [...this.#releasing]).then(() => {
-      this.#finalReason = reason;
-      this.#resolveStopped?.(reason);
+    // Read again: releasing the transport above may have made them.
+    const ending = this.#rare;
+    if (ending?.eventReaders !== undefined) {
+      for (const reader of ending.eventReaders) reader.end();
+    }
+    if (ending?.frameReaders !== undefined) {
+      for (const reader of ending.frameReaders) reader.end();
+    }
+    const releasing = ending?.releasing;
+    Promise.all(releasing === undefined ? [] : [...releasing]).then(() => {
+      const rare = this.#more;
+      rare.finalReason = reason;
+      rare.resolveStopped?.(reason);
     });
   }
 

@@ -64,14 +64,8 @@ export class Mailbox<T> {
     }
     this.#resting = false;
     this.#first = item;
-    try {
-      this.#consumer.serve();
-    } catch (error) {
-      // As from the microtask: the consumer's own failure is not the caller's.
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    // As from the microtask: the consumer's own failure is not the caller's.
+    serveAlone(this.#consumer);
   }
 
   /** Puts an item before every other waiting item. */
@@ -195,16 +189,20 @@ function serveReady(): void {
   for (let i = 0; i < waiting; i++) {
     const consumer = ready[i]!;
     ready[i] = undefined;
-    try {
-      consumer.serve();
-    } catch (error) {
-      // A consumer's own failure must not keep the others waiting.
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    serveAlone(consumer);
   }
   if (ready.length > KEPT) ready = [];
   waiting = 0;
   scheduled = false;
+}
+
+/** Serves `consumer`; a failure of its own is thrown from a microtask, not at whoever served it. */
+function serveAlone(consumer: Consumer): void {
+  try {
+    consumer.serve();
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
 }
