@@ -67,10 +67,12 @@ const quantile = (sorted: number[], q: number) => {
 };
 
 /** Milliseconds by the chosen clock (see the top of the file). */
-const now: () => number = option("clock", "cpu") === "wall" ? () => performance.now() : () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
+export const now: () => number = option("clock", "cpu") === "wall"
+  ? () => performance.now()
+  : () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
 
 /** How many operations take about `ms` milliseconds (at least one). */
 function calibrate(run: (n: number) => void, ms: number): number {
@@ -104,6 +106,17 @@ export function compare(
       times[i].push((now() - t0) * 1e6 / counts[i]);
     }
   }
+  return summarize(variants, times);
+}
+
+/**
+ * Each variant's result from its times per operation, one per round (`times[variant][round]`):
+ * the median and 10th-90th percentiles, and the per-round ratios to the first variant's.
+ */
+export function summarize(
+  variants: ReadonlyArray<{ readonly name: string }>,
+  times: readonly number[][],
+): Measured[] {
   return variants.map((v, i) => {
     const sorted = [...times[i]].sort((a, b) => a - b);
     const ratios = times[i].map((t, r) => times[0][r] / t).sort((a, b) => a - b);

@@ -16,7 +16,7 @@
 // `--batch` messages (default 20,000), alternated, and the lines show CPU time per message.
 
 import process from "node:process";
-import { baselineSrc, type Measured, option, print, runtimeName } from "./_harness.ts";
+import { baselineSrc, now, option, print, runtimeName, summarize } from "./_harness.ts";
 
 type Mod = typeof import("../../mod.ts");
 
@@ -139,12 +139,6 @@ function bareVariant(kind: string): Variant {
   };
 }
 
-/** CPU milliseconds of this process so far (or wall time with --clock=wall). */
-const now: () => number = option("clock", "cpu") === "wall" ? () => performance.now() : () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
 /** Alternates the variants: rounds of `batch` messages each, in an order that rotates. */
 async function compareAsync(variants: readonly Variant[], batch: number, rounds: number) {
   for (const v of variants) await v.run(batch);
@@ -157,20 +151,7 @@ async function compareAsync(variants: readonly Variant[], batch: number, rounds:
       times[i].push((now() - t0) * 1e6 / batch);
     }
   }
-  const q = (xs: number[], p: number) => xs[Math.round((xs.length - 1) * p)];
-  return variants.map((v, i): Measured => {
-    const sorted = [...times[i]].sort((a, b) => a - b);
-    const ratios = times[i].map((t, r) => times[0][r] / t).sort((a, b) => a - b);
-    return {
-      name: v.name,
-      median: q(sorted, 0.5),
-      p10: q(sorted, 0.1),
-      p90: q(sorted, 0.9),
-      speedup: q(ratios, 0.5),
-      speedupP10: q(ratios, 0.1),
-      speedupP90: q(ratios, 0.9),
-    };
-  });
+  return summarize(variants, times);
 }
 
 const here = new URL("../../src/", import.meta.url).href;

@@ -33,6 +33,7 @@ import {
   option,
   print,
   runtimeName,
+  summarize,
 } from "./_harness.ts";
 
 type Connection = typeof import("../../src/protocol/client_connection.ts");
@@ -185,22 +186,7 @@ async function compareAsync(
       wallTimes[i].push((performance.now() - w0) * 1e6 / batch);
     }
   }
-  const summary = (times: number[][]): Measured[] =>
-    variants.map((v, i) => {
-      const sorted = [...times[i]].sort((a, b) => a - b);
-      const ratios = times[i].map((t, r) => times[0][r] / t).sort((a, b) => a - b);
-      const q = (xs: number[], p: number) => xs[Math.round((xs.length - 1) * p)];
-      return {
-        name: v.name,
-        median: q(sorted, 0.5),
-        p10: q(sorted, 0.1),
-        p90: q(sorted, 0.9),
-        speedup: q(ratios, 0.5),
-        speedupP10: q(ratios, 0.1),
-        speedupP90: q(ratios, 0.9),
-      };
-    });
-  return { cpu: summary(cpuTimes), wall: summary(wallTimes) };
+  return { cpu: summarize(variants, cpuTimes), wall: summarize(variants, wallTimes) };
 }
 
 try {
