@@ -71,10 +71,15 @@ Deno.test("cut mid-frame: a connection that ends (FIN) 1000 bytes into a 1 MiB m
     });
     await client.printed("connected");
     const conn = await proxy.connection(0);
-    const before = conn.bytesToClient;
-    conn.apply({ kind: "cut", after: 1000 });
+    // The request for the big message and the ten sends are all made while the client is
+    // connected (the proxy holds them back from the server), so that the sends are under way when
+    // the cut comes rather than made after it.
+    conn.apply({ kind: "stop_reading_client" });
     client.send({ cmd: "text", data: `big ${MiB}` });
     client.send({ cmd: "send", count: 10, size: 64 * 1024 });
+    await client.printed("sent");
+    const before = conn.bytesToClient;
+    conn.apply({ kind: "cut", after: 1000 });
     const disconnected = await client.printed("disconnected");
     const reason = disconnected.reason as { kind: string; error?: { message: string } };
     assert.equal(reason.kind, "error", JSON.stringify(reason));
