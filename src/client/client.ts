@@ -450,6 +450,8 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
    */
   stop(reason?: unknown): Promise<StopReason> {
     if (this.#stopping !== undefined) return this.#stopping;
+    // A stop refused (a DeadlockError) is not the client's stop: a later stop() asks again.
+    let refused = false;
     const stopping = new Promise<StopReason>((resolve, reject) => {
       this.#actor.request(
         "stop",
@@ -463,12 +465,13 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
           this.#actor.stopped.then(resolve);
         },
         (error) => {
+          refused = true;
           this.#stopping = undefined;
           reject(error);
         },
       );
     });
-    this.#stopping = stopping;
+    if (!refused) this.#stopping = stopping;
     return stopping;
   }
 

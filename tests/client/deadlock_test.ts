@@ -87,6 +87,33 @@ Deno.test("an async callback awaiting its own stop() gets a DeadlockError; the c
   assert.deepEqual(await h.conn.stop(), { kind: "normal" });
 });
 
+Deno.test("a stop() refused after an await inside the async callback is not remembered: a second one is refused afresh, and the handle's stop() afterwards stops the client", async () => {
+  const errors: unknown[] = [];
+  await using h = await startScripted(
+    defineClient({
+      async handleFrame(_f: ReceivedFrame, s: null) {
+        await new Promise((r) => setTimeout(r, 1));
+        for (let i = 0; i < 2; i++) {
+          try {
+            await h.conn.stop();
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+        return ok(s);
+      },
+    }),
+    null,
+  );
+  const c = await openScripted(h);
+  c.text("hello");
+  await until(() => errors.length === 2, "both refusals");
+  assert.ok(errors.every((e) => e instanceof DeadlockError));
+  assert.notEqual(errors[0], errors[1]);
+  assert.equal(h.conn.state, "connected");
+  assert.deepEqual(await h.conn.stop(), { kind: "normal" });
+});
+
 Deno.test("a sync callback may call its own sendFrame and stop without awaiting: they go after it returns", async () => {
   await using h = await startScripted(
     defineClient({
