@@ -259,7 +259,9 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
   /**
    * Resolves once the client is connected and `handleConnect` has run (at once if it is), for
    * code outside the client that must wait for the connection. Rejects with
-   * `ClientStoppedError` when the client stops first, or with `signal`'s reason.
+   * `ClientStoppedError` when the client stops first, or with `signal`'s reason. It waits across
+   * failed attempts: with `reconnect: false`, a client whose connect failed waits for
+   * `connect()`, so give a `signal` (`AbortSignal.timeout(ms)`) to bound the wait.
    *
    * @example
    * ```ts ignore
