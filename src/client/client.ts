@@ -517,11 +517,14 @@ export interface ClientStats {
   readonly connects: number;
   /** Text and binary messages received. */
   readonly messagesIn: number;
-  /** Their payload size (text counted in UTF-16 code units). */
+  /**
+   * Their payload size (text counted in UTF-16 code units), as the application sees it: not
+   * the bytes on the wire, which framing adds to and compression takes from.
+   */
   readonly bytesIn: number;
   /** Text and binary messages sent (handed to the transport). */
   readonly messagesOut: number;
-  /** Their payload size (text counted in UTF-16 code units). */
+  /** Their payload size, counted as `bytesIn` is. */
   readonly bytesOut: number;
   /** When the current connection opened (`Date.now()`), or `undefined` when not connected. */
   readonly connectedAt: number | undefined;
