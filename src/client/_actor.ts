@@ -786,7 +786,11 @@ export class Actor implements Consumer {
     this.#release();
     if (quiet) {
       // reported by the caller
-    } else if (reason.kind === "error" || reason.kind === "max_retries_exceeded") {
+    } else if (
+      reason.kind === "error" || reason.kind === "max_retries_exceeded" ||
+      reason.kind === "max_elapsed_exceeded"
+    ) {
+      // Giving up logs one error: here, or for permanent_failure the machine's "Giving up" line.
       this.#log("error", `stopped: ${describeStop(reason)}`, reason);
     } else {
       this.#log("debug", `stopped: ${describeStop(reason)}`);

@@ -1,9 +1,16 @@
 // Internal: a connection attempt's URL, headers and subprotocols, computed before the attempt
 // when the options give functions for them. What a function returns is checked like the static
-// option (the same error, saying which function returned it); a function that throws or rejects
-// fails the attempt with a HandshakeError whose cause is what it threw.
+// option (the same error class, the message saying which function returned it); a function that
+// throws or rejects fails the attempt with a HandshakeError whose cause is what it threw.
 
-import { type Config, parseHeaders, parseSubprotocols, parseUrl } from "./_options.ts";
+import {
+  type Config,
+  functionSource,
+  parseHeaders,
+  parseSubprotocols,
+  parseUrl,
+  type Source,
+} from "./_options.ts";
 import type { AttemptContext } from "./options.ts";
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
 
@@ -41,7 +48,7 @@ async function computed<T, R>(
   what: string,
   fn: (context: AttemptContext) => T | Promise<T>,
   context: AttemptContext,
-  parse: (value: unknown) => R,
+  parse: (value: unknown, source: Source) => R,
 ): Promise<R> {
   let value: T;
   try {
@@ -52,18 +59,5 @@ async function computed<T, R>(
       cause,
     });
   }
-  try {
-    return parse(value);
-  } catch (error) {
-    // The same error as for the static option, saying where the value came from.
-    const e = error as Error;
-    const Class = e.constructor as new (message: string, options?: ErrorOptions) => Error;
-    throw new Class(
-      e.message.replace(
-        /^Cannot start the client as /,
-        `Cannot connect as the ${what} function's result: `,
-      ),
-      { cause: e.cause },
-    );
-  }
+  return parse(value, functionSource(what));
 }

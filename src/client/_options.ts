@@ -9,6 +9,7 @@ import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
 import { DEFAULT_DEFLATE, type DeflateSettings } from "../protocol/permessage_deflate.ts";
 import type { ResolvedTls } from "../transport/tls.ts";
 import { DEFAULT_PROXY, parseProxyUrl, PROXY_OFF, type ProxySetting } from "../transport/proxy.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 
 /** Options after validation, with defaults applied. */
 export interface Config {
@@ -156,7 +157,7 @@ export function parseOptions(options: unknown): Config {
   const opts = o as unknown as ClientOptions;
   return sharedConfig({
     url: typeof opts.url === "function" ? opts.url : parseUrl(opts.url),
-    name: opts.name === undefined ? undefined : checkName(opts.name),
+    name: opts.name === undefined ? undefined : checkName(opts.name, "Cannot start the client as"),
     headers: typeof opts.headers === "function" ? opts.headers : shared(parseHeaders(opts.headers)),
     subprotocols: typeof opts.subprotocols === "function"
       ? opts.subprotocols
@@ -217,53 +218,85 @@ function shared<T>(list: readonly T[]): readonly T[] {
  */
 let lastParsed: { readonly text: string; readonly url: URL } | undefined;
 
+/**
+ * Where a checked URL, headers or subprotocols value came from, for messages: the option itself,
+ * or what the option's function returned for an attempt.
+ */
+export interface Source {
+  /** How the message begins: `Cannot start the client as` or `Cannot connect as`. */
+  readonly lead: string;
+  /** The value as a whole: `"headers"` or `the headers function's result`. */
+  readonly whole: string;
+  /** Said after one element of the value: `""` or ` from the headers function`. */
+  readonly from: string;
+}
+
+/** The option `key` itself, checked at start. */
+function optionSource(key: string): Source {
+  return { lead: "Cannot start the client as", whole: `"${key}"`, from: "" };
+}
+
+/** What the function given as the option `key` returned for an attempt. */
+export function functionSource(key: string): Source {
+  return {
+    lead: "Cannot connect as",
+    whole: `the ${key} function's result`,
+    from: ` from the ${key} function`,
+  };
+}
+
+const URL_OPTION = optionSource("url");
+
+/** A URL for a message: quoted, with its credentials, query values and fragment as `***`. */
+function quoteUrl(value: string): string {
+  return JSON.stringify(redactUrl(value));
+}
+
 /** Parses a WebSocket URL; anything but a valid ws:, wss:, http: or https: URL is a SyntaxError. */
-export function parseUrl(value: unknown): URL {
+export function parseUrl(value: unknown, source: Source = URL_OPTION): URL {
   if (typeof value === "string" && lastParsed?.text === value) return lastParsed.url;
-  if (value === undefined) {
-    throw new TypeError('Cannot start the client as the option "url" is required');
+  const { lead, whole } = source;
+  if (value === undefined && source === URL_OPTION) {
+    throw new TypeError(`${lead} the option "url" is required`);
   }
   if (typeof value !== "string" && !(value instanceof URL)) {
-    throw new TypeError(
-      `Cannot start the client as "url" must be a string or URL, got ${describe(value)}`,
-    );
+    throw new TypeError(`${lead} ${whole} must be a string or URL, got ${describe(value)}`);
   }
+  const text = String(value);
   let url: URL;
   try {
-    url = new URL(String(value));
-  } catch (cause) {
-    throw new SyntaxError(
-      `Cannot start the client as "url" is not a valid URL: ${describe(String(value))}`,
-      { cause },
-    );
+    url = new URL(text);
+  } catch {
+    // Not the URL parser's error as the cause: its message may quote the URL, password and all.
+    throw new SyntaxError(`${lead} ${whole} is not a valid URL: ${quoteUrl(text)}`);
   }
   if (url.protocol === "http:") url.protocol = "ws:";
   else if (url.protocol === "https:") url.protocol = "wss:";
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
     throw new SyntaxError(
-      `Cannot start the client as "url" must use ws: or wss:, got ${url.protocol} in ${
-        describe(String(value))
-      }`,
+      `${lead} ${whole} must use ws: or wss:, got ${url.protocol} in ${quoteUrl(text)}`,
     );
   }
-  if (url.hash !== "" || String(value).includes("#")) {
+  if (url.hash !== "" || text.includes("#")) {
     throw new SyntaxError(
-      `Cannot start the client as a WebSocket "url" may not have a fragment: ${
-        describe(String(value))
-      }`,
+      `${lead} ${whole} may not have a fragment, as WebSocket URLs have none: ${quoteUrl(text)}`,
     );
   }
   if (url.hostname === "") {
-    throw new SyntaxError(
-      `Cannot start the client as "url" has no host: ${describe(String(value))}`,
-    );
+    throw new SyntaxError(`${lead} ${whole} has no host: ${quoteUrl(text)}`);
   }
   if (typeof value === "string") lastParsed = { text: value, url };
   return url;
 }
 
-export function parseHeaders(value: unknown): Array<readonly [string, string]> {
+const HEADERS_OPTION = optionSource("headers");
+
+export function parseHeaders(
+  value: unknown,
+  source: Source = HEADERS_OPTION,
+): Array<readonly [string, string]> {
   if (value === undefined) return [];
+  const { lead, whole, from } = source;
   let entries: Iterable<unknown>;
   if (value instanceof Headers) entries = value.entries();
   else if (value !== null && typeof value === "object" && Symbol.iterator in value) {
@@ -271,41 +304,33 @@ export function parseHeaders(value: unknown): Array<readonly [string, string]> {
   } else if (value !== null && typeof value === "object") entries = Object.entries(value);
   else {
     throw new TypeError(
-      `Cannot start the client as "headers" must be an object, an iterable of pairs or Headers, got ${
-        describe(value)
-      }`,
+      `${lead} ${whole} must be an object, an iterable of pairs or Headers, got ${describe(value)}`,
     );
   }
   const out: Array<readonly [string, string]> = [];
   for (const entry of entries) {
     if (!Array.isArray(entry) || entry.length !== 2) {
       throw new TypeError(
-        `Cannot start the client as each header must be a [name, value] pair, got ${
-          describe(entry)
-        }`,
+        `${lead} each header${from} must be a [name, value] pair, got ${describe(entry)}`,
       );
     }
     const [name, v] = entry;
     if (typeof name !== "string" || typeof v !== "string") {
       throw new TypeError(
-        `Cannot start the client as header names and values must be strings, got ${
-          describe(name)
-        }: ${describe(v)}`,
+        `${lead} header names and values${from} must be strings, got ${describe(name)}: ${
+          describe(v)
+        }`,
       );
     }
     if (/[\r\n\0]/.test(name) || /[\r\n\0]/.test(v)) {
-      throw new TypeError(
-        `Cannot start the client as the header ${describe(name)} contains CR, LF or NUL`,
-      );
+      throw new TypeError(`${lead} the header ${describe(name)}${from} contains CR, LF or NUL`);
     }
     if (!TOKEN.test(name)) {
-      throw new TypeError(
-        `Cannot start the client as ${describe(name)} is not a valid header name`,
-      );
+      throw new TypeError(`${lead} ${describe(name)}${from} is not a valid header name`);
     }
     if (RESERVED_HEADERS.has(name.toLowerCase())) {
       throw new TypeError(
-        `Cannot start the client as the header "${name}" is set by the client itself${
+        `${lead} the header "${name}"${from} is set by the client itself${
           name.toLowerCase() === "sec-websocket-protocol" ? ' (use the "subprotocols" option)' : ""
         }`,
       );
@@ -315,31 +340,27 @@ export function parseHeaders(value: unknown): Array<readonly [string, string]> {
   return out;
 }
 
-export function parseSubprotocols(value: unknown): string[] {
+const SUBPROTOCOLS_OPTION = optionSource("subprotocols");
+
+export function parseSubprotocols(
+  value: unknown,
+  source: Source = SUBPROTOCOLS_OPTION,
+): string[] {
   if (value === undefined) return [];
+  const { lead, whole, from } = source;
   if (!Array.isArray(value)) {
-    throw new TypeError(
-      `Cannot start the client as "subprotocols" must be an array of strings, got ${
-        describe(value)
-      }`,
-    );
+    throw new TypeError(`${lead} ${whole} must be an array of strings, got ${describe(value)}`);
   }
   const seen = new Set<string>();
   for (const p of value) {
     if (typeof p !== "string") {
-      throw new TypeError(
-        `Cannot start the client as each subprotocol must be a string, got ${describe(p)}`,
-      );
+      throw new TypeError(`${lead} each subprotocol${from} must be a string, got ${describe(p)}`);
     }
     if (!TOKEN.test(p)) {
-      throw new SyntaxError(
-        `Cannot start the client as ${describe(p)} is not a valid subprotocol token`,
-      );
+      throw new SyntaxError(`${lead} ${describe(p)}${from} is not a valid subprotocol token`);
     }
     if (seen.has(p)) {
-      throw new SyntaxError(
-        `Cannot start the client as the subprotocol ${describe(p)} is listed twice`,
-      );
+      throw new SyntaxError(`${lead} the subprotocol ${describe(p)}${from} is listed twice`);
     }
     seen.add(p);
   }
@@ -366,16 +387,17 @@ function duration(key: string, value: unknown, fallback: number, allowInfinity: 
   return value;
 }
 
-function count(key: string, value: unknown, fallback: number): number {
+/** A whole number of `min` or more, or Infinity; one message states the whole rule. */
+function count(key: string, value: unknown, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value)) {
     throw new TypeError(
       `Cannot start the client as "${key}" must be a number, got ${describe(value)}`,
     );
   }
-  if (value !== Infinity && (!Number.isInteger(value) || value < 0)) {
+  if (value !== Infinity && (!Number.isInteger(value) || value < min)) {
     throw new RangeError(
-      `Cannot start the client as "${key}" must be a whole number of 0 or more (or Infinity), got ${value}`,
+      `Cannot start the client as "${key}" must be a whole number of ${min} or more (or Infinity), got ${value}`,
     );
   }
   return value;
@@ -485,13 +507,7 @@ function parseHeartbeat(value: unknown): ResolvedHeartbeat | null | undefined {
 }
 
 function parseReceiveBuffer(value: unknown): number {
-  const n = count("receiveBuffer", value, DEFAULT_RECEIVE_BUFFER);
-  if (n < 1024) {
-    throw new RangeError(
-      `Cannot start the client as "receiveBuffer" must be at least 1024 bytes (or Infinity), got ${n}`,
-    );
-  }
-  return n;
+  return count("receiveBuffer", value, DEFAULT_RECEIVE_BUFFER, 1024);
 }
 
 function delay(key: string, value: unknown, fallback: number): number {
@@ -555,7 +571,7 @@ function parseProxy(value: unknown): ProxySetting {
   if (value === "env") return { kind: "env", explicit: true };
   if ((typeof value === "string" && value.trim() !== "") || value instanceof URL) {
     try {
-      return { kind: "url", proxy: parseProxyUrl(value, '"proxy"') };
+      return { kind: "url", proxy: parseProxyUrl(value, '"proxy"', true) };
     } catch (error) {
       throw new SyntaxError(`Cannot start the client as ${(error as Error).message}`);
     }
@@ -580,13 +596,8 @@ function parseLimits(value: unknown): ResolvedLimits | undefined {
       throw new TypeError(`Cannot start the client as the limits option "${key}" is unknown`);
     }
   }
-  const positive = (key: string, v: unknown, fallback: number) => {
-    const n = count(`limits.${key}`, v, fallback);
-    if (n === 0) {
-      throw new RangeError(`Cannot start the client as "limits.${key}" must be at least 1`);
-    }
-    return n;
-  };
+  const positive = (key: string, v: unknown, fallback: number) =>
+    count(`limits.${key}`, v, fallback, 1);
   const maxMessageSize = positive(
     "maxMessageSize",
     l.maxMessageSize,
@@ -804,10 +815,13 @@ function parseServerName(value: unknown): string | undefined {
   return value;
 }
 
-/** Checks the shape of a name, throwing a TypeError for anything else. */
-export function checkName(name: unknown): ClientName {
+/**
+ * Checks the shape of a name, throwing a TypeError for anything else; `lead` begins the message
+ * (`Cannot start the client as` for the option, `Cannot look up a client as` for `whereis`).
+ */
+export function checkName(name: unknown, lead = "Cannot look up a client as"): ClientName {
   if (typeof name === "string") {
-    if (name === "") throw new TypeError("Cannot use an empty string as a client name");
+    if (name === "") throw new TypeError(`${lead} the name is an empty string`);
     return name;
   }
   if (typeof name === "symbol") return name;
@@ -816,7 +830,7 @@ export function checkName(name: unknown): ClientName {
     if ("global" in n && Object.keys(n).length === 1) {
       if (typeof n.global === "string" && n.global !== "") return name as ClientName;
       throw new TypeError(
-        `Cannot use ${describe(n.global)} as a global client name, expected a non-empty string`,
+        `${lead} the global name must be a non-empty string, got ${describe(n.global)}`,
       );
     }
     if ("via" in n && "key" in n && Object.keys(n).length === 2) {
@@ -826,12 +840,12 @@ export function checkName(name: unknown): ClientName {
         typeof via.unregister === "function" && typeof via.whereis === "function"
       ) return name as ClientName;
       throw new TypeError(
-        "Cannot use the name's via registry as it lacks register, unregister or whereis",
+        `${lead} the name's via registry lacks register, unregister or whereis`,
       );
     }
   }
   throw new TypeError(
-    `expected name to be a non-empty string, a symbol, { global: string } or { via: registry, key }, got ${
+    `${lead} the name must be a non-empty string, a symbol, { global: string } or { via: registry, key }, got ${
       describe(name)
     }`,
   );

@@ -5,7 +5,7 @@
  */
 
 import type { Actor } from "./_actor.ts";
-import { frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
+import { describe, frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
 import { handleKey } from "./_handle_key.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import type { Phase } from "./_machine.ts";
@@ -259,9 +259,10 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
   /**
    * Resolves once the client is connected and `handleConnect` has run (at once if it is), for
    * code outside the client that must wait for the connection. Rejects with
-   * `ClientStoppedError` when the client stops first, or with `signal`'s reason. It waits across
-   * failed attempts: with `reconnect: false`, a client whose connect failed waits for
-   * `connect()`, so give a `signal` (`AbortSignal.timeout(ms)`) to bound the wait.
+   * `ClientStoppedError` when the client stops first, or with `signal`'s reason; with a
+   * `TypeError` for an option it does not take (as `call`, `events` and `disconnect` do). It
+   * waits across failed attempts: with `reconnect: false`, a client whose connect failed waits
+   * for `connect()`, so give a `signal` (`AbortSignal.timeout(ms)`) to bound the wait.
    *
    * @example
    * ```ts ignore
@@ -269,10 +270,14 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
    * ```
    */
   ready(options: ReadyOptions = {}): Promise<void> {
+    const fault = optionsFault(options, READY_KEYS, "Cannot wait for the client as", READY_HINTS);
+    if (fault !== undefined) return Promise.reject(fault);
     const signal = options.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       return Promise.reject(
-        new TypeError(`Cannot wait for the client as "signal" must be an AbortSignal`),
+        new TypeError(
+          `Cannot wait for the client as "signal" must be an AbortSignal, got ${describe(signal)}`,
+        ),
       );
     }
     if (this.state === "stopped") return Promise.reject(this.#actor.stoppedError());
@@ -308,6 +313,8 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
    * ```
    */
   call<T = unknown>(request: C, options: CallOptions = {}): Promise<T> {
+    const fault = optionsFault(options, CALL_KEYS, "Cannot call the client as");
+    if (fault !== undefined) return Promise.reject(fault);
     const timeout = options.timeout ?? 5000;
     const signal = options.signal;
     if (
@@ -324,7 +331,9 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
     }
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       return Promise.reject(
-        new TypeError(`Cannot call the client as "signal" must be an AbortSignal`),
+        new TypeError(
+          `Cannot call the client as "signal" must be an AbortSignal, got ${describe(signal)}`,
+        ),
       );
     }
     if (!this.#actor.answersCalls) {
@@ -360,7 +369,14 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
    * ```
    */
   events(options: EventsOptions = {}): AsyncIterableIterator<ClientEvent> {
+    const fault = optionsFault(options, EVENTS_KEYS, "Cannot read the client's events as");
+    if (fault !== undefined) throw fault;
     const buffer = options.buffer ?? 100;
+    if (typeof buffer !== "number" || Number.isNaN(buffer)) {
+      throw new TypeError(
+        `Cannot read the client's events as "buffer" must be a number, got ${describe(buffer)}`,
+      );
+    }
     if (!Number.isInteger(buffer) || buffer < 1) {
       throw new RangeError(
         `Cannot read the client's events as "buffer" must be a whole number of 1 or more, got ${
@@ -403,6 +419,8 @@ export class ClientHandle<S = unknown, M = unknown, C = unknown> {
    * ```
    */
   disconnect(options: DisconnectOptions = {}): Promise<void> {
+    const fault = optionsFault(options, DISCONNECT_KEYS, "Cannot disconnect as");
+    if (fault !== undefined) return Promise.reject(fault);
     const code = options.code ?? 1000;
     const reason = options.reason ?? "";
     if (!Number.isInteger(code) || (code !== 1000 && (code < 3000 || code > 4999))) {
@@ -547,3 +565,34 @@ export interface ClientStats {
  */
 // deno-lint-ignore no-explicit-any
 export type AnyClientHandle = ClientHandle<any, any, any>;
+
+const READY_KEYS: readonly string[] = ["signal"];
+const READY_HINTS: Readonly<Record<string, string>> = {
+  timeout: " (to wait at most so long, pass signal: AbortSignal.timeout(ms))",
+};
+const CALL_KEYS: readonly string[] = ["timeout", "signal"];
+const EVENTS_KEYS: readonly string[] = ["buffer"];
+const DISCONNECT_KEYS: readonly string[] = ["code", "reason"];
+
+/**
+ * What is wrong with a method's options, as start's options are checked: not an object, or a key
+ * the method does not take (`lead` begins the message; `hints` suggest what a key was meant as).
+ * Undefined when nothing is.
+ */
+function optionsFault(
+  options: unknown,
+  known: readonly string[],
+  lead: string,
+  hints: Readonly<Record<string, string>> = {},
+): TypeError | undefined {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    return new TypeError(`${lead} its options must be an object, got ${describe(options)}`);
+  }
+  // for-in rather than Object.keys: no array per call on the hot path of call().
+  for (const key in options) {
+    if (!known.includes(key)) {
+      return new TypeError(`${lead} the option "${key}" is unknown${hints[key] ?? ""}`);
+    }
+  }
+  return undefined;
+}

@@ -7,6 +7,7 @@
  */
 
 import { ParleyError } from "../vocabulary/parley_error.ts";
+import { describe } from "./_frame_check.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
 
 /**
@@ -143,8 +144,13 @@ export function describeReason(reason: DisconnectReason): string {
     case "heartbeat_timeout":
       return `the server went silent: nothing arrived within ${reason.timeout} ms of a heartbeat probe`;
     case "user":
-      return `disconnect asked by a callback: ${String(reason.reason)}`;
+      return `disconnect asked by a callback: ${reasonText(reason.reason)}`;
   }
+}
+
+/** A reason a callback gave, for messages: an error's message, otherwise as `describe` shows it. */
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : describe(reason);
 }
 
 /** A short text for a stop reason, for messages. */
@@ -153,13 +159,17 @@ export function describeStop(reason: StopReason): string {
     case "normal":
       return "normal";
     case "user":
-      return `stopped with reason ${String(reason.reason)}`;
+      return `stopped with reason ${reasonText(reason.reason)}`;
     case "error":
       return reason.error instanceof Error ? reason.error.message : String(reason.error);
     case "max_retries_exceeded":
-      return `gave up after ${reason.retries} reconnect attempts`;
+      return `gave up after ${reason.retries} reconnect ${
+        reason.retries === 1 ? "attempt" : "attempts"
+      }`;
     case "max_elapsed_exceeded":
-      return `gave up reconnecting after ${reason.elapsed} ms (${reason.retries} attempts)`;
+      return `gave up reconnecting after ${reason.elapsed} ms (${reason.retries} ${
+        reason.retries === 1 ? "attempt" : "attempts"
+      })`;
     case "permanent_failure":
       return `gave up on a failure that looks permanent (${describeReason(reason.lastReason)})`;
     case "aborted":

@@ -6,6 +6,7 @@
  */
 
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 import {
   acceptDeflate,
   type DeflateAgreement,
@@ -345,7 +346,7 @@ export class ResponseParser {
     const location = r.headers.get("location");
     const why = r.status >= 300 && r.status < 400
       ? `the server answered ${r.status} ${r.reason}`.trimEnd() +
-        (location ? ` redirecting to ${location}, which is not followed` : "")
+        (location ? ` redirecting to ${redactUrl(location)}, which is not followed` : "")
       : `the server answered ${r.status} ${r.reason}`.trimEnd() + " instead of 101";
     return this.#error(why, r.status, r.headers, text);
   }

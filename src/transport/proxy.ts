@@ -23,6 +23,7 @@
 
 import { basicCredentials } from "../protocol/proxy_tunnel.ts";
 import { noProxyMatches } from "./_no_proxy.ts";
+import { redactUrl } from "../vocabulary/redact.ts";
 
 /** A proxy to tunnel through, from the option or the environment. */
 export interface ProxyEndpoint {
@@ -68,21 +69,38 @@ export interface ProxyRoute {
 }
 
 /**
- * Parses a proxy URL: `http:` or `https:` (no scheme means `http:`), credentials in its user
- * info (percent-decoded), the scheme's port by default. Path, query and fragment are ignored.
- * Throws a `SyntaxError` naming `source`, never quoting the value (it may hold a password).
+ * Parses a proxy URL: `http:` or `https:`, credentials in its user info (percent-decoded), the
+ * scheme's port by default. Path, query and fragment are ignored. Leniently (a variable's value,
+ * as curl reads it), no scheme means `http:`; strictly (the `proxy` option), the URL must have
+ * its scheme. Throws a `SyntaxError` naming `source` and quoting the value redacted (it may hold
+ * a password).
  */
-export function parseProxyUrl(value: string | URL, source: string): ProxyEndpoint {
+export function parseProxyUrl(
+  value: string | URL,
+  source: string,
+  strict = false,
+): ProxyEndpoint {
   let text = String(value).trim();
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) text = `http://${text}`;
+  const invalid = () =>
+    // Not the URL parser's error as the cause: its message quotes the URL, password and all.
+    new SyntaxError(
+      `${source} is not a valid http: or https: proxy URL: ${JSON.stringify(redactUrl(text))}`,
+    );
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
+    if (strict) throw invalid();
+    text = `http://${text}`;
+  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    // Not the URL parser's error as the cause: its message quotes the URL, password and all.
-    throw new SyntaxError(`${source} is not a valid proxy URL`);
+    throw invalid();
   }
-  if (url.hostname === "") throw new SyntaxError(`${source} is a proxy URL without a host`);
+  if (url.hostname === "") {
+    throw new SyntaxError(
+      `${source} is a proxy URL without a host: ${JSON.stringify(redactUrl(text))}`,
+    );
+  }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new SyntaxError(
       `${source} names a ${url.protocol} proxy (${url.protocol}//${url.host}), and only http: and https: proxies are supported`,

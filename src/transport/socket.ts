@@ -230,7 +230,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   opened(upgrade: Upgrade): void {
     if (this.#ended) return;
     this.#events.opened({
-      url: this.#url.href,
+      url: redactUrl(this.#url),
       protocol: upgrade.protocol,
       extensions: upgrade.extensions,
       status: upgrade.status,

@@ -159,7 +159,7 @@ class WebTransport implements Transport, ChannelEvents {
       return;
     }
     this.#events.opened({
-      url: this.#target.href,
+      url: this.#url,
       protocol,
       extensions,
       status: 101,

@@ -16,7 +16,11 @@
  * ```
  */
 export interface ConnectInfo {
-  /** The URL connected to. */
+  /**
+   * The URL connected to, as messages and logs show it: its user name, password, query-string
+   * values and fragment are `***` (`wss://***@host/feed?token=***`), so it can be logged, and
+   * `events()` and `diagnostics_channel` subscribers never see a credential.
+   */
   readonly url: string;
   /** The subprotocol the server chose, or `""`. */
   readonly protocol: string;

@@ -75,19 +75,37 @@ for (
       "a url function returning ftp:",
       { url: () => "ftp://x.test/" },
       SyntaxError,
-      /Cannot connect as the url function's result: "url" must use ws: or wss:, got ftp:/,
+      /^Cannot connect as the url function's result must use ws: or wss:, got ftp: in "ftp:\/\/x\.test\/"$/,
     ],
     [
       "a headers function returning a value with CR/LF",
       { url: "ws://x.test/", headers: () => ({ "x-token": "a\r\nEvil: 1" }) },
       TypeError,
-      /Cannot connect as the headers function's result: the header "x-token" contains CR, LF or NUL/,
+      /^Cannot connect as the header "x-token" from the headers function contains CR, LF or NUL$/,
     ],
     [
       "a subprotocols function returning a non-array",
       { url: "ws://x.test/", subprotocols: () => "chat" as never },
       TypeError,
-      /Cannot connect as the subprotocols function's result: "subprotocols" must be an array/,
+      /^Cannot connect as the subprotocols function's result must be an array of strings, got "chat"$/,
+    ],
+    [
+      "a url function returning an unparsable URL with a password and a token",
+      { url: () => "ws://bob:hunter2@[bad/?token=s3cr3t" },
+      SyntaxError,
+      /^Cannot connect as the url function's result is not a valid URL: "ws:\/\/\*\*\*@\[bad\/\?token=\*\*\*"$/,
+    ],
+    [
+      "a url function returning an ftp: URL with a password and a token",
+      { url: () => "ftp://bob:hunter2@x.test/?token=s3cr3t" },
+      SyntaxError,
+      /^Cannot connect as the url function's result must use ws: or wss:, got ftp: in "ftp:\/\/\*\*\*@x\.test\/\?token=\*\*\*"$/,
+    ],
+    [
+      "a url function returning undefined",
+      { url: () => undefined as never },
+      TypeError,
+      /^Cannot connect as the url function's result must be a string or URL, got undefined$/,
     ],
   ] as const
 ) {
@@ -98,6 +116,9 @@ for (
     const error = (r.reasons[0] as { error: Error }).error;
     assert.equal(error.constructor, Class);
     assert.match(error.message, pattern);
+    for (let e: unknown = error; e instanceof Error; e = e.cause) {
+      assert.doesNotMatch(`${e.message}${e.stack}`, /hunter2|bob|s3cr3t/);
+    }
   });
 }
 

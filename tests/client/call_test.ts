@@ -162,6 +162,32 @@ Deno.test("call: without handleCall, or with a bad timeout, rejects at once", as
   }
 });
 
+Deno.test("call: options are checked as start's are: an unknown key or a non-AbortSignal signal is a TypeError", async () => {
+  await using h = await startScripted(
+    defineClient({ handleCall: (_r: unknown, _f, s: null) => reply(1, s) }),
+    null,
+  );
+  await assert.rejects(
+    h.conn.call("x", { timout: 100 } as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message === 'Cannot call the client as the option "timout" is unknown',
+  );
+  await assert.rejects(
+    h.conn.call("x", { signal: "soon" } as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message === 'Cannot call the client as "signal" must be an AbortSignal, got "soon"',
+  );
+  await assert.rejects(
+    h.conn.call("x", null as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message === "Cannot call the client as its options must be an object, got null",
+  );
+  assert.equal(await h.conn.call("x", { timeout: 100 }), 1);
+});
+
 Deno.test("call: handleCall returning a bad result stops the client with a TypeError naming it", async () => {
   await using h = await startScripted(
     defineClient({ handleCall: () => 42 as never }),

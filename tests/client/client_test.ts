@@ -898,8 +898,11 @@ Deno.test("client: unknown names give NoSuchClientError (or false for fire-and-f
   assert.equal(sendFrameAsync("nobody", text("x")), false);
   assert.equal(sendInfo("nobody", 1), false);
   assert.equal(whereis("nobody"), undefined);
-  // deno-lint-ignore no-explicit-any
-  assert.throws(() => whereis(42 as any), /expected name/);
+  assert.throws(
+    // deno-lint-ignore no-explicit-any
+    () => whereis(42 as any),
+    /^TypeError: Cannot look up a client as the name must be a non-empty string, .*, got 42$/,
+  );
 });
 
 // --- robustness ---

@@ -12,6 +12,7 @@ import {
   ok,
 } from "../../mod.ts";
 import { settle, until } from "../support/scripted.ts";
+import { startWsServer } from "../support/servers.ts";
 import { openScripted, startScripted } from "../support/scripted_client.ts";
 
 /** Collects what a reader gets until the iteration ends. */
@@ -148,6 +149,42 @@ Deno.test("ready(): resolves when connected (at once if it is), rejects when the
   await assert.rejects(h.conn.ready(), ClientStoppedError);
 });
 
+Deno.test("ready() and events(): options are checked as start's are (an unknown key, a non-AbortSignal signal, a buffer that is not a number)", async () => {
+  await using h = await startScripted(defineClient({}), null);
+  await assert.rejects(
+    h.conn.ready({ timeout: 300 } as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message ===
+        'Cannot wait for the client as the option "timeout" is unknown (to wait at most so long, pass signal: AbortSignal.timeout(ms))',
+  );
+  await assert.rejects(
+    h.conn.ready({ signal: 300 } as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message === 'Cannot wait for the client as "signal" must be an AbortSignal, got 300',
+  );
+  await assert.rejects(h.conn.ready("soon" as never), TypeError);
+  assert.throws(
+    () => h.conn.events({ size: 10 } as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message === `Cannot read the client's events as the option "size" is unknown`,
+  );
+  assert.throws(
+    () => h.conn.events({ buffer: "10" } as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message === `Cannot read the client's events as "buffer" must be a number, got "10"`,
+  );
+  assert.throws(() => h.conn.events({ buffer: 0 }), RangeError);
+  await assert.rejects(
+    h.conn.disconnect({ code: 1000, reson: "bye" } as never),
+    (e) =>
+      e instanceof TypeError && e.message === 'Cannot disconnect as the option "reson" is unknown',
+  );
+});
+
 Deno.test("diagnostics_channel: parley:connecting, connected, disconnected and stopped carry the handle and the event", async () => {
   const seen: Array<{ channel: string; message: { client: unknown; event: ClientEvent } }> = [];
   const subscribers = ["connecting", "connected", "disconnected", "stopped"].map((type) => {
@@ -174,3 +211,40 @@ Deno.test("diagnostics_channel: parley:connecting, connected, disconnected and s
     for (const unsubscribe of subscribers) unsubscribe();
   }
 });
+
+for (const transport of ["socket", "web"] as const) {
+  Deno.test(`info.url [${transport}]: handleConnect, the connected event and diagnostics_channel get the URL without its credentials or query values`, async () => {
+    await using server = await startWsServer();
+    const seen: unknown[] = [];
+    const fn = (message: unknown) => seen.push(message);
+    dc.subscribe("parley:connected", fn);
+    try {
+      const urls: string[] = [];
+      const Client = defineClient<null>({
+        handleConnect: (state, info) => {
+          urls.push(info.url);
+          return ok(state);
+        },
+      });
+      await using conn = await Client.start(null, {
+        url: `ws://bob:hunter2@127.0.0.1:${server.port}/ws?token=s3cr3t&x`,
+        transport,
+        logger: { debug() {}, info() {}, warn() {}, error() {} },
+      });
+      const reader = conn.events()[Symbol.asyncIterator]();
+      await conn.ready();
+      const expected = `ws://***@127.0.0.1:${server.port}/ws?token=***&x`;
+      assert.deepEqual(urls, [expected]);
+      let event = (await reader.next()).value as ClientEvent;
+      while (event.type !== "connected") event = (await reader.next()).value as ClientEvent;
+      assert.equal(event.info.url, expected);
+      await reader.return?.();
+      const published = seen.map((m) => (m as { event: ClientEvent }).event);
+      assert.equal(published.length, 1);
+      assert.ok(published[0].type === "connected" && published[0].info.url === expected);
+      assert.doesNotMatch(JSON.stringify([urls, event, published]), /bob|hunter2|s3cr3t/);
+    } finally {
+      dc.unsubscribe("parley:connected", fn);
+    }
+  });
+}

@@ -64,6 +64,36 @@ const REFUSALS: Refusal[] = [
     error: SyntaxError,
     message: /"url" is not a valid URL: "not a url"/,
   },
+  // A refused URL is quoted with its user info, query values and fragment as `***`, by string
+  // rules when it does not parse: no password or token in the message, nor in a cause.
+  {
+    what: "an unparsable url with a password and a token",
+    options: () => ({ url: "ws://bob:hunter2@[bad/?token=s3cr3t" }),
+    error: SyntaxError,
+    message:
+      /^Cannot start the client as "url" is not a valid URL: "ws:\/\/\*\*\*@\[bad\/\?token=\*\*\*"$/,
+  },
+  {
+    what: "a url with a password and a port out of range",
+    options: () => ({ url: "ws://bob:hunter2@127.0.0.1:99999/" }),
+    error: SyntaxError,
+    message:
+      /^Cannot start the client as "url" is not a valid URL: "ws:\/\/\*\*\*@127\.0\.0\.1:99999\/"$/,
+  },
+  {
+    what: "an ftp: url with a password and a token",
+    options: () => ({ url: "ftp://bob:hunter2@127.0.0.1/?token=s3cr3t" }),
+    error: SyntaxError,
+    message:
+      /^Cannot start the client as "url" must use ws: or wss:, got ftp: in "ftp:\/\/\*\*\*@127\.0\.0\.1\/\?token=\*\*\*"$/,
+  },
+  {
+    what: "a url with a password in a fragment",
+    options: () => ({ url: "ws://127.0.0.1/ws#access_token=s3cr3t" }),
+    error: SyntaxError,
+    message:
+      /^Cannot start the client as "url" may not have a fragment, .*"ws:\/\/127\.0\.0\.1\/ws#\*\*\*"$/,
+  },
   {
     what: "a url with a fragment",
     options: (u) => ({ url: `${u}#frag` }),
@@ -371,7 +401,8 @@ const REFUSALS: Refusal[] = [
     what: "limits.maxMessageSize 0",
     options: (u) => ({ url: u, limits: { maxMessageSize: 0 } }),
     error: RangeError,
-    message: /"limits.maxMessageSize" must be at least 1/,
+    message:
+      /^Cannot start the client as "limits.maxMessageSize" must be a whole number of 1 or more \(or Infinity\), got 0$/,
   },
   {
     what: "limits.maxFrameSize 1.5",
@@ -463,7 +494,7 @@ const REFUSALS: Refusal[] = [
       options: (u) => ({ url: u, name }),
       error: TypeError,
       message:
-        /expected name to be a non-empty string, a symbol, \{ global: string \} or \{ via: registry, key \}/,
+        /^Cannot start the client as the name must be a non-empty string, a symbol, \{ global: string \} or \{ via: registry, key \}, got /,
     })),
   {
     what: 'compression "yes"',
@@ -587,13 +618,15 @@ const REFUSALS: Refusal[] = [
     what: "receiveBuffer of 100 bytes",
     options: (u) => ({ url: u, receiveBuffer: 100 }),
     error: RangeError,
-    message: /"receiveBuffer" must be at least 1024 bytes \(or Infinity\), got 100/,
+    message:
+      /^Cannot start the client as "receiveBuffer" must be a whole number of 1024 or more \(or Infinity\), got 100$/,
   },
   {
-    what: "receiveBuffer of -1",
+    what: "receiveBuffer of -1 (the same message as for 100: the whole rule)",
     options: (u) => ({ url: u, receiveBuffer: -1 }),
     error: RangeError,
-    message: /"receiveBuffer" must be a whole number/,
+    message:
+      /^Cannot start the client as "receiveBuffer" must be a whole number of 1024 or more \(or Infinity\), got -1$/,
   },
   {
     what: "receiveBuffer that is a string",
@@ -629,19 +662,20 @@ const REFUSALS: Refusal[] = [
     what: 'the name ""',
     options: (u) => ({ url: u, name: "" }),
     error: TypeError,
-    message: /Cannot use an empty string as a client name/,
+    message: /^Cannot start the client as the name is an empty string$/,
   },
   {
     what: "a global name that is not a string",
     options: (u) => ({ url: u, name: { global: 1 } }),
     error: TypeError,
-    message: /Cannot use 1 as a global client name, expected a non-empty string/,
+    message: /^Cannot start the client as the global name must be a non-empty string, got 1$/,
   },
   {
     what: "a via name whose registry lacks whereis",
     options: (u) => ({ url: u, name: { via: { register() {}, unregister() {} }, key: "k" } }),
     error: TypeError,
-    message: /lacks register, unregister or whereis/,
+    message:
+      /^Cannot start the client as the name's via registry lacks register, unregister or whereis$/,
   },
 ];
 
@@ -657,6 +691,9 @@ async function publicRefuses(r: Refusal, url: string): Promise<void> {
       assert.ok(e instanceof r.error, `expected ${r.error.name}, got ${String(e)}`);
       assert.equal((e as Error).constructor, r.error, `exactly ${r.error.name}`);
       assert.match((e as Error).message, r.message);
+      for (let c: unknown = e; c instanceof Error; c = c.cause) {
+        assert.doesNotMatch(`${c.message}\n${c.stack}`, /hunter2|s3cr3t/, "no secret in it");
+      }
       return true;
     },
   );

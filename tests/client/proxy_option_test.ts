@@ -37,9 +37,6 @@ Deno.test("proxy: a URL (string or URL) is parsed at start, credentials into Pro
   assert.ok(fromUrl?.kind === "url");
   assert.equal(fromUrl.proxy.label, "https://proxy.corp:443");
   assert.equal(fromUrl.proxy.secure, true);
-  const bare = (await start("proxy.corp:8080")).setting;
-  assert.ok(bare?.kind === "url");
-  assert.equal(bare.proxy.label, "http://proxy.corp:8080");
 });
 
 for (
@@ -63,7 +60,27 @@ for (
       "a malformed URL (its password never in the message)",
       "http://user:hunter2@[::1",
       SyntaxError,
-      /^Cannot start the client as "proxy" is not a valid proxy URL$/,
+      /^Cannot start the client as "proxy" is not a valid http: or https: proxy URL: "http:\/\/\*\*\*@\[::1"$/,
+    ],
+    // The option is strict, unlike a variable's value: without its scheme it is refused rather
+    // than taken as http://bogus:80 (or http://http:80 for "http//x").
+    [
+      'a bare word ("bogus")',
+      "bogus",
+      SyntaxError,
+      /^Cannot start the client as "proxy" is not a valid http: or https: proxy URL: "bogus"$/,
+    ],
+    [
+      'a URL missing its colon ("http//x")',
+      "http//x",
+      SyntaxError,
+      /^Cannot start the client as "proxy" is not a valid http: or https: proxy URL: "http\/\/x"$/,
+    ],
+    [
+      "a host and port without a scheme, with a password",
+      "user:hunter2@proxy.corp:8080",
+      SyntaxError,
+      /^Cannot start the client as "proxy" is not a valid http: or https: proxy URL: "\*\*\*@proxy\.corp:8080"$/,
     ],
   ] as const
 ) {

@@ -169,6 +169,26 @@ Deno.test("maxElapsed: reconnecting gives up after that long without a stable co
   const reason = await h.conn.stopped;
   assert.equal(reason.kind, "max_elapsed_exceeded");
   assert.ok(reason.kind === "max_elapsed_exceeded" && reason.elapsed === 700);
+  // Giving up logs one error, as max_retries_exceeded and permanent_failure do.
+  assert.deepEqual(
+    h.logger.messages.filter((m) => m.level === "error").map((m) => m.message),
+    ["[parley] stopped: gave up reconnecting after 700 ms (3 attempts)"],
+  );
+});
+
+Deno.test("maxRetries: giving up logs one error, and one retry is one attempt", async () => {
+  const r = recording();
+  await using h = await startScripted(r.def, null, { reconnect: { ...reconnect, maxRetries: 1 } });
+  (await h.connector.connection(1)).error(new Error("refused"));
+  await until(() => r.reasons.length === 1, "handleDisconnect");
+  await h.clock.tickAsync(101);
+  (await h.connector.connection(2)).error(new Error("refused"));
+  const reason = await h.conn.stopped;
+  assert.equal(reason.kind, "max_retries_exceeded");
+  assert.deepEqual(
+    h.logger.messages.filter((m) => m.level === "error").map((m) => m.message),
+    ["[parley] stopped: gave up after 1 reconnect attempt"],
+  );
 });
 
 Deno.test("maxElapsed: the deadline passing while an unstable connection is up gives up when it drops", async () => {

@@ -106,7 +106,7 @@ Deno.test("supervisor: a child that stops abnormally is restarted, one that stop
     assert.ok(
       s.logger.messages.some((m) =>
         m.level === "warn" &&
-        /restarting child "flaky" after: stopped with reason boom/.test(m.message)
+        /restarting child "flaky" after: stopped with reason "boom"$/.test(m.message)
       ),
     );
     assert.deepEqual(await sup.stop(), { kind: "normal" });
@@ -137,6 +137,23 @@ Deno.test("supervisor: after a normal stop only a permanent child is restarted",
     ["temporary", 0, false],
   ]);
   assert.deepEqual(children.map((c) => c.started.length), [2, 1, 1, 1]);
+});
+
+Deno.test("supervisor: the restart warning shows a stop reason that is not a string as other messages show values, never [object Object]", async () => {
+  using s = scripted();
+  const child = childOf(s, "child");
+  await using sup = await supervise([child.spec], { logger: s.logger });
+  await child.current().stop({ code: "overloaded" });
+  await until(() => sup.children()[0].restarts === 1, "the child restarted");
+  await child.current().stop(new Error("feed went bad"));
+  await until(() => sup.children()[0].restarts === 2, "the child restarted again");
+  const warnings = s.logger.messages
+    .filter((m) => m.level === "warn" && m.message.startsWith("[parley supervisor]"))
+    .map((m) => m.message);
+  assert.deepEqual(warnings, [
+    '[parley supervisor] restarting child "child" after: stopped with reason an object',
+    '[parley supervisor] restarting child "child" after: stopped with reason feed went bad',
+  ]);
 });
 
 Deno.test("supervisor: a stop by the client's abort signal counts as normal", async () => {

@@ -547,6 +547,23 @@ Deno.test("ResponseParser: a 3xx with Location says the redirect is not followed
   );
 });
 
+Deno.test("ResponseParser: a redirect's Location is quoted without its credentials or query values", () => {
+  const err = failed(parseWhole(head(
+    "HTTP/1.1 302 Found",
+    "Location: wss://bob:hunter2@elsewhere.example/ws?token=s3cr3t",
+    "Content-Length: 0",
+  )));
+  assert.match(err.message, /redirecting to wss:\/\/\*\*\*@elsewhere\.example\/ws\?token=\*\*\*,/);
+  assert.doesNotMatch(err.message, /bob|hunter2|s3cr3t/);
+  // A relative Location, which does not parse on its own, by the string rules.
+  const relative = failed(parseWhole(head(
+    "HTTP/1.1 302 Found",
+    "Location: /login?next=%2Fws&session=s3cr3t",
+    "Content-Length: 0",
+  )));
+  assert.match(relative.message, /redirecting to \/login\?next=\*\*\*&session=\*\*\*,/);
+});
+
 Deno.test("ResponseParser: a head larger than 16 KiB is refused, whole or in many small chunks", () => {
   const big = concat(
     latin1("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"),

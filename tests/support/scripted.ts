@@ -5,6 +5,7 @@
 
 import type { Frame } from "../../src/vocabulary/frame.ts";
 import type { ConnectInfo } from "../../src/vocabulary/connect_info.ts";
+import { redactUrl } from "../../src/vocabulary/redact.ts";
 import type { ReceivedFrame } from "../../src/vocabulary/frame.ts";
 import type {
   Connector,
@@ -255,7 +256,7 @@ export class ScriptedConnection implements Transport {
   /** The handshake completed. */
   opened(info: Partial<ConnectInfo> = {}): void {
     this.#events.opened({
-      url: info.url ?? this.params.url.href,
+      url: info.url ?? redactUrl(this.params.url),
       protocol: info.protocol ?? "",
       extensions: info.extensions ?? "",
       status: info.status ?? 101,

@@ -114,7 +114,10 @@ Deno.test("env: a socks or malformed proxy URL fails (a SyntaxError naming the v
     () => proxyFor(WSS, DEFAULT_PROXY, env({ HTTPS_PROXY: "http://us er:hunter2@[::1" })),
     (e: Error) => {
       assert.ok(e instanceof SyntaxError);
-      assert.equal(e.message, "HTTPS_PROXY is not a valid proxy URL");
+      assert.equal(
+        e.message,
+        'HTTPS_PROXY is not a valid http: or https: proxy URL: "http://***@[::1"',
+      );
       return true;
     },
   );

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { defineClient, type DisconnectReason, HandshakeError, ok } from "../../mod.ts";
 import { startRawServer, startWsServer } from "../support/servers.ts";
+import { redactUrl } from "../../src/vocabulary/redact.ts";
 
 /** Every message in `error` and its causes. */
 function messages(error: unknown): string[] {
@@ -91,3 +92,27 @@ for (const transport of ["socket", "web"] as const) {
     for (const m of messages(reason.error)) assert.ok(!m.includes("secret"), m);
   });
 }
+
+Deno.test("url redaction: URLs that parse and text that does not lose user info, query values and fragment", () => {
+  for (
+    const [given, shown] of [
+      ["wss://host/feed", "wss://host/feed"],
+      [
+        "wss://bob:hunter2@host/feed?token=s3cr3t&v=2&flag",
+        "wss://***@host/feed?token=***&v=***&flag",
+      ],
+      ["ws://host/#s3cr3t", "ws://host/#***"],
+      // Text the URL parser refuses, by string rules.
+      ["ws://bob:hunter2@[bad/?token=s3cr3t", "ws://***@[bad/?token=***"],
+      ["ws://bob:hunter2@127.0.0.1:99999/", "ws://***@127.0.0.1:99999/"],
+      // The last @ of the authority: a password may hold an @ (or a /) the parser refused.
+      ["ws://bob:p@ss@[bad/", "ws://***@[bad/"],
+      ["ws://bob:pa/ss@[bad/x", "ws://***@[bad/x"],
+      ["bob:hunter2@host:99999", "***@host:99999"],
+      ["ws://[bad/#s3cr3t?x=1", "ws://[bad/#***"],
+      ["/login?next=%2F&session=s3cr3t", "/login?next=***&session=***"],
+    ]
+  ) {
+    assert.equal(redactUrl(given), shown, given);
+  }
+});
