@@ -139,6 +139,28 @@ const RESERVED_HEADERS = new Set([
 // RFC 9110 token characters.
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * The first own key of the options object `o` that is not `known`, or undefined: what every
+ * options object (start's, its nested ones, a method's) is checked for. No array is made.
+ */
+export function unknownKey(
+  o: object,
+  known: readonly string[] | ReadonlySet<string>,
+): string | undefined {
+  for (const key in o) {
+    if (!Object.hasOwn(o, key)) continue;
+    if (Array.isArray(known) ? !known.includes(key) : !(known as ReadonlySet<string>).has(key)) {
+      return key;
+    }
+  }
+  return undefined;
+}
+
+/** The hint for `key` in `hints` (its own entries only), or `""`. */
+export function hintFor(hints: Readonly<Record<string, string>>, key: string): string {
+  return Object.hasOwn(hints, key) ? hints[key] : "";
+}
+
 /** Validates `options` and fills in defaults, throwing a built-in error on the first fault. */
 export function parseOptions(options: unknown): Config {
   if (options === null || typeof options !== "object") {
@@ -147,12 +169,11 @@ export function parseOptions(options: unknown): Config {
     );
   }
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KNOWN_KEYS.has(key)) {
-      throw new TypeError(
-        `Cannot start the client as the option "${key}" is unknown${HINTS[key] ?? ""}`,
-      );
-    }
+  const unknown = unknownKey(o, KNOWN_KEYS);
+  if (unknown !== undefined) {
+    throw new TypeError(
+      `Cannot start the client as the option "${unknown}" is unknown${hintFor(HINTS, unknown)}`,
+    );
   }
   const opts = o as unknown as ClientOptions;
   return sharedConfig({
@@ -403,6 +424,10 @@ function count(key: string, value: unknown, fallback: number, min = 0): number {
   return value;
 }
 
+const HEARTBEAT_KEYS = ["interval", "timeout", "message"];
+const LIMITS_KEYS = ["maxFrameSize", "maxMessageSize", "maxFragments"];
+const TRANSPORT_OPTIONS_KEYS = ["tls"];
+
 const RECONNECT_KEYS = [
   "baseDelay",
   "maxDelay",
@@ -425,10 +450,9 @@ function parseReconnect(value: unknown): ReconnectPolicy | null {
     );
   }
   const r = value as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    if (!RECONNECT_KEYS.includes(key)) {
-      throw new TypeError(`Cannot start the client as the reconnect option "${key}" is unknown`);
-    }
+  const unknown = unknownKey(r, RECONNECT_KEYS);
+  if (unknown !== undefined) {
+    throw new TypeError(`Cannot start the client as the reconnect option "${unknown}" is unknown`);
   }
   const baseDelay = delay("reconnect.baseDelay", r.baseDelay, DEFAULT_RECONNECT.baseDelay);
   const maxDelay = delay(
@@ -483,10 +507,9 @@ function parseHeartbeat(value: unknown): ResolvedHeartbeat | null | undefined {
     );
   }
   const h = value as Record<string, unknown>;
-  for (const key of Object.keys(h)) {
-    if (key !== "interval" && key !== "timeout" && key !== "message") {
-      throw new TypeError(`Cannot start the client as the heartbeat option "${key}" is unknown`);
-    }
+  const unknown = unknownKey(h, HEARTBEAT_KEYS);
+  if (unknown !== undefined) {
+    throw new TypeError(`Cannot start the client as the heartbeat option "${unknown}" is unknown`);
   }
   const interval = duration("heartbeat.interval", h.interval, DEFAULT_HEARTBEAT.interval, false);
   const timeout = duration("heartbeat.timeout", h.timeout, DEFAULT_HEARTBEAT.timeout, false);
@@ -591,10 +614,9 @@ function parseLimits(value: unknown): ResolvedLimits | undefined {
     );
   }
   const l = value as Record<string, unknown>;
-  for (const key of Object.keys(l)) {
-    if (!["maxFrameSize", "maxMessageSize", "maxFragments"].includes(key)) {
-      throw new TypeError(`Cannot start the client as the limits option "${key}" is unknown`);
-    }
+  const unknown = unknownKey(l, LIMITS_KEYS);
+  if (unknown !== undefined) {
+    throw new TypeError(`Cannot start the client as the limits option "${unknown}" is unknown`);
   }
   const positive = (key: string, v: unknown, fallback: number) =>
     count(`limits.${key}`, v, fallback, 1);
@@ -633,16 +655,15 @@ function parseCompression(value: unknown): DeflateSettings | undefined {
     );
   }
   const c = value as Record<string, unknown>;
-  for (const key of Object.keys(c)) {
-    if (!COMPRESSION_KEYS.includes(key)) {
-      throw new TypeError(
-        `Cannot start the client as the compression option "${key}" is unknown${
-          /window/i.test(key)
-            ? ' (window sizes are "serverMaxWindowBits" and "clientMaxWindowBits")'
-            : ""
-        }`,
-      );
-    }
+  const unknown = unknownKey(c, COMPRESSION_KEYS);
+  if (unknown !== undefined) {
+    throw new TypeError(
+      `Cannot start the client as the compression option "${unknown}" is unknown${
+        /window/i.test(unknown)
+          ? ' (window sizes are "serverMaxWindowBits" and "clientMaxWindowBits")'
+          : ""
+      }`,
+    );
   }
   const flag = (key: string, v: unknown, fallback: boolean) => {
     if (v === undefined) return fallback;
@@ -696,14 +717,13 @@ function parseTransportOptions(value: unknown): ResolvedTls | undefined {
     );
   }
   const o = value as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (key !== "tls") {
-      throw new TypeError(
-        `Cannot start the client as the transportOptions option "${key}" is unknown${
-          TLS_KEYS.includes(key) ? ` (TLS settings go in "transportOptions": { tls: {...} })` : ""
-        }`,
-      );
-    }
+  const unknown = unknownKey(o, TRANSPORT_OPTIONS_KEYS);
+  if (unknown !== undefined) {
+    throw new TypeError(
+      `Cannot start the client as the transportOptions option "${unknown}" is unknown${
+        TLS_KEYS.includes(unknown) ? ` (TLS settings go in "transportOptions": { tls: {...} })` : ""
+      }`,
+    );
   }
   if (o.tls === undefined) return undefined;
   return parseTls(o.tls);
@@ -758,19 +778,17 @@ function parseTls(value: unknown): ResolvedTls {
 
 /** Throws for a TLS option that does not exist, suggesting the one meant. */
 function checkTlsKeys(t: Record<string, unknown>): void {
-  for (const key of Object.keys(t)) {
-    if (!TLS_KEYS.includes(key)) {
-      throw new TypeError(
-        `Cannot start the client as the TLS option "${key}" is unknown${
-          key === "rejectUnauthorized" || key === "insecure"
-            ? ' (did you mean "dangerouslyAcceptInvalidCertificates"?)'
-            : key === "servername"
-            ? ' (did you mean "serverName"?)'
-            : ""
-        }`,
-      );
-    }
-  }
+  const key = unknownKey(t, TLS_KEYS);
+  if (key === undefined) return;
+  throw new TypeError(
+    `Cannot start the client as the TLS option "${key}" is unknown${
+      key === "rejectUnauthorized" || key === "insecure"
+        ? ' (did you mean "dangerouslyAcceptInvalidCertificates"?)'
+        : key === "servername"
+        ? ' (did you mean "serverName"?)'
+        : ""
+    }`,
+  );
 }
 
 /** A PEM option's value (`key` names it for the message), or undefined when not given. */

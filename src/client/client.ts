@@ -7,6 +7,7 @@
 import type { Actor } from "./_actor.ts";
 import { describe, frameShapeError, frameSizeError, utf8Length } from "./_frame_check.ts";
 import { handleKey } from "./_handle_key.ts";
+import { hintFor, unknownKey } from "./_options.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import type { Phase } from "./_machine.ts";
 import type { ClientName } from "./name.ts";
@@ -588,11 +589,8 @@ function optionsFault(
   if (options === null || typeof options !== "object" || Array.isArray(options)) {
     return new TypeError(`${lead} its options must be an object, got ${describe(options)}`);
   }
-  // for-in rather than Object.keys: no array per call on the hot path of call().
-  for (const key in options) {
-    if (!known.includes(key)) {
-      return new TypeError(`${lead} the option "${key}" is unknown${hints[key] ?? ""}`);
-    }
-  }
-  return undefined;
+  const key = unknownKey(options, known);
+  return key === undefined
+    ? undefined
+    : new TypeError(`${lead} the option "${key}" is unknown${hintFor(hints, key)}`);
 }

@@ -63,37 +63,18 @@ Deno.test("the same request after an await inside the async callback is refused 
   assert.match((errors[1] as Error).message, /Cannot await call from inside handleFrame/);
 });
 
-Deno.test("an async callback awaiting its own stop() gets a DeadlockError; the client is not stopped by it", async () => {
+/**
+ * Starts a client whose handleFrame awaits its own stop() `times` times (after an await of its own
+ * when `later`), and returns the refusals, once it checked that the client is still connected and
+ * that the handle's stop() afterwards stops it.
+ */
+async function refusedStops(times: number, later: boolean): Promise<unknown[]> {
   const errors: unknown[] = [];
   await using h = await startScripted(
     defineClient({
       async handleFrame(_f: ReceivedFrame, s: null) {
-        try {
-          await h.conn.stop();
-        } catch (e) {
-          errors.push(e);
-        }
-        return ok(s);
-      },
-    }),
-    null,
-  );
-  const c = await openScripted(h);
-  c.text("hello");
-  await until(() => errors.length === 1, "the refusal");
-  assert.match((errors[0] as Error).message, /return stop\(reason, state\) instead/);
-  assert.equal(h.conn.state, "connected");
-  // The handle's stop() still works afterwards.
-  assert.deepEqual(await h.conn.stop(), { kind: "normal" });
-});
-
-Deno.test("a stop() refused after an await inside the async callback is not remembered: a second one is refused afresh, and the handle's stop() afterwards stops the client", async () => {
-  const errors: unknown[] = [];
-  await using h = await startScripted(
-    defineClient({
-      async handleFrame(_f: ReceivedFrame, s: null) {
-        await new Promise((r) => setTimeout(r, 1));
-        for (let i = 0; i < 2; i++) {
+        if (later) await new Promise((r) => setTimeout(r, 1));
+        for (let i = 0; i < times; i++) {
           try {
             await h.conn.stop();
           } catch (e) {
@@ -107,11 +88,22 @@ Deno.test("a stop() refused after an await inside the async callback is not reme
   );
   const c = await openScripted(h);
   c.text("hello");
-  await until(() => errors.length === 2, "both refusals");
+  await until(() => errors.length === times, "the refusals");
+  assert.equal(h.conn.state, "connected");
+  // The handle's stop() still works afterwards.
+  assert.deepEqual(await h.conn.stop(), { kind: "normal" });
+  return errors;
+}
+
+Deno.test("an async callback awaiting its own stop() gets a DeadlockError; the client is not stopped by it", async () => {
+  const errors = await refusedStops(1, false);
+  assert.match((errors[0] as Error).message, /return stop\(reason, state\) instead/);
+});
+
+Deno.test("a stop() refused after an await inside the async callback is not remembered: a second one is refused afresh, and the handle's stop() afterwards stops the client", async () => {
+  const errors = await refusedStops(2, true);
   assert.ok(errors.every((e) => e instanceof DeadlockError));
   assert.notEqual(errors[0], errors[1]);
-  assert.equal(h.conn.state, "connected");
-  assert.deepEqual(await h.conn.stop(), { kind: "normal" });
 });
 
 Deno.test("a sync callback may call its own sendFrame and stop without awaiting: they go after it returns", async () => {

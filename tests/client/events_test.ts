@@ -159,6 +159,12 @@ Deno.test("ready() and events(): options are checked as start's are (an unknown 
         'Cannot wait for the client as the option "timeout" is unknown (to wait at most so long, pass signal: AbortSignal.timeout(ms))',
   );
   await assert.rejects(
+    h.conn.ready({ toString: 1 } as never),
+    (e) =>
+      e instanceof TypeError &&
+      e.message === 'Cannot wait for the client as the option "toString" is unknown',
+  );
+  await assert.rejects(
     h.conn.ready({ signal: 300 } as never),
     (e) =>
       e instanceof TypeError &&

@@ -343,6 +343,12 @@ const REFUSALS: Refusal[] = [
     message: /the option "retries" is unknown$/,
   },
   {
+    what: 'an unknown key named like an object property ("constructor"): no hint',
+    options: (u) => ({ url: u, constructor: 1 }),
+    error: TypeError,
+    message: /the option "constructor" is unknown$/,
+  },
+  {
     what: 'the unknown key "protocols" (with its hint)',
     options: (u) => ({ url: u, protocols: ["chat"] }),
     error: TypeError,
