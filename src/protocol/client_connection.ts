@@ -25,9 +25,22 @@ import {
 import type { ProtocolError } from "./protocol_error.ts";
 import type { RandomSource } from "./random.ts";
 import type { HandshakeError } from "../vocabulary/handshake_error.ts";
-import { redactUrl } from "../vocabulary/redact.ts";
 
 const encoder = new TextEncoder();
+
+/**
+ * The request's bytes: UTF-8, made in JavaScript when the request is ASCII, as it nearly always
+ * is (an encoder call costs more than this on Deno).
+ */
+function requestBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return encoder.encode(text);
+    bytes[i] = c;
+  }
+  return bytes;
+}
 
 /** What a connection reports. Called synchronously from `receive` and `end`. */
 export interface ConnectionHandler {
@@ -154,12 +167,12 @@ export class ClientConnection {
     this.#parser = new ResponseParser(
       key,
       params.subprotocols,
-      // The URL for messages, without credentials.
-      redactUrl(params.url),
+      // The URL for messages (redacted there, and only if one is made).
+      params.url,
       undefined,
       compression?.settings,
     );
-    const request = encoder.encode(buildRequest({
+    const request = requestBytes(buildRequest({
       ...params,
       key,
       extensions: compression === undefined ? undefined : deflateOffer(compression.settings),

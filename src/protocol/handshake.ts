@@ -15,7 +15,6 @@ import {
 import { base64, sha1, sha1Ascii } from "./sha1.ts";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder();
 
 /** Which bytes may make up a header name (an RFC 9110 token): 1 for those. */
@@ -138,6 +137,7 @@ export type ResponseResult =
   | { readonly kind: "error"; readonly error: HandshakeError };
 
 const MORE: ResponseResult = Object.freeze({ kind: "more" });
+const EMPTY = new Uint8Array(0);
 
 /**
  * Parses the server's answer to the upgrade request, as bytes arrive.
@@ -158,9 +158,9 @@ export class ResponseParser {
   #key: string;
   #offered: readonly string[];
   #deflate: DeflateSettings | undefined;
-  #url: string;
+  #url: URL | string;
   #maxHead: number;
-  #bytes: Uint8Array = new Uint8Array(0);
+  #bytes: Uint8Array = EMPTY;
   // Set once the head is parsed and the status is not 101: the body is being gathered.
   #refusal: { status: number; reason: string; headers: Headers; bodyLength: number } | undefined;
   #done = false;
@@ -168,14 +168,14 @@ export class ResponseParser {
   /**
    * @param key The `Sec-WebSocket-Key` that was sent.
    * @param offered The subprotocols that were offered.
-   * @param url The URL, for messages.
+   * @param url The URL, for messages, which quote it redacted (see `redactUrl`).
    * @param maxHead The bound on the status line and headers.
    * @param deflate The permessage-deflate settings that were offered, if any.
    */
   constructor(
     key: string,
     offered: readonly string[],
-    url: string,
+    url: URL | string,
     maxHead = MAX_RESPONSE_HEAD,
     deflate?: DeflateSettings,
   ) {
@@ -246,7 +246,7 @@ export class ResponseParser {
     let eol = lineEnd(head, 0);
     const status = statusOf(head, eol);
     if (status < 0) {
-      const line = latin1.decode(head.subarray(0, eol));
+      const line = latin1Text(head.subarray(0, eol));
       return this.#error(`the status line ${JSON.stringify(line.slice(0, 80))} is not HTTP/1.x`);
     }
     // Four offsets per field: name start and end, value start and end.
@@ -256,11 +256,12 @@ export class ResponseParser {
       const problem = fieldProblem(head, at, eol, offsets);
       if (problem !== undefined) return this.#error(problem, status);
     }
-    const fields = new Fields(head.slice(), offsets);
+    // A string, not a copy of the bytes: it is smaller, and its values are slices of it.
+    const fields = new Fields(latin1Text(head), offsets);
     if (status !== 101) {
       // The reason phrase, after "HTTP/1.x NNN ", up to the end of the status line.
       const statusEnd = lineEnd(head, 0);
-      const reason = statusEnd > 13 ? latin1.decode(head.subarray(13, statusEnd)) : "";
+      const reason = statusEnd > 13 ? latin1Text(head.subarray(13, statusEnd)) : "";
       this.#refusal = { status, reason, headers: fields.headers, bodyLength: 0 };
       this.#bytes = rest;
       return this.#gatherBody(false);
@@ -274,20 +275,9 @@ export class ResponseParser {
     const deflate = acceptDeflate(this.#deflate, extensions);
     if (typeof deflate === "string") return this.#error(deflate, status, fields.headers);
     this.#done = true;
-    this.#bytes = new Uint8Array(0);
-    return {
-      kind: "upgraded",
-      upgrade: {
-        status,
-        get headers() {
-          return fields.headers;
-        },
-        protocol: fields.get("sec-websocket-protocol") ?? "",
-        extensions: deflate === undefined ? "" : extensions,
-        deflate,
-        rest,
-      },
-    };
+    this.#bytes = EMPTY;
+    const agreed = deflate === undefined ? "" : extensions;
+    return { kind: "upgraded", upgrade: new Upgraded(fields, agreed, deflate, rest) };
   }
 
   /** What is wrong with a 101 response's headers for a WebSocket upgrade, if anything. */
@@ -298,7 +288,10 @@ export class ResponseParser {
       return wrongHeader("Upgrade", upgrade, "websocket");
     }
     const connection = fields.get("connection");
-    if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
+    if (
+      connection?.toLowerCase() !== "upgrade" &&
+      !connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")
+    ) {
       return wrongHeader("Connection", connection, "Upgrade");
     }
     const accept = fields.get("sec-websocket-accept");
@@ -355,7 +348,7 @@ export class ResponseParser {
     this.#done = true;
     return {
       kind: "error",
-      error: new HandshakeError(`Cannot connect to ${this.#url} as ${why}`, {
+      error: new HandshakeError(`Cannot connect to ${redactUrl(this.#url)} as ${why}`, {
         status,
         headers,
         body,
@@ -434,7 +427,7 @@ function fieldProblem(
   let token = colon > start && colon < end;
   for (let i = start; token && i < colon; i++) token = TOKEN_BYTES[head[i]] === 1;
   if (!token) {
-    const line = latin1.decode(head.subarray(start, end));
+    const line = latin1Text(head.subarray(start, end));
     return `the response header line ${JSON.stringify(line.slice(0, 80))} is malformed`;
   }
   let from = colon + 1;
@@ -445,7 +438,7 @@ function fieldProblem(
   for (let i = from; i < to; i++) {
     const b = head[i];
     if ((b < 0x20 && b !== 0x09) || b === 0x7f) {
-      const name = latin1.decode(head.subarray(start, colon));
+      const name = latin1Text(head.subarray(start, colon));
       return `the response header "${name}" contains control characters`;
     }
   }
@@ -454,16 +447,16 @@ function fieldProblem(
 }
 
 /**
- * A response's header fields, checked, as offsets into a copy of its head. `get` reads a
- * field's value as `Headers` would give it; the `Headers` object is made on first use, so an
- * upgrade that nobody asks the headers of never makes one.
+ * A response's header fields, checked, as offsets into its head read as a Latin-1 string (one
+ * character per byte). `get` reads a field's value as `Headers` would give it; the `Headers`
+ * object is made on first use, so an upgrade that nobody asks the headers of never makes one.
  */
 class Fields {
-  #head: Uint8Array;
+  #head: string;
   #offsets: readonly number[];
   #headers: Headers | undefined;
 
-  constructor(head: Uint8Array, offsets: readonly number[]) {
+  constructor(head: string, offsets: readonly number[]) {
     this.#head = head;
     this.#offsets = offsets;
   }
@@ -472,9 +465,10 @@ class Fields {
   get headers(): Headers {
     if (this.#headers === undefined) {
       const headers = new Headers();
+      const head = this.#head;
       const o = this.#offsets;
       for (let i = 0; i < o.length; i += 4) {
-        headers.append(this.#text(o[i], o[i + 1]), this.#text(o[i + 2], o[i + 3]));
+        headers.append(head.slice(o[i], o[i + 1]), head.slice(o[i + 2], o[i + 3]));
       }
       this.#headers = headers;
     }
@@ -486,35 +480,67 @@ class Fields {
    * field of that name, in order, joined by ", "; null if there is none.
    */
   get(name: string): string | null {
+    const head = this.#head;
     const o = this.#offsets;
     let value: string | null = null;
     for (let i = 0; i < o.length; i += 4) {
-      if (!this.#named(o[i], o[i + 1], name)) continue;
-      const text = this.#text(o[i + 2], o[i + 3]);
+      if (!named(head, o[i], o[i + 1], name)) continue;
+      const text = head.slice(o[i + 2], o[i + 3]);
       value = value === null ? text : `${value}, ${text}`;
     }
     return value;
   }
+}
 
-  /** Whether the name at `head[start, end)` is `name` (lowercase), in any case. */
-  #named(start: number, end: number, name: string): boolean {
-    if (end - start !== name.length) return false;
-    const head = this.#head;
-    for (let i = 0; i < name.length; i++) {
-      const b = head[start + i];
-      // ASCII letters fold to lowercase; names are tokens, so nothing else maps onto a letter.
-      if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== name.charCodeAt(i)) return false;
-    }
-    return true;
+/** Whether the name at `head[start, end)` is `name` (lowercase), in any case. */
+function named(head: string, start: number, end: number, name: string): boolean {
+  if (end - start !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = head.charCodeAt(start + i);
+    // ASCII letters fold to lowercase; names are tokens, so nothing else maps onto a letter.
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * `bytes` as a string, one character per byte: Latin-1, as `Headers` reads field bytes (not
+ * `TextDecoder("latin1")`, which is windows-1252 and reads 0x80-0x9f otherwise). Made in
+ * JavaScript: a decoder call costs more than this on Deno.
+ */
+function latin1Text(bytes: Uint8Array): string {
+  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 4096) {
+    text += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);
+  }
+  return text;
+}
+
+/** A successful upgrade, as the parser reports it (`headers` made on first use). */
+class Upgraded implements Upgrade {
+  readonly status = 101;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly deflate: DeflateAgreement | undefined;
+  readonly rest: Uint8Array;
+  #fields: Fields;
+
+  constructor(
+    fields: Fields,
+    extensions: string,
+    deflate: DeflateAgreement | undefined,
+    rest: Uint8Array,
+  ) {
+    this.#fields = fields;
+    this.protocol = fields.get("sec-websocket-protocol") ?? "";
+    this.extensions = extensions;
+    this.deflate = deflate;
+    this.rest = rest;
   }
 
-  /** `head[start, end)` as a string, one character per byte (Latin-1). */
-  #text(start: number, end: number): string {
-    const head = this.#head;
-    if (end - start > 64) return latin1.decode(head.subarray(start, end));
-    let text = "";
-    for (let i = start; i < end; i++) text += String.fromCharCode(head[i]);
-    return text;
+  get headers(): Headers {
+    return this.#fields.headers;
   }
 }
 
@@ -542,7 +568,7 @@ function unchunk(bytes: Uint8Array): { data: Uint8Array; complete: boolean } {
     while (eol + 1 < bytes.length && !(bytes[eol] === 13 && bytes[eol + 1] === 10)) eol++;
     if (eol + 1 >= bytes.length) return done(false);
     // The size in hex, then optional extensions (";name=value"), which are ignored.
-    const line = /^[0-9A-Fa-f]+/.exec(latin1.decode(bytes.subarray(at, eol)));
+    const line = /^[0-9A-Fa-f]+/.exec(latin1Text(bytes.subarray(at, eol)));
     if (line === null) return done(true);
     const n = parseInt(line[0], 16);
     if (n === 0) return done(headEnd(bytes, eol) >= 0); // the trailers end with an empty line

@@ -132,6 +132,20 @@ Deno.test("ClientConnection: the first output is the upgrade request, with a key
   assert.deepEqual(s.events, []);
 });
 
+Deno.test("ClientConnection: the request is UTF-8, whether it is ASCII or not", () => {
+  for (const value of ["plain", "caf\u00e9 \u20ac", "\u{1f600}"]) {
+    const s = setup({ headers: [["X-Value", value]] });
+    const [request] = s.conn.takeOutput();
+    const text = buildRequest({
+      url: new URL("ws://example.com:8080/chat?room=1"),
+      key: handshakeKey(seededRandom(SEED)),
+      headers: [["X-Value", value]],
+      subprotocols: [],
+    });
+    assert.deepEqual(request, new TextEncoder().encode(text));
+  }
+});
+
 Deno.test("ClientConnection: a 101 opens the connection with the upgrade's details", () => {
   const s = setup({ subprotocols: ["a", "b"] });
   const [request] = s.conn.takeOutput();
