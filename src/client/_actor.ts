@@ -5,7 +5,7 @@ import { ClientStoppedError, describeReason, describeStop } from "./errors.ts";
 import type { ConnectInfo } from "../vocabulary/connect_info.ts";
 import type { Frame, ReceivedFrame } from "../vocabulary/frame.ts";
 import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
-import { type Config, DEFAULT_HEARTBEAT } from "./_options.ts";
+import { type Config, DEFAULT_HEARTBEAT, dropsDebug } from "./_options.ts";
 import { HandshakeError } from "../vocabulary/handshake_error.ts";
 import { ParleyError } from "../vocabulary/parley_error.ts";
 import type { ResolvedHeartbeat } from "../transport/heartbeat.ts";
@@ -398,7 +398,9 @@ export class Actor implements Consumer {
       : reason.kind === "remote_close" && (reason.code === 1000 || reason.code === 1001)
       ? "info"
       : "warn";
-    this.#log(level, `Disconnected: ${describeReason(reason)}`);
+    if (level !== "debug" || !dropsDebug(this.#config.logger)) {
+      this.#log(level, `Disconnected: ${describeReason(reason)}`);
+    }
   }
 
   /** Continues `#handle` once an async callback's promise settles. */
@@ -792,7 +794,7 @@ export class Actor implements Consumer {
     ) {
       // Giving up logs one error: here, or for permanent_failure the machine's "Giving up" line.
       this.#log("error", `stopped: ${describeStop(reason)}`, reason);
-    } else {
+    } else if (!dropsDebug(this.#config.logger)) {
       this.#log("debug", `stopped: ${describeStop(reason)}`);
     }
     this.#onTerminate?.(reason);

@@ -5,7 +5,7 @@ import { ClientHandle } from "./client.ts";
 import { handleKey } from "./_handle_key.ts";
 import { ClientStoppedError } from "./errors.ts";
 import { describe } from "./_frame_check.ts";
-import { type Config, parseOptions } from "./_options.ts";
+import { type Config, dropsDebug, parseOptions } from "./_options.ts";
 import { nameText, register, unregister } from "./_registry.ts";
 import type { StopReason } from "./reasons.ts";
 import type { Connector } from "../transport/transport.ts";
@@ -104,6 +104,7 @@ function throughHttpsProxy(url: URL, config: Config): boolean {
 function noteProxy(config: Config, connector: Connector): void {
   // A url function's URL is known at each attempt only.
   if (connector.name !== "socket" || typeof config.url === "function") return;
+  if (dropsDebug(config.logger)) return;
   let route;
   try {
     route = proxyFor(config.url, config.proxy);
