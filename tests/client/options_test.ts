@@ -913,3 +913,24 @@ Deno.test("options: clients started with the same options share one parsed confi
   assert.notEqual(e, d, "another logger (the default)");
   assert.notEqual(e.logger, logger);
 });
+
+Deno.test("options: debug lines are made only for a logger that may print them (not the default or the silent one)", async () => {
+  const { dropsDebug } = await import("../../src/client/_options.ts");
+  const { defaultLogger, silentLogger } = await import("../../src/client/logger.ts");
+  assert.equal(dropsDebug(defaultLogger), true);
+  assert.equal(dropsDebug(silentLogger), true);
+  assert.equal(dropsDebug({ ...defaultLogger }), true, "a copy keeps the default's debug");
+  assert.equal(dropsDebug(console), false);
+  const logger = recordingLogger();
+  assert.equal(dropsDebug(logger), false);
+  // A client with a logger that prints debug lines still gets them.
+  await using server = await startWsServer();
+  const Client = defineClient({});
+  const conn = await Client.start(null, { url: server.url(), transport: "socket", logger });
+  await conn.ready();
+  await conn.stop();
+  assert.ok(
+    logger.messages.some((l) => l.level === "debug" && /reached without a proxy/.test(l.message)),
+  );
+  assert.ok(logger.messages.some((l) => l.level === "debug" && /stopped: /.test(l.message)));
+});
