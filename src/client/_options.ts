@@ -86,7 +86,7 @@ export const DEFAULT_RECEIVE_BUFFER = 4 * 1024 * 1024;
 
 const MAX_TIMER = 2 ** 31 - 1;
 
-const KNOWN_KEYS = new Set([
+const KNOWN_KEYS = [
   "url",
   "name",
   "headers",
@@ -105,7 +105,7 @@ const KNOWN_KEYS = new Set([
   "receiveBuffer",
   "proxy",
   "compression",
-]);
+];
 
 const HINTS: Record<string, string> = {
   protocols: ' (WebSocket subprotocols are "subprotocols"; the HTTP version is always HTTP/1.1)',
@@ -143,15 +143,9 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * The first own key of the options object `o` that is not `known`, or undefined: what every
  * options object (start's, its nested ones, a method's) is checked for. No array is made.
  */
-export function unknownKey(
-  o: object,
-  known: readonly string[] | ReadonlySet<string>,
-): string | undefined {
+export function unknownKey(o: object, known: readonly string[]): string | undefined {
   for (const key in o) {
-    if (!Object.hasOwn(o, key)) continue;
-    if (Array.isArray(known) ? !known.includes(key) : !(known as ReadonlySet<string>).has(key)) {
-      return key;
-    }
+    if (Object.hasOwn(o, key) && !known.includes(key)) return key;
   }
   return undefined;
 }

@@ -153,6 +153,11 @@ function reasonText(reason: unknown): string {
   return reason instanceof Error ? reason.message : describe(reason);
 }
 
+/** "attempt" or "attempts", as `n` says. */
+function attempts(n: number): string {
+  return n === 1 ? "attempt" : "attempts";
+}
+
 /** A short text for a stop reason, for messages. */
 export function describeStop(reason: StopReason): string {
   switch (reason.kind) {
@@ -163,12 +168,10 @@ export function describeStop(reason: StopReason): string {
     case "error":
       return reason.error instanceof Error ? reason.error.message : String(reason.error);
     case "max_retries_exceeded":
-      return `gave up after ${reason.retries} reconnect ${
-        reason.retries === 1 ? "attempt" : "attempts"
-      }`;
+      return `gave up after ${reason.retries} reconnect ${attempts(reason.retries)}`;
     case "max_elapsed_exceeded":
       return `gave up reconnecting after ${reason.elapsed} ms (${reason.retries} ${
-        reason.retries === 1 ? "attempt" : "attempts"
+        attempts(reason.retries)
       })`;
     case "permanent_failure":
       return `gave up on a failure that looks permanent (${describeReason(reason.lastReason)})`;

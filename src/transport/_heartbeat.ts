@@ -10,9 +10,10 @@
 // loop that was merely busy does not mistake unread data for silence.
 //
 // Every heartbeat of the process waits on one timer (`Heartbeat.#clock`): they are kept in a
-// binary heap by when they are due, and the timer is set for the earliest. An idle connection then holds no
-// timer of its own (a Node `Timeout`, its closure and context: a few hundred bytes each); the
-// heap is changed only when a heartbeat's deadline moves (once per interval), never per message.
+// binary heap by when they are due, and the timer is set for the earliest. An idle connection
+// then holds no timer of its own (a Node `Timeout`, its closure and context: a few hundred bytes
+// each); the heap is changed only when a heartbeat's deadline moves (once per interval), never
+// per message.
 
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 

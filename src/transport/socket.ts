@@ -56,28 +56,25 @@ const bunAllocate: Allocate | undefined = (() => {
   };
 })();
 
-// The dialer modules, loaded on first use (so a browser never loads them) and kept; once loaded,
-// a dial starts at once, with no turn of the event loop before it.
-let denoModule: Promise<typeof import("./_deno_dial.ts")> | undefined;
-let bunModule: Promise<typeof import("./_bun_dial.ts")> | undefined;
-let nodeModule: Promise<typeof import("./_node_dial.ts")> | undefined;
-let denoLoaded: typeof import("./_deno_dial.ts") | undefined;
-let bunLoaded: typeof import("./_bun_dial.ts") | undefined;
-let nodeLoaded: typeof import("./_node_dial.ts") | undefined;
+// The dialer modules, loaded on first use (so a browser never loads them) and kept: once one is
+// loaded, a dial starts in the call that asks for it, with no turn of the event loop before it.
+let denoDialer: typeof import("./_deno_dial.ts") | undefined;
+let bunDialer: typeof import("./_bun_dial.ts") | undefined;
+let nodeDialer: typeof import("./_node_dial.ts") | undefined;
 
 /** Picks the dialer for a target in this runtime. */
 const dial: Dialer = async (target, events, signal) => {
   const g = globalThis as { Deno?: { connect?: unknown }; Bun?: unknown };
   if (typeof g.Deno?.connect === "function") {
-    const deno = denoLoaded ??= await (denoModule ??= import("./_deno_dial.ts"));
+    const deno = denoDialer ??= await import("./_deno_dial.ts");
     if (deno.denoCanDial(target)) return deno.denoDial(target, events, signal);
   }
   // Bun's own TCP for plain connections: its node:net copies what it buffers on every write.
   if (typeof g.Bun !== "undefined") {
-    const bun = bunLoaded ??= await (bunModule ??= import("./_bun_dial.ts"));
+    const bun = bunDialer ??= await import("./_bun_dial.ts");
     if (bun.bunCanDial(target)) return bun.bunDial(target, events, signal);
   }
-  const node = nodeLoaded ??= await (nodeModule ??= import("./_node_dial.ts"));
+  const node = nodeDialer ??= await import("./_node_dial.ts");
   return node.nodeDial(target, events, signal);
 };
 
@@ -174,33 +171,24 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
       random(tag);
       this.#probeTag = readUint32(tag, 0);
     }
+    // Compression is offered when asked for and this runtime can run it.
+    const settings = params.compression;
+    const codec = settings === undefined ? undefined : deflateCodec();
+    this.#conn = new ClientConnection({
+      url,
+      headers: params.headers,
+      subprotocols: params.subprotocols,
+      limits: params.limits ?? DEFAULT_LIMITS,
+      random,
+      allocate: bunAllocate,
+      compression: codec === undefined ? undefined : { settings: settings!, codec },
+    }, this);
     // A proxy setting that cannot be honoured fails the connection like a failed dial.
     let dialing: Promise<ByteStream>;
     try {
       dialing = dialer(dialTarget(url, params), new StreamSink(this), this.#dialing!.signal);
     } catch (error) {
       dialing = Promise.reject(error);
-    }
-    // The protocol side (key, request, parser) is made while the dial is under way: nothing
-    // reaches it before the dial's promise settles, below.
-    try {
-      // Compression is offered when asked for and this runtime can run it.
-      const settings = params.compression;
-      const codec = settings === undefined ? undefined : deflateCodec();
-      this.#conn = new ClientConnection({
-        url,
-        headers: params.headers,
-        subprotocols: params.subprotocols,
-        limits: params.limits ?? DEFAULT_LIMITS,
-        random,
-        allocate: bunAllocate,
-        compression: codec === undefined ? undefined : { settings: settings!, codec },
-      }, this);
-    } catch (error) {
-      // Nothing may be left open: the dial is called off.
-      dialing.catch(() => {});
-      this.#dialing!.abort();
-      throw error;
     }
     dialing.then(
       (stream) => {
