@@ -13,7 +13,7 @@
 // binary heap by when they are due, and the timer is set for the earliest. An idle connection
 // then holds no timer of its own (a Node `Timeout`, its closure and context: a few hundred bytes
 // each); the heap is changed only when a heartbeat's deadline moves (once per interval), never
-// per message.
+// per message. Once no heartbeat waits, the timer holds the process no more (see `#Clock`).
 
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 
@@ -134,14 +134,19 @@ export class Heartbeat {
 
   /**
    * The one timer every heartbeat waits on: a binary heap of heartbeats by `due`, and a timer set
-   * for the earliest. Empty, it holds no timer (so nothing keeps a process alive, or trips a test's
-   * sanitizer, once every heartbeat has stopped).
+   * for the earliest. Empty, it holds the process no more (so nothing keeps a process alive, or
+   * trips a test's sanitizer, once every heartbeat has stopped): where the runtime can unref a
+   * timer, the pending one is unref'd and kept, to be ref'd again by the next heartbeat whose
+   * deadline is no earlier (setting a timer costs microseconds on Deno, and connections opened and
+   * closed one after another would set and clear one each); elsewhere it is cleared.
    */
   static #Clock = class {
     #heap: Heartbeat[] = [];
     #timer: ReturnType<typeof setTimeout> | undefined;
     /** When the timer fires (Infinity when none is set). */
     #timerAt = Infinity;
+    /** The timer is unref'd: it fires, but keeps no process alive. */
+    #unrefed = false;
     #onTimer = () => this.#tick();
 
     /** Sets (or moves) `beat`'s deadline to `at`. */
@@ -171,18 +176,32 @@ export class Heartbeat {
         this.#down(slot);
         this.#up(last.#slot);
       }
-      if (heap.length === 0) {
-        clearTimeout(this.#timer);
-        this.#timer = undefined;
-        this.#timerAt = Infinity;
+      if (heap.length === 0 && this.#timer !== undefined && !this.#unrefed) {
+        if (setRef(this.#timer, false)) this.#unrefed = true;
+        else {
+          clearTimeout(this.#timer);
+          this.#timer = undefined;
+          this.#timerAt = Infinity;
+        }
       }
     }
 
-    /** Sets the timer for the earliest deadline, unless it is set for that one or an earlier. */
+    /**
+     * Sets the timer for the earliest deadline, unless it is set for that one or an earlier (and
+     * then holds the process with it again, if it was unref'd).
+     */
     #schedule(): void {
       const first = this.#heap[0];
-      if (first === undefined || first.#due >= this.#timerAt) return;
+      if (first === undefined) return;
+      if (first.#due >= this.#timerAt) {
+        if (this.#unrefed) {
+          setRef(this.#timer!, true);
+          this.#unrefed = false;
+        }
+        return;
+      }
       clearTimeout(this.#timer);
+      this.#unrefed = false;
       this.#timerAt = first.#due;
       this.#timer = setTimeout(this.#onTimer, Math.max(0, first.#due - performance.now()));
     }
@@ -191,6 +210,7 @@ export class Heartbeat {
     #tick(): void {
       this.#timer = undefined;
       this.#timerAt = Infinity;
+      this.#unrefed = false;
       const heap = this.#heap;
       const now = performance.now();
       while (heap.length > 0 && heap[0].#due <= now) {
@@ -244,4 +264,30 @@ export class Heartbeat {
 
   /** The clock every heartbeat waits on. */
   static #clock = new Heartbeat.#Clock();
+}
+
+/**
+ * Refs or unrefs `timer` (whether it keeps the process alive): a Node or Bun `Timeout`, or a Deno
+ * timer id. Returns false where the runtime cannot (a browser: then nothing needs it).
+ */
+function setRef(timer: ReturnType<typeof setTimeout>, ref: boolean): boolean {
+  if (typeof timer === "object" && timer !== null) {
+    const t = timer as { ref?: () => unknown; unref?: () => unknown };
+    if (typeof t.ref !== "function" || typeof t.unref !== "function") return false;
+    if (ref) t.ref();
+    else t.unref();
+    return true;
+  }
+  const deno = (globalThis as {
+    Deno?: { refTimer?: (id: number) => void; unrefTimer?: (id: number) => void };
+  }).Deno;
+  const change = ref ? deno?.refTimer : deno?.unrefTimer;
+  if (typeof change !== "function") return false;
+  try {
+    change(timer as number);
+    return true;
+  } catch {
+    // Not a timer Deno knows (a fake clock's): leave it as it is.
+    return false;
+  }
 }
