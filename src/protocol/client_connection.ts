@@ -244,6 +244,16 @@ export class ClientConnection {
   }
 
   /**
+   * While connecting: does now what checking the server's answer needs and the request does not
+   * (the `Sec-WebSocket-Accept` value), so that a caller that has just written the request gets
+   * it done while the server answers. Does nothing otherwise; the answer is checked the same way
+   * whether it is called or not.
+   */
+  prepareForResponse(): void {
+    this.#parser?.prepare();
+  }
+
+  /**
    * Whether the server refused the upgrade and the rest of its answer's body is still
    * arriving; {@linkcode ClientConnection.end} reports the refusal with what came so far.
    */

@@ -524,7 +524,8 @@ export class FrameDecoder {
         return false;
       }
       try {
-        reason = fatalDecoder.decode(payload.subarray(2));
+        // (No reason, the usual case: no decoder call, which is an op on Deno.)
+        reason = payload.length === 2 ? "" : fatalDecoder.decode(payload.subarray(2));
       } catch {
         this.#fail(INVALID_DATA, "The server's close reason is not valid UTF-8");
         return false;

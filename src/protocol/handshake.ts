@@ -164,6 +164,8 @@ export class ResponseParser {
   // Set once the head is parsed and the status is not 101: the body is being gathered.
   #refusal: { status: number; reason: string; headers: Headers; bodyLength: number } | undefined;
   #done = false;
+  /** The `Sec-WebSocket-Accept` the response must carry, once computed. */
+  #accept: string | undefined;
 
   /**
    * @param key The `Sec-WebSocket-Key` that was sent.
@@ -193,6 +195,15 @@ export class ResponseParser {
    */
   get awaitingBody(): boolean {
     return this.#refusal !== undefined && !this.#done;
+  }
+
+  /**
+   * Computes now the `Sec-WebSocket-Accept` value the response must carry, which is otherwise
+   * computed when the response arrives: a caller calls it once the request is sent, so that the
+   * work is done while the server answers. The response is checked the same either way.
+   */
+  prepare(): void {
+    this.#accept ??= acceptFor(this.#key);
   }
 
   /** Feeds response bytes. After a result other than "more", feeding is an error. */
@@ -295,7 +306,7 @@ export class ResponseParser {
       return wrongHeader("Connection", connection, "Upgrade");
     }
     const accept = fields.get("sec-websocket-accept");
-    if (accept !== acceptFor(this.#key)) {
+    if (accept !== (this.#accept ??= acceptFor(this.#key))) {
       return accept === null
         ? "the response has no Sec-WebSocket-Accept header"
         : `the response's Sec-WebSocket-Accept ${

@@ -163,18 +163,20 @@ export function proxyFor(
         "none is used",
     };
   }
-  // In a CGI script, HTTP_PROXY is the request's Proxy header: never a proxy setting.
-  const cgi = env.readable("REQUEST_METHOD") && (env.get("REQUEST_METHOD") ?? "") !== "";
   let source: string | undefined;
   let value: string | undefined;
   for (const name of readable) {
-    if (name === "HTTP_PROXY" && cgi) continue;
     const v = env.get(name)?.trim();
-    if (v !== undefined && v !== "") {
-      source = name;
-      value = v;
-      break;
-    }
+    if (v === undefined || v === "") continue;
+    // In a CGI script, HTTP_PROXY is the request's Proxy header: never a proxy setting. (Asked
+    // only then: each variable read is an op on Deno, and this runs for every connection.)
+    if (
+      name === "HTTP_PROXY" && env.readable("REQUEST_METHOD") &&
+      (env.get("REQUEST_METHOD") ?? "") !== ""
+    ) continue;
+    source = name;
+    value = v;
+    break;
   }
   const unread = names.filter((name) => !readable.includes(name));
   const note = unread.length === 0 ? "" : ` (${unread.join(", ")} cannot be read)`;

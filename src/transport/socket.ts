@@ -200,6 +200,8 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
         this.#stream = stream;
         // (Paused while dialling: reading stops once the upgrade is through, see `opened`.)
         this.#flush();
+        // The request is out: what checking the answer needs is computed while the server works.
+        this.#conn.prepareForResponse();
       },
       (error: Error) => {
         this.#dialing = undefined;

@@ -159,6 +159,18 @@ Deno.test("ClientConnection: a 101 opens the connection with the upgrade's detai
   assert.equal(s.conn.hasOutput, false, "nothing to write after the upgrade");
 });
 
+Deno.test("ClientConnection: prepareForResponse() after the request changes nothing the 101 does, and once open it does nothing", () => {
+  const s = setup();
+  const [request] = s.conn.takeOutput();
+  s.conn.prepareForResponse();
+  s.conn.receive(okResponse(sentKey(request)));
+  assert.equal(s.conn.state, "open");
+  assert.deepEqual(s.kinds(), ["opened"]);
+  s.conn.prepareForResponse();
+  assert.equal(s.conn.state, "open");
+  assert.equal(s.conn.hasOutput, false);
+});
+
 Deno.test("ClientConnection: frames in the same chunk as the 101 are delivered after opened", () => {
   const frames = concat(
     serverFrame(TEXT, "first"),

@@ -330,6 +330,21 @@ Deno.test("ResponseParser: a wrong Sec-WebSocket-Accept is refused", () => {
   assert.ok(err.headers instanceof Headers);
 });
 
+Deno.test("ResponseParser: prepare() before the response changes no verdict: the right Sec-WebSocket-Accept upgrades, a wrong or missing one is refused", () => {
+  const prepared = (data: Uint8Array) => {
+    const p = parser();
+    p.prepare();
+    p.prepare(); // twice: the same
+    return p.push(data);
+  };
+  assert.equal(upgraded(prepared(latin1(OK_HEAD))).headers.get("sec-websocket-accept"), ACCEPT);
+  const wrong = failed(prepared(upgradeHead([`Sec-WebSocket-Accept: ${acceptFor("other")}`], [
+    "sec-websocket-accept",
+  ])));
+  assert.match(wrong.message, /does not match/);
+  assert.match(failed(prepared(upgradeHead([], ["sec-websocket-accept"]))).message, /no Sec/);
+});
+
 Deno.test("ResponseParser: a missing Sec-WebSocket-Accept is refused", () => {
   const err = failed(parseWhole(upgradeHead([], ["sec-websocket-accept"])));
   assert.match(err.message, /no Sec-WebSocket-Accept/);
