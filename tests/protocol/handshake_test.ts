@@ -276,9 +276,25 @@ Deno.test("ResponseParser: the headers, and the values the upgrade is checked ag
     "x-long",
     "Server",
   );
-  // Visible ASCII, obs-text (0x80-0x9f too, which windows-1252 would read as other characters)
-  // and inner spaces and tabs; short and longer than 64 bytes.
-  const chars = ["a", "Z", "0", " ", "\t", ",", "=", "\x80", "\x9f", "\xe9", "\xff", "~"];
+  // Visible ASCII, obs-text (0x80-0x9f too, which windows-1252 would read as other characters;
+  // 0xc3 and 0xa9, which make UTF-8's "é" when they meet) and inner spaces and tabs; short and
+  // longer than 64 bytes.
+  const chars = [
+    "a",
+    "Z",
+    "0",
+    " ",
+    "\t",
+    ",",
+    "=",
+    "\x80",
+    "\x9f",
+    "\xc3",
+    "\xa9",
+    "\xe9",
+    "\xff",
+    "~",
+  ];
   const value = fc.array(fc.constantFrom(...chars), {
     maxLength: 90,
     size: "max",
@@ -318,6 +334,11 @@ Deno.test("ResponseParser: the headers, and the values the upgrade is checked ag
     assert.equal(u.protocol, protocol);
     assert.deepEqual([...u.headers], [...reference]);
   }));
+});
+
+Deno.test("ResponseParser: header bytes are read one character a byte, also where they would make UTF-8 ('é' as 0xc3 0xa9 reads 'Ã©')", () => {
+  const u = upgraded(parseWhole(upgradeHead(["X-Name: caf\xc3\xa9 \xe9"])));
+  assert.equal(u.headers.get("x-name"), "caf\xc3\xa9 \xe9");
 });
 
 Deno.test("ResponseParser: a wrong Sec-WebSocket-Accept is refused", () => {
