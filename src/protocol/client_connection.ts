@@ -28,20 +28,6 @@ import type { HandshakeError } from "../vocabulary/handshake_error.ts";
 
 const encoder = new TextEncoder();
 
-/**
- * The request's bytes: UTF-8, made in JavaScript when the request is ASCII, as it nearly always
- * is (an encoder call costs more than this on Deno).
- */
-function requestBytes(text: string): Uint8Array {
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) return encoder.encode(text);
-    bytes[i] = c;
-  }
-  return bytes;
-}
-
 /** What a connection reports. Called synchronously from `receive` and `end`. */
 export interface ConnectionHandler {
   /** The server accepted the upgrade. */
@@ -172,7 +158,7 @@ export class ClientConnection {
       undefined,
       compression?.settings,
     );
-    const request = requestBytes(buildRequest({
+    const request = encoder.encode(buildRequest({
       ...params,
       key,
       extensions: compression === undefined ? undefined : deflateOffer(compression.settings),
