@@ -31,6 +31,7 @@ import {
 import { type Consumer, Mailbox } from "./_mailbox.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
 import type { Connector, Transport, TransportEvents } from "../transport/transport.ts";
+import { clearTimer, setTimer, type TimerHandle } from "../transport/timers.ts";
 
 /** The timer functions the driver uses; tests pass a fake clock. */
 export interface Clock {
@@ -38,10 +39,10 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
-/** The real clock. */
+/** The real clock: the process's timer heap (one runtime timer for all, see `transport/timers.ts`). */
 export const systemClock: Clock = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id as number),
+  setTimeout: setTimer,
+  clearTimeout: (id) => clearTimer(id as TimerHandle | undefined),
 };
 
 /**

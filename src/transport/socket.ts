@@ -17,6 +17,7 @@ import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
 import { Heartbeat, type HeartbeatHost } from "./_heartbeat.ts";
+import { clearTimer, setTimer, type TimerHandle } from "./timers.ts";
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 import { WrittenQueue } from "./_written_queue.ts";
 import { nodeZlibCodec } from "./_deflate_codec.ts";
@@ -147,9 +148,9 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   /** Aborted when the connection is dropped while still dialling; gone once dialled. */
   #dialing: AbortController | undefined = new AbortController();
   /** Bounds the close handshake (closeTimeout). */
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   /** Bounds the wait for a refused upgrade's body (REFUSAL_BODY_GRACE). */
-  #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  #graceTimer: TimerHandle | undefined;
   /** `done`, once asked for (most connections are asked only when they are released). */
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;
@@ -322,7 +323,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     // A refusal whose body runs to the end of a connection the server may hold open: report it
     // with what came so far after a short grace, not after the connect timeout.
     if (this.#conn.awaitingRefusalBody && this.#graceTimer === undefined) {
-      this.#graceTimer = setTimeout(() => {
+      this.#graceTimer = setTimer(() => {
         this.#conn.end();
         this.#destroy();
       }, REFUSAL_BODY_GRACE);
@@ -590,7 +591,7 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   #armTimer(): void {
     if (this.#timer !== undefined || this.#isDone) return;
     if (this.#closeTimeout === Infinity) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = setTimer(() => {
       this.#timer = undefined;
       // A client that never released the connection: write the owed close, then wait once
       // more; otherwise the close handshake has run out of time.
@@ -627,8 +628,8 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
     this.#stopHeartbeat();
     // Compression's zlib memory goes with the stream, however the connection ended.
     this.#conn.dispose();
-    clearTimeout(this.#timer);
-    clearTimeout(this.#graceTimer);
+    clearTimer(this.#timer);
+    clearTimer(this.#graceTimer);
     this.#timer = this.#graceTimer = undefined;
     this.#failUnwritten();
     this.#resolveDone?.();

@@ -12,6 +12,7 @@ import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import { base64 } from "../protocol/sha1.ts";
 import { Heartbeat } from "./_heartbeat.ts";
+import { clearTimer, setTimer, type TimerHandle } from "./timers.ts";
 import type { ChannelEnd, ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
 import { SocketChannel, webSocketConstructor } from "./_web_socket.ts";
 import { StreamChannel, webSocketStreamConstructor } from "./_web_stream.ts";
@@ -109,7 +110,7 @@ class WebTransport implements Transport, ChannelEvents {
   /** `done` is settled. */
   #isDone = false;
   /** Bounds the close handshake (closeTimeout). */
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   #resolveDone: (() => void) | undefined;
 
   constructor(params: ConnectParams, events: TransportEvents) {
@@ -329,7 +330,7 @@ class WebTransport implements Transport, ChannelEvents {
   #armCloseTimer(): void {
     // The runtime may have closed inside close() (Bun has): then nothing is left to wait for.
     if (this.#isDone || this.#timer !== undefined || this.#closeTimeout === Infinity) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = setTimer(() => {
       this.#timer = undefined;
       this.#settleDone();
     }, this.#closeTimeout);
@@ -339,7 +340,7 @@ class WebTransport implements Transport, ChannelEvents {
     this.#end();
     if (this.#isDone) return;
     this.#isDone = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimer(this.#timer);
     this.#timer = undefined;
     this.#resolveDone?.();
   }
