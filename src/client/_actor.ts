@@ -31,7 +31,7 @@ import {
 import { type Consumer, Mailbox } from "./_mailbox.ts";
 import type { DisconnectReason, StopReason } from "./reasons.ts";
 import type { Connector, Transport, TransportEvents } from "../transport/transport.ts";
-import { clearTimer, setTimer, type TimerHandle } from "../transport/timers.ts";
+import { clearTimer, setTimer, type Timed } from "../transport/timers.ts";
 
 /** The timer functions the driver uses; tests pass a fake clock. */
 export interface Clock {
@@ -42,7 +42,7 @@ export interface Clock {
 /** The real clock: the process's timer heap (one runtime timer for all, see `transport/timers.ts`). */
 export const systemClock: Clock = {
   setTimeout: setTimer,
-  clearTimeout: (id) => clearTimer(id as TimerHandle | undefined),
+  clearTimeout: (id) => clearTimer(id as Timed | undefined),
 };
 
 /**

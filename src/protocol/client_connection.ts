@@ -236,7 +236,7 @@ export class ClientConnection {
    * whether it is called or not.
    */
   prepareForResponse(): void {
-    this.#parser?.prepare();
+    this.#parser?.prepareForResponse();
   }
 
   /**

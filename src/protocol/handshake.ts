@@ -202,7 +202,7 @@ export class ResponseParser {
    * computed when the response arrives: a caller calls it once the request is sent, so that the
    * work is done while the server answers. The response is checked the same either way.
    */
-  prepare(): void {
+  prepareForResponse(): void {
     this.#accept ??= acceptFor(this.#key);
   }
 
@@ -299,10 +299,7 @@ export class ResponseParser {
       return wrongHeader("Upgrade", upgrade, "websocket");
     }
     const connection = fields.get("connection");
-    if (
-      connection?.toLowerCase() !== "upgrade" &&
-      !connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")
-    ) {
+    if (!connection?.split(",").some((t) => t.trim().toLowerCase() === "upgrade")) {
       return wrongHeader("Connection", connection, "Upgrade");
     }
     const accept = fields.get("sec-websocket-accept");

@@ -479,12 +479,6 @@ class DenoStream implements ByteStream {
     try {
       this.#conn.close();
     } catch { /* already closed */ }
-    // Nothing under way (the read loop has ended, as after the peer's EOF, and nothing is being
-    // written): `done` at once, not a few promise turns later.
-    if (!this.#reading && !this.#writing) {
-      this.#events.done();
-      return;
-    }
     // A paused read loop ends now; `done` once the pending read and write (if any) have
     // settled, so no operation outlives the stream, and a write that completed meanwhile is
     // reported before it.

@@ -17,7 +17,7 @@ import { DEFAULT_LIMITS } from "../protocol/limits.ts";
 import { pooledRandom, type RandomSource } from "../protocol/random.ts";
 import type { ByteStream, Dialer, DialTarget, StreamEvents } from "./_stream.ts";
 import { Heartbeat, type HeartbeatHost } from "./_heartbeat.ts";
-import { clearTimer, setTimer, type TimerHandle } from "./timers.ts";
+import { clearTimer, setTimer, type Timed } from "./timers.ts";
 import type { ResolvedHeartbeat } from "./heartbeat.ts";
 import { WrittenQueue } from "./_written_queue.ts";
 import { nodeZlibCodec } from "./_deflate_codec.ts";
@@ -148,9 +148,9 @@ class SocketTransport implements Transport, ConnectionHandler, HeartbeatHost {
   /** Aborted when the connection is dropped while still dialling; gone once dialled. */
   #dialing: AbortController | undefined = new AbortController();
   /** Bounds the close handshake (closeTimeout). */
-  #timer: TimerHandle | undefined;
+  #timer: Timed | undefined;
   /** Bounds the wait for a refused upgrade's body (REFUSAL_BODY_GRACE). */
-  #graceTimer: TimerHandle | undefined;
+  #graceTimer: Timed | undefined;
   /** `done`, once asked for (most connections are asked only when they are released). */
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;

@@ -44,14 +44,14 @@ class TimerHeap {
   set(timed: Timed, at: number): void {
     const heap = this.#heap;
     const wasDue = timed.due;
-    const wasOrder = timed.order;
     timed.due = at;
+    // Set last of all: among deadlines due at once it goes after the others.
     timed.order = ++this.#sets;
     if (timed.slot < 0) {
       timed.slot = heap.length;
       heap.push(timed);
       this.#up(timed.slot);
-    } else if (at < wasDue || (at === wasDue && timed.order < wasOrder)) this.#up(timed.slot);
+    } else if (at < wasDue) this.#up(timed.slot);
     else this.#down(timed.slot);
     this.#schedule();
   }
@@ -178,21 +178,18 @@ class Timeout extends Timed {
   }
 }
 
-/** A timer handle from {@linkcode setTimer}. */
-export type TimerHandle = Timed;
-
 /**
  * Calls `fn` once, `ms` from now, as `setTimeout` does (the process is held while it waits), on
  * the shared heap.
  */
-export function setTimer(fn: () => void, ms: number): TimerHandle {
+export function setTimer(fn: () => void, ms: number): Timed {
   const timeout = new Timeout(fn);
   timers.set(timeout, performance.now() + (ms > 0 ? ms : 0));
   return timeout;
 }
 
 /** Cancels a timer from {@linkcode setTimer}; nothing for `undefined` or a timer already fired. */
-export function clearTimer(timer: TimerHandle | undefined): void {
+export function clearTimer(timer: Timed | undefined): void {
   if (timer !== undefined) timers.remove(timer);
 }
 

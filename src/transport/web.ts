@@ -12,7 +12,7 @@ import { UnsupportedError } from "../vocabulary/unsupported_error.ts";
 import type { Frame } from "../vocabulary/frame.ts";
 import { base64 } from "../protocol/sha1.ts";
 import { Heartbeat } from "./_heartbeat.ts";
-import { clearTimer, setTimer, type TimerHandle } from "./timers.ts";
+import { clearTimer, setTimer, type Timed } from "./timers.ts";
 import type { ChannelEnd, ChannelEvents, ChannelParams, WebChannel } from "./_web_channel.ts";
 import { SocketChannel, webSocketConstructor } from "./_web_socket.ts";
 import { StreamChannel, webSocketStreamConstructor } from "./_web_stream.ts";
@@ -110,7 +110,7 @@ class WebTransport implements Transport, ChannelEvents {
   /** `done` is settled. */
   #isDone = false;
   /** Bounds the close handshake (closeTimeout). */
-  #timer: TimerHandle | undefined;
+  #timer: Timed | undefined;
   #resolveDone: (() => void) | undefined;
 
   constructor(params: ConnectParams, events: TransportEvents) {

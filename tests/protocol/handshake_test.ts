@@ -351,11 +351,11 @@ Deno.test("ResponseParser: a wrong Sec-WebSocket-Accept is refused", () => {
   assert.ok(err.headers instanceof Headers);
 });
 
-Deno.test("ResponseParser: prepare() before the response changes no verdict: the right Sec-WebSocket-Accept upgrades, a wrong or missing one is refused", () => {
+Deno.test("ResponseParser: prepareForResponse() before the response changes no verdict: the right Sec-WebSocket-Accept upgrades, a wrong or missing one is refused", () => {
   const prepared = (data: Uint8Array) => {
     const p = parser();
-    p.prepare();
-    p.prepare(); // twice: the same
+    p.prepareForResponse();
+    p.prepareForResponse(); // twice: the same
     return p.push(data);
   };
   assert.equal(upgraded(prepared(latin1(OK_HEAD))).headers.get("sec-websocket-accept"), ACCEPT);
