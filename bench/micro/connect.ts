@@ -13,7 +13,9 @@
 // - `proxy`: the proxy decision for a ws: URL with the default setting (the environment), as
 //   every connection attempt makes it (twice: once when the client starts, once per dial).
 // - `transport`: the socket transport's connection opened (the 101 read) and closed (the close
-//   handshake and both FINs, until `done`), one after another, against a WebSocket echo server.
+//   handshake and both FINs, until `done`), one after another, against a WebSocket echo server;
+//   alternated with `minimal`, the same exchange by a minimal client on the runtime's own sockets
+//   (bench/micro/_minimal_client.ts): the floor for a client written in JavaScript.
 // - `client`: the same through the public API: `defineClient({}).start` and `stop`.
 //
 // The server is bench/server.ts under Bun in a process of its own (started here), or `--url`.
@@ -35,6 +37,7 @@ import {
   runtimeName,
   summarize,
 } from "./_harness.ts";
+import { minimalCycle } from "./_minimal_client.ts";
 
 type Connection = typeof import("../../src/protocol/client_connection.ts");
 type Limits = typeof import("../../src/protocol/limits.ts");
@@ -192,34 +195,37 @@ async function compareAsync(
 try {
   if (cases.includes("transport")) {
     const url = new URL(wsUrl!);
-    const results = await compareAsync(impls.map((impl) => {
-      const connector = impl.socket.socketConnector;
-      return {
-        name: impl.name,
-        run: () =>
-          new Promise<void>((resolve, reject) => {
-            const transport = connector.connect({
-              url,
-              headers: [],
-              subprotocols: [],
-              closeTimeout: 5000,
-              limits: impl.limits.DEFAULT_LIMITS,
-              proxy: impl.proxy.DEFAULT_PROXY,
-            }, {
-              opened() {
-                transport.close(1000, "");
-                transport.done.then(resolve);
-              },
-              frame() {},
-              ping() {},
-              remoteClose() {},
-              error: reject,
-              heartbeatTimeout() {},
-              rtt() {},
-            });
-          }),
-      };
-    }));
+    const results = await compareAsync([
+      ...impls.map((impl) => {
+        const connector = impl.socket.socketConnector;
+        return {
+          name: impl.name,
+          run: () =>
+            new Promise<void>((resolve, reject) => {
+              const transport = connector.connect({
+                url,
+                headers: [],
+                subprotocols: [],
+                closeTimeout: 5000,
+                limits: impl.limits.DEFAULT_LIMITS,
+                proxy: impl.proxy.DEFAULT_PROXY,
+              }, {
+                opened() {
+                  transport.close(1000, "");
+                  transport.done.then(resolve);
+                },
+                frame() {},
+                ping() {},
+                remoteClose() {},
+                error: reject,
+                heartbeatTimeout() {},
+                rtt() {},
+              });
+            }),
+        };
+      }),
+      { name: "minimal", run: () => minimalCycle(url) },
+    ]);
     print("transport: open (101) and close (until done), CPU per connection", results.cpu);
     print("transport: the same, wall time per connection", results.wall);
   }
