@@ -15,7 +15,8 @@
 // - `transport`: the socket transport's connection opened (the 101 read) and closed (the close
 //   handshake and both FINs, until `done`), one after another, against a WebSocket echo server;
 //   alternated with `minimal`, the same exchange by a minimal client on the runtime's own sockets
-//   (bench/micro/_minimal_client.ts): the floor for a client written in JavaScript.
+//   (bench/micro/_minimal_client.ts): the floor for a client written in JavaScript; and with
+//   `websocket`, the runtime's own global `WebSocket` opened and closed (code 1000).
 // - `client`: the same through the public API: `defineClient({}).start` and `stop`.
 //
 // The server is bench/server.ts under Bun in a process of its own (started here), or `--url`.
@@ -225,6 +226,7 @@ try {
         };
       }),
       { name: "minimal", run: () => minimalCycle(url) },
+      { name: "websocket", run: () => webSocketCycle(url) },
     ]);
     print("transport: open (101) and close (until done), CPU per connection", results.cpu);
     print("transport: the same, wall time per connection", results.wall);
@@ -248,6 +250,19 @@ try {
   stopServer();
 }
 process.exit(0);
+
+/** The runtime's own `WebSocket`: opened, closed with 1000, until its close event. */
+function webSocketCycle(url: URL): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.onopen = () => ws.close(1000);
+    ws.onerror = () => reject(new Error("the WebSocket failed"));
+    ws.onclose = (event) => {
+      if (event.code === 1000) resolve();
+      else reject(new Error(`the WebSocket closed with ${event.code}`));
+    };
+  });
+}
 
 /** Sec-WebSocket-Accept computed here, independently of either src/ (RFC 6455 §4.2.2). */
 function expectedAccept(key: string): string {
