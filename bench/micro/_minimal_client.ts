@@ -8,7 +8,7 @@
 
 import { Buffer } from "node:buffer";
 import { createHash, randomFillSync } from "node:crypto";
-import type { Socket } from "node:net";
+import { connect } from "node:net";
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 const encoder = new TextEncoder();
@@ -33,13 +33,17 @@ interface BunApi {
   }): Promise<BunSocket>;
 }
 
-/** One connection's protocol state, fed whatever arrives; `close` is what to send next. */
+/**
+ * One connection's protocol state: `request` to write first, then whatever arrives is fed to
+ * `receive` (or `feed`, for sockets that call back), and `failure` says how it ended.
+ */
 class Exchange {
   readonly request: Uint8Array;
   #accept: string;
   #head = "";
   #upgraded = false;
   #closed = false;
+  #failed: Error | undefined;
 
   constructor(url: URL) {
     const key = Buffer.from(randomFillSync(new Uint8Array(16))).toString("base64");
@@ -52,7 +56,7 @@ class Exchange {
 
   /**
    * Takes bytes from the server; returns the close frame to send once the 101 is through, and
-   * throws for anything but a valid 101. After it, waits for the server's close frame (`done`).
+   * throws for anything but a valid 101. After it, notes the server's close frame (see `failure`).
    */
   receive(chunk: Uint8Array): Uint8Array | undefined {
     if (this.#upgraded) {
@@ -74,9 +78,36 @@ class Exchange {
     return closeFrame();
   }
 
-  get done(): boolean {
-    return this.#closed;
+  /**
+   * For a socket that calls back with what it reads: `receive`, the close frame written with
+   * `write` when it is due; a bad upgrade is recorded (see `failure`) and the socket ended.
+   */
+  feed(chunk: Uint8Array, write: (bytes: Uint8Array) => unknown, end: () => void): void {
+    try {
+      const close = this.receive(chunk);
+      if (close !== undefined) write(close);
+    } catch (error) {
+      this.failed(error as Error);
+      end();
+    }
   }
+
+  /** Records what went wrong (the first thing only). */
+  failed(error: Error): void {
+    this.#failed ??= error;
+  }
+
+  /** Once the socket closed: why the exchange failed, or undefined if it completed. */
+  get failure(): Error | undefined {
+    return this.#failed ?? (this.#closed ? undefined : new Error("no close frame from the server"));
+  }
+}
+
+/** Settles a callback socket's cycle once it closed. */
+function settle(exchange: Exchange, resolve: () => void, reject: (error: Error) => void): void {
+  const failure = exchange.failure;
+  if (failure === undefined) resolve();
+  else reject(failure);
 }
 
 /** A masked close frame with code 1000 and no reason. */
@@ -118,7 +149,8 @@ async function denoCycle(url: URL): Promise<void> {
       if (n === null) break;
       exchange.receive(buffer.subarray(0, n));
     }
-    if (!exchange.done) throw new Error("no close frame from the server");
+    const failure = exchange.failure;
+    if (failure !== undefined) throw failure;
   } finally {
     conn.close();
   }
@@ -127,64 +159,40 @@ async function denoCycle(url: URL): Promise<void> {
 function bunCycle(bun: BunApi, url: URL): Promise<void> {
   const exchange = new Exchange(url);
   return new Promise((resolve, reject) => {
-    let failed: Error | undefined;
     bun.connect({
       hostname: url.hostname,
       port: Number(url.port),
       allowHalfOpen: true,
       socket: {
         open: (socket) => void socket.write(exchange.request),
-        data(socket, chunk) {
-          try {
-            const close = exchange.receive(chunk);
-            if (close !== undefined) socket.write(close);
-          } catch (error) {
-            failed = error as Error;
-            socket.end();
-          }
-        },
+        data: (socket, chunk) =>
+          exchange.feed(chunk, (bytes) => socket.write(bytes), () => socket.end()),
         // The server's FIN: the close handshake is over.
         end: (socket) => socket.end(),
-        error(_socket, error) {
-          failed = error;
-        },
-        close() {
-          if (failed === undefined && !exchange.done) failed = new Error("no close frame");
-          if (failed === undefined) resolve();
-          else reject(failed);
-        },
+        error: (_socket, error) => exchange.failed(error),
+        close: () => settle(exchange, resolve, reject),
       },
     }).catch(reject);
   });
 }
 
-async function nodeCycle(url: URL): Promise<void> {
-  const net = await import("node:net");
+function nodeCycle(url: URL): Promise<void> {
   const exchange = new Exchange(url);
   return new Promise((resolve, reject) => {
-    let failed: Error | undefined;
-    const socket: Socket = net.connect({
+    const socket = connect({
       host: url.hostname,
       port: Number(url.port),
       noDelay: true,
       allowHalfOpen: true,
     });
     socket.on("connect", () => socket.write(exchange.request));
-    socket.on("data", (chunk: Buffer) => {
-      try {
-        const close = exchange.receive(chunk);
-        if (close !== undefined) socket.write(close);
-      } catch (error) {
-        failed = error as Error;
-        socket.destroy();
-      }
-    });
+    socket.on(
+      "data",
+      (chunk: Buffer) =>
+        exchange.feed(chunk, (bytes) => socket.write(bytes), () => socket.destroy()),
+    );
     socket.on("end", () => socket.destroy());
-    socket.on("error", (error) => (failed = error));
-    socket.on("close", () => {
-      if (failed === undefined && !exchange.done) failed = new Error("no close frame");
-      if (failed === undefined) resolve();
-      else reject(failed);
-    });
+    socket.on("error", (error) => exchange.failed(error));
+    socket.on("close", () => settle(exchange, resolve, reject));
   });
 }
